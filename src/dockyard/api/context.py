@@ -1,0 +1,17 @@
+"""What the front door knows of a request once it has been identified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class RequestContext:
+    service: str  # botocore service name: "ecs", "logs", "elbv2", ...
+    operation: str  # "CreateCluster"
+    account_id: str
+    region: str
+    request_id: str
+    protocol: str = "json"  # json | query | rest-json | rest-xml | smithy-rpc-v2-cbor
+    access_key_id: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,54 @@
+"""AWS-shaped errors.
+
+A service raises a `ServiceError` (or a subclass named after the AWS error code); the
+front door serializes it in the request's protocol. `code` is the AWS error code the
+client sees, `status` the HTTP status.
+"""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    code: str = "InternalFailure"
+    status: int = 400
+    sender_fault: bool = True
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class ValidationError(ServiceError):
+    """Input that does not fit the operation's shape. The front door maps the code per
+    service (ECS answers InvalidParameterException, query services ValidationError)."""
+
+    code = "ValidationException"
+
+
+class SerializationError(ServiceError):
+    code = "SerializationException"
+
+
+class UnsupportedOperation(ServiceError):
+    """An operation of a service model that Dockyard does not implement yet."""
+
+    code = "UnsupportedOperation"
+    status = 501
+
+
+class UnknownOperation(ServiceError):
+    code = "UnknownOperationException"
+    status = 404
+
+
+class InternalError(ServiceError):
+    code = "InternalFailure"
+    status = 500
+    sender_fault = False

@@ -1,0 +1,32 @@
+"""How a service plugs into the front door.
+
+A service offers a `Provider`: its botocore service name and a handler per operation it
+implements. A handler receives the request context and the parsed, validated input (a dict
+shaped like botocore's input shape, timestamps as `datetime`, blobs as `bytes`) and returns
+a dict shaped like the output shape (timestamps may be `datetime` or epoch seconds). It may
+be a plain function or a coroutine function. It raises `ServiceError`s for AWS errors.
+Operations of the model with no handler answer `UnsupportedOperation` (HTTP 501).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from dockyard.api.context import RequestContext
+
+Params = dict[str, Any]
+Result = dict[str, Any]
+Handler = Callable[[RequestContext, Params], "Result | Awaitable[Result]"]
+
+
+@dataclass(slots=True)
+class Provider:
+    service: str
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    # The error code that input validation raises for this service (ECS:
+    # InvalidParameterException; query services: ValidationError).
+    validation_error_code: str = "ValidationException"
+    # Called by POST /_dockyard/reset after the store is wiped.
+    reset: Callable[[], None] | None = None

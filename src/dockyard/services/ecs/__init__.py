@@ -1,0 +1,21 @@
+"""Amazon ECS."""
+
+from __future__ import annotations
+
+from dockyard.api.provider import Handler, Provider
+from dockyard.services.ecs import ops_clusters
+from dockyard.services.ecs.service import Ecs
+
+__all__ = ["Ecs", "provider"]
+
+
+def provider(ecs: Ecs) -> Provider:
+    handlers: dict[str, Handler] = {}
+    for module in (ops_clusters,):
+        handlers.update(module.handlers(ecs))
+    return Provider(
+        service="ecs",
+        handlers=handlers,
+        validation_error_code="InvalidParameterException",
+        reset=ecs.reset,
+    )

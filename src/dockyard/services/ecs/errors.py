@@ -1,0 +1,39 @@
+"""ECS's error codes."""
+
+from __future__ import annotations
+
+from dockyard.api.errors import ServiceError
+
+
+class ClientException(ServiceError):
+    code = "ClientException"
+
+
+class InvalidParameterException(ServiceError):
+    code = "InvalidParameterException"
+
+
+class ClusterNotFoundException(ServiceError):
+    code = "ClusterNotFoundException"
+
+
+class ClusterContainsContainerInstancesException(ServiceError):
+    code = "ClusterContainsContainerInstancesException"
+
+
+class ClusterContainsServicesException(ServiceError):
+    code = "ClusterContainsServicesException"
+
+
+class ClusterContainsTasksException(ServiceError):
+    code = "ClusterContainsTasksException"
+
+
+class ResourceNotFoundException(ServiceError):
+    code = "ResourceNotFoundException"
+
+
+class ServerException(ServiceError):
+    code = "ServerException"
+    status = 500
+    sender_fault = False

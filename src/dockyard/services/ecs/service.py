@@ -1,0 +1,48 @@
+"""The ECS service: its domains, wired together, for every account and region."""
+
+from __future__ import annotations
+
+from dockyard.core.clock import Clock
+from dockyard.services.ecs.clusters import Cluster, Clusters
+from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.state import EcsDomain
+from dockyard.store.base import Store
+
+
+class Ecs:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.clusters = Clusters(store, clock)
+        self.domains: list[EcsDomain] = [self.clusters]
+
+    def load(self) -> None:
+        for domain in self.domains:
+            domain.load()
+
+    def reset(self) -> None:
+        for domain in self.domains:
+            domain.reset()
+
+    # Cross-domain questions, answered by the domains that know. Domains added later
+    # (task definitions, container instances, tasks, services) extend these.
+
+    def cluster_counts(self, cluster: Cluster) -> dict[str, int]:
+        return {
+            "registeredContainerInstancesCount": 0,
+            "runningTasksCount": 0,
+            "pendingTasksCount": 0,
+            "activeServicesCount": 0,
+        }
+
+    def tags_of(self, resource_arn: str) -> dict[str, str]:
+        """The live tag dict of any taggable ECS resource (mutated in place by TagResource)."""
+        cluster = self.clusters.by_arn.get(resource_arn)
+        if cluster is not None and cluster.status == "ACTIVE":
+            return cluster.tags
+        raise InvalidParameterException(f"The specified resource is not found: {resource_arn}")
+
+    def save_tagged(self, resource_arn: str) -> None:
+        cluster = self.clusters.by_arn.get(resource_arn)
+        if cluster is not None:
+            self.clusters.save(cluster)
