@@ -1,0 +1,96 @@
+"""The server's composition root: store, clock, services, front door, embedded agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+
+from dockyard.api.app import FrontDoorConfig, create_app
+from dockyard.api.provider import Provider
+from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.services import ecs as ecs_service
+from dockyard.store import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ServerOptions:
+    host: str = "127.0.0.1"
+    port: int = 4566
+    data_dir: Path = Path("./dockyard-data")
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    allow_reset: bool = False
+    time_scale: float = 1.0
+    credentials: dict[str, str] | None = None
+    runtime: str = "auto"
+    local_agent: bool = True
+    log_level: str = "info"
+
+
+class Dockyard:
+    """Every part of a running server, built from its options."""
+
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+        self.clock: Clock = (
+            RealClock() if options.time_scale == 1.0 else ScaledClock(options.time_scale)
+        )
+        self.store = SqliteStore(options.data_dir / "dockyard.sqlite3")
+        self.ecs = ecs_service.Ecs(self.store, self.clock)
+        self.ecs.load()
+        self.providers: list[Provider] = [ecs_service.provider(self.ecs)]
+        self.app = create_app(
+            FrontDoorConfig(
+                default_account_id=options.account_id,
+                default_region=options.region,
+                allow_reset=options.allow_reset,
+                credentials=options.credentials,
+            ),
+            self.providers,
+            on_reset=self.store.reset,
+        )
+
+    async def start(self) -> None:
+        """Start what runs beside the front door (controllers, the embedded agent)."""
+
+    async def stop(self) -> None:
+        self.store.close()
+
+
+def serve(options: ServerOptions) -> int:
+    dockyard = Dockyard(options)
+    config = uvicorn.Config(
+        dockyard.app,
+        host=options.host,
+        port=options.port,
+        log_level="warning" if options.log_level == "info" else options.log_level,
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        await dockyard.start()
+        log.info(
+            "dockyard serving on http://%s:%d (data dir %s)",
+            options.host,
+            options.port,
+            options.data_dir,
+        )
+        try:
+            await server.serve()
+        finally:
+            await dockyard.stop()
+
+    asyncio.run(main())
+    return 0
+
+
+__all__ = ["Dockyard", "ServerOptions", "serve"]

@@ -1,0 +1,102 @@
+"""Start a real `dockyard server` process for tests and benchmarks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class DockyardProcess:
+    """A `dockyard server` subprocess on a free port with its own data dir."""
+
+    def __init__(self, data_dir: Path, *extra: str, port: int | None = None) -> None:
+        self.data_dir = data_dir
+        self.extra = list(extra)
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> DockyardProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        cmd = [
+            sys.executable, "-m", "dockyard", "server",
+            "--port", str(self.port),
+            "--data-dir", str(self.data_dir),
+            "--allow-reset",
+            *self.extra,
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"dockyard server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                self.health()
+                return self
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.05)
+        raise RuntimeError(f"dockyard server did not become healthy: {self.log()[-3000:]}")
+
+    def health(self) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.endpoint}/_dockyard/health", timeout=2) as resp:
+            return dict(json.loads(resp.read()))
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.endpoint}/_dockyard/reset", method="POST")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            resp.read()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> int | None:
+        """SIGTERM, as a user's Ctrl-C or service manager would; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def client_env(endpoint: str) -> dict[str, str]:
+    """Environment for the AWS CLI pointed at Dockyard."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_PAGER="",
+    )
+    return env
