@@ -6,6 +6,7 @@ from dockyard.core.clock import Clock
 from dockyard.services.ecs.clusters import Cluster, Clusters
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain
+from dockyard.services.ecs.taskdefs import TaskDefinitions
 from dockyard.store.base import Store
 
 
@@ -14,7 +15,9 @@ class Ecs:
         self.store = store
         self.clock = clock
         self.clusters = Clusters(store, clock)
+        self.taskdefs = TaskDefinitions(store, clock)
         self.domains: list[EcsDomain] = [self.clusters]
+        self.domains.append(self.taskdefs)
 
     def load(self) -> None:
         for domain in self.domains:
@@ -40,9 +43,15 @@ class Ecs:
         cluster = self.clusters.by_arn.get(resource_arn)
         if cluster is not None and cluster.status == "ACTIVE":
             return cluster.tags
+        taskdef = self.taskdefs.by_arn.get(resource_arn)
+        if taskdef is not None:
+            return taskdef.tags
         raise InvalidParameterException(f"The specified resource is not found: {resource_arn}")
 
     def save_tagged(self, resource_arn: str) -> None:
         cluster = self.clusters.by_arn.get(resource_arn)
         if cluster is not None:
             self.clusters.save(cluster)
+        taskdef = self.taskdefs.by_arn.get(resource_arn)
+        if taskdef is not None:
+            self.taskdefs.save(taskdef)
