@@ -1,0 +1,156 @@
+"""Task network namespaces on the Dockyard bridge, with pyroute2.
+
+Each awsvpc/bridge task gets a namespace `/var/run/netns/dockyard-<key>` whose `eth0` is one
+end of a veth pair; the other end is enslaved to the `dockyard0` bridge, on which the host
+holds the gateway address, so the task's IP is reachable from the host. `none` tasks get a
+namespace with only loopback. Addresses are allocated in a JSON file under the data dir, so a
+restarted agent does not hand out an address a surviving task still uses. Blocking: call from
+a worker thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import ipaddress
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+BRIDGE = "dockyard0"
+SUBNET = ipaddress.IPv4Network("10.213.0.0/16")
+NETNS_DIR = Path("/var/run/netns")
+
+
+def available() -> bool:
+    return os.geteuid() == 0 and Path("/proc/self/ns/net").exists()
+
+
+def key_of(task_arn: str) -> str:
+    return hashlib.sha1(task_arn.encode()).hexdigest()[:12]
+
+
+class HostNetwork:
+    def __init__(self, data_dir: Path, bridge: str = BRIDGE, subnet: str | None = None) -> None:
+        self.bridge = bridge
+        self.subnet = ipaddress.IPv4Network(subnet) if subnet else SUBNET
+        self.gateway = str(next(self.subnet.hosts()))
+        self._ipam_path = data_dir / "ipam.json"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    # -- addresses ---------------------------------------------------------------------------
+
+    def _load(self) -> dict[str, str]:
+        try:
+            data: dict[str, str] = json.loads(self._ipam_path.read_text())
+            return data
+        except (OSError, ValueError):
+            return {}
+
+    def _save(self, table: dict[str, str]) -> None:
+        tmp = self._ipam_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
+        os.replace(tmp, self._ipam_path)
+
+    def allocate(self, owner: str) -> str:
+        with self._lock:
+            table = self._load()
+            for ip, who in table.items():
+                if who == owner:
+                    return ip
+            for host in self.subnet.hosts():
+                ip = str(host)
+                if ip != self.gateway and ip not in table:
+                    table[ip] = owner
+                    self._save(table)
+                    return ip
+        raise RuntimeError(f"no free address left in {self.subnet}")
+
+    def release(self, owner: str) -> None:
+        with self._lock:
+            table = self._load()
+            kept = {ip: who for ip, who in table.items() if who != owner}
+            if kept != table:
+                self._save(kept)
+
+    def owners(self) -> dict[str, str]:
+        return self._load()
+
+    # -- links -------------------------------------------------------------------------------
+
+    def ensure_bridge(self) -> None:
+        from pyroute2 import IPRoute
+
+        with IPRoute() as ipr:
+            found = ipr.link_lookup(ifname=self.bridge)
+            if not found:
+                with contextlib.suppress(Exception):  # another agent may race us
+                    ipr.link("add", ifname=self.bridge, kind="bridge")
+                found = ipr.link_lookup(ifname=self.bridge)
+            index = found[0]
+            have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)}
+            if self.gateway not in have:
+                ipr.addr("add", index=index, address=self.gateway, prefixlen=self.subnet.prefixlen)
+            ipr.link("set", index=index, state="up")
+
+    def netns_path(self, key: str) -> str:
+        return str(NETNS_DIR / f"dockyard-{key}")
+
+    def create(self, key: str, address: str | None) -> str:
+        """Create namespace `dockyard-<key>` (with `eth0` at `address` when given)."""
+        from pyroute2 import IPRoute, NetNS, netns
+
+        name = f"dockyard-{key}"
+        if name not in netns.listnetns():
+            netns.create(name)
+        ns = NetNS(name)
+        try:
+            lo = ns.link_lookup(ifname="lo")[0]
+            ns.link("set", index=lo, state="up")
+            if address is None or ns.link_lookup(ifname="eth0"):
+                return self.netns_path(key)
+        finally:
+            ns.close()
+        self.ensure_bridge()
+        host_if, peer_if = f"dy{key}", f"dp{key}"
+        with IPRoute() as ipr:
+            if ipr.link_lookup(ifname=host_if):
+                ipr.link("del", ifname=host_if)
+            ipr.link(
+                "add", ifname=host_if, kind="veth", peer={"ifname": peer_if, "net_ns_fd": name}
+            )
+            index = ipr.link_lookup(ifname=host_if)[0]
+            bridge = ipr.link_lookup(ifname=self.bridge)[0]
+            ipr.link("set", index=index, master=bridge, state="up")
+        ns = NetNS(name)
+        try:
+            peer = ns.link_lookup(ifname=peer_if)[0]
+            ns.link("set", index=peer, ifname="eth0")
+            ns.addr("add", index=peer, address=address, prefixlen=self.subnet.prefixlen)
+            ns.link("set", index=peer, state="up")
+            ns.route("add", dst="default", gateway=self.gateway)
+        finally:
+            ns.close()
+        return self.netns_path(key)
+
+    def destroy(self, key: str) -> None:
+        from pyroute2 import IPRoute, netns
+
+        name = f"dockyard-{key}"
+        if name in netns.listnetns():
+            try:
+                netns.remove(name)
+            except OSError as exc:
+                log.warning("cannot remove network namespace %s: %s", name, exc)
+        with IPRoute() as ipr:  # the veth goes with the namespace; make sure
+            if ipr.link_lookup(ifname=f"dy{key}"):
+                with contextlib.suppress(Exception):
+                    ipr.link("del", ifname=f"dy{key}")
+
+    def exists(self, key: str) -> bool:
+        return (NETNS_DIR / f"dockyard-{key}").exists()

@@ -1,0 +1,526 @@
+"""The `process` driver: containers are host processes, each under a supervisor shim.
+
+Layout under `<data_dir>/process/`:
+  containers/<runtime id>/ config.json (what the shim runs), state.json (shim pid, task,
+      container), pid.json (the command's pid), output.log (timestamped lines), exit.json
+  tasks/<key>.json  the task's network: mode, namespace, address, published ports
+  network/ipam.json addresses in use on the Dockyard bridge
+The shims outlive the agent; `adopt()` re-attaches to them from these files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from dockyard.core.taskspec import ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
+from dockyard.drivers import cgroups, hostnet
+from dockyard.drivers.attributes import ecs_attributes
+from dockyard.drivers.base import (
+    OOM_REASON,
+    AdoptedContainer,
+    Capabilities,
+    DriverError,
+    ExitInfo,
+    LogLine,
+    StartedContainer,
+    TaskNetwork,
+)
+from dockyard.drivers.procenv import image_directory, launch_for
+from dockyard.drivers.proxy import PortProxy
+
+log = logging.getLogger(__name__)
+
+SHIM = str(Path(__file__).with_name("shim.py"))
+POLL = 0.05
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data))
+    os.replace(tmp, path)
+
+
+def _exit_info(data: dict[str, Any]) -> ExitInfo:
+    if data.get("error"):
+        return ExitInfo(exit_code=None, reason=f"CannotStartContainerError: {data['error']}")
+    if data.get("oom"):
+        return ExitInfo(exit_code=137, reason=OOM_REASON, oom=True)
+    return ExitInfo(exit_code=data.get("exit_code"))
+
+
+def _shell_form(command: list[str]) -> list[str]:
+    if command and command[0] == "CMD-SHELL":
+        return ["/bin/sh", "-c", " ".join(command[1:])]
+    if command and command[0] == "CMD":
+        return command[1:]
+    return command
+
+
+class ProcessDriver:
+    def __init__(
+        self, data_dir: Path, subnet: str | None = None, bridge: str | None = None
+    ) -> None:
+        self.root = Path(data_dir) / "process"
+        self._containers = self.root / "containers"
+        self._tasks = self.root / "tasks"
+        self._containers.mkdir(parents=True, exist_ok=True)
+        self._tasks.mkdir(parents=True, exist_ok=True)
+        self._net = hostnet.HostNetwork(
+            self.root / "network", bridge=bridge or hostnet.BRIDGE, subnet=subnet
+        )
+        self._netns = hostnet.available()
+        self._cgroups = cgroups.available()
+        self._shims: dict[str, subprocess.Popen[bytes]] = {}
+        self._proxies: dict[str, list[PortProxy]] = {}
+        self._hostname = socket.gethostname()
+
+    # -- capabilities ------------------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities:
+        modes = [NetworkMode.HOST]
+        if self._netns:
+            modes += [NetworkMode.AWSVPC, NetworkMode.BRIDGE, NetworkMode.NONE]
+        return Capabilities(
+            name="process",
+            network_modes=modes,
+            cgroups=self._cgroups,
+            netns=self._netns,
+            engine_health=False,
+            attributes=ecs_attributes("process", modes, self._cgroups),
+        )
+
+    # -- task network ------------------------------------------------------------------------
+
+    def _task_file(self, task_arn: str) -> Path:
+        return self._tasks / f"{hostnet.key_of(task_arn)}.json"
+
+    async def prepare_task(self, spec: TaskSpec) -> TaskNetwork:
+        saved = _read_json(self._task_file(spec.task_arn))
+        if saved is not None:
+            return TaskNetwork(
+                spec.task_arn, NetworkMode(saved["mode"]), saved["ip"], saved["netns"]
+            )
+        mode = spec.network_mode
+        if mode not in self.capabilities().network_modes:
+            raise DriverError(
+                f"ResourceInitializationError: network mode {mode} needs network namespaces "
+                "(run as root on Linux)"
+            )
+        key = hostnet.key_of(spec.task_arn)
+        network = TaskNetwork(spec.task_arn, mode)
+        _write_json(self._task_file(spec.task_arn), self._task_record(network, []))
+        if mode != NetworkMode.HOST:
+            try:
+                ip = None
+                if mode != NetworkMode.NONE:
+                    ip = await asyncio.to_thread(self._net.allocate, spec.task_arn)
+                network.netns = await asyncio.to_thread(self._net.create, key, ip)
+                network.ip_address = ip
+            except Exception as exc:
+                await self.cleanup_task(spec.task_arn)
+                raise DriverError(
+                    f"ResourceInitializationError: failed to set up the task network: {exc}"
+                ) from exc
+        _write_json(self._task_file(spec.task_arn), self._task_record(network, []))
+        return network
+
+    @staticmethod
+    def _task_record(network: TaskNetwork, ports: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "task_arn": network.task_arn,
+            "mode": str(network.mode),
+            "ip": network.ip_address,
+            "netns": network.netns,
+            "ports": ports,
+        }
+
+    async def _publish(
+        self, network: TaskNetwork, container: ContainerSpec
+    ) -> list[NetworkBinding]:
+        if network.mode == NetworkMode.HOST:
+            return [
+                NetworkBinding(
+                    p.container_port, p.host_port or p.container_port, protocol=p.protocol
+                )
+                for p in container.port_mappings
+            ]
+        if network.mode != NetworkMode.BRIDGE or not container.port_mappings:
+            return []
+        path = self._task_file(network.task_arn)
+        record = _read_json(path) or self._task_record(network, [])
+        bindings = []
+        for mapping in container.port_mappings:
+            if mapping.protocol != "tcp":
+                raise DriverError(
+                    f"CannotStartContainerError: protocol {mapping.protocol} port mappings are "
+                    "not supported by the process runtime"
+                )
+            assert network.ip_address is not None
+            proxy = PortProxy(network.ip_address, mapping.container_port)
+            try:
+                port = await proxy.start(mapping.host_port)
+            except OSError as exc:
+                raise DriverError(
+                    f"CannotStartContainerError: cannot publish host port "
+                    f"{mapping.host_port or 'dynamic'}: {exc.strerror or exc}"
+                ) from exc
+            self._proxies.setdefault(network.task_arn, []).append(proxy)
+            bindings.append(NetworkBinding(mapping.container_port, port, protocol="tcp"))
+            record["ports"].append(
+                {
+                    "container": container.name,
+                    "container_port": mapping.container_port,
+                    "host_port": port,
+                }
+            )
+        _write_json(path, record)
+        return bindings
+
+    async def cleanup_task(self, task_arn: str) -> None:
+        for proxy in self._proxies.pop(task_arn, []):
+            await proxy.close()
+        key = hostnet.key_of(task_arn)
+        if self._netns:
+            await asyncio.to_thread(self._net.destroy, key)
+            await asyncio.to_thread(self._net.release, task_arn)
+        if self._cgroups:
+            await asyncio.to_thread(cgroups.remove, key)
+        self._task_file(task_arn).unlink(missing_ok=True)
+
+    # -- images ------------------------------------------------------------------------------
+
+    async def ensure_image(self, spec: TaskSpec, container: ContainerSpec) -> None:
+        directory = image_directory(container.image)
+        if directory is not None and not os.path.isdir(directory):
+            raise DriverError(
+                f"CannotPullContainerError: {container.image}: directory {directory} not found"
+            )
+
+    # -- containers --------------------------------------------------------------------------
+
+    def _dir(self, runtime_id: str) -> Path:
+        return self._containers / runtime_id
+
+    async def start_container(
+        self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
+    ) -> StartedContainer:
+        launch = launch_for(container, self._hostname)
+        runtime_id = uuid.uuid4().hex
+        key = hostnet.key_of(spec.task_arn)
+        cdir = self._dir(runtime_id)
+        cdir.mkdir(parents=True)
+        config: dict[str, Any] = {
+            "argv": launch.argv,
+            "env": launch.env,
+            "cwd": launch.cwd,
+            "uid": launch.uid,
+            "gid": launch.gid,
+            "netns": network.netns,
+            "log": str(cdir / "output.log"),
+            "exit": str(cdir / "exit.json"),
+            "pidfile": str(cdir / "pid.json"),
+            "cgroups": [],
+            "memory_cgroup": None,
+        }
+        if self._cgroups:
+            dirs = await asyncio.to_thread(
+                cgroups.create, key, runtime_id, container.memory, spec.memory, container.cpu
+            )
+            config["cgroups"] = [str(d) for d in dirs.values()]
+            config["memory_cgroup"] = str(dirs["memory"])
+        _write_json(cdir / "config.json", config)
+        read_fd, write_fd = os.pipe()
+        with open(cdir / "shim.err", "wb") as err:
+            shim = subprocess.Popen(
+                [sys.executable, "-I", "-S", SHIM, str(cdir / "config.json"), str(write_fd)],
+                pass_fds=(write_fd,),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                start_new_session=True,
+                close_fds=True,
+            )
+        os.close(write_fd)
+        self._shims[runtime_id] = shim
+        _write_json(
+            cdir / "state.json",
+            {
+                "task_arn": spec.task_arn,
+                "task_key": key,
+                "container_name": container.name,
+                "image": container.image,
+                "shim_pid": shim.pid,
+            },
+        )
+        status = await self._read_status(read_fd)
+        if "pid" not in status:
+            await self.wait(runtime_id)
+            await self.remove_container(runtime_id)
+            error = status.get("error") or (cdir / "shim.err").read_text(errors="replace")
+            raise DriverError(f"CannotStartContainerError: {error}".strip())
+        bindings = await self._publish(network, container)
+        return StartedContainer(runtime_id, bindings, network.ip_address)
+
+    @staticmethod
+    async def _read_status(fd: int) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        os.set_blocking(fd, False)
+        buf = b""
+        done: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            nonlocal buf
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                return
+            buf += chunk
+            if (not chunk or b"\n" in buf) and not done.done():
+                done.set_result(None)
+
+        loop.add_reader(fd, readable)
+        try:
+            await done
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+        try:
+            data: dict[str, Any] = json.loads(buf.split(b"\n", 1)[0] or b"{}")
+            return data
+        except ValueError:
+            return {}
+
+    def _shim_alive(self, runtime_id: str) -> bool:
+        shim = self._shims.get(runtime_id)
+        if shim is not None:
+            return shim.poll() is None
+        state = _read_json(self._dir(runtime_id) / "state.json")
+        if not state:
+            return False
+        try:
+            cmdline = Path(f"/proc/{state['shim_pid']}/cmdline").read_bytes()
+        except OSError:
+            return False
+        return str(self._dir(runtime_id) / "config.json").encode() in cmdline
+
+    def _exited(self, runtime_id: str) -> ExitInfo | None:
+        data = _read_json(self._dir(runtime_id) / "exit.json")
+        return _exit_info(data) if data is not None else None
+
+    async def _wait_shim(self, runtime_id: str) -> None:
+        state = _read_json(self._dir(runtime_id) / "state.json")
+        pid = state["shim_pid"] if state else None
+        try:
+            fd = os.pidfd_open(pid) if pid else -1
+        except OSError:
+            fd = -1
+        if fd < 0:
+            while self._shim_alive(runtime_id):
+                await asyncio.sleep(POLL)
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+        def ready() -> None:
+            if not done.done():
+                done.set_result(None)
+
+        loop.add_reader(fd, ready)
+        try:
+            if self._shim_alive(runtime_id):
+                await done
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+            shim = self._shims.get(runtime_id)
+            if shim is not None:
+                shim.poll()
+
+    async def wait(self, runtime_id: str) -> ExitInfo:
+        info = self._exited(runtime_id)
+        if info is None:
+            await self._wait_shim(runtime_id)
+            info = self._exited(runtime_id)
+        if info is None:
+            return ExitInfo(
+                None, "ContainerRuntimeError: the container supervisor ended unexpectedly"
+            )
+        return info
+
+    def _main_pid(self, runtime_id: str) -> int | None:
+        data = _read_json(self._dir(runtime_id) / "pid.json")
+        return int(data["pid"]) if data else None
+
+    def _signal(self, runtime_id: str, sig: int) -> None:
+        pid = self._main_pid(runtime_id)
+        if pid is not None and self._exited(runtime_id) is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, sig)
+        if sig == signal.SIGKILL and self._cgroups:
+            state = _read_json(self._dir(runtime_id) / "state.json") or {}
+            cgroups.kill_all(state.get("task_key", ""), runtime_id)
+
+    async def stop(self, runtime_id: str, timeout: float) -> None:
+        if self._exited(runtime_id) is not None:
+            return
+        self._signal(runtime_id, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self.wait(runtime_id), timeout)
+        except TimeoutError:
+            self._signal(runtime_id, signal.SIGKILL)
+            await self.wait(runtime_id)
+
+    async def exec_health_check(self, runtime_id: str, command: list[str], timeout: float) -> bool:
+        argv = _shell_form(command)
+        if not argv:
+            return False
+        config = str(self._dir(runtime_id) / "config.json")
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",
+                "-S",
+                SHIM,
+                "--exec",
+                config,
+                "--",
+                *argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            return False
+        try:
+            return await asyncio.wait_for(proc.wait(), timeout) == 0
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+            return False
+
+    async def engine_health(self, runtime_id: str) -> str:
+        return "UNKNOWN"
+
+    async def logs(self, runtime_id: str, since: int = 0) -> AsyncIterator[LogLine]:
+        path = self._dir(runtime_id) / "output.log"
+        offset = since
+        pending = b""
+        while True:
+            finished = self._exited(runtime_id) is not None or not self._shim_alive(runtime_id)
+            try:
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    chunk = f.read()
+            except FileNotFoundError:
+                chunk = b""
+            if chunk:
+                cursor = offset - len(pending)
+                offset += len(chunk)
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    cursor += len(line) + 1
+                    parsed = self._parse(line, cursor)
+                    if parsed is not None:
+                        yield parsed
+                continue
+            if finished:
+                return
+            await asyncio.sleep(POLL)
+
+    @staticmethod
+    def _parse(line: bytes, cursor: int) -> LogLine | None:
+        ts, _, rest = line.partition(b" ")
+        tag, _, message = rest.partition(b" ")
+        try:
+            stamp = int(ts)
+        except ValueError:
+            return None
+        stream = "stderr" if tag == b"e" else "stdout"
+        return LogLine(stamp, stream, message.decode("utf-8", "replace"), cursor)
+
+    async def remove_container(self, runtime_id: str) -> None:
+        state = _read_json(self._dir(runtime_id) / "state.json") or {}
+        self._shims.pop(runtime_id, None)
+        if self._cgroups and state.get("task_key"):
+            await asyncio.to_thread(cgroups.remove, state["task_key"], runtime_id)
+        await asyncio.to_thread(shutil.rmtree, self._dir(runtime_id), True)
+
+    # -- restart -----------------------------------------------------------------------------
+
+    async def adopt(self) -> list[AdoptedContainer]:
+        ports: dict[tuple[str, str], list[NetworkBinding]] = {}
+        for path in sorted(self._tasks.glob("*.json")):
+            record = _read_json(path)
+            if not record:
+                continue
+            for p in record.get("ports", []):
+                proxy = PortProxy(record["ip"], p["container_port"])
+                try:
+                    await proxy.start(p["host_port"])
+                except OSError as exc:
+                    log.warning("cannot re-publish port %s: %s", p["host_port"], exc)
+                    continue
+                self._proxies.setdefault(record["task_arn"], []).append(proxy)
+                ports.setdefault((record["task_arn"], p["container"]), []).append(
+                    NetworkBinding(p["container_port"], p["host_port"])
+                )
+        found = []
+        for cdir in sorted(self._containers.iterdir()):
+            state = _read_json(cdir / "state.json")
+            if not state:
+                continue
+            runtime_id = cdir.name
+            info = self._exited(runtime_id)
+            running = info is None and self._shim_alive(runtime_id)
+            if info is None and not running:
+                info = ExitInfo(
+                    None,
+                    "ContainerRuntimeError: the container supervisor ended "
+                    "while the agent was down",
+                )
+            found.append(
+                AdoptedContainer(
+                    runtime_id=runtime_id,
+                    task_arn=state["task_arn"],
+                    container_name=state["container_name"],
+                    running=running,
+                    exit=info,
+                    network_bindings=ports.get((state["task_arn"], state["container_name"]), []),
+                )
+            )
+        return found
+
+    async def task_network(self, task_arn: str) -> TaskNetwork | None:
+        saved = _read_json(self._task_file(task_arn))
+        if saved is None:
+            return None
+        return TaskNetwork(task_arn, NetworkMode(saved["mode"]), saved["ip"], saved["netns"])
+
+    async def close(self) -> None:
+        for proxies in self._proxies.values():
+            for proxy in proxies:
+                await proxy.close()
+        self._proxies.clear()

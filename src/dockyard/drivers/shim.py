@@ -1,0 +1,256 @@
+# ruff: noqa: SIM105  (stdlib-only, import-light: no contextlib)
+"""Supervisor of one process-driver container. Standard library only: run by path.
+
+    python -I -S shim.py CONFIG_JSON STATUS_FD
+
+It enters the task's network namespace, starts the command in its own session and cgroups,
+timestamps every stdout/stderr line into `log` (`<epoch ms> <o|e> <line>`), and when the
+command ends writes `exit` (JSON: exit_code, signal, oom). It outlives the agent that started
+it; a restarted agent re-attaches through those files. STATUS_FD receives one JSON line:
+{"pid": N} once the command runs, or {"error": "..."} when it could not be started.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import pwd
+import selectors
+import signal
+import sys
+import time
+from typing import Any
+
+CLONE_NEWNET = 0x40000000
+
+
+def _write_json(path: str, data: dict[str, Any]) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def _tell(fd: int, data: dict[str, Any]) -> None:
+    try:
+        os.write(fd, (json.dumps(data) + "\n").encode())
+        os.close(fd)
+    except OSError:
+        pass
+
+
+def _setns(path: str) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if libc.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns {path}: {os.strerror(err)}")
+    finally:
+        os.close(fd)
+
+
+def _child(cfg: dict[str, Any], out_w: int, err_w: int, errpipe: int) -> None:
+    stage = "setup"
+    argv = cfg["argv"]
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        for cg in cfg.get("cgroups", []):
+            with open(os.path.join(cg, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(out_w, 1)
+        os.dup2(err_w, 2)
+        gid, uid = cfg.get("gid"), cfg.get("uid")
+        if gid is not None:
+            groups = [gid]
+            if uid is not None:
+                try:
+                    groups = os.getgrouplist(pwd.getpwuid(uid).pw_name, gid)
+                except KeyError:
+                    pass
+            os.setgroups(groups)
+            os.setgid(gid)
+        if uid is not None:
+            os.setuid(uid)
+        stage = "chdir"
+        os.chdir(cfg.get("cwd") or "/")
+        stage = "exec"
+        os.execvpe(argv[0], argv, cfg["env"])
+    except BaseException as exc:  # report any failure to the parent, then die
+        if stage == "exec" and isinstance(exc, FileNotFoundError):
+            msg = f'exec: "{argv[0]}": executable file not found in $PATH'
+        elif stage == "exec" and isinstance(exc, PermissionError):
+            msg = f'exec: "{argv[0]}": permission denied'
+        elif stage == "chdir":
+            msg = f'chdir to cwd ("{cfg.get("cwd")}") failed: {exc}'
+        else:
+            msg = f"{stage}: {exc}"
+        os.write(errpipe, msg.encode())
+    finally:
+        os._exit(127)
+
+
+class _Lines:
+    def __init__(self, out: Any, tag: str) -> None:
+        self.out = out
+        self.tag = tag
+        self.buf = b""
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        self.buf += data
+        *lines, self.buf = self.buf.split(b"\n")
+        if (final and self.buf) or len(self.buf) > 16384:
+            lines.append(self.buf)
+            self.buf = b""
+        if lines:
+            ts = int(time.time() * 1000)
+            for line in lines:
+                text = line.decode("utf-8", "replace").replace("\r", "")
+                self.out.write(f"{ts} {self.tag} {text}\n")
+            self.out.flush()
+
+
+def _oom_killed(memory_cgroup: str | None) -> bool:
+    if not memory_cgroup:
+        return False
+    try:
+        with open(os.path.join(memory_cgroup, "memory.oom_control")) as f:
+            for line in f:
+                key, _, value = line.partition(" ")
+                if key == "oom_kill" and int(value) > 0:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def _kill_rest(pgid: int, cgroups: list[str]) -> None:
+    """Like a container runtime: when the main process ends, nothing of it keeps running."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except OSError:
+        pass
+    for cg in cgroups:
+        try:
+            with open(os.path.join(cg, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+        except OSError:
+            pass
+
+
+def exec_in(config: str, argv: list[str]) -> None:
+    """`--exec CONFIG -- argv`: run argv as the container runs (namespace, user, env, cwd)."""
+    with open(config) as f:
+        cfg = json.load(f)
+    if cfg.get("netns"):
+        _setns(cfg["netns"])
+    gid, uid = cfg.get("gid"), cfg.get("uid")
+    if gid is not None:
+        os.setgroups([gid])
+        os.setgid(gid)
+    if uid is not None:
+        os.setuid(uid)
+    os.chdir(cfg.get("cwd") or "/")
+    os.execvpe(argv[0], argv, cfg["env"])
+
+
+def main() -> int:
+    if sys.argv[1] == "--exec":
+        exec_in(sys.argv[2], sys.argv[4:])
+    with open(sys.argv[1]) as f:
+        cfg = json.load(f)
+    status_fd = int(sys.argv[2])
+    os.set_inheritable(status_fd, False)
+    exit_path = cfg["exit"]
+    try:
+        if cfg.get("netns"):
+            _setns(cfg["netns"])
+    except OSError as exc:
+        msg = f"network namespace: {exc.strerror}"
+        _write_json(exit_path, {"exit_code": None, "error": msg, "oom": False})
+        _tell(status_fd, {"error": msg})
+        return 1
+
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    errpipe_r, errpipe_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        _child(cfg, out_w, err_w, errpipe_w)
+    for fd in (out_w, err_w, errpipe_w):
+        os.close(fd)
+    failure = os.read(errpipe_r, 4096)
+    os.close(errpipe_r)
+    if failure:
+        os.waitpid(pid, 0)
+        msg = failure.decode("utf-8", "replace")
+        _write_json(exit_path, {"exit_code": None, "error": msg, "oom": False})
+        _tell(status_fd, {"error": msg})
+        return 1
+    _write_json(cfg["pidfile"], {"pid": pid})
+    _tell(status_fd, {"pid": pid})
+
+    log = open(cfg["log"], "a", encoding="utf-8")  # noqa: SIM115
+    readers = {out_r: _Lines(log, "o"), err_r: _Lines(log, "e")}
+    sel = selectors.DefaultSelector()
+    for fd in readers:
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ)
+    sel.register(wake_r, selectors.EVENT_READ)
+    status: int | None = None
+    while status is None:
+        for key, _ in sel.select(timeout=1.0):
+            fd = int(key.fd)
+            if fd == wake_r:
+                try:
+                    os.read(wake_r, 512)
+                except BlockingIOError:
+                    pass
+                continue
+            try:
+                data = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if data:
+                readers[fd].feed(data)
+            else:
+                sel.unregister(fd)
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            status = st
+    for fd, reader in readers.items():  # drain what the main process left behind
+        try:
+            while data := os.read(fd, 65536):
+                reader.feed(data)
+        except (BlockingIOError, OSError):
+            pass
+        reader.feed(b"", final=True)
+    log.close()
+    _kill_rest(pid, cfg.get("cgroups", []))
+    sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+    code = 128 + sig if sig is not None else os.WEXITSTATUS(status)
+    result = {
+        "exit_code": code,
+        "signal": sig,
+        "oom": _oom_killed(cfg.get("memory_cgroup")),
+        "finished_at": time.time(),
+    }
+    _write_json(exit_path, result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
