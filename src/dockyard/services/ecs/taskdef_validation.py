@@ -85,8 +85,10 @@ def check(request: dict[str, Any]) -> Checked:
             "Tasks using the EXTERNAL launch type do not support network mode 'awsvpc' "
             "(networkMode)."
         )
-    if cpu is not None and "FARGATE" not in required and not (
-        EC2_CPU_RANGE[0] <= cpu <= EC2_CPU_RANGE[1]
+    if (
+        cpu is not None
+        and "FARGATE" not in required
+        and not (EC2_CPU_RANGE[0] <= cpu <= EC2_CPU_RANGE[1])
     ):
         raise ClientException(
             f"Invalid 'cpu' setting for task. The value must be between {EC2_CPU_RANGE[0]} "
@@ -407,8 +409,9 @@ def check_dependencies(containers: list[dict[str, Any]]) -> None:
                     "A dependency container with SUCCESS or COMPLETE condition cannot be an "
                     f"essential container (dependsOn.containerName: {target})."
                 )
-    cycle = _find_cycle({n: [d["containerName"] for d in c.get("dependsOn") or []]
-                         for n, c in by_name.items()})
+    cycle = _find_cycle(
+        {n: [d["containerName"] for d in c.get("dependsOn") or []] for n, c in by_name.items()}
+    )
     if cycle:
         raise ClientException(
             f"Container dependencies form a cycle: {' -> '.join(cycle)} (dependsOn)."
@@ -424,7 +427,7 @@ def _find_cycle(edges: dict[str, list[str]]) -> list[str] | None:
         path.append(node)
         for nxt in edges.get(node, []):
             if state.get(nxt) == 1:
-                return [*path[path.index(nxt):], nxt]
+                return [*path[path.index(nxt) :], nxt]
             if nxt not in state:
                 found = visit(nxt)
                 if found:
@@ -453,4 +456,3 @@ def max_results(value: int | None, field_name: str = "maxResults") -> int | None
             f"{field_name} must be between 1 and 100 ({field_name}: {value})."
         )
     return value
-

@@ -290,8 +290,7 @@ class TaskDefinitions(EcsDomain):
         resource = ref.rsplit("/", 1)[-1] if is_arn(ref) else ref
         if ":" not in resource:
             raise ClientException(
-                f"A revision is required: use family:revision or a full ARN "
-                f"({field_name}: {ref})."
+                f"A revision is required: use family:revision or a full ARN ({field_name}: {ref})."
             )
         return ref
 
