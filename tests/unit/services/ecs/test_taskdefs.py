@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.validate import ParamValidator
 
 from dockyard.api.context import RequestContext
 from dockyard.api.errors import ServiceError
@@ -349,3 +351,69 @@ def test_reload_from_the_store(tmp_path: Path, clock: ManualClock) -> None:
     tagged = again("DescribeTaskDefinition", taskDefinition="web:1", include=["TAGS"])
     assert tagged["tags"] == [{"key": "a", "value": "1"}]
     assert again.register("web")["revision"] == 3
+
+
+# -- the output fits botocore's model -----------------------------------------------------
+
+
+def test_outputs_fit_the_botocore_output_shapes(client: Client) -> None:
+    model = botocore.session.get_session().get_service_model("ecs")
+
+    def fits(operation: str, output: dict[str, Any]) -> None:
+        shape = model.operation_model(operation).output_shape
+        report = ParamValidator().validate(output, shape)
+        assert not report.has_errors(), report.generate_report()
+
+    request: dict[str, Any] = {
+        "family": "full",
+        "taskRoleArn": f"arn:aws:iam::{ACCOUNT}:role/task",
+        "executionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/exec",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "cpu": "1 vCPU",
+        "memory": "2 GB",
+        "volumes": [{"name": "data"}],
+        "tags": [{"key": "k", "value": "v"}],
+        "containerDefinitions": [
+            {
+                "name": "app",
+                "image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/app:1",
+                "portMappings": [{"containerPort": 8080}],
+                "environment": [{"name": "A", "value": "1"}],
+                "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],
+                "healthCheck": {"command": ["CMD", "true"], "startPeriod": 10},
+                "dependsOn": [{"containerName": "sidecar", "condition": "HEALTHY"}],
+                "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "g"}},
+                "secrets": [{"name": "S", "valueFrom": "arn:aws:ssm:us-east-1:1:parameter/p"}],
+                "memoryReservation": 256,
+                "stopTimeout": 10,
+            },
+            {
+                "name": "sidecar",
+                "image": "busybox",
+                "essential": False,
+                "healthCheck": {"command": ["CMD-SHELL", "true"]},
+            },
+        ],
+    }
+    registered = client("RegisterTaskDefinition", **request)
+    fits("RegisterTaskDefinition", registered)
+    attributes = {a["name"] for a in registered["taskDefinition"]["requiresAttributes"]}
+    assert {
+        "ecs.capability.task-eni",
+        "com.amazonaws.ecs.capability.task-iam-role",
+        "ecs.capability.execution-role-awslogs",
+        "ecs.capability.execution-role-ecr-pull",
+        "ecs.capability.container-ordering",
+        "ecs.capability.secrets.ssm.environment-variables",
+    } <= attributes
+    fits(
+        "DescribeTaskDefinition",
+        client("DescribeTaskDefinition", taskDefinition="full", include=["TAGS"]),
+    )
+    fits("ListTaskDefinitions", client("ListTaskDefinitions", maxResults=1))
+    fits("ListTaskDefinitionFamilies", client("ListTaskDefinitionFamilies"))
+    fits("DeregisterTaskDefinition", client("DeregisterTaskDefinition", taskDefinition="full:1"))
+    fits(
+        "DeleteTaskDefinitions", client("DeleteTaskDefinitions", taskDefinitions=["full:1", "x:1"])
+    )
