@@ -1,0 +1,91 @@
+"""The request path: route, authenticate, parse, validate, dispatch, serialize."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Sequence
+
+from dockyard.api.auth import identify, parse_sigv4, verify
+from dockyard.api.config import FrontDoorConfig
+from dockyard.api.context import RequestContext
+from dockyard.api.errors import InternalError, ServiceError, UnsupportedOperation
+from dockyard.api.http import HttpRequest, HttpResponse
+from dockyard.api.models import ModelCatalog
+from dockyard.api.protocols.base import Codec
+from dockyard.api.protocols.cbor import CborCodec
+from dockyard.api.protocols.json import JsonCodec
+from dockyard.api.protocols.query import Ec2Codec, QueryCodec
+from dockyard.api.protocols.rest import RestJsonCodec, RestXmlCodec
+from dockyard.api.provider import Provider
+from dockyard.api.router import Router, RoutingError
+from dockyard.api.validate import validate
+
+log = logging.getLogger(__name__)
+
+CODECS: dict[str, Codec] = {
+    "json": JsonCodec(),
+    "query": QueryCodec(),
+    "ec2": Ec2Codec(),
+    "rest-json": RestJsonCodec(),
+    "rest-xml": RestXmlCodec(),
+    "smithy-rpc-v2-cbor": CborCodec(),
+}
+
+
+class FrontDoor:
+    def __init__(
+        self, config: FrontDoorConfig, providers: Sequence[Provider], catalog: ModelCatalog
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.providers = {p.service: p for p in providers}
+        self.router = Router(catalog, self.providers)
+
+    async def handle(self, req: HttpRequest) -> HttpResponse:
+        request_id = str(uuid.uuid4())
+        sig = parse_sigv4(req)
+        try:
+            route = self.router.route(req, sig)
+        except RoutingError as err:
+            return CODECS[err.protocol].error(err, err.service, None, request_id)
+        codec = CODECS[route.protocol]
+        info = route.service
+        operation = route.operation
+        try:
+            if self.config.credentials is not None:
+                verify(req, sig, self.config.credentials, route.protocol)
+            provider = self.providers.get(info.name)
+            handler = provider.handlers.get(operation) if provider is not None else None
+            if provider is None or handler is None:
+                raise UnsupportedOperation(
+                    f"Dockyard does not support {info.name}:{operation} yet"
+                )
+            identity = identify(sig, self.config.default_account_id, self.config.default_region)
+            op = self.catalog.operation_model(info.name, operation)
+            params = codec.parse(req, op, route)
+            validate(op.input_shape, params, provider.validation_error_code)
+            ctx = RequestContext(
+                service=info.name,
+                operation=operation,
+                account_id=identity.account_id,
+                region=identity.region,
+                request_id=request_id,
+                protocol=route.protocol,
+                access_key_id=identity.access_key_id,
+                headers=req.headers,
+            )
+            result = handler(ctx, params)
+            if inspect.isawaitable(result):
+                result = await result
+            return codec.serialize(op, result or {}, info, request_id)
+        except ServiceError as err:
+            return codec.error(err, info, operation, request_id)
+        except Exception:
+            log.exception(
+                "internal failure in %s:%s", info.name, operation,
+                extra={"request_id": request_id},
+            )
+            internal = InternalError("We encountered an internal error. Please try again.")
+            return codec.error(internal, info, operation, request_id)
