@@ -166,6 +166,9 @@ class EventLog:
         params.append(limit + 1)
         return _capped(self._db.execute(sql, params), limit)
 
+    def count(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
     def delete_stream(self, sid: int) -> None:
         self._db.execute("DELETE FROM events WHERE sid = ?", (sid,))
 
