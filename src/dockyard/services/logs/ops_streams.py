@@ -78,7 +78,7 @@ def handlers(logs: Logs) -> dict[str, Handler]:
 
     def create_log_stream(ctx: RequestContext, p: Params) -> Result:
         group = directory.group(scope_of(ctx), p["logGroupName"])
-        directory.create_stream(group, p["logStreamName"])
+        directory.create_stream(group, validation.stream_name(p["logStreamName"]))
         return {}
 
     def delete_log_stream(ctx: RequestContext, p: Params) -> Result:

@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
+from dockyard.services.logs import validation
+from dockyard.services.logs.errors import InvalidParameterException
 from dockyard.services.logs.events import EventLog, Window, message_size
 from dockyard.services.logs.groups import Directory, now_ms
 from dockyard.services.logs.model import LogGroup, LogStream, Scope
@@ -172,6 +174,15 @@ class Logs:
         log driver does: the stream is created when missing; the group only when
         `create_group` (awslogs-create-group), else the events are dropped with a warning."""
         scope = Scope(account_id, region)
+        try:
+            validation.group_name(group)
+            validation.stream_name(stream)
+        except InvalidParameterException as exc:
+            log.warning(
+                "logs: dropped %d events for %s/%s: %s", len(events), group, stream, exc.message,
+                extra={"log_group": group, "account_id": account_id, "region": region},
+            )  # fmt: skip
+            return
         log_group = self.directory.find_group(scope, group)
         if log_group is None:
             if not create_group:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,11 +20,30 @@ MAX_BATCH_BYTES = 1_048_576
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
 
 
+_GROUP_NAME = re.compile(r"[\.\-_/#A-Za-z0-9]{1,512}")
+_STREAM_NAME = re.compile(r"[^:*]{1,512}")
+
+
+def _pattern_error(value: str, field: str, pattern: str) -> InvalidParameterException:
+    return InvalidParameterException(
+        f"1 validation error detected: Value '{value}' at '{field}' failed to satisfy "
+        f"constraint: Member must satisfy regular expression pattern: {pattern}"
+    )
+
+
 def group_name(name: str) -> str:
+    if not _GROUP_NAME.fullmatch(name):
+        raise _pattern_error(name, "logGroupName", r"[\.\-_/#A-Za-z0-9]+")
     if name.startswith("aws/"):
         raise InvalidParameterException(
             f"Log group names cannot start with 'aws/' (logGroupName: {name!r})."
         )
+    return name
+
+
+def stream_name(name: str) -> str:
+    if not _STREAM_NAME.fullmatch(name):
+        raise _pattern_error(name, "logStreamName", "[^:*]*")
     return name
 
 

@@ -29,6 +29,16 @@ def test_create_twice_is_already_exists(call: Call) -> None:
     assert err.message == "The specified log group already exists"
 
 
+def test_bad_names_are_refused(call: Call) -> None:
+    err = error_of(call, "CreateLogGroup", logGroupName="bad name!")
+    assert err.code == "InvalidParameterException"
+    assert "logGroupName" in err.message
+    call("CreateLogGroup", logGroupName="g")
+    err = error_of(call, "CreateLogStream", logGroupName="g", logStreamName="a:b")
+    assert err.code == "InvalidParameterException"
+    assert "logStreamName" in err.message
+
+
 def test_reserved_prefix_and_kms_are_refused(call: Call) -> None:
     assert error_of(call, "CreateLogGroup", logGroupName="aws/x").code == (
         "InvalidParameterException"

@@ -99,6 +99,15 @@ class TestPutEvents:
         assert "ResourceNotFoundException" in caplog.text
         assert make_call(logs)("DescribeLogGroups")["logGroups"] == []
 
+    def test_invalid_names_are_dropped(self, logs: Logs, caplog: pytest.LogCaptureFixture) -> None:
+        with caplog.at_level("WARNING", logger="dockyard.services.logs.service"):
+            logs.put_events(
+                "123456789012", "us-east-1", "bad group!", "s", [(NOW_MS, "x")],
+                create_group=True,
+            )  # fmt: skip
+        assert "logGroupName" in caplog.text
+        assert make_call(logs)("DescribeLogGroups")["logGroups"] == []
+
     def test_too_old_events_are_dropped(self, logs: Logs) -> None:
         logs.put_events(
             "123456789012", "us-east-1", "g", "s",
