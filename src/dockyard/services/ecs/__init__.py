@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
-from dockyard.services.ecs import ops_clusters, ops_taskdefs
+from dockyard.services.ecs import ops_clusters, ops_instances, ops_taskdefs, ops_tasks
 from dockyard.services.ecs.service import Ecs
 
 __all__ = ["Ecs", "provider"]
@@ -11,7 +11,7 @@ __all__ = ["Ecs", "provider"]
 
 def provider(ecs: Ecs) -> Provider:
     handlers: dict[str, Handler] = {}
-    for module in (ops_clusters, ops_taskdefs):
+    for module in (ops_clusters, ops_taskdefs, ops_instances, ops_tasks):
         handlers.update(module.handlers(ecs))
     return Provider(
         service="ecs",

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dockyard.core.clock import Clock
 from dockyard.services.ecs.clusters import Cluster, Clusters
 from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.events import EventLog
+from dockyard.services.ecs.instances import REGISTERED_STATUSES, Instances
 from dockyard.services.ecs.state import EcsDomain
 from dockyard.services.ecs.taskdefs import TaskDefinitions
+from dockyard.services.ecs.tasks import Tasks
 from dockyard.store.base import Store
 
 
@@ -18,6 +21,11 @@ class Ecs:
         self.taskdefs = TaskDefinitions(store, clock)
         self.domains: list[EcsDomain] = [self.clusters]
         self.domains.append(self.taskdefs)
+        # State-change events (ECS Task State Change, ...) for the event bus.
+        self.events = EventLog()
+        self.instances = Instances(store, clock)
+        self.tasks = Tasks(store, clock, instances=self.instances, events=self.events)
+        self.domains.extend([self.instances, self.tasks])
 
     def load(self) -> None:
         for domain in self.domains:
@@ -31,10 +39,12 @@ class Ecs:
     # (task definitions, container instances, tasks, services) extend these.
 
     def cluster_counts(self, cluster: Cluster) -> dict[str, int]:
+        running, pending = self.tasks.counts(cluster.arn)
+        instances = self.instances.in_cluster(cluster.arn, REGISTERED_STATUSES)
         return {
-            "registeredContainerInstancesCount": 0,
-            "runningTasksCount": 0,
-            "pendingTasksCount": 0,
+            "registeredContainerInstancesCount": len(instances),
+            "runningTasksCount": running,
+            "pendingTasksCount": pending,
             "activeServicesCount": 0,
         }
 
@@ -46,6 +56,12 @@ class Ecs:
         taskdef = self.taskdefs.by_arn.get(resource_arn)
         if taskdef is not None:
             return taskdef.tags
+        task = self.tasks.by_arn.get(resource_arn)
+        if task is not None:
+            return task.tags
+        instance = self.instances.by_arn.get(resource_arn)
+        if instance is not None and instance.status != "INACTIVE":
+            return instance.tags
         raise InvalidParameterException(f"The specified resource is not found: {resource_arn}")
 
     def save_tagged(self, resource_arn: str) -> None:
@@ -55,3 +71,9 @@ class Ecs:
         taskdef = self.taskdefs.by_arn.get(resource_arn)
         if taskdef is not None:
             self.taskdefs.save(taskdef)
+        task = self.tasks.by_arn.get(resource_arn)
+        if task is not None:
+            self.tasks.save(task)
+        instance = self.instances.by_arn.get(resource_arn)
+        if instance is not None:
+            self.instances.save(instance)

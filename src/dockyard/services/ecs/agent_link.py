@@ -1,0 +1,146 @@
+"""The server end of the agent link, in process: what the embedded agent calls.
+
+Remote agents make the same calls over HTTP; the server's agent endpoint can serve them with
+an `EmbeddedLink` too (one per server, shared by every agent), passing `managed_capacity=False`
+for hosts that join as plain container instances.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import logging
+from collections.abc import Awaitable
+from typing import Protocol
+
+from dockyard.core.agentlink import LogEvent, Registration
+from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
+from dockyard.services.ecs.errors import ClientException
+from dockyard.services.ecs.instances import ContainerInstance
+from dockyard.services.ecs.ops_instances import cluster_for_registration, record_instance_event
+from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.state import Scope
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+class LogSink(Protocol):
+    """Where container logs go (the logs service, wired by the server): creates the group
+    when asked and missing, the stream when missing, and appends the events."""
+
+    def __call__(
+        self,
+        account_id: str,
+        region: str,
+        group: str,
+        stream: str,
+        events: list[LogEvent],
+        create_group: bool,
+    ) -> Awaitable[None] | None: ...
+
+
+class EmbeddedLink:
+    """`ServerLink` backed directly by the ECS service object."""
+
+    def __init__(
+        self,
+        ecs: Ecs,
+        log_sink: LogSink,
+        *,
+        account_id: str = DEFAULT_ACCOUNT,
+        region: str = DEFAULT_REGION,
+        managed_capacity: bool = True,
+    ) -> None:
+        self.ecs = ecs
+        self.log_sink = log_sink
+        self.scope = Scope(account_id, region)
+        # Hosts registered through this link run the FARGATE tasks (server-managed capacity).
+        self.managed_capacity = managed_capacity
+        self._seen: dict[str, int] = {}  # instance ARN -> change count at its last fetch
+        self.last_heartbeat: dict[str, float] = {}
+
+    def _instance(self, instance_arn: str, *, registered: bool = True) -> ContainerInstance:
+        instance = self.ecs.instances.by_arn.get(instance_arn)
+        if instance is None:
+            raise ClientException(f"Unknown container instance {instance_arn}; register first.")
+        if registered and instance.status == "INACTIVE":
+            raise ClientException(
+                f"Container instance {instance_arn} has been deregistered; register again."
+            )
+        return instance
+
+    def _connected(self, instance: ContainerInstance) -> None:
+        self.last_heartbeat[instance.arn] = self.ecs.clock.now()
+        if instance.status != "INACTIVE" and self.ecs.instances.set_connected(instance, True):
+            record_instance_event(self.ecs, instance)
+
+    async def register(self, registration: Registration) -> str:
+        cluster = cluster_for_registration(self.ecs, self.scope, registration.cluster)
+        instance = self.ecs.instances.register(
+            self.scope,
+            cluster.arn,
+            cpu=registration.cpu,
+            memory=registration.memory,
+            existing_arn=registration.container_instance_arn,
+            attributes=dict(registration.attributes),
+            hostname=registration.hostname,
+            host_ip=registration.host_ip,
+            agent_version=registration.agent_version,
+            managed=self.managed_capacity,
+        )
+        self._seen.pop(instance.arn, None)
+        self.ecs.instances.set_connected(instance, True)
+        self.last_heartbeat[instance.arn] = self.ecs.clock.now()
+        record_instance_event(self.ecs, instance)
+        return instance.arn
+
+    async def heartbeat(self, instance_arn: str) -> None:
+        self._connected(self._instance(instance_arn))
+
+    async def assignments(self, instance_arn: str, wait: float) -> list[Assignment]:
+        # A deregistered instance still gets its tasks, desired STOPPED, until they stopped.
+        self._instance(instance_arn, registered=False)
+        seen = self._seen.get(instance_arn)
+        if seen is not None:
+            await self.ecs.tasks.wait_for_change(instance_arn, seen, wait)
+        self._seen[instance_arn] = self.ecs.tasks.change_count(instance_arn)
+        tasks = self.ecs.tasks.assigned(instance_arn)
+        self.ecs.tasks.mark_delivered(tasks)
+        return [
+            Assignment(
+                spec=copy.deepcopy(t.spec),
+                desired_status=DesiredStatus(t.desired_status),
+                stop_code=t.stop_code,
+                stopped_reason=t.stopped_reason,
+            )
+            for t in tasks
+        ]
+
+    async def report(self, instance_arn: str, statuses: list[TaskStatus]) -> None:
+        instance = self._instance(instance_arn, registered=False)
+        self._connected(instance)
+        for status in statuses:
+            self.ecs.tasks.apply(instance_arn, status)
+
+    async def put_logs(
+        self,
+        account_id: str,
+        region: str,
+        group: str,
+        stream: str,
+        events: list[LogEvent],
+        create_group: bool,
+    ) -> None:
+        result = self.log_sink(account_id, region, group, stream, events, create_group)
+        if inspect.isawaitable(result):
+            await result
+
+    def agent_stopped(self, instance_arn: str) -> None:
+        """The agent on `instance_arn` went away (the embedded agent stopped with the server)."""
+        instance = self.ecs.instances.by_arn.get(instance_arn)
+        self._seen.pop(instance_arn, None)
+        if instance is not None and self.ecs.instances.set_connected(instance, False):
+            record_instance_event(self.ecs, instance)
