@@ -13,6 +13,7 @@ from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.services import ecs as ecs_service
+from dockyard.services import logs as logs_service
 from dockyard.store import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,14 @@ class Dockyard:
         self.store = SqliteStore(options.data_dir / "dockyard.sqlite3")
         self.ecs = ecs_service.Ecs(self.store, self.clock)
         self.ecs.load()
-        self.providers: list[Provider] = [ecs_service.provider(self.ecs)]
+        self.logs = logs_service.Logs(
+            self.store, self.clock, events_path=str(options.data_dir / "logs.sqlite3")
+        )
+        self.logs.load()
+        self.providers: list[Provider] = [
+            ecs_service.provider(self.ecs),
+            logs_service.provider(self.logs),
+        ]
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,
