@@ -1,0 +1,267 @@
+"""The agent of one host: register, heartbeat, run assignments through a driver, report.
+
+agent = Agent(link, driver, clock, data_dir, cluster="default")
+runner = asyncio.create_task(agent.run())
+...
+await agent.stop()   # containers keep running; a new agent on data_dir adopts them
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Coroutine, Iterable
+from pathlib import Path
+from typing import Any
+
+from dockyard import __version__
+from dockyard.agent import host
+from dockyard.agent.runner import TaskRunner
+from dockyard.agent.state import AgentState
+from dockyard.core.agentlink import ServerLink
+from dockyard.core.clock import Clock
+from dockyard.core.taskspec import Assignment, DesiredStatus, TaskSpec, TaskStatus
+from dockyard.drivers.base import AdoptedContainer, Driver
+
+log = logging.getLogger(__name__)
+
+RETRY = 1.0
+FINISHED_MEMORY = 1000  # finished task ARNs remembered, so a late listing does not rerun one
+
+
+class Agent:
+    def __init__(
+        self,
+        link: ServerLink,
+        driver: Driver,
+        clock: Clock,
+        data_dir: Path,
+        cluster: str = "default",
+        attributes: dict[str, str | None] | None = None,
+        heartbeat_interval: float = 30.0,
+        poll_wait: float = 20.0,
+        host_ip: str = "127.0.0.1",
+    ) -> None:
+        self.link = link
+        self.driver = driver
+        self.clock = clock
+        self.cluster = cluster
+        self.attributes = dict(attributes or {})
+        self.heartbeat_interval = heartbeat_interval
+        self.poll_wait = poll_wait
+        self.host_ip = host_ip
+        self.state = AgentState(Path(data_dir))
+        self.instance_arn: str | None = None
+        self.runners: dict[str, TaskRunner] = {}
+        self.ready = asyncio.Event()  # registered and adopted what was left running
+        self._runner_tasks: dict[str, asyncio.Task[None]] = {}
+        self._dirty: dict[str, TaskStatus] = {}
+        self._dirty_event = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopped = asyncio.Event()
+        self._finished_arns: OrderedDict[str, None] = OrderedDict()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Register, adopt, then follow assignments until `stop()`."""
+        await self._register()
+        self._loops = [
+            asyncio.create_task(self._report_loop()),
+            asyncio.create_task(self._heartbeat_loop()),
+        ]
+        await self._adopt()
+        self.ready.set()
+        self._loops.append(asyncio.create_task(self._assignment_loop()))
+        await self._stopped.wait()
+
+    async def stop(self, stop_tasks: bool = False) -> None:
+        """Stop following the server. Containers keep running unless `stop_tasks`."""
+        if stop_tasks:
+            for runner in self.runners.values():
+                runner.request_stop("UserInitiated", "The agent is shutting down")
+            await asyncio.gather(*self._runner_tasks.values(), return_exceptions=True)
+            await self._flush_reports()
+        for task in [*self._loops, *self._runner_tasks.values()]:
+            task.cancel()
+        await asyncio.gather(*self._loops, *self._runner_tasks.values(), return_exceptions=True)
+        await self.driver.close()
+        self._stopped.set()
+
+    async def _register(self) -> None:
+        caps = self.driver.capabilities()
+        registration = host.registration(
+            self.cluster, caps.attributes, self.attributes, __version__, self.host_ip
+        )
+        registration.container_instance_arn = self.state.instance_arn(self.cluster)
+        while True:
+            try:
+                self.instance_arn = await self.link.register(registration)
+                break
+            except Exception as exc:
+                log.warning("cannot register with the server: %s; retrying", exc)
+                await self.clock.sleep(RETRY)
+        self.state.save_instance(self.cluster, self.instance_arn)
+        log.info("registered as %s (driver %s)", self.instance_arn, caps.name)
+
+    # -- assignments -------------------------------------------------------------------------
+
+    async def _assignment_loop(self) -> None:
+        assert self.instance_arn is not None
+        while True:
+            try:
+                assignments = await self.link.assignments(self.instance_arn, self.poll_wait)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("cannot fetch assignments: %s", exc)
+                await self.clock.sleep(RETRY)
+                continue
+            self.apply(assignments)
+
+    def apply(self, assignments: Iterable[Assignment]) -> None:
+        """Bring what runs here in line with the server's list of assignments."""
+        listed: set[str] = set()
+        for assignment in assignments:
+            arn = assignment.spec.task_arn
+            listed.add(arn)
+            if arn in self._finished_arns:
+                continue
+            runner = self.runners.get(arn)
+            if assignment.desired_status == DesiredStatus.STOPPED:
+                if runner is not None:
+                    runner.request_stop(assignment.stop_code, assignment.stopped_reason)
+                else:
+                    self._report_never_started(assignment)
+            elif runner is None:
+                runner = TaskRunner(
+                    assignment.spec, self.driver, self.clock, self._changed, self.link.put_logs
+                )
+                self._launch(runner, runner.run())
+        for arn, runner in list(self.runners.items()):
+            if arn not in listed:
+                runner.request_stop("TaskStopped", "The task is no longer assigned to this host")
+
+    def _launch(self, runner: TaskRunner, coro: Coroutine[Any, Any, None]) -> None:
+        arn = runner.spec.task_arn
+        self.runners[arn] = runner
+        task = asyncio.create_task(coro)
+        self._runner_tasks[arn] = task
+
+        def finished(task: asyncio.Task[None]) -> None:
+            if task.cancelled():
+                return
+            if task.exception() is not None:
+                log.error("task runner for %s crashed", arn, exc_info=task.exception())
+            self.runners.pop(arn, None)
+            self._runner_tasks.pop(arn, None)
+            self._finished_arns[arn] = None
+            while len(self._finished_arns) > FINISHED_MEMORY:
+                self._finished_arns.popitem(last=False)
+
+        task.add_done_callback(finished)
+
+    def _report_never_started(self, assignment: Assignment) -> None:
+        if assignment.spec.task_arn in self._dirty:
+            return
+        status = TaskStatus(
+            assignment.spec.task_arn,
+            "STOPPED",
+            stop_code=assignment.stop_code,
+            stopped_reason=assignment.stopped_reason,
+            execution_stopped_at=self.clock.now(),
+        )
+        self._dirty[status.task_arn] = status
+        self._dirty_event.set()
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def _changed(self, runner: TaskRunner) -> None:
+        arn = runner.spec.task_arn
+        if runner.status.status == "STOPPED":
+            self.state.forget_task(arn)
+        else:
+            self.state.save_task(arn, runner.record())
+        self._dirty[arn] = TaskStatus.from_dict(runner.status.to_dict())
+        self._dirty_event.set()
+
+    async def _report_loop(self) -> None:
+        while True:
+            await self._dirty_event.wait()
+            await self._flush_reports()
+
+    async def _flush_reports(self) -> None:
+        assert self.instance_arn is not None
+        self._dirty_event.clear()
+        if not self._dirty:
+            return
+        batch, self._dirty = self._dirty, {}
+        try:
+            await self.link.report(self.instance_arn, list(batch.values()))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("cannot report task states: %s; retrying", exc)
+            for arn, status in batch.items():
+                self._dirty.setdefault(arn, status)
+            await self.clock.sleep(RETRY)
+            self._dirty_event.set()
+
+    async def _heartbeat_loop(self) -> None:
+        assert self.instance_arn is not None
+        while True:
+            await self.clock.sleep(self.heartbeat_interval)
+            try:
+                await self.link.heartbeat(self.instance_arn)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("heartbeat failed: %s", exc)
+
+    # -- restart -----------------------------------------------------------------------------
+
+    async def _adopt(self) -> None:
+        """Re-attach to what an earlier agent left running; stop what nobody wants."""
+        assert self.instance_arn is not None
+        found = await self.driver.adopt()
+        by_task: dict[str, dict[str, AdoptedContainer]] = {}
+        for container in found:
+            by_task.setdefault(container.task_arn, {})[container.container_name] = container
+        records = {r["spec"]["task_arn"]: r for r in self.state.tasks()}
+        while True:
+            try:
+                wanted = {
+                    a.spec.task_arn: a for a in await self.link.assignments(self.instance_arn, 0)
+                }
+                break
+            except Exception as exc:
+                log.warning("cannot fetch assignments: %s", exc)
+                await self.clock.sleep(RETRY)
+        for arn, record in records.items():
+            runner = TaskRunner(
+                TaskSpec.from_dict(record["spec"]),
+                self.driver,
+                self.clock,
+                self._changed,
+                self.link.put_logs,
+            )
+            assignment = wanted.get(arn)
+            if assignment is None or assignment.desired_status == DesiredStatus.STOPPED:
+                code = assignment.stop_code if assignment else "TaskStopped"
+                reason = (assignment.stopped_reason if assignment else None) or (
+                    "The task is no longer assigned to this host"
+                )
+                runner.request_stop(code, reason)
+            self._launch(runner, runner.resume(record, by_task.pop(arn, {})))
+            log.info("adopted task %s", arn)
+        self.apply(wanted.values())
+        for arn, containers in by_task.items():  # running, but no record of the task
+            log.warning("stopping unknown task %s left on this host", arn)
+            for container in containers.values():
+                with contextlib.suppress(Exception):
+                    await self.driver.stop(container.runtime_id, 10)
+                    await self.driver.remove_container(container.runtime_id)
+            with contextlib.suppress(Exception):
+                await self.driver.cleanup_task(arn)
