@@ -17,10 +17,6 @@ class ResourceAlreadyExistsException(ServiceError):
     code = "ResourceAlreadyExistsException"
 
 
-class LimitExceededException(ServiceError):
-    code = "LimitExceededException"
-
-
 class TooManyTagsException(ServiceError):
     code = "TooManyTagsException"
 

@@ -41,8 +41,7 @@ class Rejected:
     expired_end: int | None = None
 
     def __bool__(self) -> bool:
-        return not (self.too_old_end is None and self.too_new_start is None
-                    and self.expired_end is None)  # fmt: skip
+        return bool(self.to_wire())
 
     def to_wire(self) -> dict[str, int]:
         out: dict[str, int] = {}
