@@ -69,6 +69,7 @@ class Dockyard:
         """Start what runs beside the front door (controllers, the embedded agent)."""
 
     async def stop(self) -> None:
+        self.logs.close()
         self.store.close()
 
 
