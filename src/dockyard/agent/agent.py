@@ -86,6 +86,8 @@ class Agent:
             await self._flush_reports()
         for task in [*self._loops, *self._runner_tasks.values()]:
             task.cancel()
+        for runner in self.runners.values():
+            runner.detach()
         await asyncio.gather(*self._loops, *self._runner_tasks.values(), return_exceptions=True)
         await self.driver.close()
         self._stopped.set()

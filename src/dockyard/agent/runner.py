@@ -91,6 +91,11 @@ class TaskRunner:
             "log_cursors": self.log_cursors,
         }
 
+    def detach(self) -> None:
+        """Stop watching (the agent is going away); the containers keep running."""
+        for task in [*self._watchers.values(), *self._side, *self._shippers]:
+            task.cancel()
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def run(self) -> None:
@@ -122,7 +127,11 @@ class TaskRunner:
         for spec in self.spec.containers:
             cs = self.container(spec.name)
             adopted = found.get(spec.name)
-            if cs.runtime_id is None or cs.status == "STOPPED":
+            if cs.runtime_id is None:
+                continue
+            if cs.status == "STOPPED":
+                if spec.essential:
+                    self.request_stop(ESSENTIAL_EXITED, ESSENTIAL_EXITED_REASON)
                 continue
             if adopted is not None and adopted.running:
                 self._attach(spec, cs.runtime_id, resumed=True)
