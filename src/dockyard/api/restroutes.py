@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-from botocore.model import ServiceModel
+from botocore.model import OperationModel, ServiceModel
 
 _LABEL = re.compile(r"\{([^}]+)\}")
 
@@ -18,20 +19,27 @@ class RestRoute:
     labels: tuple[str, ...]  # label names in group order ("Key", without "+")
     query_required: tuple[tuple[str, str | None], ...]
     score: tuple[int, int, int]
+    headers_required: tuple[str, ...] = ()
 
     def match(
-        self, path: str, query: list[tuple[str, str]]
+        self, path: str, query: list[tuple[str, str]], headers: Mapping[str, str] | None = None
     ) -> dict[str, str] | None:
         m = self.regex.match(path)
         if m is None:
             return None
+        for name in self.headers_required:
+            if headers is None or name not in headers:
+                return None
         for name, value in self.query_required:
             if not any(k == name and (value is None or v == value) for k, v in query):
                 return None
         return {label: unquote(g) for label, g in zip(self.labels, m.groups(), strict=True)}
 
 
-def compile_route(operation: str, request_uri: str) -> RestRoute:
+def compile_route(
+    operation: str, request_uri: str, query_members: tuple[tuple[str, str | None], ...] = (),
+    headers_required: tuple[str, ...] = (),
+) -> RestRoute:
     path, _, qs = request_uri.partition("?")
     if len(path) > 1 and path.endswith("/"):
         path = path[:-1]
@@ -61,13 +69,36 @@ def compile_route(operation: str, request_uri: str) -> RestRoute:
     for part in qs.split("&") if qs else ():
         key, eq, value = part.partition("=")
         required.append((key, value if eq else None))
+    required.extend(r for r in query_members if r not in required)
     return RestRoute(
         operation=operation,
         regex=re.compile("".join(pattern)),
         labels=tuple(labels),
         query_required=tuple(required),
-        score=(literal, len(required), -greedy),
+        score=(literal, len(required) + len(headers_required), -greedy),
+        headers_required=headers_required,
     )
+
+
+def _required_locations(
+    op: OperationModel,
+) -> tuple[tuple[tuple[str, str | None], ...], tuple[str, ...]]:
+    """Required members bound to the query string or a header: a request without them
+    is not for this operation (S3: PutObject vs CopyObject vs UploadPart)."""
+    shape = op.input_shape
+    if shape is None:
+        return (), ()
+    query: list[tuple[str, str | None]] = []
+    headers: list[str] = []
+    for name in shape.required_members:
+        member = shape.members[name]
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location == "querystring":
+            query.append((wire, None))
+        elif location == "header":
+            headers.append(wire.lower())
+    return tuple(query), tuple(headers)
 
 
 class RestTable:
@@ -76,9 +107,10 @@ class RestTable:
     def __init__(self, model: ServiceModel) -> None:
         by_method: dict[str, list[RestRoute]] = {}
         for name in model.operation_names:
-            http = model.operation_model(name).http
-            uri = http.get("requestUri", "/")
-            route = compile_route(name, uri)
+            op = model.operation_model(name)
+            http = op.http
+            query, headers = _required_locations(op)
+            route = compile_route(name, http.get("requestUri", "/"), query, headers)
             by_method.setdefault(http.get("method", "POST").upper(), []).append(route)
         self.by_method = {
             method: tuple(sorted(routes, key=lambda r: r.score, reverse=True))
@@ -86,10 +118,10 @@ class RestTable:
         }
 
     def match(
-        self, method: str, path: str, query: list[tuple[str, str]]
+        self, method: str, path: str, query: list[tuple[str, str]], headers: Mapping[str, str]
     ) -> tuple[RestRoute, dict[str, str]] | None:
         for route in self.by_method.get(method, ()):
-            labels = route.match(path, query)
+            labels = route.match(path, query, headers)
             if labels is not None:
                 return route, labels
         return None

@@ -158,7 +158,9 @@ class Router:
         best: Route | None = None
         best_score: tuple[int, int, int] | None = None
         for info in candidates:
-            found = self.rest_table(info.name).match(req.method, req.path, req.query)
+            found = self.rest_table(info.name).match(
+                req.method, req.path, req.query, req.headers
+            )
             if found is None:
                 continue
             rest_route, labels = found

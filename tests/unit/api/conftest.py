@@ -56,9 +56,9 @@ def _whoami(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 def providers() -> list[Provider]:
     handlers = {"Echo": _echo, "Fail": _fail, "Boom": _boom, "Upload": _upload,
-                "PutDoc": _put_doc}
+                "PutDoc": _put_doc, "Whoami": _whoami}
     out = [Provider(s, dict(handlers)) for s in SERVICES]
-    out[0] = Provider("testjson", {**handlers, "Echo": _echo}, "InvalidParameterException")
+    out[0] = Provider("testjson", dict(handlers), "InvalidParameterException")
     out[1] = Provider("testquery", dict(handlers), "ValidationError")
     return out
 
@@ -116,7 +116,7 @@ def resets() -> list[str]:
 @pytest.fixture(scope="session")
 def server(model_root: Path, resets: list[str]) -> Iterator[Server]:
     provs = providers()
-    provs[0] = Provider("testjson", {**provs[0].handlers, "Echo": _echo, "Boom": _whoami},
+    provs[0] = Provider("testjson", provs[0].handlers,
                         "InvalidParameterException", reset=lambda: resets.append("testjson"))
     app = create_app(
         FrontDoorConfig(allow_reset=True, model_paths=(str(model_root / "server"),)),
@@ -133,8 +133,8 @@ def secure_server(model_root: Path) -> Iterator[Server]:
             credentials={"AKIDGOOD": "secret", "123456789012": "acct-secret"},
             model_paths=(str(model_root / "server"),),
         ),
-        [Provider("testjson", {"Boom": _whoami}), Provider("testquery", {"Boom": _whoami}),
-         Provider("testrestxml", {"Boom": _whoami})],
+        [Provider("testjson", {"Whoami": _whoami}), Provider("testquery", {"Whoami": _whoami}),
+         Provider("testrestxml", {"Whoami": _whoami})],
     )
     yield from _serve(app)
 

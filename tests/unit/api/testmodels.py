@@ -21,6 +21,7 @@ NS = "https://dockyard.test/doc/2024-01-01/"
 def _scalars() -> dict[str, Any]:
     return {
         "Str": {"type": "string", "min": 1, "max": 20},
+        "Text": {"type": "string"},
         "Color": {"type": "string", "enum": ["RED", "GREEN"]},
         "Int": {"type": "integer", "min": 1, "max": 100},
         "Long": {"type": "long"},
@@ -126,8 +127,8 @@ def _base(protocol: str, name: str, protocols: list[str] | None = None) -> dict[
             "FailInput": {
                 "type": "structure",
                 "required": ["Code"],
-                "members": {"Code": {"shape": "Str"}, "Message": {"shape": "Str"},
-                            "Status": {"shape": "Int"}},
+                "members": {"Code": {"shape": "Text"}, "Message": {"shape": "Text"},
+                            "Status": {"shape": "Long"}},
             },
             "Empty": {"type": "structure", "members": {}},
         }
@@ -138,6 +139,7 @@ def _base(protocol: str, name: str, protocols: list[str] | None = None) -> dict[
         ("Fail", "FailInput", "Empty"),
         ("Boom", "Empty", "Empty"),
         ("Missing", "Empty", "Empty"),
+        ("Whoami", "Empty", "EchoOutput"),
     ):
         ops[op] = {
             "name": op,
@@ -161,6 +163,7 @@ def _rest(model: dict[str, Any], protocol: str) -> None:
                            "responseCode": 201}
     ops["Fail"]["http"] = {"method": "POST", "requestUri": "/fail"}
     ops["Boom"]["http"] = {"method": "GET", "requestUri": "/boom"}
+    ops["Whoami"]["http"] = {"method": "GET", "requestUri": "/whoami"}
     ops["Missing"]["http"] = {"method": "DELETE", "requestUri": "/things/{Id}"}
     shapes["MissingInput"] = {
         "type": "structure", "required": ["Id"],
