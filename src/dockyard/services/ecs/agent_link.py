@@ -10,8 +10,7 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-from collections.abc import Awaitable
-from typing import Protocol
+from collections.abc import Awaitable, Callable
 
 from dockyard.core.agentlink import LogEvent, Registration
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
@@ -27,19 +26,10 @@ DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
 
 
-class LogSink(Protocol):
-    """Where container logs go (the logs service, wired by the server): creates the group
-    when asked and missing, the stream when missing, and appends the events."""
-
-    def __call__(
-        self,
-        account_id: str,
-        region: str,
-        group: str,
-        stream: str,
-        events: list[LogEvent],
-        create_group: bool,
-    ) -> Awaitable[None] | None: ...
+# Where container logs go (the logs service, wired by the server), called positionally as
+# (account_id, region, group, stream, events, create_group): it creates the group when asked
+# and missing, the stream when missing, and appends the events. Plain or async.
+LogSink = Callable[[str, str, str, str, list[LogEvent], bool], Awaitable[None] | None]
 
 
 class EmbeddedLink:

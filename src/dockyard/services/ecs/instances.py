@@ -19,9 +19,9 @@ KIND = "ecs.container_instance"
 LISTABLE_STATUSES = ("ACTIVE", "DRAINING", "REGISTERING", "DEREGISTERING", "REGISTRATION_FAILED")
 REGISTERED_STATUSES = ("ACTIVE", "DRAINING")
 
-# An agent may declare the network modes it can give tasks, comma-separated
-# ("awsvpc,bridge,host"); without it every mode is assumed.
-NETWORK_MODES_ATTRIBUTE = "dockyard.network-modes"
+# Drivers advertise the network modes they can give tasks as attributes
+# `dockyard.network-mode.<mode>`; an instance advertising none is assumed to support all.
+NETWORK_MODE_PREFIX = "dockyard.network-mode."
 
 
 @dataclass(slots=True)
@@ -56,10 +56,12 @@ class ContainerInstance:
 
     @property
     def network_modes(self) -> frozenset[str] | None:
-        declared = self.attributes.get(NETWORK_MODES_ATTRIBUTE)
-        if not declared:
-            return None
-        return frozenset(m.strip() for m in declared.split(",") if m.strip())
+        modes = frozenset(
+            name.removeprefix(NETWORK_MODE_PREFIX)
+            for name in self.attributes
+            if name.startswith(NETWORK_MODE_PREFIX)
+        )
+        return modes or None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
