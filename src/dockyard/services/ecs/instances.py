@@ -108,7 +108,7 @@ class Instances(EcsDomain):
                 setattr(current, name, value)
             current.version += 1
             self.save(current)
-            log.info("container instance re-registered", extra={"arn": current.arn})
+            log.info("container instance %s re-registered", current.arn, extra={"arn": current.arn})
             return current
         if existing_arn:
             log.info(
@@ -127,7 +127,7 @@ class Instances(EcsDomain):
             **fields,
         )
         self.save(instance)
-        log.info("container instance registered", extra={"arn": instance.arn})
+        log.info("container instance %s registered", instance.arn, extra={"arn": instance.arn})
         return instance
 
     def arn_for(self, scope: Scope, cluster_arn: str, ref: str) -> str:
@@ -183,5 +183,5 @@ class Instances(EcsDomain):
         instance.agent_connected = False
         instance.version += 1
         self.save(instance)
-        log.info("container instance deregistered", extra={"arn": instance.arn})
+        log.info("container instance %s deregistered", instance.arn, extra={"arn": instance.arn})
         return instance

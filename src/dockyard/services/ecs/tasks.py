@@ -308,7 +308,7 @@ class Tasks(EcsDomain):
         )
         self.save(task, event=True)
         self.notify(host_arn)
-        log.info("task placed", extra={"arn": task.arn, "instance": host_arn})
+        log.info("task %s placed on %s", task.arn, host_arn, extra={"arn": task.arn})
         return task
 
     # -- lookups --------------------------------------------------------------------------
@@ -340,7 +340,7 @@ class Tasks(EcsDomain):
         if request_stop(task, stop_code, reason, self.clock.now()):
             self.save(task, event=True)
             self.notify(task.host_arn)
-            log.info("task stopping", extra={"arn": task.arn, "stop_code": stop_code})
+            log.info("task %s stopping (%s)", task.arn, stop_code, extra={"arn": task.arn})
         return task
 
     def apply(self, host_arn: str, report: TaskStatus) -> Task | None:
@@ -348,13 +348,15 @@ class Tasks(EcsDomain):
         task = self.by_arn.get(report.task_arn)
         if task is None or task.host_arn != host_arn:
             log.warning(
-                "ignoring a report on a task not placed on this instance",
-                extra={"arn": report.task_arn, "instance": host_arn},
+                "ignoring a report from %s on task %s, which is not placed there",
+                host_arn,
+                report.task_arn,
+                extra={"arn": report.task_arn},
             )
             return None
         changed, event = apply_report(task, report, self.clock.now())
         if changed:
             self.save(task, event=event)
             if task.is_stopped:
-                log.info("task stopped", extra={"arn": task.arn, "stop_code": task.stop_code})
+                log.info("task %s stopped (%s)", task.arn, task.stop_code, extra={"arn": task.arn})
         return task

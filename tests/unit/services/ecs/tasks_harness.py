@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from dockyard.api.context import RequestContext
 from dockyard.core.agentlink import LogEvent, Registration
-from dockyard.core.clock import ManualClock
+from dockyard.core.clock import Clock, ManualClock
 from dockyard.core.taskspec import ContainerStatus, NetworkBinding, TaskStatus
 from dockyard.services.ecs import Ecs, provider
 from dockyard.services.ecs.agent_link import EmbeddedLink
@@ -76,7 +76,7 @@ class LogCollector:
         self.calls.append((account_id, region, group, stream, events, create_group))
 
 
-def make_ecs(path: str = ":memory:", clock: ManualClock | None = None) -> Ecs:
+def make_ecs(path: str = ":memory:", clock: Clock | None = None) -> Ecs:
     ecs = Ecs(SqliteStore(path), clock or ManualClock(start=1_700_000_000.0))
     ecs.load()
     return ecs
