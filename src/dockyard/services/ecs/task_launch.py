@@ -292,6 +292,9 @@ def prepare(
         raise InvalidParameterException(
             f"startedBy can be at most {MAX_STARTED_BY} characters (startedBy)."
         )
+    group = p.get("group") or f"family:{spec.family}"
+    if len(group) > 255:
+        raise InvalidParameterException("group can be at most 255 characters (group).")
     tags = dict(taskdef_tags or {}) if p.get("propagateTags") == "TASK_DEFINITION" else {}
     tags.update(validate_tags(p.get("tags") or []))
     managed = bool(p.get("enableECSManagedTags"))
@@ -304,7 +307,7 @@ def prepare(
         spec=spec,
         needs=task_needs(spec),
         launch_type=launch_type,
-        group=p.get("group") or f"family:{spec.family}",
+        group=group,
         started_by=started_by,
         tags=tags,
         overrides=overrides,

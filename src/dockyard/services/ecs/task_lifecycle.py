@@ -90,7 +90,7 @@ def apply_report(task: Task, report: TaskStatus, now: float) -> tuple[bool, bool
         event = True
     elif status == "STOPPED":
         if task.stop_code is None:
-            if report.stop_code:
+            if report.stop_code in set(StopCode):
                 task.stop_code = report.stop_code
             elif task.started_at is not None:
                 task.stop_code = StopCode.ESSENTIAL_CONTAINER_EXITED

@@ -584,3 +584,13 @@ def test_deleting_a_cluster_with_instances_is_refused(client: Client, instance: 
     with pytest.raises(ServiceError) as err:
         client("DeleteCluster", cluster="default")
     assert err.value.code == "ClusterContainsContainerInstancesException"
+
+
+def test_an_agent_stop_code_outside_ecs_codes_is_not_shown(
+    client: Client, link: EmbeddedLink, instance: str
+) -> None:
+    client.taskdef()
+    arn = client.run_task()["tasks"][0]["taskArn"]
+    run(FakeAgent(link, instance).step())
+    run(link.report(instance, [report(arn, "STOPPED", exit_code=0, stop_code="Whatever")]))
+    assert client.describe(arn)["stopCode"] == "EssentialContainerExited"
