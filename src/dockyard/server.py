@@ -10,10 +10,13 @@ from pathlib import Path
 import uvicorn
 
 from dockyard.api.app import FrontDoorConfig, create_app
+from dockyard.agent.agent import Agent
 from dockyard.api.provider import Provider
+from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.services import ecs as ecs_service
 from dockyard.services import logs as logs_service
+from dockyard.services.ecs.agent_link import EmbeddedLink
 from dockyard.store import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -65,10 +68,52 @@ class Dockyard:
             on_reset=self.store.reset,
         )
 
+        self.link = EmbeddedLink(
+            self.ecs,
+            self.ship_logs,
+            account_id=options.account_id,
+            region=options.region,
+            managed_capacity=True,
+        )
+        self.agent: Agent | None = None
+        self._agent_task: asyncio.Task[None] | None = None
+
+    def ship_logs(
+        self,
+        account_id: str,
+        region: str,
+        group: str,
+        stream: str,
+        events: list[LogEvent],
+        create_group: bool,
+    ) -> None:
+        self.logs.put_events(
+            account_id,
+            region,
+            group,
+            stream,
+            [(e.timestamp_ms, e.message) for e in events],
+            create_group,
+        )
+
     async def start(self) -> None:
         """Start what runs beside the front door (controllers, the embedded agent)."""
+        if self.options.local_agent:
+            from dockyard.drivers.select import select_driver
+
+            agent_dir = self.options.data_dir / "agent"
+            driver = select_driver(self.options.runtime, agent_dir)
+            self.agent = Agent(self.link, driver, self.clock, agent_dir, cluster="default")
+            self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
     async def stop(self) -> None:
+        if self.agent is not None:
+            # The tasks keep running: a server started again on this data dir adopts them.
+            await self.agent.stop()
+            if self.agent.instance_arn:
+                self.link.agent_stopped(self.agent.instance_arn)
+        if self._agent_task is not None:
+            self._agent_task.cancel()
         self.logs.close()
         self.store.close()
 

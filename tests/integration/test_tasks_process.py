@@ -3,6 +3,7 @@ real server with its embedded agent."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -181,10 +182,9 @@ def test_running_tasks_survive_a_server_kill(fresh_server: Callable[..., Dockyar
     server.kill()  # SIGKILL: the server and its embedded agent die at once
     # Meanwhile one task's process dies.
     victim, survivor = arns
-    victim_pid = int(pids[victim].rsplit("-", 1)[-1]) if "-" in pids[victim] else None
-    if victim_pid is None:
-        pytest.skip(f"runtimeId {pids[victim]!r} does not name a pid")
-    os.kill(victim_pid, signal.SIGKILL)
+    pid_files = list(server.data_dir.glob(f"agent/**/{pids[victim]}/pid.json"))
+    assert pid_files, f"no pid file for runtime id {pids[victim]}"
+    os.kill(json.loads(pid_files[0].read_text())["pid"], signal.SIGKILL)
 
     again = fresh_server("--runtime", "process", data_dir=server.data_dir)
     ecs = make_client("ecs", again.endpoint)
