@@ -191,6 +191,7 @@ class TaskRunner:
         cs = self.container(container.name)
         cs.runtime_id = started.runtime_id
         cs.network_bindings = started.network_bindings
+        self.status.ip_address = self.status.ip_address or started.ip_address
         cs.status, cs.started_at = "RUNNING", self.clock.now()
         self._attach(container, started.runtime_id, resumed=False)
         if self.status.status == "PENDING" and all(

@@ -341,6 +341,7 @@ class ProcessDriver:
             return
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
+
         def ready() -> None:
             if not done.done():
                 done.set_result(None)
