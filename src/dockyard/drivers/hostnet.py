@@ -3,20 +3,23 @@
 Each awsvpc/bridge task gets a namespace `/var/run/netns/dockyard-<key>` whose `eth0` is one
 end of a veth pair; the other end is enslaved to the `dockyard0` bridge, on which the host
 holds the gateway address, so the task's IP is reachable from the host. `none` tasks get a
-namespace with only loopback. Addresses are allocated in a JSON file under the data dir, so a
-restarted agent does not hand out an address a surviving task still uses. Blocking: call from
-a worker thread.
+namespace with only loopback. Addresses are allocated in a host-wide table
+(`/run/dockyard/<bridge>-ipam.json`, under an flock), shared by every agent on the host and
+living exactly as long as the namespaces do (both go at reboot), so a restarted agent never
+hands out an address a surviving task still uses. Blocking: call from a worker thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import ipaddress
 import json
 import logging
 import os
-import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,8 @@ log = logging.getLogger(__name__)
 BRIDGE = "dockyard0"
 SUBNET = ipaddress.IPv4Network("10.213.0.0/16")
 NETNS_DIR = Path("/var/run/netns")
+STATE_DIR = Path("/run/dockyard")
+STALE_AFTER = 120.0  # seconds an address may be held before its namespace exists
 
 
 def available() -> bool:
@@ -35,51 +40,79 @@ def key_of(task_arn: str) -> str:
 
 
 class HostNetwork:
-    def __init__(self, data_dir: Path, bridge: str = BRIDGE, subnet: str | None = None) -> None:
+    def __init__(
+        self, bridge: str = BRIDGE, subnet: str | None = None, state_dir: Path | None = None
+    ) -> None:
         self.bridge = bridge
         self.subnet = ipaddress.IPv4Network(subnet) if subnet else SUBNET
         self.gateway = str(next(self.subnet.hosts()))
-        self._ipam_path = data_dir / "ipam.json"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
+        self._state_dir = state_dir or STATE_DIR
+        self._ipam_path = self._state_dir / f"{bridge}-ipam.json"
 
     # -- addresses ---------------------------------------------------------------------------
 
-    def _load(self) -> dict[str, str]:
-        try:
-            data: dict[str, str] = json.loads(self._ipam_path.read_text())
-            return data
-        except (OSError, ValueError):
-            return {}
-
-    def _save(self, table: dict[str, str]) -> None:
-        tmp = self._ipam_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
-        os.replace(tmp, self._ipam_path)
+    @contextlib.contextmanager
+    def _table(self) -> Iterator[dict[str, dict[str, object]]]:
+        """The address table (ip -> {owner, key, at}), locked against other agents."""
+        self._state_dir.mkdir(parents=True, exist_ok=True)
+        with open(self._state_dir / f"{self.bridge}-ipam.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                table: dict[str, dict[str, object]] = json.loads(self._ipam_path.read_text())
+            except (OSError, ValueError):
+                table = {}
+            before = json.dumps(table, sort_keys=True)
+            yield table
+            if json.dumps(table, sort_keys=True) != before:
+                tmp = self._ipam_path.with_suffix(".tmp")
+                tmp.write_text(json.dumps(table, indent=1, sort_keys=True))
+                os.replace(tmp, self._ipam_path)
 
     def allocate(self, owner: str) -> str:
-        with self._lock:
-            table = self._load()
-            for ip, who in table.items():
-                if who == owner:
+        key = key_of(owner)
+        with self._table() as table:
+            now = time.time()
+            if not table:  # first use (or a table lost): learn what namespaces already hold
+                for ip, held_by in self._addresses_in_use().items():
+                    table[ip] = {"owner": f"netns:{held_by}", "key": held_by, "at": 0}
+            for ip, entry in list(table.items()):
+                if entry.get("owner") == owner:
                     return ip
+                stale = now - float(str(entry.get("at", 0))) > STALE_AFTER
+                if stale and not self.exists(str(entry.get("key"))):
+                    del table[ip]  # its namespace is gone: the address is free again
             for host in self.subnet.hosts():
                 ip = str(host)
                 if ip != self.gateway and ip not in table:
-                    table[ip] = owner
-                    self._save(table)
+                    table[ip] = {"owner": owner, "key": key, "at": now}
                     return ip
         raise RuntimeError(f"no free address left in {self.subnet}")
 
-    def release(self, owner: str) -> None:
-        with self._lock:
-            table = self._load()
-            kept = {ip: who for ip, who in table.items() if who != owner}
-            if kept != table:
-                self._save(kept)
+    def _addresses_in_use(self) -> dict[str, str]:
+        from pyroute2 import NetNS, netns
 
-    def owners(self) -> dict[str, str]:
-        return self._load()
+        found: dict[str, str] = {}
+        for name in netns.listnetns():
+            if not name.startswith("dockyard-"):
+                continue
+            try:
+                ns = NetNS(name)
+            except Exception:
+                continue
+            try:
+                for addr in ns.get_addr(family=2):
+                    ip = addr.get_attr("IFA_ADDRESS")
+                    if ip and ipaddress.IPv4Address(ip) in self.subnet:
+                        found[ip] = name.removeprefix("dockyard-")
+            finally:
+                ns.close()
+        return found
+
+    def release(self, owner: str) -> None:
+        with self._table() as table:
+            for ip, entry in list(table.items()):
+                if entry.get("owner") == owner:
+                    del table[ip]
 
     # -- links -------------------------------------------------------------------------------
 
@@ -127,6 +160,7 @@ class HostNetwork:
             index = ipr.link_lookup(ifname=host_if)[0]
             bridge = ipr.link_lookup(ifname=self.bridge)[0]
             ipr.link("set", index=index, master=bridge, state="up")
+            self._forget_neighbour(ipr, bridge, address)
         ns = NetNS(name)
         try:
             peer = ns.link_lookup(ifname=peer_if)[0]
@@ -137,6 +171,12 @@ class HostNetwork:
         finally:
             ns.close()
         return self.netns_path(key)
+
+    @staticmethod
+    def _forget_neighbour(ipr: object, bridge: int, address: str) -> None:
+        """A reused address must not reach the MAC of the namespace that held it before."""
+        with contextlib.suppress(Exception):
+            ipr.neigh("del", dst=address, ifindex=bridge)  # type: ignore[attr-defined]
 
     def destroy(self, key: str) -> None:
         from pyroute2 import IPRoute, netns

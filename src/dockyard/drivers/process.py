@@ -4,7 +4,6 @@ Layout under `<data_dir>/process/`:
   containers/<runtime id>/ config.json (what the shim runs), state.json (shim pid, task,
       container), pid.json (the command's pid), output.log (timestamped lines), exit.json
   tasks/<key>.json  the task's network: mode, namespace, address, published ports
-  network/ipam.json addresses in use on the Dockyard bridge
 The shims outlive the agent; `adopt()` re-attaches to them from these files.
 """
 
@@ -86,9 +85,7 @@ class ProcessDriver:
         self._tasks = self.root / "tasks"
         self._containers.mkdir(parents=True, exist_ok=True)
         self._tasks.mkdir(parents=True, exist_ok=True)
-        self._net = hostnet.HostNetwork(
-            self.root / "network", bridge=bridge or hostnet.BRIDGE, subnet=subnet
-        )
+        self._net = hostnet.HostNetwork(bridge=bridge or hostnet.BRIDGE, subnet=subnet)
         self._netns = hostnet.available()
         self._cgroups = cgroups.available()
         self._shims: dict[str, subprocess.Popen[bytes]] = {}

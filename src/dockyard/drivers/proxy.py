@@ -56,17 +56,16 @@ class PortProxy:
         task = asyncio.current_task()
         assert task is not None
         self._conns.add(task)
+        up_writer: asyncio.StreamWriter | None = None
         try:
             up_reader, up_writer = await asyncio.open_connection(self.target_ip, self.target_port)
-        except OSError:
-            writer.close()
-            self._conns.discard(task)
-            return
-        try:
             await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        except (OSError, asyncio.CancelledError):
+            pass  # refused upstream, or the proxy is closing: drop the connection
         finally:
             for w in (writer, up_writer):
-                w.close()
+                if w is not None:
+                    w.close()
             self._conns.discard(task)
 
     async def close(self) -> None:
