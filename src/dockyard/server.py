@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +120,13 @@ class Dockyard:
         self.store.close()
 
 
+class _UvicornServer(uvicorn.Server):
+    """uvicorn without its own signal capture: we stop on SIGINT/SIGTERM and exit 0."""
+
+    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
 def serve(options: ServerOptions) -> int:
     dockyard = Dockyard(options)
     config = uvicorn.Config(
@@ -128,9 +137,16 @@ def serve(options: ServerOptions) -> int:
         access_log=False,
         lifespan="off",
     )
-    server = uvicorn.Server(config)
+    server = _UvicornServer(config)
+
+    def request_exit(signum: int) -> None:
+        log.info("received %s, shutting down", signal.Signals(signum).name)
+        server.should_exit = True
 
     async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, request_exit, signum)
         await dockyard.start()
         log.info(
             "dockyard serving on http://%s:%d (data dir %s)",
