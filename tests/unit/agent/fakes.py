@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -104,13 +105,8 @@ class FakeLink:
         return await self.until(task_arn, lambda s: s.status == status, timeout)
 
 
-_counter = 0
-
-
 def task(*containers: ContainerSpec, mode: NetworkMode = NetworkMode.HOST) -> TaskSpec:
-    global _counter
-    _counter += 1
-    task_id = f"{_counter:04d}aaaabbbbccccddddeeeeffff0000"
+    task_id = uuid.uuid4().hex
     return TaskSpec(
         task_arn=f"arn:aws:ecs:us-east-1:123456789012:task/default/{task_id}",
         cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/default",
