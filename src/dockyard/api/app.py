@@ -43,6 +43,13 @@ class DockyardApp:
         self.extra_routes = tuple((extra_routes or {}).items())
         self.catalog = catalog or ModelCatalog(config.model_paths)
         self.front_door = FrontDoor(config, self.providers, self.catalog)
+        # Index every model and load the served ones now, not on the first request.
+        _ = self.catalog.infos
+        for provider in self.providers:
+            if self.catalog.info(provider.service) is None:
+                log.warning("no botocore model for served service %s", provider.service)
+            else:
+                self.catalog.service_model(provider.service)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

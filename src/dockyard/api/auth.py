@@ -152,6 +152,11 @@ def verify(req: HttpRequest, sig: SigV4 | None, credentials: dict[str, str], pro
         )
     secret = credentials.get(sig.access_key_id)
     if secret is None:
+        if sig.service == "s3":
+            raise AuthError(
+                "The AWS Access Key Id you provided does not exist in our records.",
+                code="InvalidAccessKeyId",
+            )
         raise AuthError(
             "The security token included in the request is invalid.",
             code="UnrecognizedClientException" if json_like else "InvalidClientTokenId",

@@ -54,7 +54,8 @@ def test_a_wrong_secret_is_refused(
 
 @pytest.mark.parametrize(
     ("service", "code"),
-    [("testjson", "UnrecognizedClientException"), ("testquery", "InvalidClientTokenId")],
+    [("testjson", "UnrecognizedClientException"), ("testquery", "InvalidClientTokenId"),
+     ("testrestxml", "InvalidClientTokenId")],
 )
 def test_an_unknown_key_is_refused(
     service: str, code: str, secure_server: Server, make_client: ClientFactory
