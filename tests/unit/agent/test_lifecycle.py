@@ -83,7 +83,8 @@ def test_non_essential_exit_keeps_the_task_running(tmp_path: Path) -> None:
             spec = task(sh("app", "sleep 30"), sh("once", "exit 0", essential=False))
             link.run(spec)
             status = await link.until(
-                spec.task_arn, lambda s: by_name(s, "once").status == "STOPPED"
+                spec.task_arn,
+                lambda s: by_name(s, "once").status == "STOPPED" and s.status == "RUNNING",
             )
             assert status.status == "RUNNING"
             assert by_name(status, "once").exit_code == 0
