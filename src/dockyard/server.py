@@ -100,6 +100,11 @@ class Dockyard:
 
     async def start(self) -> None:
         """Start what runs beside the front door (controllers, the embedded agent)."""
+        from dockyard.controllers.services import ServiceController
+
+        # The service controller reaches load balancers through `self.ecs.target_groups`.
+        self.service_controller = ServiceController(self.ecs, self.clock)
+        self.service_controller.start()
         if self.options.local_agent:
             from dockyard.drivers.select import select_driver
 
@@ -109,6 +114,9 @@ class Dockyard:
             self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
     async def stop(self) -> None:
+        controller = getattr(self, "service_controller", None)
+        if controller is not None:
+            await controller.stop()
         if self.agent is not None:
             # The tasks keep running: a server started again on this data dir adopts them.
             await self.agent.stop()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
-from dockyard.services.ecs import ops_clusters, ops_instances, ops_taskdefs, ops_tasks
+from dockyard.services.ecs import (
+    ops_clusters,
+    ops_instances,
+    ops_services,
+    ops_taskdefs,
+    ops_tasks,
+)
 from dockyard.services.ecs.service import Ecs
 
 __all__ = ["Ecs", "provider"]
@@ -11,7 +17,7 @@ __all__ = ["Ecs", "provider"]
 
 def provider(ecs: Ecs) -> Provider:
     handlers: dict[str, Handler] = {}
-    for module in (ops_clusters, ops_taskdefs, ops_instances, ops_tasks):
+    for module in (ops_clusters, ops_taskdefs, ops_instances, ops_tasks, ops_services):
         handlers.update(module.handlers(ecs))
     return Provider(
         service="ecs",

@@ -37,3 +37,27 @@ class ServerException(ServiceError):
     code = "ServerException"
     status = 500
     sender_fault = False
+
+
+class ServiceNotFoundException(ServiceError):
+    code = "ServiceNotFoundException"
+
+
+class ServiceNotActiveException(ServiceError):
+    code = "ServiceNotActiveException"
+
+
+class NamespaceNotFoundException(ServiceError):
+    code = "NamespaceNotFoundException"
+
+
+class TaskSetNotFoundException(ServiceError):
+    code = "TaskSetNotFoundException"
+
+
+class ServiceDeploymentNotFoundException(ServiceError):
+    code = "ServiceDeploymentNotFoundException"
+
+
+class ConflictException(ServiceError):
+    code = "ConflictException"

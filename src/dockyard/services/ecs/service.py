@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dockyard.core.clock import Clock
+from dockyard.core.loadbalancing import TargetGroups
 from dockyard.services.ecs.clusters import Cluster, Clusters
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
 from dockyard.services.ecs.instances import REGISTERED_STATUSES, Instances
+from dockyard.services.ecs.services import Services
 from dockyard.services.ecs.state import EcsDomain
 from dockyard.services.ecs.taskdefs import TaskDefinitions
 from dockyard.services.ecs.tasks import Tasks
@@ -26,6 +28,10 @@ class Ecs:
         self.instances = Instances(store, clock)
         self.tasks = Tasks(store, clock, instances=self.instances, events=self.events)
         self.domains.extend([self.instances, self.tasks])
+        self.services = Services(store, clock)
+        # Load balancer target groups (the ELBv2 service), when the server wires them.
+        self.target_groups: TargetGroups | None = None
+        self.domains.append(self.services)
 
     def load(self) -> None:
         for domain in self.domains:
@@ -45,7 +51,7 @@ class Ecs:
             "registeredContainerInstancesCount": len(instances),
             "runningTasksCount": running,
             "pendingTasksCount": pending,
-            "activeServicesCount": 0,
+            "activeServicesCount": len(self.services.in_cluster(cluster.arn)),
         }
 
     def tags_of(self, resource_arn: str) -> dict[str, str]:
@@ -62,6 +68,9 @@ class Ecs:
         instance = self.instances.by_arn.get(resource_arn)
         if instance is not None and instance.status != "INACTIVE":
             return instance.tags
+        service = self.services.by_arn.get(resource_arn)
+        if service is not None and service.status != "INACTIVE":
+            return service.tags
         raise InvalidParameterException(f"The specified resource is not found: {resource_arn}")
 
     def save_tagged(self, resource_arn: str) -> None:
@@ -77,3 +86,6 @@ class Ecs:
         instance = self.instances.by_arn.get(resource_arn)
         if instance is not None:
             self.instances.save(instance)
+        service = self.services.by_arn.get(resource_arn)
+        if service is not None:
+            self.services.save(service, notify=False)

@@ -113,6 +113,8 @@ class Task:
     enable_ecs_managed_tags: bool = False
     # Whether the agent has been handed this task (an undelivered task stops at once).
     delivered: bool = False
+    # UpdateTaskProtection: a protected task is not stopped by a service's scale-in.
+    protected_until: float | None = None
 
     @property
     def id(self) -> str:

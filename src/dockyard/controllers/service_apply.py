@@ -1,0 +1,360 @@
+"""Carrying out a service plan: tasks started and stopped, targets registered and drained,
+deployments moved along, service events recorded."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dockyard.controllers.service_observe import hosts_of, service_tasks, target_of
+from dockyard.controllers.service_plan import Plan, failure_threshold
+from dockyard.core.loadbalancing import TargetGroups
+from dockyard.services.ecs import task_launch
+from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.services import (
+    Deployment,
+    DeploymentStatus,
+    EcsService,
+    RolloutState,
+    ServiceDeploymentStatus,
+    TaskSet,
+    computed_count,
+)
+from dockyard.services.ecs.task_model import StopCode, Task
+
+log = logging.getLogger(__name__)
+
+PLACEMENT_WORDS = {
+    "RESOURCE:MEMORY": "has insufficient memory available",
+    "RESOURCE:CPU": "has insufficient CPU units available",
+    "RESOURCE:PORTS": "is already using a port required by your task",
+    "ATTRIBUTE": "is missing an attribute required by your task",
+    "AGENT": "has an agent that is not connected",
+    "INACTIVE": "is not ACTIVE",
+}
+
+
+def _ids(tasks: list[str]) -> str:
+    return " ".join(f"(task {arn.rsplit('/', 1)[-1]})" for arn in tasks)
+
+
+def launch_for(ecs: Ecs, service: EcsService, started_by: str, taskdef_arn: str,
+               network: dict[str, Any] | None) -> task_launch.Launch:  # fmt: skip
+    scope = service.scope
+    cluster = ecs.clusters.get(scope, service.cluster_arn)
+    taskdef = ecs.taskdefs.resolve(scope, taskdef_arn)
+    params: dict[str, Any] = {
+        "group": service.group,
+        "startedBy": started_by,
+        "enableECSManagedTags": service.enable_ecs_managed_tags,
+    }
+    if network:
+        params["networkConfiguration"] = network
+    taskdef_tags: dict[str, str] = {}
+    if service.propagate_tags == "TASK_DEFINITION":
+        params["propagateTags"] = "TASK_DEFINITION"
+        taskdef_tags = dict(ecs.taskdefs.get(scope, taskdef_arn).tags)
+    launch = task_launch.prepare(
+        scope, cluster, taskdef, params, launch_type=service.launch_type,
+        taskdef_tags=taskdef_tags,
+    )  # fmt: skip
+    if service.propagate_tags == "SERVICE":
+        launch.tags.update(service.tags)
+    if service.enable_ecs_managed_tags:
+        launch.tags["aws:ecs:serviceName"] = service.name
+    return launch
+
+
+def placement_message(
+    service: EcsService, failures: list[dict[str, Any]], error: str | None
+) -> str:
+    head = (
+        f"(service {service.name}) was unable to place a task because no container instance "
+        "met all of its requirements."
+    )
+    if error:
+        return f"{head} Reason: {error}"
+    if failures:
+        closest = failures[-1]
+        words = PLACEMENT_WORDS.get(str(closest.get("reason")), "cannot run the task")
+        instance_id = str(closest["arn"]).rsplit("/", 1)[-1]
+        return f"{head} The closest matching (container-instance {instance_id}) {words}."
+    return head
+
+
+def start_tasks(ecs: Ecs, service: EcsService, deployment: Deployment, count: int,
+                host_arn: str | None, now: float) -> list[Task]:  # fmt: skip
+    try:
+        launch = launch_for(
+            ecs, service, deployment.id, deployment.task_definition_arn,
+            deployment.network_configuration,
+        )  # fmt: skip
+        if host_arn is None:
+            started, failures = ecs.tasks.run(launch, count)
+        else:
+            instance = ecs.instances.by_arn[host_arn]
+            started, failures = ecs.tasks.start(launch, [instance])
+        error = None
+    except InvalidParameterException as exc:
+        started, failures, error = [], [], exc.message
+    if started:
+        service.add_event(
+            f"(service {service.name}) has started {len(started)} tasks: "
+            f"{_ids([t.arn for t in started])}.",
+            now,
+        )
+    if len(started) < count:
+        service.add_event(placement_message(service, failures, error), now)
+    return started
+
+
+def register_targets(ecs: Ecs, service: EcsService, tasks: list[Task],
+                     groups: TargetGroups, now: float) -> None:  # fmt: skip
+    scope = service.scope
+    for lb in service.load_balancers:
+        tg = str(lb.get("targetGroupArn") or "")
+        done = 0
+        for task in tasks:
+            target = target_of(ecs, task, lb)
+            if not tg or target is None:
+                continue
+            if groups.health(scope.account_id, scope.region, tg, target) == "unused":
+                groups.register(scope.account_id, scope.region, tg, target)
+                done += 1
+        if done:
+            service.add_event(
+                f"(service {service.name}) registered {done} targets in (target-group {tg})", now
+            )
+
+
+def deregister_targets(ecs: Ecs, service: EcsService, tasks: list[Task],
+                       groups: TargetGroups, now: float) -> None:  # fmt: skip
+    scope = service.scope
+    for lb in service.load_balancers:
+        tg = str(lb.get("targetGroupArn") or "")
+        for task in tasks:
+            target = target_of(ecs, task, lb)
+            if tg and target is not None:
+                groups.deregister(scope.account_id, scope.region, tg, target)
+        if tasks and tg:
+            service.add_event(
+                f"(service {service.name}) deregistered {len(tasks)} targets in "
+                f"(target-group {tg})",
+                now,
+            )
+    for task in tasks:
+        if task.arn not in service.draining_tasks:
+            service.draining_tasks.append(task.arn)
+    if tasks:
+        service.add_event(
+            f"(service {service.name}) has begun draining connections on {len(tasks)} tasks.",
+            now,
+        )
+
+
+def trip(ecs: Ecs, service: EcsService, deployment: Deployment, rollback: bool,
+         now: float) -> bool:  # fmt: skip
+    """The circuit breaker tripped; True when a rollback deployment was started."""
+    deployment.rollout_state = RolloutState.FAILED
+    deployment.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
+    deployment.updated_at = now
+    service.add_event(
+        f"(service {service.name}) (deployment {deployment.id}) deployment failed: "
+        "tasks failed to start.",
+        now,
+    )
+    back_to = ecs.services.last_completed(service, exclude=deployment.id) if rollback else None
+    if back_to is None:
+        deployment.sd_status = ServiceDeploymentStatus.STOPPED
+        deployment.sd_status_reason = deployment.rollout_state_reason
+        deployment.stopped_at = now
+        return False
+    roll_back(ecs, service, deployment, back_to, "ECS deployment circuit breaker", now)
+    return True
+
+
+def roll_back(ecs: Ecs, service: EcsService, failed: Deployment, back_to: Deployment,
+              why: str, now: float) -> Deployment:  # fmt: skip
+    failed.sd_status = ServiceDeploymentStatus.ROLLBACK_IN_PROGRESS
+    failed.rollback = {
+        "reason": why, "startedAt": now, "serviceRevisionArn": back_to.revision_arn,
+    }  # fmt: skip
+    service.task_definition_arn = back_to.task_definition_arn
+    service.network_configuration = back_to.network_configuration
+    service.load_balancers = list(back_to.load_balancers)
+    new = ecs.services.new_deployment(
+        service,
+        task_definition_arn=back_to.task_definition_arn,
+        reason=f"{why}: rolling back to deploymentId {back_to.id}.",
+    )
+    new.rollback_of = failed.id
+    failed.sd_status = ServiceDeploymentStatus.ROLLBACK_IN_PROGRESS
+    service.add_event(f"(service {service.name}) rolling back to deployment {back_to.id}.", now)
+    return new
+
+
+def complete(service: EcsService, deployment: Deployment, now: float) -> None:
+    deployment.rollout_state = RolloutState.COMPLETED
+    deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
+    deployment.sd_status = ServiceDeploymentStatus.SUCCESSFUL
+    deployment.finished_at = now
+    deployment.updated_at = now
+    if deployment.rollback_of:
+        failed = service.deployment(deployment.rollback_of)
+        if failed is not None:
+            failed.sd_status = ServiceDeploymentStatus.ROLLBACK_SUCCESSFUL
+            failed.finished_at = now
+    service.add_event(
+        f"(service {service.name}) (deployment {deployment.id}) deployment completed.", now
+    )
+
+
+def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None,
+          now: float) -> float | None:  # fmt: skip
+    """Carry out `plan`; returns seconds until the next look when it must come soon."""
+    before = service.to_dict()
+    primary = service.primary
+    config = service.deployment_configuration
+    breaker = config.get("deploymentCircuitBreaker") or {}
+    tripped = plan.tripped is not None and primary is not None and primary.id == plan.tripped
+    if (
+        tripped
+        and primary is not None
+        and trip(ecs, service, primary, bool(breaker.get("rollback")), now)
+    ):
+        ecs.services.save(service, notify=False)
+        return 0.0
+    by_arn = ecs.tasks.by_arn
+
+    # Counts.
+    service.running_count, service.pending_count = plan.running, plan.pending
+    for d in service.deployments:
+        counts = plan.counts.get(d.id)
+        if counts is not None:
+            d.running_count, d.pending_count, d.failed_tasks = (
+                counts.running, counts.pending, counts.failed,
+            )  # fmt: skip
+    if primary is not None:
+        if service.scheduling_strategy == "DAEMON":
+            eligible = [h for h in hosts_of(ecs, service) if h.status == "ACTIVE"]
+            service.desired_count = len(eligible)
+        primary.desired_count = service.desired_count
+        primary.circuit_breaker_threshold = failure_threshold(service.desired_count)
+
+    # Unhealthy tasks.
+    for task_arn, reason in plan.unhealthy:
+        what = "container health checks" if "container" in reason else "ELB health checks"
+        service.add_event(
+            f"(service {service.name}) (task {task_arn.rsplit('/', 1)[-1]}) failed {what}.", now
+        )
+
+    # Stops and draining.
+    stopped = []
+    for order in plan.stop:
+        task = by_arn.get(order.task_arn)
+        if task is None or task.is_stopped:
+            continue
+        ecs.tasks.stop(task, StopCode.SERVICE_SCHEDULER_INITIATED, order.reason)
+        stopped.append(task.arn)
+        if task.arn in service.draining_tasks:
+            service.draining_tasks.remove(task.arn)
+    if stopped:
+        service.add_event(
+            f"(service {service.name}) has stopped {len(stopped)} running tasks: {_ids(stopped)}.",
+            now,
+        )
+    if groups is not None and plan.deregister:
+        deregister_targets(
+            ecs, service, [by_arn[a] for a in plan.deregister if a in by_arn], groups, now
+        )
+    if groups is not None and plan.register:
+        register_targets(
+            ecs, service, [by_arn[a] for a in plan.register if a in by_arn], groups, now
+        )
+    still = {t.arn for t in service_tasks(ecs, service) if not t.is_stopped}
+    service.draining_tasks = [a for a in service.draining_tasks if a in still]
+
+    # Starts.
+    for start in plan.start:
+        target = service.deployment(start.deployment_id)
+        if target is not None:
+            start_tasks(ecs, service, target, start.count, start.host_arn, now)
+
+    # Deployments.
+    if plan.completed is not None and primary is not None and primary.id == plan.completed:
+        complete(service, primary, now)
+    for deployment_id in plan.retire:
+        retired = service.deployment(deployment_id)
+        if retired is not None and retired.status != DeploymentStatus.PRIMARY:
+            retired.status = DeploymentStatus.INACTIVE
+            retired.updated_at = now
+    for message in plan.events:
+        service.add_event(message, now)
+    service.steady = plan.steady
+    if service.status == "DRAINING" and not still and not plan.start:
+        service.status = "INACTIVE"
+        for d in service.deployments:
+            d.status = DeploymentStatus.INACTIVE
+    if service.to_dict() != before:
+        ecs.services.save(service, notify=False)
+    return None
+
+
+def reconcile_task_sets(ecs: Ecs, service: EcsService, now: float) -> float | None:
+    """EXTERNAL services: each task set keeps `scale` percent of the desired count running."""
+    before = service.to_dict()
+    tasks = service_tasks(ecs, service)
+    wanted = {ts.id: ts for ts in service.task_sets if service.status == "ACTIVE"}
+    busy = False
+    running = pending = 0
+    for task in tasks:
+        if task.is_stopped or task.desired_status == "STOPPED":
+            continue
+        ts = wanted.get(task.started_by or "")
+        if ts is None:
+            ecs.tasks.stop(task, StopCode.SERVICE_SCHEDULER_INITIATED, "Task set deleted")
+            busy = True
+    for ts in service.task_sets:
+        mine = [t for t in tasks if t.started_by == ts.id and t.desired_status == "RUNNING"
+                and not t.is_stopped]  # fmt: skip
+        count = computed_count(service, ts) if ts.id in wanted else 0
+        ts.running_count = len([t for t in mine if t.last_status == "RUNNING"])
+        ts.pending_count = len(mine) - ts.running_count
+        running += ts.running_count
+        pending += ts.pending_count
+        if len(mine) > count:
+            for task in sorted(mine, key=lambda t: t.created_at, reverse=True)[: len(mine) - count]:
+                ecs.tasks.stop(task, StopCode.SERVICE_SCHEDULER_INITIATED, "Task set scaled in")
+            busy = True
+        elif len(mine) < count:
+            start_task_set(ecs, service, ts, count - len(mine), now)
+            busy = True
+        stable = not busy and ts.running_count == count
+        status = "STEADY_STATE" if stable else "STABILIZING"
+        if ts.stability_status != status:
+            ts.stability_status, ts.stability_status_at = status, now
+    service.running_count, service.pending_count = running, pending
+    if service.status == "DRAINING" and not [t for t in tasks if not t.is_stopped]:
+        service.status = "INACTIVE"
+    if service.to_dict() != before:
+        ecs.services.save(service, notify=False)
+    return 1.0 if busy or pending else None
+
+
+def start_task_set(ecs: Ecs, service: EcsService, ts: TaskSet, count: int, now: float) -> None:
+    try:
+        launch = launch_for(ecs, service, ts.id, ts.task_definition_arn, ts.network_configuration)
+        launch.tags.update(ts.tags)
+        started, failures = ecs.tasks.run(launch, count)
+        error = None
+    except InvalidParameterException as exc:
+        started, failures, error = [], [], exc.message
+    if started:
+        service.add_event(
+            f"(service {service.name}, taskSet {ts.id}) has started {len(started)} tasks: "
+            f"{_ids([t.arn for t in started])}.",
+            now,
+        )
+    if len(started) < count:
+        service.add_event(placement_message(service, failures, error), now)

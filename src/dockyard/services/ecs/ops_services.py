@@ -1,0 +1,272 @@
+"""ECS service operations: CreateService, UpdateService, DeleteService, DescribeServices,
+ListServices, ListServicesByNamespace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dockyard.api.context import RequestContext
+from dockyard.api.provider import Handler, Params, Result
+from dockyard.core.paging import InvalidToken, page
+from dockyard.services.ecs import service_validation as rules
+from dockyard.services.ecs import task_launch
+from dockyard.services.ecs.clusters import Cluster, cluster_name
+from dockyard.services.ecs.errors import (
+    InvalidParameterException,
+    NamespaceNotFoundException,
+    ServiceNotActiveException,
+    ServiceNotFoundException,
+)
+from dockyard.services.ecs.ops_clusters import scope_of
+from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.service_wire import service_to_wire
+from dockyard.services.ecs.services import EcsService, computed_count, service_arn
+from dockyard.services.ecs.state import Scope
+from dockyard.services.ecs.tags import validate_tags
+
+MAX_DESCRIBE = 10
+
+
+def active_service(ecs: Ecs, scope: Scope, cluster: Cluster, ref: str) -> EcsService:
+    service = ecs.services.find(scope, cluster.arn, ref)
+    if service is None:
+        raise ServiceNotFoundException("Service not found.")
+    if service.status != "ACTIVE":
+        raise ServiceNotActiveException("Service was not ACTIVE.")
+    return service
+
+
+def check_launch(
+    ecs: Ecs, scope: Scope, cluster: Cluster, taskdef_ref: str, p: Params, launch_type: str
+) -> dict[str, Any]:
+    """The task definition, checked as RunTask would check it for this service's tasks."""
+    taskdef = ecs.taskdefs.resolve(scope, taskdef_ref, launchable=True)
+    params = {"networkConfiguration": p.get("networkConfiguration")}
+    task_launch.prepare(scope, cluster, taskdef, params, launch_type=launch_type)
+    return taskdef
+
+
+def describe(ecs: Ecs, service: EcsService, include_tags: bool = False) -> dict[str, Any]:
+    counts = {ts.id: computed_count(service, ts) for ts in service.task_sets}
+    return service_to_wire(service, include_tags, counts)
+
+
+def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
+    scope = scope_of(ctx)
+    cluster = ecs.clusters.get(scope, p.get("cluster"))
+    name = rules.service_name(p["serviceName"])
+    rules.unsupported(p)
+    scheduling = rules.strategy(p.get("schedulingStrategy"))
+    controller = rules.controller(p)
+    existing = ecs.services.find(scope, cluster.arn, name)
+    if existing is not None and existing.status != "INACTIVE":
+        if p.get("clientToken") and existing.client_token == p.get("clientToken"):
+            return existing
+        raise InvalidParameterException("Creation of service was not idempotent.")
+    launch_type, provider = task_launch.launch_type_of(cluster, p)
+    if scheduling == "DAEMON" and launch_type == "FARGATE":
+        raise InvalidParameterException(
+            "The DAEMON scheduling strategy is not supported with the FARGATE launch type."
+        )
+    if scheduling == "DAEMON" and controller != "ECS":
+        raise InvalidParameterException(
+            "The DAEMON scheduling strategy needs the ECS deployment controller."
+        )
+    taskdef: dict[str, Any] | None = None
+    if p.get("taskDefinition"):
+        taskdef = check_launch(ecs, scope, cluster, p["taskDefinition"], p, launch_type)
+    elif controller != "EXTERNAL":
+        raise InvalidParameterException("A task definition must be given (taskDefinition).")
+    config = rules.deployment_configuration(
+        p.get("deploymentConfiguration"), None, scheduling=scheduling, controller_type=controller
+    )
+    now = ecs.clock.now()
+    service = EcsService(
+        arn=service_arn(scope, cluster_name(cluster.arn), name),
+        name=name,
+        cluster_arn=cluster.arn,
+        task_definition_arn=taskdef["taskDefinitionArn"] if taskdef else None,
+        desired_count=rules.desired_count(p.get("desiredCount"), scheduling),
+        launch_type=launch_type,
+        created_at=now,
+        scheduling_strategy=scheduling,
+        deployment_controller=controller,
+        deployment_configuration=config,
+        load_balancers=rules.load_balancers(
+            p.get("loadBalancers") or [], taskdef, ecs.target_groups, scope
+        ),
+        network_configuration=p.get("networkConfiguration"),
+        health_check_grace_period=rules.grace_period(p.get("healthCheckGracePeriodSeconds")),
+        capacity_provider_strategy=list(p.get("capacityProviderStrategy") or []),
+        platform_version=p.get("platformVersion")
+        or ("LATEST" if launch_type == "FARGATE" else None),
+        role_arn=p.get("role"),
+        tags=validate_tags(p.get("tags") or []),
+        created_by=f"arn:aws:iam::{scope.account_id}:root",
+        enable_ecs_managed_tags=bool(p.get("enableECSManagedTags")),
+        propagate_tags=rules.propagate_tags(p.get("propagateTags")),
+        client_token=p.get("clientToken"),
+    )
+    del provider
+    if controller == "ECS" and taskdef is not None:
+        ecs.services.new_deployment(service, task_definition_arn=service.task_definition_arn or "")
+    ecs.services.save(service)
+    return service
+
+
+def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
+    scope = scope_of(ctx)
+    cluster = ecs.clusters.get(scope, p.get("cluster"))
+    service = active_service(ecs, scope, cluster, p["service"])
+    rules.unsupported(p)
+    if p.get("deploymentController") and rules.controller(p) != service.deployment_controller:
+        raise InvalidParameterException(
+            "Dockyard cannot change a service's deployment controller (deploymentController)."
+        )
+    external = service.deployment_controller != "ECS"
+    redeploy = bool(p.get("forceNewDeployment"))
+    taskdef: dict[str, Any] | None = None
+    if p.get("taskDefinition"):
+        if external:
+            raise InvalidParameterException(
+                "Updating the task definition of a service with the "
+                f"{service.deployment_controller} deployment controller is not supported; "
+                "use its task sets (taskDefinition)."
+            )
+        params = {
+            "networkConfiguration": p.get("networkConfiguration", service.network_configuration)
+        }
+        taskdef = check_launch(
+            ecs, scope, cluster, p["taskDefinition"], params, service.launch_type
+        )
+        redeploy = redeploy or taskdef["taskDefinitionArn"] != service.task_definition_arn
+    if "networkConfiguration" in p and p["networkConfiguration"] != service.network_configuration:
+        if taskdef is None and service.task_definition_arn:
+            check_launch(ecs, scope, cluster, service.task_definition_arn, p, service.launch_type)
+        redeploy = True
+    if "loadBalancers" in p:
+        current = (
+            ecs.taskdefs.resolve(scope, service.task_definition_arn)
+            if (taskdef is None and service.task_definition_arn)
+            else taskdef
+        )
+        lbs = rules.load_balancers(p["loadBalancers"] or [], current, ecs.target_groups, scope)
+        redeploy = redeploy or lbs != service.load_balancers
+    elif taskdef is not None and service.load_balancers:
+        rules.load_balancers(service.load_balancers, taskdef, ecs.target_groups, scope)
+    if "platformVersion" in p and p["platformVersion"] != service.platform_version:
+        redeploy = True
+    config = rules.deployment_configuration(
+        p.get("deploymentConfiguration"),
+        service.deployment_configuration,
+        scheduling=service.scheduling_strategy,
+        controller_type=service.deployment_controller,
+    )
+    # Everything checked: now change the service.
+    if "desiredCount" in p and p["desiredCount"] is not None:
+        service.desired_count = rules.desired_count(p["desiredCount"], service.scheduling_strategy)
+    service.deployment_configuration = config
+    if "healthCheckGracePeriodSeconds" in p:
+        service.health_check_grace_period = rules.grace_period(p["healthCheckGracePeriodSeconds"])
+    if "propagateTags" in p:
+        service.propagate_tags = rules.propagate_tags(p["propagateTags"])
+    if "enableECSManagedTags" in p:
+        service.enable_ecs_managed_tags = bool(p["enableECSManagedTags"])
+    if taskdef is not None:
+        service.task_definition_arn = taskdef["taskDefinitionArn"]
+    if "networkConfiguration" in p:
+        service.network_configuration = p["networkConfiguration"]
+    if "loadBalancers" in p:
+        service.load_balancers = lbs
+    if "platformVersion" in p:
+        service.platform_version = p["platformVersion"]
+    primary = service.primary
+    if redeploy and not external and service.task_definition_arn:
+        ecs.services.new_deployment(service, task_definition_arn=service.task_definition_arn)
+    elif primary is not None:
+        primary.desired_count = service.desired_count
+        primary.updated_at = ecs.clock.now()
+        service.steady = service.steady and "desiredCount" not in p
+    ecs.services.save(service)
+    return service
+
+
+def handlers(ecs: Ecs) -> dict[str, Handler]:
+    def create_service(ctx: RequestContext, p: Params) -> Result:
+        return {"service": describe(ecs, create(ecs, ctx, p), include_tags=True)}
+
+    def update_service(ctx: RequestContext, p: Params) -> Result:
+        return {"service": describe(ecs, update(ecs, ctx, p))}
+
+    def delete_service(ctx: RequestContext, p: Params) -> Result:
+        scope = scope_of(ctx)
+        cluster = ecs.clusters.get(scope, p.get("cluster"))
+        service = ecs.services.find(scope, cluster.arn, p["service"])
+        if service is None or service.status == "INACTIVE":
+            raise ServiceNotFoundException("Service not found.")
+        if service.status == "ACTIVE":
+            replica = service.scheduling_strategy == "REPLICA"
+            if replica and service.desired_count > 0 and not p.get("force"):
+                raise InvalidParameterException(
+                    "The service cannot be stopped while it is scaled above 0."
+                )
+            service.status = "DRAINING"
+            service.desired_count = 0
+            service.steady = False
+            ecs.services.save(service)
+        return {"service": describe(ecs, service)}
+
+    def describe_services(ctx: RequestContext, p: Params) -> Result:
+        scope = scope_of(ctx)
+        cluster = ecs.clusters.get(scope, p.get("cluster"))
+        refs = p.get("services") or []
+        if not 1 <= len(refs) <= MAX_DESCRIBE:
+            raise InvalidParameterException(
+                f"services must name 1 to {MAX_DESCRIBE} services (services)."
+            )
+        include_tags = "TAGS" in (p.get("include") or [])
+        found, failures = [], []
+        for ref in refs:
+            service = ecs.services.find(scope, cluster.arn, ref)
+            if service is None:
+                arn = ecs.services.arn_for(scope, cluster.arn, ref)
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                found.append(describe(ecs, service, include_tags))
+        return {"services": found, "failures": failures}
+
+    def list_services(ctx: RequestContext, p: Params) -> Result:
+        scope = scope_of(ctx)
+        cluster = ecs.clusters.get(scope, p.get("cluster"))
+        services = ecs.services.in_cluster(cluster.arn, ("ACTIVE", "DRAINING"))
+        if p.get("launchType"):
+            services = [s for s in services if s.launch_type == p["launchType"]]
+        if p.get("schedulingStrategy"):
+            services = [s for s in services if s.scheduling_strategy == p["schedulingStrategy"]]
+        max_results = p.get("maxResults")
+        if max_results is not None and not 1 <= max_results <= 100:
+            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
+        try:
+            chunk, token = page(
+                services, lambda s: s.arn, p.get("nextToken"), max_results, default_max=10
+            )
+        except InvalidToken as exc:
+            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
+        out: Result = {"serviceArns": [s.arn for s in chunk]}
+        if token:
+            out["nextToken"] = token
+        return out
+
+    def list_services_by_namespace(ctx: RequestContext, p: Params) -> Result:
+        # Services join namespaces through Service Connect, which Dockyard does not run yet:
+        # no namespace exists to list.
+        raise NamespaceNotFoundException(f"Namespace {p['namespace']} was not found.")
+
+    return {
+        "CreateService": create_service,
+        "UpdateService": update_service,
+        "DeleteService": delete_service,
+        "DescribeServices": describe_services,
+        "ListServices": list_services,
+        "ListServicesByNamespace": list_services_by_namespace,
+    }
