@@ -14,6 +14,7 @@ import uvicorn
 from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.agent.agent import Agent
 from dockyard.api.provider import Provider
+from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.services import ecs as ecs_service
@@ -59,6 +60,12 @@ class Dockyard:
             ecs_service.provider(self.ecs),
             logs_service.provider(self.logs),
         ]
+        # CloudWatch, EventBridge, Application Auto Scaling and their controllers.
+        self.monitoring = Monitoring(
+            self.store, self.clock, self.ecs, self.logs,
+            MonitoringOptions(account_id=options.account_id, region=options.region),
+        )  # fmt: skip
+        self.providers.extend(self.monitoring.providers())
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,
@@ -100,6 +107,7 @@ class Dockyard:
 
     async def start(self) -> None:
         """Start what runs beside the front door (controllers, the embedded agent)."""
+        await self.monitoring.start()
         from dockyard.controllers.services import ServiceController
 
         # The service controller reaches load balancers through `self.ecs.target_groups`.
@@ -114,6 +122,7 @@ class Dockyard:
             self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
     async def stop(self) -> None:
+        await self.monitoring.stop()
         controller = getattr(self, "service_controller", None)
         if controller is not None:
             await controller.stop()
