@@ -17,7 +17,9 @@ from dockyard.api.provider import Provider
 from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.lbwiring import LoadBalancing
 from dockyard.services import ecs as ecs_service
+from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
 from dockyard.services.ecs.agent_link import EmbeddedLink
 from dockyard.store import SqliteStore
@@ -38,6 +40,7 @@ class ServerOptions:
     runtime: str = "auto"
     local_agent: bool = True
     log_level: str = "info"
+    lb_host: str | None = None  # where load balancer listeners bind (default: host)
 
 
 class Dockyard:
@@ -52,6 +55,13 @@ class Dockyard:
         self.store = SqliteStore(options.data_dir / "dockyard.sqlite3")
         self.ecs = ecs_service.Ecs(self.store, self.clock)
         self.ecs.load()
+        # ELBv2 before ECS services: the service controller registers tasks as targets.
+        self.elbv2 = elbv2_service.Elbv2(self.store, self.clock)
+        self.elbv2.load()
+        self.ecs.target_groups = self.elbv2
+        self.load_balancing = LoadBalancing(
+            self.elbv2, self.clock, host=options.lb_host or options.host
+        )
         self.logs = logs_service.Logs(
             self.store, self.clock, events_path=str(options.data_dir / "logs.sqlite3")
         )
@@ -59,6 +69,7 @@ class Dockyard:
         self.providers: list[Provider] = [
             ecs_service.provider(self.ecs),
             logs_service.provider(self.logs),
+            elbv2_service.provider(self.elbv2),
         ]
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers.
         self.monitoring = Monitoring(
@@ -108,6 +119,7 @@ class Dockyard:
     async def start(self) -> None:
         """Start what runs beside the front door (controllers, the embedded agent)."""
         await self.monitoring.start()
+        self.load_balancing.start()
         from dockyard.controllers.services import ServiceController
 
         # The service controller reaches load balancers through `self.ecs.target_groups`.
@@ -123,6 +135,7 @@ class Dockyard:
 
     async def stop(self) -> None:
         await self.monitoring.stop()
+        await self.load_balancing.stop()
         controller = getattr(self, "service_controller", None)
         if controller is not None:
             await controller.stop()

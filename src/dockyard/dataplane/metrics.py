@@ -1,0 +1,91 @@
+"""The numbers ALB reports to CloudWatch, counted as traffic passes.
+
+Counters are cumulative since the data plane started; `take()` answers what happened since
+the previous call (CloudWatch's Sum over a period) together with the response times seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_SAMPLES = 10_000  # response times kept between two takes
+
+
+@dataclass(slots=True)
+class GroupCounters:
+    """One target group (behind one load balancer)."""
+
+    requests: int = 0
+    target_2xx: int = 0
+    target_3xx: int = 0
+    target_4xx: int = 0
+    target_5xx: int = 0
+    response_time_sum: float = 0.0
+    response_time_count: int = 0
+    samples: list[float] = field(default_factory=list)
+
+    def target_response(self, status: int, seconds: float) -> None:
+        klass = status // 100
+        if klass == 2:
+            self.target_2xx += 1
+        elif klass == 3:
+            self.target_3xx += 1
+        elif klass == 4:
+            self.target_4xx += 1
+        elif klass == 5:
+            self.target_5xx += 1
+        self.response_time_sum += seconds
+        self.response_time_count += 1
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append(seconds)
+
+    def take(self) -> GroupCounters:
+        out = GroupCounters(
+            self.requests, self.target_2xx, self.target_3xx, self.target_4xx,
+            self.target_5xx, self.response_time_sum, self.response_time_count, self.samples,
+        )  # fmt: skip
+        self.requests = self.target_2xx = self.target_3xx = 0
+        self.target_4xx = self.target_5xx = self.response_time_count = 0
+        self.response_time_sum = 0.0
+        self.samples = []
+        return out
+
+
+@dataclass(slots=True)
+class LoadBalancerCounters:
+    requests: int = 0
+    elb_3xx: int = 0
+    elb_4xx: int = 0
+    elb_5xx: int = 0
+    elb_502: int = 0
+    elb_503: int = 0
+    elb_504: int = 0
+    new_connections: int = 0
+    active_connections: int = 0
+    target_connection_errors: int = 0
+
+    def elb_response(self, status: int) -> None:
+        klass = status // 100
+        if klass == 3:
+            self.elb_3xx += 1
+        elif klass == 4:
+            self.elb_4xx += 1
+        elif klass == 5:
+            self.elb_5xx += 1
+            if status == 502:
+                self.elb_502 += 1
+            elif status == 503:
+                self.elb_503 += 1
+            elif status == 504:
+                self.elb_504 += 1
+
+    def take(self) -> LoadBalancerCounters:
+        out = LoadBalancerCounters(
+            self.requests, self.elb_3xx, self.elb_4xx, self.elb_5xx, self.elb_502,
+            self.elb_503, self.elb_504, self.new_connections, self.active_connections,
+            self.target_connection_errors,
+        )  # fmt: skip
+        self.requests = self.elb_3xx = self.elb_4xx = self.elb_5xx = 0
+        self.elb_502 = self.elb_503 = self.elb_504 = 0
+        self.new_connections = self.target_connection_errors = 0
+        return out
