@@ -12,6 +12,7 @@ from dockyard.core.loadbalancing import TargetGroups
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.service_rollback import roll_back
 from dockyard.services.ecs.services import (
     Deployment,
     DeploymentStatus,
@@ -172,26 +173,6 @@ def trip(ecs: Ecs, service: EcsService, deployment: Deployment, rollback: bool,
         return False
     roll_back(ecs, service, deployment, back_to, "ECS deployment circuit breaker", now)
     return True
-
-
-def roll_back(ecs: Ecs, service: EcsService, failed: Deployment, back_to: Deployment,
-              why: str, now: float) -> Deployment:  # fmt: skip
-    failed.sd_status = ServiceDeploymentStatus.ROLLBACK_IN_PROGRESS
-    failed.rollback = {
-        "reason": why, "startedAt": now, "serviceRevisionArn": back_to.revision_arn,
-    }  # fmt: skip
-    service.task_definition_arn = back_to.task_definition_arn
-    service.network_configuration = back_to.network_configuration
-    service.load_balancers = list(back_to.load_balancers)
-    new = ecs.services.new_deployment(
-        service,
-        task_definition_arn=back_to.task_definition_arn,
-        reason=f"{why}: rolling back to deploymentId {back_to.id}.",
-    )
-    new.rollback_of = failed.id
-    failed.sd_status = ServiceDeploymentStatus.ROLLBACK_IN_PROGRESS
-    service.add_event(f"(service {service.name}) rolling back to deployment {back_to.id}.", now)
-    return new
 
 
 def complete(service: EcsService, deployment: Deployment, now: float) -> None:

@@ -109,6 +109,7 @@ def task_view(ecs: Ecs, service: EcsService, task: Task, groups: TargetGroups | 
         target_health=health,
         draining_lb=draining,
         failed=is_failure(task),
+        stopped_at=task.stopped_at,
     )
 
 

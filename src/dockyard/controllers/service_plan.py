@@ -29,6 +29,11 @@ REASON_CONTAINER_HEALTH = "Task failed container health checks"
 REASON_ELB_HEALTH = "Task failed ELB health checks"
 REASON_DRAINING = "Container instance is being drained"
 FAILURE_PREFIX = "Task failed"
+UNCHECKED_SETTLE = 40.0
+# A deployment whose tasks keep failing starts new ones less and less often.
+THROTTLE_AFTER = 3
+THROTTLE_BASE = 5.0
+THROTTLE_MAX = 300.0
 RECHECK = 1.0  # seconds between looks at a service that is not steady
 
 
@@ -48,6 +53,7 @@ class TaskView:
     target_health: str | None = None
     draining_lb: bool = False  # deregistered, waiting for draining to end
     failed: bool = False  # stopped (or stopping) as a failure
+    stopped_at: float | None = None
 
     @property
     def stopped(self) -> bool:
@@ -86,6 +92,9 @@ class Desired:
     rollback: bool = False
     can_roll_back: bool = False  # a COMPLETED deployment exists to go back to
     grace_period: float = 0.0
+    # A task with no health check (and no load balancer) counts as healthy once it has been
+    # RUNNING this long (ECS waits 40 seconds).
+    settle: float = UNCHECKED_SETTLE
     load_balanced: bool = False
     active: bool = True  # False once the service is being deleted
     was_steady: bool = False
@@ -151,12 +160,16 @@ def failure_threshold(desired: int) -> int:
     return min(200, max(3, math.ceil(0.5 * desired)))
 
 
-def is_healthy(task: TaskView, load_balanced: bool) -> bool:
+def is_healthy(task: TaskView, d: Desired, now: float) -> bool:
     if task.last_status != RUNNING or not task.live:
         return False
     if task.has_health_check and task.health != "HEALTHY":
         return False
-    return not load_balanced or task.target_health == "healthy"
+    if d.load_balanced:
+        return task.target_health == "healthy"
+    if not task.has_health_check:
+        return task.started_at is not None and now >= task.started_at + d.settle
+    return True
 
 
 def in_grace(task: TaskView, grace: float, now: float) -> bool:
@@ -284,7 +297,6 @@ def _plan_replica(
     now: float,
 ) -> None:
     target = desired.desired_count
-    lb = desired.load_balanced
     keepers = [
         t for t in live if t.deployment_id == primary.id and t.host_arn not in draining_hosts
     ]
@@ -311,25 +323,43 @@ def _plan_replica(
     missing = target - len(keepers)
     room = ceiling - existing
     starts = max(0, min(missing, room))
-    if starts:
+    wait = throttle(primary.id, tasks, now)
+    if starts and wait > 0:
+        out.events.append(
+            f"(service {desired.name}) is unable to consistently start tasks successfully."
+        )
+        out.requeue_after = wait
+    elif starts:
         out.start.append(Start(primary.id, starts))
 
     # Stop retiring tasks (older deployments, draining instances), keeping minimumHealthyPercent.
     floor = min_healthy(target, desired.min_percent)
-    healthy = [t for t in keepers + retiring if is_healthy(t, lb) and t.arn not in stopping]
+    healthy = [
+        t for t in keepers + retiring if is_healthy(t, desired, now) and t.arn not in stopping
+    ]
     allowance = len(healthy) - floor
     old_reason = REASON_SCALE.format(deployment=primary.id)
     for task in sorted(
-        retiring, key=lambda t: (is_healthy(t, lb), t.host_arn not in draining_hosts)
+        retiring, key=lambda t: (is_healthy(t, desired, now), t.host_arn not in draining_hosts)
     ):
         if protected(task, now):
             continue
         reason = REASON_DRAINING if task.host_arn in draining_hosts else old_reason
-        if not is_healthy(task, lb):
+        if not is_healthy(task, desired, now):
             stop(task, reason)
         elif allowance > 0:
             stop(task, reason)
             allowance -= 1
+
+
+def throttle(deployment_id: str, tasks: list[TaskView], now: float) -> float:
+    """Seconds to hold back new tasks of a deployment whose tasks keep failing."""
+    failed = [t for t in tasks if t.deployment_id == deployment_id and t.failed]
+    if len(failed) < THROTTLE_AFTER:
+        return 0.0
+    last = max((t.stopped_at or t.created_at) for t in failed)
+    delay = min(THROTTLE_MAX, THROTTLE_BASE * float(2 ** min(16, len(failed) - THROTTLE_AFTER)))
+    return max(0.0, last + delay - now)
 
 
 def _plan_daemon(
@@ -343,10 +373,9 @@ def _plan_daemon(
     frozen: bool,
     now: float,
 ) -> None:
-    lb = desired.load_balanced
     eligible = [h for h in hosts.values() if h.status == "ACTIVE" and h.connected]
     floor = min_healthy(len(eligible), desired.min_percent)
-    healthy = [t for t in live if is_healthy(t, lb)]
+    healthy = [t for t in live if is_healthy(t, desired, now)]
     allowance = len(healthy) - floor
     reason = REASON_SCALE.format(deployment=primary.id)
     by_host: dict[str, list[TaskView]] = {}
@@ -364,7 +393,7 @@ def _plan_daemon(
         for task in extra:
             if protected(task, now):
                 continue
-            if not is_healthy(task, lb):
+            if not is_healthy(task, desired, now):
                 stop(task, reason)
             elif allowance > 0:
                 stop(task, reason)
@@ -390,7 +419,6 @@ def _finish(
             out.retire.append(d.id)
     if primary is None or not desired.active:
         return out
-    lb = desired.load_balanced
     others = [
         t for t in tasks if not t.stopped and (t.deployment_id != primary.id or t.arn in stopping)
     ]
@@ -402,7 +430,7 @@ def _finish(
         and not out.deregister
         and not others
         and len(primary_tasks) == target
-        and all(is_healthy(t, lb) for t in primary_tasks)
+        and all(is_healthy(t, desired, now) for t in primary_tasks)
         and out.tripped is None
     )
     if settled and primary.rollout_state == "IN_PROGRESS":
@@ -411,7 +439,8 @@ def _finish(
     if out.steady and not desired.was_steady:
         out.events.append(f"(service {desired.name}) has reached a steady state.")
     if not out.steady:
-        out.requeue_after = _next_check(desired, tasks, now)
+        soon = _next_check(desired, tasks, now)
+        out.requeue_after = min(soon, out.requeue_after or soon)
     return out
 
 
@@ -419,8 +448,9 @@ def _next_check(desired: Desired, tasks: list[TaskView], now: float) -> float:
     """When to look again without being told (health and grace periods change with time):
     soon while anything is in motion, at the latest when a grace period ends."""
     ends = [
-        t.started_at + desired.grace_period - now
+        t.started_at + wait - now
         for t in tasks
-        if t.started_at is not None and t.started_at + desired.grace_period > now
+        for wait in (desired.grace_period, desired.settle)
+        if t.started_at is not None and t.started_at + wait > now
     ]
     return max(0.05, min([RECHECK, *ends]))

@@ -6,6 +6,7 @@ from dockyard.api.provider import Handler, Provider
 from dockyard.services.ecs import (
     ops_clusters,
     ops_instances,
+    ops_service_deployments,
     ops_services,
     ops_taskdefs,
     ops_tasks,
@@ -17,7 +18,14 @@ __all__ = ["Ecs", "provider"]
 
 def provider(ecs: Ecs) -> Provider:
     handlers: dict[str, Handler] = {}
-    for module in (ops_clusters, ops_taskdefs, ops_instances, ops_tasks, ops_services):
+    for module in (
+        ops_clusters,
+        ops_taskdefs,
+        ops_instances,
+        ops_tasks,
+        ops_services,
+        ops_service_deployments,
+    ):
         handlers.update(module.handlers(ecs))
     return Provider(
         service="ecs",
