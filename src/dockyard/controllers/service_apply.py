@@ -283,35 +283,41 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
 
 
 def reconcile_task_sets(ecs: Ecs, service: EcsService, now: float) -> float | None:
-    """EXTERNAL services: each task set keeps `scale` percent of the desired count running."""
+    """EXTERNAL services: each task set keeps `scale` percent of the desired count running;
+    a DRAINING task set (deleted) goes once its tasks have stopped."""
     before = service.to_dict()
     tasks = service_tasks(ecs, service)
-    wanted = {ts.id: ts for ts in service.task_sets if service.status == "ACTIVE"}
+    active = service.status == "ACTIVE"
+    wanted = {ts.id: ts for ts in service.task_sets if active and ts.status != "DRAINING"}
+    known = {ts.id for ts in service.task_sets}
     busy = False
     running = pending = 0
     for task in tasks:
         if task.is_stopped or task.desired_status == "STOPPED":
             continue
-        ts = wanted.get(task.started_by or "")
-        if ts is None:
+        if task.started_by not in known:
             ecs.tasks.stop(task, StopCode.SERVICE_SCHEDULER_INITIATED, "Task set deleted")
             busy = True
-    for ts in service.task_sets:
-        mine = [t for t in tasks if t.started_by == ts.id and t.desired_status == "RUNNING"
-                and not t.is_stopped]  # fmt: skip
+    for ts in list(service.task_sets):
+        mine = [t for t in tasks if t.started_by == ts.id and not t.is_stopped]
+        wanted_running = [t for t in mine if t.desired_status == "RUNNING"]
         count = computed_count(service, ts) if ts.id in wanted else 0
         ts.running_count = len([t for t in mine if t.last_status == "RUNNING"])
-        ts.pending_count = len(mine) - ts.running_count
+        ts.pending_count = len([t for t in mine if t.last_status != "RUNNING"])
         running += ts.running_count
         pending += ts.pending_count
-        if len(mine) > count:
-            for task in sorted(mine, key=lambda t: t.created_at, reverse=True)[: len(mine) - count]:
+        if ts.status == "DRAINING" and not mine:
+            service.task_sets.remove(ts)
+            continue
+        if len(wanted_running) > count:
+            newest = sorted(wanted_running, key=lambda t: t.created_at, reverse=True)
+            for task in newest[: len(wanted_running) - count]:
                 ecs.tasks.stop(task, StopCode.SERVICE_SCHEDULER_INITIATED, "Task set scaled in")
             busy = True
-        elif len(mine) < count:
-            start_task_set(ecs, service, ts, count - len(mine), now)
+        elif len(wanted_running) < count:
+            start_task_set(ecs, service, ts, count - len(wanted_running), now)
             busy = True
-        stable = not busy and ts.running_count == count
+        stable = not busy and ts.running_count == count and len(mine) == count
         status = "STEADY_STATE" if stable else "STABILIZING"
         if ts.stability_status != status:
             ts.stability_status, ts.stability_status_at = status, now
@@ -320,7 +326,10 @@ def reconcile_task_sets(ecs: Ecs, service: EcsService, now: float) -> float | No
         service.status = "INACTIVE"
     if service.to_dict() != before:
         ecs.services.save(service, notify=False)
-    return 1.0 if busy or pending else None
+    unsettled = (
+        busy or pending or any(ts.stability_status != "STEADY_STATE" for ts in service.task_sets)
+    )
+    return 1.0 if unsettled else None
 
 
 def start_task_set(ecs: Ecs, service: EcsService, ts: TaskSet, count: int, now: float) -> None:

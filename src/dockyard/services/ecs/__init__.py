@@ -5,9 +5,11 @@ from __future__ import annotations
 from dockyard.api.provider import Handler, Provider
 from dockyard.services.ecs import (
     ops_clusters,
+    ops_draining,
     ops_instances,
     ops_service_deployments,
     ops_services,
+    ops_task_sets,
     ops_taskdefs,
     ops_tasks,
 )
@@ -25,6 +27,8 @@ def provider(ecs: Ecs) -> Provider:
         ops_tasks,
         ops_services,
         ops_service_deployments,
+        ops_draining,
+        ops_task_sets,
     ):
         handlers.update(module.handlers(ecs))
     return Provider(
