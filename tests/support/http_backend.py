@@ -3,7 +3,9 @@ health endpoint answers what the test says."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +24,7 @@ class Backend(ThreadingHTTPServer):
         self.health_hits = 0
         self.last_headers: dict[str, str] = {}
         self._lock = threading.Lock()
+        self.open_sockets: set[socket.socket] = set()
         super().__init__((host, port), _Handler)
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
@@ -34,8 +37,16 @@ class Backend(ThreadingHTTPServer):
         return self
 
     def stop(self) -> None:
+        """Stop as a killed process does: the listening socket and every connection close."""
         self.shutdown()
         self.server_close()
+        with self._lock:
+            for sock in list(self.open_sockets):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client (the load balancer) that went away mid-response is expected here
 
     def count(self, health: bool) -> None:
         with self._lock:
@@ -48,6 +59,16 @@ class Backend(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: Backend
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server._lock:
+            self.server.open_sockets.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server._lock:
+            self.server.open_sockets.discard(self.connection)
+        super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
