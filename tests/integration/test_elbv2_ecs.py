@@ -1,0 +1,138 @@
+"""An ECS service behind an ALB: tasks become targets when RUNNING, a rolling deployment under
+steady load fails no request, and a task whose target turns unhealthy is replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import make_client
+from tests.support.loadgen import run_load
+from tests.support.server import DockyardProcess, free_port
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="bridge networking needs root")
+
+SCALE = 10
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
+    proc = DockyardProcess(
+        tmp_path_factory.mktemp("elb-ecs") / "data", "--runtime", "process",
+        "--time-scale", str(SCALE),
+    )  # fmt: skip
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def web_taskdef(ecs: Any, family: str, version: str) -> str:
+    script = (
+        f'd=$(mktemp -d) && echo {version} > "$d/version" && echo ok > "$d/health" '
+        '&& cd "$d" && exec python3 -m http.server 8080'
+    )
+    arn: str = ecs.register_task_definition(
+        family=family,
+        networkMode="bridge",
+        containerDefinitions=[{
+            "name": "web", "image": "process:/tmp", "essential": True, "memory": 64,
+            "entryPoint": ["sh", "-c"], "command": [script],
+            "portMappings": [{"containerPort": 8080, "hostPort": 0}],
+        }],
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    return arn
+
+
+def test_rolling_deployment_behind_an_alb_fails_no_request(server: DockyardProcess) -> None:
+    ecs = make_client("ecs", server.endpoint)
+    elb = make_client("elbv2", server.endpoint)
+    name = f"web-{uuid.uuid4().hex[:6]}"
+    lb = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+    tg = elb.create_target_group(
+        Name=name, Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="instance",
+        HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+        HealthyThresholdCount=2, UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+    elb.modify_target_group_attributes(
+        TargetGroupArn=tg,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "10"}],
+    )
+    port = free_port()
+    elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Port=port, Protocol="HTTP",
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )  # fmt: skip
+    v1 = web_taskdef(ecs, name, "v1")
+    ecs.create_service(
+        serviceName=name, taskDefinition=v1, desiredCount=4,
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
+        healthCheckGracePeriodSeconds=10,
+        deploymentConfiguration={"minimumHealthyPercent": 100, "maximumPercent": 200},
+    )  # fmt: skip
+
+    def healthy_targets() -> list[dict[str, Any]]:
+        out = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        return [d for d in out if d["TargetHealth"]["State"] == "healthy"]
+
+    def stable() -> bool:
+        service = ecs.describe_services(services=[name])["services"][0]
+        deployments = service["deployments"]
+        return (
+            len(deployments) == 1
+            and deployments[0]["rolloutState"] == "COMPLETED"
+            and service["runningCount"] == 4
+        )
+
+    wait_for(lambda: len(healthy_targets()) == 4 and stable(), 60, "4 healthy targets")
+    targets = healthy_targets()
+    assert all(t["Target"]["Id"].startswith("i-") for t in targets)
+    assert len({t["Target"]["Port"] for t in targets}) == 4  # dynamic host ports
+
+    v2 = web_taskdef(ecs, name, "v2")
+
+    async def deploy_under_load() -> Any:
+        stop = asyncio.Event()
+        load = asyncio.create_task(run_load(
+            "127.0.0.1", port, paths=["/version"], rate=250, connections=16, stop=stop,
+        ))  # fmt: skip
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(ecs.update_service, service=name, taskDefinition=v2)
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(wait_for, stable, 120, "the deployment to complete")
+        await asyncio.sleep(1.0)
+        stop.set()
+        return await load
+
+    result = asyncio.run(deploy_under_load())
+    rps = result.total / result.elapsed
+    print(
+        f"rolling deployment of 4 tasks: {result.total} requests at {rps:.0f}/s over "
+        f"{result.elapsed:.1f}s, {result.failed} failed; versions {dict(result.bodies)}"
+    )
+    assert result.failed == 0, (result.errors[:5], result.statuses)
+    assert rps >= 200
+    assert set(result.bodies) == {"v1\n", "v2\n"}
+    assert len(healthy_targets()) == 4
+    after = asyncio.run(run_load("127.0.0.1", port, paths=["/version"], requests=40))
+    assert dict(after.bodies) == {"v2\n": 40}  # the old tasks are out of rotation
+    events = ecs.describe_services(services=[name])["services"][0]["events"]
+    assert any("registered" in e["message"] for e in events)
+    ecs.update_service(service=name, desiredCount=0)
+    wait_for(lambda: not elb.describe_target_health(TargetGroupArn=tg)[
+        "TargetHealthDescriptions"], 60, "targets drained")  # fmt: skip
+    ecs.delete_service(service=name)
