@@ -40,7 +40,10 @@ def task(n: int, deployment: str = OLD, status: str = "RUNNING", **kw: object) -
 def desired(
     count: int, low: int = 100, high: int = 200, rolling: bool = True, **kw: object
 ) -> Desired:
-    deployments = (DeploymentView(NEW, True), DeploymentView(OLD, False, "COMPLETED"))
+    deployments: tuple[DeploymentView, ...] = (
+        DeploymentView(NEW, True),
+        DeploymentView(OLD, False, "COMPLETED"),
+    )
     if not rolling:
         deployments = (DeploymentView(OLD, True, "COMPLETED"),)
     return Desired(
@@ -97,8 +100,7 @@ def test_old_tasks_go_once_new_ones_are_healthy() -> None:
 
 def test_new_tasks_not_yet_settled_keep_the_old_ones() -> None:
     # Without health checks a task counts as healthy 40 s after it started RUNNING.
-    fresh = {"started_at": NOW - 5}
-    tasks = (task(0), task(0, NEW, **fresh))
+    tasks = (task(0), task(0, NEW, started_at=NOW - 5))
     p = plan(desired(1, 100, 200), Observed(tasks), NOW)
     assert p.stop == [] and started(p) == 0
     assert p.requeue_after is not None and p.requeue_after <= 35
