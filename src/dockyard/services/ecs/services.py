@@ -308,6 +308,26 @@ class Services(EcsDomain):
                 return service
         return None
 
+    def set_desired_count(self, service_arn: str, count: int) -> EcsService:
+        """Scale a REPLICA service (what Application Auto Scaling calls); the controller
+        starts or stops tasks. InvalidParameterException for a service that cannot scale."""
+        service = self.by_arn.get(service_arn)
+        if service is None or service.status != "ACTIVE":
+            raise InvalidParameterException(f"The service {service_arn} is not ACTIVE.")
+        if service.scheduling_strategy != SchedulingStrategy.REPLICA or count < 0:
+            raise InvalidParameterException(
+                f"Only REPLICA services scale to a non-negative count ({service_arn}: {count})."
+            )
+        if service.desired_count != count:
+            service.desired_count = count
+            primary = service.primary
+            if primary is not None:
+                primary.desired_count = count
+                primary.updated_at = self.clock.now()
+            service.steady = False
+            self.save(service)
+        return service
+
     def new_deployment(
         self, service: EcsService, *, task_definition_arn: str, reason: str = ""
     ) -> Deployment:

@@ -202,6 +202,10 @@ def test_controller_keeps_desired_count_and_reports_steady_state() -> None:
     w.client("UpdateService", service="web", desiredCount=2)
     w.step(2)
     assert w.service()["runningCount"] == 2
+    # What autoscaling calls.
+    w.ecs.services.set_desired_count(service["serviceArn"], 4)
+    w.step(2)
+    assert w.service()["runningCount"] == 4
 
 
 def test_delete_needs_force_or_zero_and_drains_the_tasks() -> None:
