@@ -5,12 +5,17 @@ CloudWatch Logs. The server builds one `Monitoring` and adds its providers."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from dockyard.api.provider import Provider
 from dockyard.controllers.alarms import AlarmController
+from dockyard.controllers.ecs_ports import EcsTaskLauncher
+from dockyard.controllers.schedules import ScheduleController
 from dockyard.core.clock import Clock
 from dockyard.services import cloudwatch as cloudwatch_service
+from dockyard.services import events as events_service
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.logs.service import Logs
 from dockyard.store.base import Store
@@ -39,13 +44,33 @@ class Monitoring:
         self.logs = logs
         self.cloudwatch = cloudwatch_service.CloudWatch(store, clock)
         self.cloudwatch.load()
-        self.alarms = AlarmController(self.cloudwatch, clock)
+        self.events = events_service.Events(store, clock)
+        self.events.load()
+        self.events.logs = logs
+        if ecs is not None:
+            self.events.tasks = EcsTaskLauncher(ecs)
+        self.alarms = AlarmController(self.cloudwatch, clock, events=self.events)
+        self.schedules = ScheduleController(self.events, clock)
+        self._unsubscribe: list[Callable[[], None]] = []
 
     def providers(self) -> list[Provider]:
-        return [cloudwatch_service.provider(self.cloudwatch)]
+        return [
+            cloudwatch_service.provider(self.cloudwatch),
+            events_service.provider(self.events),
+        ]
+
+    def _ecs_event(self, event: dict[str, Any]) -> None:
+        self.events.emit(event)
 
     async def start(self) -> None:
+        if self.ecs is not None:
+            self._unsubscribe.append(self.ecs.events.subscribe(self._ecs_event))
         self.alarms.start()
+        self.schedules.start()
 
     async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        await self.schedules.stop()
         await self.alarms.stop()

@@ -194,7 +194,9 @@ def _same(expected: Any, value: Any) -> bool:
         return expected is None and value is None
     if isinstance(expected, (int, float)) and isinstance(value, (int, float)):
         return float(expected) == float(value)
-    return type(expected) is type(value) and bool(expected == value)
+    if isinstance(expected, str) and isinstance(value, str):
+        return str(expected) == str(value)
+    return False
 
 
 def _wildcard(pattern: str, value: str) -> bool:

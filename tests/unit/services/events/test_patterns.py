@@ -131,3 +131,12 @@ INVALID: list[Any] = [
 def test_invalid_patterns(pattern: Any) -> None:
     with pytest.raises(PatternError, match="Event pattern is not valid"):
         validate(pattern)
+
+
+def test_string_enums_match_as_strings() -> None:
+    import enum
+
+    class Status(enum.StrEnum):
+        STOPPED = "STOPPED"
+
+    assert matches({"detail": {"s": ["STOPPED"]}}, {"detail": {"s": Status.STOPPED}})

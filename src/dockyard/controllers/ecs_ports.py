@@ -1,0 +1,78 @@
+"""ECS behind the ports other services use: running tasks for EventBridge targets, a
+service's desired count for Application Auto Scaling, and task events for the bus."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from dockyard.api.context import RequestContext
+from dockyard.api.errors import ServiceError
+from dockyard.core.ids import new_uuid
+from dockyard.core.scaling import Capacity
+from dockyard.services.ecs import ops_tasks
+from dockyard.services.ecs.service import Ecs
+
+log = logging.getLogger(__name__)
+
+ECS_NAMESPACE = "ecs"
+DESIRED_COUNT = "ecs:service:DesiredCount"
+
+
+def _context(account_id: str, region: str, operation: str) -> RequestContext:
+    return RequestContext("ecs", operation, account_id, region, new_uuid())
+
+
+class EcsTaskLauncher:
+    """RunTask, as ECS's own handler does it (validation, placement, failures)."""
+
+    def __init__(self, ecs: Ecs) -> None:
+        self._run_task = ops_tasks.handlers(ecs)["RunTask"]
+
+    def run_task(self, account_id: str, region: str, params: dict[str, Any]) -> list[str]:
+        result = self._run_task(_context(account_id, region, "RunTask"), params)
+        assert isinstance(result, dict)
+        for failure in result.get("failures") or []:
+            log.warning("scheduled RunTask failure: %s", failure)
+        return [t["taskArn"] for t in result.get("tasks") or []]
+
+
+class EcsScalableTargets:
+    """`ecs:service:DesiredCount` of `service/<cluster>/<service>`."""
+
+    def __init__(self, ecs: Ecs) -> None:
+        self.ecs = ecs
+
+    def _service(self, account_id: str, region: str, resource_id: str) -> Any:
+        parts = resource_id.split("/")
+        if len(parts) != 3 or parts[0] != "service":
+            return None
+        cluster, name = parts[1], parts[2]
+        prefix = f"arn:aws:ecs:{region}:{account_id}:service/{cluster}/{name}"
+        service = self.ecs.services.by_arn.get(prefix)
+        if service is None or getattr(service, "status", "ACTIVE") != "ACTIVE":
+            return None
+        return service
+
+    def capacity(
+        self, account_id: str, region: str, namespace: str, resource_id: str, dimension: str
+    ) -> Capacity | None:
+        if (namespace, dimension) != (ECS_NAMESPACE, DESIRED_COUNT):
+            return None
+        service = self._service(account_id, region, resource_id)
+        if service is None:
+            return None
+        return Capacity(desired=int(service.desired_count),
+                        running=int(getattr(service, "running_count", 0)))  # fmt: skip
+
+    def set_capacity(
+        self, account_id: str, region: str, namespace: str, resource_id: str, dimension: str,
+        desired: int,
+    ) -> None:  # fmt: skip
+        service = self._service(account_id, region, resource_id)
+        if service is None:
+            raise ValueError(f"No ECS service {resource_id} is active.")
+        try:
+            self.ecs.services.set_desired_count(service.arn, desired)
+        except ServiceError as exc:
+            raise ValueError(exc.message) from exc

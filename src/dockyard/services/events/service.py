@@ -1,0 +1,233 @@
+"""The EventBridge service: buses, rules and targets of every account and region, and the
+routing of events to targets.
+
+`Events(store, clock)`; call `load()` once. The composition root sets `logs` (a `LogSink`)
+and `tasks` (a `TaskLauncher`) so those targets can be reached. `emit(event)` is the
+`EventSink` port: AWS service events (ECS, CloudWatch alarms) arrive there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from dockyard.core.clock import Clock
+from dockyard.core.ids import new_uuid
+from dockyard.services.events import patterns, targets, transform
+from dockyard.services.events.errors import ResourceNotFoundException
+from dockyard.services.events.model import (
+    DEFAULT_BUS,
+    ApiDestination,
+    Connection,
+    EventBus,
+    Rule,
+    Scope,
+    bus_arn,
+)
+from dockyard.store.base import Store
+
+log = logging.getLogger(__name__)
+
+BUS_KIND = "events.bus"
+RULE_KIND = "events.rule"
+CONNECTION_KIND = "events.connection"
+DESTINATION_KIND = "events.api-destination"
+MAX_DELIVERIES = 200  # recent deliveries kept for inspection
+
+
+def iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Events:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.buses: dict[str, EventBus] = {}  # by ARN
+        self.rules: dict[str, Rule] = {}  # by ARN
+        self.connections: dict[str, Connection] = {}  # by ARN
+        self.destinations: dict[str, ApiDestination] = {}  # by ARN
+        self.logs: targets.LogSink | None = None
+        self.tasks: targets.TaskLauncher | None = None
+        self.rule_hooks: list[Callable[[Rule], None]] = []  # rule saved or deleted
+        self.deliveries: list[dict[str, Any]] = []  # recent (rule, target, outcome)
+
+    def load(self) -> None:
+        self.reset()
+        for key, body in self.store.load(BUS_KIND):
+            self.buses[key] = EventBus(**body)
+        for key, body in self.store.load(RULE_KIND):
+            self.rules[key] = Rule(**body)
+        for key, body in self.store.load(CONNECTION_KIND):
+            self.connections[key] = Connection(**body)
+        for key, body in self.store.load(DESTINATION_KIND):
+            self.destinations[key] = ApiDestination(**body)
+
+    def reset(self) -> None:
+        self.buses.clear()
+        self.rules.clear()
+        self.connections.clear()
+        self.destinations.clear()
+
+    # -- buses -------------------------------------------------------------------------
+
+    def bus(self, scope: Scope, name_or_arn: str | None) -> EventBus:
+        """A bus by name or ARN; the default bus exists in every account and region."""
+        name = (name_or_arn or DEFAULT_BUS).rsplit("event-bus/", 1)[-1]
+        arn = bus_arn(scope, name)
+        bus = self.buses.get(arn)
+        if bus is None and name == DEFAULT_BUS:
+            bus = EventBus(arn, name, scope.account_id, scope.region, self.clock.now())
+            self.save_bus(bus)
+        if bus is None:
+            raise ResourceNotFoundException(f"Event bus {name} does not exist.")
+        return bus
+
+    def save_bus(self, bus: EventBus) -> None:
+        self.buses[bus.arn] = bus
+        self.store.put(BUS_KIND, bus.arn, bus.to_dict())
+
+    def delete_bus(self, bus: EventBus) -> None:
+        for rule in [
+            r for r in self.rules.values() if r.scope == _scope(bus) and r.bus == bus.name
+        ]:
+            self.delete_rule(rule)
+        self.buses.pop(bus.arn, None)
+        self.store.delete(BUS_KIND, bus.arn)
+
+    # -- rules -------------------------------------------------------------------------
+
+    def save_rule(self, rule: Rule) -> None:
+        self.rules[rule.arn] = rule
+        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        for hook in self.rule_hooks:
+            hook(rule)
+
+    def delete_rule(self, rule: Rule) -> None:
+        self.rules.pop(rule.arn, None)
+        self.store.delete(RULE_KIND, rule.arn)
+        for hook in self.rule_hooks:
+            hook(rule)
+
+    def rules_of(self, scope: Scope, bus: str) -> list[Rule]:
+        return sorted(
+            (r for r in self.rules.values() if r.scope == scope and r.bus == bus),
+            key=lambda r: r.name,
+        )
+
+    # -- connections and API destinations ---------------------------------------------
+
+    def save_connection(self, connection: Connection) -> None:
+        self.connections[connection.arn] = connection
+        self.store.put(CONNECTION_KIND, connection.arn, connection.to_dict())
+
+    def save_destination(self, destination: ApiDestination) -> None:
+        self.destinations[destination.arn] = destination
+        self.store.put(DESTINATION_KIND, destination.arn, destination.to_dict())
+
+    # -- events ------------------------------------------------------------------------
+
+    def emit(self, event: dict[str, Any]) -> None:
+        """The EventSink port: an AWS service event for the default bus of its scope."""
+        scope = Scope(str(event.get("account")), str(event.get("region")))
+        self.route(self.bus(scope, DEFAULT_BUS), event)
+
+    def route(self, bus: EventBus, event: dict[str, Any]) -> int:
+        """Deliver the event to the targets of every enabled rule whose pattern matches; the
+        number of rules matched."""
+        matched = 0
+        for rule in self.rules_of(_scope(bus), bus.name):
+            if not rule.enabled or not rule.event_pattern:
+                continue
+            if patterns.matches(json.loads(rule.event_pattern), event):
+                matched += 1
+                self.deliver(rule, event)
+        return matched
+
+    def fire_schedule(self, rule: Rule, when: float) -> None:
+        """A scheduled rule's "Scheduled Event" to its targets."""
+        event = {
+            "version": "0",
+            "id": new_uuid(),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": rule.account_id,
+            "time": iso(when),
+            "region": rule.region,
+            "resources": [rule.arn],
+            "detail": {},
+        }
+        rule.last_fired = when
+        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        self.deliver(rule, event)
+
+    def deliver(self, rule: Rule, event: dict[str, Any]) -> None:
+        ingestion = iso(self.clock.now())
+        for target in list(rule.targets.values()):
+            try:
+                body = transform.payload(target, event, rule.name, rule.arn, ingestion)
+                outcome = self._deliver_one(rule, target, event, body)
+            except Exception as exc:  # a target failing never stops the others
+                log.exception("events: delivery to %s failed", target.get("Arn"),
+                              extra={"rule_arn": rule.arn})  # fmt: skip
+                outcome = f"failed: {exc}"
+            self.deliveries.append({"rule": rule.arn, "target": target["Id"],
+                                    "event": event.get("id"), "outcome": outcome})  # fmt: skip
+            del self.deliveries[:-MAX_DELIVERIES]
+
+    def _deliver_one(self, rule: Rule, target: dict[str, Any], event: dict[str, Any],
+                     body: str) -> str:  # fmt: skip
+        kind = targets.kind_of(target["Arn"])
+        if kind == "logs":
+            if self.logs is None:
+                return "failed: CloudWatch Logs is not wired"
+            group = targets.log_group_name(target["Arn"])
+            stream = str(event.get("id") or new_uuid())
+            ts = int(self.clock.now() * 1000)
+            self.logs.put_events(rule.account_id, rule.region, group, stream, [(ts, body)], False)
+            return "delivered"
+        if kind == "ecs":
+            if self.tasks is None:
+                return "failed: ECS is not wired"
+            params = targets.ecs_run_task_params(target, rule.name, body)
+            started = self.tasks.run_task(rule.account_id, rule.region, params)
+            log.info("events: rule %s started tasks %s", rule.name, started,
+                     extra={"rule_arn": rule.arn})  # fmt: skip
+            return f"started {len(started)} task(s)"
+        if kind == "event-bus":
+            other = self.buses.get(target["Arn"])
+            if other is None:
+                return "failed: the target event bus does not exist"
+            self.route(other, event)
+            return "delivered"
+        if kind == "api-destination":
+            return self._http(rule, target, body)
+        return "failed: unsupported target"
+
+    def _http(self, rule: Rule, target: dict[str, Any], body: str) -> str:
+        destination = self.destinations.get(target["Arn"])
+        if destination is None:
+            return "failed: the API destination does not exist"
+        connection = self.connections.get(destination.connection_arn)
+        auth = (
+            {"type": connection.authorization_type, "params": connection.auth_parameters}
+            if connection is not None else None
+        )  # fmt: skip
+        request = targets.http_request(
+            destination.endpoint, destination.method, body, auth, target.get("HttpParameters")
+        )
+
+        def done(status: int | None, error: str) -> None:
+            level = logging.INFO if status is not None and status < 400 else logging.WARNING
+            log.log(level, "events: rule %s -> %s %s: %s %s", rule.name, destination.method,
+                    destination.endpoint, status, error, extra={"rule_arn": rule.arn})  # fmt: skip
+
+        targets.send(request, done)
+        return "sent"
+
+
+def _scope(bus: EventBus) -> Scope:
+    return Scope(bus.account_id, bus.region)
