@@ -94,7 +94,7 @@ def http_sink() -> Iterator[tuple[str, list[tuple[str, dict[str, str], bytes]]]]
     received: list[tuple[str, dict[str, str], bytes]] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(200)
