@@ -189,7 +189,12 @@ def serve(options: ServerOptions) -> int:
         finally:
             await dockyard.stop()
 
-    asyncio.run(main())
+    try:
+        import uvloop  # installed with uvicorn[standard]; the load balancer listeners need it
+    except ImportError:
+        asyncio.run(main())
+    else:
+        uvloop.run(main())
     return 0
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import random
+import socket
 from collections import deque
 from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Protocol
+from typing import Protocol, cast
 
 import httptools
 
@@ -143,6 +145,7 @@ class ClientConnection(asyncio.Protocol):
         self.close_after = False
         self.upstream_keep_alive = False
         self.until_close = False
+        self.pending_head = b""
         self.set_cookies: list[bytes] = []
         self.timer: asyncio.TimerHandle | None = None
         self.connecting: asyncio.Task[None] | None = None
@@ -150,8 +153,11 @@ class ClientConnection(asyncio.Protocol):
     # asyncio
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's are not subclasses
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer = transport.get_extra_info("peername")
         self.client_ip = str(peer[0]) if peer else ""
         self.listener.connections.add(self)
@@ -471,22 +477,26 @@ class ClientConnection(asyncio.Protocol):
             parts.extend(self._cookie(APP_STICKY_COOKIE, self.target.key,
                                       self.group.config.stickiness_seconds))  # fmt: skip
         parts.append(b"\r\n")
-        self.transport.write(b"".join(parts))
+        self.pending_head = b"".join(parts)  # sent with the first body bytes: one segment
 
     def on_response_body(self, conn: UpstreamConnection, body: bytes) -> None:
         if self.transport is None or self.closed:
             return
+        head, self.pending_head = self.pending_head, b""
         if self.resp_mode == MODE_CHUNK:
-            self.transport.writelines((b"%x\r\n" % len(body), body, b"\r\n"))
+            self.transport.writelines((head, b"%x\r\n" % len(body), body, b"\r\n"))
         elif self.resp_mode == MODE_RAW:
-            self.transport.write(body)
+            self.transport.writelines((head, body))
 
     def on_response_done(self, conn: UpstreamConnection) -> None:
         if self.upstream is not conn:
             return
         self.upstream = None
-        if self.resp_mode == MODE_CHUNK and self.transport is not None:
-            self.transport.write(b"0\r\n\r\n")
+        head, self.pending_head = self.pending_head, b""
+        if self.transport is not None:
+            tail = b"0\r\n\r\n" if self.resp_mode == MODE_CHUNK else b""
+            if head or tail:
+                self.transport.write(head + tail)
         target = self.group.by_key.get(self.target.key) if self.group and self.target else None
         if self.upstream_keep_alive and target is not None and target.state != "draining":
             self.plane.pool.give_back(conn)
@@ -505,8 +515,11 @@ class ClientConnection(asyncio.Protocol):
                 return
             self._answer_error(502)
         elif self.until_close and exc is None:
-            if self.resp_mode == MODE_CHUNK and self.transport is not None:
-                self.transport.write(b"0\r\n\r\n")  # the body ended with the connection
+            head, self.pending_head = self.pending_head, b""
+            if self.transport is not None:
+                # the body ended with the connection
+                tail = b"0\r\n\r\n" if self.resp_mode == MODE_CHUNK else b""
+                self.transport.write(head + tail)
             self._finish(from_target=True)
         else:
             self._abort_client()
