@@ -11,9 +11,11 @@ from typing import Any
 
 from dockyard.api.provider import Provider
 from dockyard.controllers.alarms import AlarmController
-from dockyard.controllers.ecs_ports import EcsTaskLauncher
+from dockyard.controllers.ecs_ports import EcsScalableTargets, EcsTaskLauncher
+from dockyard.controllers.scaling import ScheduledScalingController
 from dockyard.controllers.schedules import ScheduleController
 from dockyard.core.clock import Clock
+from dockyard.services import autoscaling as autoscaling_service
 from dockyard.services import cloudwatch as cloudwatch_service
 from dockyard.services import events as events_service
 from dockyard.services.ecs.service import Ecs
@@ -47,9 +49,17 @@ class Monitoring:
         self.events = events_service.Events(store, clock)
         self.events.load()
         self.events.logs = logs
+        self.autoscaling = autoscaling_service.AutoScaling(store, clock)
+        self.autoscaling.load()
+        self.autoscaling.alarms = self.cloudwatch
         if ecs is not None:
             self.events.tasks = EcsTaskLauncher(ecs)
-        self.alarms = AlarmController(self.cloudwatch, clock, events=self.events)
+            self.autoscaling.scalable = EcsScalableTargets(ecs)
+        self.cloudwatch.action_prefixes = ("arn:aws:autoscaling:",)
+        self.alarms = AlarmController(
+            self.cloudwatch, clock, actions=[self.autoscaling], events=self.events
+        )
+        self.scheduled_scaling = ScheduledScalingController(self.autoscaling, clock)
         self.schedules = ScheduleController(self.events, clock)
         self._unsubscribe: list[Callable[[], None]] = []
 
@@ -57,6 +67,7 @@ class Monitoring:
         return [
             cloudwatch_service.provider(self.cloudwatch),
             events_service.provider(self.events),
+            autoscaling_service.provider(self.autoscaling),
         ]
 
     def _ecs_event(self, event: dict[str, Any]) -> None:
@@ -67,10 +78,12 @@ class Monitoring:
             self._unsubscribe.append(self.ecs.events.subscribe(self._ecs_event))
         self.alarms.start()
         self.schedules.start()
+        self.scheduled_scaling.start()
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        await self.scheduled_scaling.stop()
         await self.schedules.stop()
         await self.alarms.stop()
