@@ -95,11 +95,12 @@ class WeightedChoice:
         self.groups = [(arn, w) for arn, w in groups if w > 0]
         self.total = sum(w for _, w in self.groups)
         self.current = [0] * len(self.groups)
+        self._single = [self.groups[0][0]] if len(self.groups) == 1 else None
 
     def order(self) -> list[str]:
         """Target group ARNs to try: the chosen one first, then the others by weight."""
-        if len(self.groups) == 1:
-            return [self.groups[0][0]]
+        if self._single is not None:
+            return self._single  # callers that reorder copy first
         best = 0
         for i, (_, w) in enumerate(self.groups):
             self.current[i] += w

@@ -67,6 +67,7 @@ class DataPlane:
         self.health = HealthChecker(clock, report)
         self.config = DataPlaneConfig()
         self.running = False
+        self._sweep_handle: asyncio.TimerHandle | None = None
 
     def now(self) -> float:
         return self.clock.now()
@@ -78,10 +79,23 @@ class DataPlane:
         self.loop = asyncio.get_running_loop()
         self.pool = Pool(self.loop)
         self.running = True
+        self._sweep_handle = self.loop.call_later(1.0, self._sweep)
         self.apply(self.config)
+
+    def _sweep(self) -> None:
+        """Once a second: requests whose target went quiet past the idle timeout."""
+        now = self.loop.time()
+        for bound in list(self.bound.values()):
+            for conn in list(bound.runtime.connections):
+                if conn.upstream is not None:
+                    conn.check_idle(now)
+        if self.running:
+            self._sweep_handle = self.loop.call_later(1.0, self._sweep)
 
     async def stop(self) -> None:
         self.running = False
+        if self._sweep_handle is not None:
+            self._sweep_handle.cancel()
         self.health.stop()
         for port in list(self.bound):
             await self._unbind(port)

@@ -147,7 +147,6 @@ class ClientConnection(asyncio.Protocol):
         self.until_close = False
         self.pending_head = b""
         self.set_cookies: list[bytes] = []
-        self.timer: asyncio.TimerHandle | None = None
         self.connecting: asyncio.Task[None] | None = None
 
     # asyncio
@@ -204,13 +203,10 @@ class ClientConnection(asyncio.Protocol):
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers.append((name.lower(), name, value))
-
-    def on_headers_complete(self) -> None:
-        for lname, _, value in self._headers:
-            if lname == b"expect" and value.lower() == b"100-continue":
-                assert self.transport is not None
-                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        lname = name.lower()
+        self._headers.append((lname, name, value))
+        if lname == b"expect" and value.lower() == b"100-continue" and self.transport:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
@@ -286,7 +282,8 @@ class ClientConnection(asyncio.Protocol):
     def _forward(self, req: Request, action: ForwardRuntime) -> None:
         groups = self.plane.groups
         order = action.chooser.order()
-        if action.group_stickiness is not None:
+        if action.group_stickiness is not None and len(order) > 1:
+            order = list(order)
             sticky = decode_cookie(req.cookie(GROUP_COOKIE))
             if sticky in order:
                 assert sticky is not None
@@ -411,18 +408,12 @@ class ClientConnection(asyncio.Protocol):
         assert self.req is not None
         self.upstream = conn
         conn.send(self, self.upstream_data, self.req.method == b"HEAD")
-        if self.timer is None:
-            self.timer = self.loop.call_later(self.listener.config.idle_timeout, self._timeout)
 
-    def _timeout(self) -> None:
-        self.timer = None
+    def check_idle(self, now: float) -> None:
+        """The target sent nothing for the load balancer's idle timeout: 504 (or, mid-body,
+        the client connection ends). Called by the plane's once-a-second sweep."""
         conn = self.upstream
-        if conn is None:
-            return
-        idle = self.listener.config.idle_timeout
-        quiet = self.loop.time() - conn.last_activity
-        if quiet < idle:
-            self.timer = self.loop.call_later(idle - quiet, self._timeout)
+        if conn is None or now - conn.last_activity < self.listener.config.idle_timeout:
             return
         self.upstream = None
         conn.abort()
@@ -552,9 +543,6 @@ class ClientConnection(asyncio.Protocol):
             self.transport.abort()
 
     def _end_exchange(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
         if self.group is not None and self.target is not None:
             self.group.release(self.target.key)
         self.req = None
