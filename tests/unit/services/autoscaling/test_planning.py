@@ -23,11 +23,12 @@ def test_step_adjustments(delta: float, expected: int | None) -> None:
 
 
 def test_exact_and_percent() -> None:
-    exact = {"AdjustmentType": "ExactCapacity",
-             "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 9}]}  # fmt: skip
+    step = {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 9}
+    exact = {"AdjustmentType": "ExactCapacity", "StepAdjustments": [step]}
     assert step_capacity(exact, 4, 1) == 9
+    ten = {"MetricIntervalLowerBound": 0, "ScalingAdjustment": 10}
     pct = {"AdjustmentType": "PercentChangeInCapacity", "MinAdjustmentMagnitude": 2,
-           "StepAdjustments": [{"MetricIntervalLowerBound": 0, "ScalingAdjustment": 10}]}  # fmt: skip
+           "StepAdjustments": [ten]}  # fmt: skip
     assert step_capacity(pct, 4, 1) == 6  # 10 % of 4 rounds to 1, raised to the minimum of 2
 
 
