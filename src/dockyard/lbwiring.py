@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from dockyard.core.clock import Clock
+from dockyard.core.metrics import MetricSink
 from dockyard.dataplane import config as dp
 from dockyard.dataplane.plane import DataPlane
 from dockyard.dataplane.tls import tls_files
@@ -25,6 +26,7 @@ from dockyard.services.elbv2.service import Elbv2
 log = logging.getLogger(__name__)
 
 TICK = 1.0  # seconds of clock time between drain/provisioning sweeps
+METRICS_PERIOD = 60.0  # seconds of clock time between CloudWatch publications
 
 
 def _matcher(value: str | None) -> tuple[tuple[int, int], ...]:
@@ -88,9 +90,7 @@ def compile_action(actions: list[Action]) -> dp.Action:
         )  # fmt: skip
     if action.fixed_response is not None:
         f = action.fixed_response
-        return dp.FixedResponse(
-            int(f.status_code), f.content_type, (f.message_body or "").encode()
-        )
+        return dp.FixedResponse(int(f.status_code), f.content_type, (f.message_body or "").encode())
     groups = tuple((g.target_group_arn, g.weight) for g in action.groups) or (
         (action.target_group_arn or "", 1),
     )
@@ -154,6 +154,8 @@ class LoadBalancing:
         self.clock = clock
         self.plane = DataPlane(clock, self._health, host=host)
         self._task: asyncio.Task[None] | None = None
+        # Where RequestCount, TargetResponseTime, HealthyHostCount... go (CloudWatch).
+        self.metric_sink: MetricSink | None = None
         elb.on_change.append(self.sync)
         elb.port_check = lambda port, _listener: self.plane.check_port(port)
         elb.certificate_check = self._certificate_problem
@@ -184,11 +186,22 @@ class LoadBalancing:
             self._task.cancel()
         await self.plane.stop()
 
+    def publish_metrics(self) -> None:
+        sink = self.metric_sink
+        data = self.plane.take_metrics(self.clock.now())
+        if sink is not None:
+            for (account_id, region), items in data.items():
+                sink.publish(account_id, region, items)
+
     async def _run(self) -> None:
+        last_metrics = self.clock.now()
         while True:
             try:
                 self.elb.activate()
                 self.elb.targets.finish_draining(self.plane.inflight)
+                if self.clock.now() - last_metrics >= METRICS_PERIOD:
+                    last_metrics = self.clock.now()
+                    self.publish_metrics()
             except Exception:
                 log.exception("elbv2 sweep failed")
             await self.clock.sleep(TICK)

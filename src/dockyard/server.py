@@ -77,6 +77,7 @@ class Dockyard:
             MonitoringOptions(account_id=options.account_id, region=options.region),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        self.load_balancing.metric_sink = self.monitoring.cloudwatch  # ALB/NLB metrics
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockyard.core.metrics import Datum
+
 MAX_SAMPLES = 10_000  # response times kept between two takes
 
 
@@ -89,3 +91,63 @@ class LoadBalancerCounters:
         self.elb_502 = self.elb_503 = self.elb_504 = 0
         self.new_connections = self.target_connection_errors = 0
         return out
+
+
+def _owner(arn: str) -> tuple[str, str]:
+    parts = arn.split(":", 5)
+    return (parts[4], parts[3]) if len(parts) == 6 else ("", "")
+
+
+def _count(ns: str, name: str, dims: tuple[tuple[str, str], ...], now: float,
+           value: float) -> Datum:  # fmt: skip
+    return Datum(ns, name, dims, now, unit="Count", value=float(value))
+
+
+def load_balancer_data(lb_arn: str, lb_id: str, c: LoadBalancerCounters, now: float) -> list[Datum]:
+    ns = "AWS/NetworkELB" if lb_id.startswith("net/") else "AWS/ApplicationELB"
+    dims = (("LoadBalancer", lb_id),)
+    data = [
+        _count(ns, "RequestCount", dims, now, c.requests),
+        _count(ns, "NewConnectionCount", dims, now, c.new_connections),
+        _count(ns, "ActiveConnectionCount", dims, now, c.active_connections),
+        _count(ns, "TargetConnectionErrorCount", dims, now, c.target_connection_errors),
+        _count(ns, "HTTPCode_ELB_3XX_Count", dims, now, c.elb_3xx),
+        _count(ns, "HTTPCode_ELB_4XX_Count", dims, now, c.elb_4xx),
+        _count(ns, "HTTPCode_ELB_5XX_Count", dims, now, c.elb_5xx),
+        _count(ns, "HTTPCode_ELB_502_Count", dims, now, c.elb_502),
+        _count(ns, "HTTPCode_ELB_503_Count", dims, now, c.elb_503),
+        _count(ns, "HTTPCode_ELB_504_Count", dims, now, c.elb_504),
+    ]
+    return data
+
+
+def target_group_data(
+    lb_id: str, tg_id: str, c: GroupCounters, healthy: int, unhealthy: int, now: float
+) -> list[Datum]:
+    ns = "AWS/NetworkELB" if lb_id.startswith("net/") else "AWS/ApplicationELB"
+    both = (("LoadBalancer", lb_id), ("TargetGroup", tg_id))
+    data = [
+        _count(ns, "RequestCount", both, now, c.requests),
+        _count(ns, "RequestCountPerTarget", (("TargetGroup", tg_id),), now,
+               c.requests / healthy if healthy else c.requests),
+        _count(ns, "HTTPCode_Target_2XX_Count", both, now, c.target_2xx),
+        _count(ns, "HTTPCode_Target_3XX_Count", both, now, c.target_3xx),
+        _count(ns, "HTTPCode_Target_4XX_Count", both, now, c.target_4xx),
+        _count(ns, "HTTPCode_Target_5XX_Count", both, now, c.target_5xx),
+        _count(ns, "HealthyHostCount", both, now, healthy),
+        _count(ns, "UnHealthyHostCount", both, now, unhealthy),
+    ]  # fmt: skip
+    if c.response_time_count:
+        data.append(Datum(
+            ns, "TargetResponseTime", both, now, unit="Seconds",
+            count=float(c.response_time_count), sum=c.response_time_sum,
+            minimum=min(c.samples) if c.samples else None,
+            maximum=max(c.samples) if c.samples else None,
+            values=tuple(c.samples),
+        ))  # fmt: skip
+    return data
+
+
+def owner_of(arn: str) -> tuple[str, str]:
+    """(account, region) of an ELB ARN."""
+    return _owner(arn)

@@ -13,10 +13,16 @@ import ssl
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
+from dockyard.core.metrics import Datum
 from dockyard.dataplane.balancer import GroupRuntime
-from dockyard.dataplane.config import DataPlaneConfig, ListenerConfig
+from dockyard.dataplane.config import DataPlaneConfig, Forward, ListenerConfig
 from dockyard.dataplane.health import HealthChecker, Report
-from dockyard.dataplane.metrics import LoadBalancerCounters
+from dockyard.dataplane.metrics import (
+    LoadBalancerCounters,
+    load_balancer_data,
+    owner_of,
+    target_group_data,
+)
 from dockyard.dataplane.proxy import ClientConnection, ListenerRuntime
 from dockyard.dataplane.routes import lb_counters_for
 from dockyard.dataplane.tcp import TcpClient
@@ -194,6 +200,36 @@ class DataPlane:
                 conn.transport.close()
 
     # observation
+
+    def take_metrics(self, now: float) -> dict[tuple[str, str], list[Datum]]:
+        """What happened since the last call, as CloudWatch data per (account, region)."""
+        out: dict[tuple[str, str], list[Datum]] = {}
+        lbs: dict[str, str] = {}  # load balancer id -> ARN
+        for bound in self.bound.values():
+            lbs[bound.runtime.config.load_balancer_id] = bound.runtime.config.load_balancer_arn
+        for lb_id, counters in self.lb_counters.items():
+            arn = lbs.get(lb_id)
+            if arn is not None:
+                out.setdefault(owner_of(arn), []).extend(
+                    load_balancer_data(arn, lb_id, counters.take(), now)
+                )
+        used_by: dict[str, str] = {}  # target group ARN -> load balancer id
+        for bound in self.bound.values():
+            for rule in bound.runtime.config.rules:
+                if isinstance(rule.action, Forward):
+                    for arn, _ in rule.action.groups:
+                        used_by[arn] = bound.runtime.config.load_balancer_id
+        for tg_arn, group in self.groups.items():
+            user = used_by.get(tg_arn)
+            if user is None:
+                continue
+            targets = [t for t in group.config.targets if t.state != "draining"]
+            healthy = sum(1 for t in targets if t.routable)
+            out.setdefault(owner_of(tg_arn), []).extend(target_group_data(
+                user, group.config.metric_id, group.counters.take(), healthy,
+                len(targets) - healthy, now,
+            ))  # fmt: skip
+        return out
 
     def inflight(self, tg_arn: str, key: str) -> int:
         group = self.groups.get(tg_arn)
