@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,16 @@ class Dockyard:
         self.store.close()
 
 
+def _plain_signals_in_child() -> None:
+    """A fork of the server (netlink helpers fork into network namespaces) must not share the
+    event loop's signal wake-up: a SIGTERM meant for the child would read as the server's own."""
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(ValueError, OSError):
+            signal.signal(signum, signal.SIG_DFL)
+
+
 class _UvicornServer(uvicorn.Server):
     """uvicorn without its own signal capture: we stop on SIGINT/SIGTERM and exit 0."""
 
@@ -173,6 +184,8 @@ def serve(options: ServerOptions) -> int:
     def request_exit(signum: int) -> None:
         log.info("received %s, shutting down", signal.Signals(signum).name)
         server.should_exit = True
+
+    os.register_at_fork(after_in_child=_plain_signals_in_child)
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -24,6 +24,7 @@ def dockyard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProce
     server = DockyardProcess(tmp_path_factory.mktemp("dockyard") / "data", "--runtime", "process")
     server.start()
     yield server
+    server.forget_tasks()
     server.stop()
 
 
@@ -39,6 +40,7 @@ def fresh_server(tmp_path: Path) -> Iterator[Callable[..., DockyardProcess]]:
 
     yield start
     for server in started:
+        server.forget_tasks()
         server.stop()
 
 

@@ -11,6 +11,7 @@ import time
 import urllib.request
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -195,3 +196,28 @@ def test_running_tasks_survive_a_server_kill(fresh_server: Callable[..., Dockyar
     assert dead["containers"][0]["lastStatus"] == "STOPPED"
     ecs.stop_task(task=survivor)
     wait_for(ecs, [survivor], "STOPPED")
+
+
+def test_tasks_run_again_after_a_reset(fresh_server: Callable[..., DockyardProcess]) -> None:
+    server = fresh_server("--runtime", "process")
+    ecs = make_client("ecs", server.endpoint)
+    taskdef = http_server_taskdef(ecs, "host")
+    first = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
+    runtime_id = wait_for(ecs, [first], "RUNNING")[0]["containers"][0]["runtimeId"]
+    pid_file = next(server.data_dir.glob(f"agent/**/{runtime_id}/pid.json"))
+    pid = json.loads(pid_file.read_text())["pid"]
+    server.reset()  # what a user's test suite does between tests
+    assert ecs.list_tasks()["taskArns"] == []
+    # The embedded agent registers again and stops what nobody knows any more.
+    deadline = time.monotonic() + 10
+    while not ecs.list_container_instances()["containerInstanceArns"]:
+        assert time.monotonic() < deadline, "the agent did not register again"
+        time.sleep(0.05)
+    while Path(f"/proc/{pid}").exists():
+        assert time.monotonic() < deadline, "the forgotten task is still running"
+        time.sleep(0.05)
+    taskdef = http_server_taskdef(ecs, "host")
+    second = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
+    assert wait_for(ecs, [second], "RUNNING")[0]["lastStatus"] == "RUNNING"
+    ecs.stop_task(task=second)
+    wait_for(ecs, [second], "STOPPED")

@@ -52,8 +52,11 @@ class DockyardProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"dockyard server exited: {self.log_path.read_text()[-3000:]}")
             try:
-                self.health()
-                return self
+                # Another test run on this machine may have taken the port first: only our
+                # own process counts.
+                if self.health().get("pid") == self.proc.pid:
+                    return self
+                raise RuntimeError(f"port {self.port} is served by another process")
             except (urllib.error.URLError, ConnectionError, OSError):
                 time.sleep(0.05)
         raise RuntimeError(f"dockyard server did not become healthy: {self.log()[-3000:]}")
@@ -74,6 +77,25 @@ class DockyardProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
+
+    def forget_tasks(self, timeout: float = 15.0) -> None:
+        """Reset the server so its agent stops every task it runs (tests leave nothing behind)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            self.reset()
+        except OSError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            running = [
+                d
+                for d in self.data_dir.glob("agent/**/containers/*")
+                if d.is_dir() and not (d / "exit.json").exists()
+            ]
+            if not running:
+                return
+            time.sleep(0.1)
 
     def stop(self) -> int | None:
         """SIGTERM, as a user's Ctrl-C or service manager would; returns the exit code."""

@@ -20,7 +20,7 @@ from dockyard import __version__
 from dockyard.agent import host
 from dockyard.agent.runner import TaskRunner
 from dockyard.agent.state import AgentState
-from dockyard.core.agentlink import ServerLink
+from dockyard.core.agentlink import ServerLink, UnknownInstance
 from dockyard.core.clock import Clock
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskSpec, TaskStatus
 from dockyard.drivers.base import AdoptedContainer, Driver
@@ -117,6 +117,10 @@ class Agent:
                 assignments = await self.link.assignments(self.instance_arn, self.poll_wait)
             except asyncio.CancelledError:
                 raise
+            except UnknownInstance as exc:
+                log.warning("the server does not know this instance (%s); registering again", exc)
+                await self._register()
+                continue
             except Exception as exc:
                 log.warning("cannot fetch assignments: %s", exc)
                 await self.clock.sleep(RETRY)

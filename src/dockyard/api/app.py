@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
@@ -116,6 +117,7 @@ class DockyardApp:
                 "status": "running",
                 "version": self.config.version,
                 "services": sorted(p.service for p in self.providers),
+                "pid": os.getpid(),
             })
         if path == "/_dockyard/reset" and req.method == "POST":
             if not self.config.allow_reset:

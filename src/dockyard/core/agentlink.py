@@ -13,6 +13,11 @@ from typing import Protocol
 from dockyard.core.taskspec import Assignment, TaskStatus
 
 
+class UnknownInstance(Exception):
+    """The server does not know this container instance (its state was reset, or it never
+    registered there): the agent registers again."""
+
+
 @dataclass(slots=True)
 class Registration:
     cluster: str

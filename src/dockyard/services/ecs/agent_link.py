@@ -12,7 +12,7 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable
 
-from dockyard.core.agentlink import LogEvent, Registration
+from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs.errors import ClientException
 from dockyard.services.ecs.instances import ContainerInstance
@@ -30,6 +30,10 @@ DEFAULT_REGION = "us-east-1"
 # (account_id, region, group, stream, events, create_group): it creates the group when asked
 # and missing, the stream when missing, and appends the events. Plain or async.
 LogSink = Callable[[str, str, str, str, list[LogEvent], bool], Awaitable[None] | None]
+
+
+class UnknownInstanceError(ClientException, UnknownInstance):
+    pass
 
 
 class EmbeddedLink:
@@ -55,7 +59,9 @@ class EmbeddedLink:
     def _instance(self, instance_arn: str, *, registered: bool = True) -> ContainerInstance:
         instance = self.ecs.instances.by_arn.get(instance_arn)
         if instance is None:
-            raise ClientException(f"Unknown container instance {instance_arn}; register first.")
+            raise UnknownInstanceError(
+                f"Unknown container instance {instance_arn}; register first."
+            )
         if registered and instance.status == "INACTIVE":
             raise ClientException(
                 f"Container instance {instance_arn} has been deregistered; register again."
