@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.server import DockyardProcess, free_port  # noqa: E402
+from tests.support.server import DockyardProcess, free_port
 
 CLUSTERS = 10
 

@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.server import DockyardProcess  # noqa: E402
+from tests.support.server import DockyardProcess
 
 
 def ecs_client(endpoint: str) -> Any:
@@ -119,7 +119,6 @@ def main() -> None:
     if args.skip_docker:
         return
     import docker
-
     from tests.support.images import build_busybox_image
 
     image = build_busybox_image(docker.from_env())
@@ -128,7 +127,8 @@ def main() -> None:
     raw_p50, _ = summary("raw docker run -d", raw)
     dy_p50, _ = summary("dockyard docker driver", docker_lat)
     ratio = dy_p50 / raw_p50
-    print(f"  docker driver / raw p50: {ratio:.2f}x (goal <= 1.3x: {'met' if ratio <= 1.3 else 'NOT met'})")
+    verdict = "met" if ratio <= 1.3 else "NOT met"
+    print(f"  docker driver / raw p50: {ratio:.2f}x (goal <= 1.3x: {verdict})")
 
 
 if __name__ == "__main__":

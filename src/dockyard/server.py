@@ -7,13 +7,14 @@ import contextlib
 import logging
 import os
 import signal
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
 import uvicorn
 
-from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.agent.agent import Agent
+from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
 from dockyard.core.agentlink import LogEvent
@@ -165,8 +166,9 @@ def _plain_signals_in_child() -> None:
 class _UvicornServer(uvicorn.Server):
     """uvicorn without its own signal capture: we stop on SIGINT/SIGTERM and exit 0."""
 
-    def capture_signals(self) -> contextlib.AbstractContextManager[None]:
-        return contextlib.nullcontext()
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
 
 
 def serve(options: ServerOptions) -> int:

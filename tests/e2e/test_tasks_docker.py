@@ -19,7 +19,10 @@ from tests.support.server import DockyardProcess
 pytestmark = pytest.mark.e2e
 
 AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}
-HTTPD = "mkdir -p /www && echo hello-from-busybox > /www/index.html && exec httpd -f -v -p 8080 -h /www"
+HTTPD = (
+    "mkdir -p /www && echo hello-from-busybox > /www/index.html"
+    " && exec httpd -f -v -p 8080 -h /www"
+)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +53,9 @@ def ecs(server: DockyardProcess) -> Any:
 
 def register(ecs: Any, mode: str, *containers: dict[str, Any]) -> str:
     arn: str = ecs.register_task_definition(
-        family=f"e2e-{uuid.uuid4().hex[:8]}", networkMode=mode, containerDefinitions=list(containers)
+        family=f"e2e-{uuid.uuid4().hex[:8]}",
+        networkMode=mode,
+        containerDefinitions=list(containers),
     )["taskDefinition"]["taskDefinitionArn"]
     return arn
 

@@ -33,7 +33,9 @@ def fresh_server(tmp_path: Path) -> Iterator[Callable[..., DockyardProcess]]:
     """Servers of one test's own (for restarts); all stopped at the end."""
     started: list[DockyardProcess] = []
 
-    def start(*extra: str, data_dir: Path | None = None, port: int | None = None) -> DockyardProcess:
+    def start(
+        *extra: str, data_dir: Path | None = None, port: int | None = None
+    ) -> DockyardProcess:
         server = DockyardProcess(data_dir or tmp_path / "data", *extra, port=port)
         started.append(server)
         return server.start()

@@ -204,7 +204,9 @@ class TaskStatus:
             ContainerStatus(
                 **{
                     **c,
-                    "network_bindings": [NetworkBinding(**b) for b in c.get("network_bindings", [])],
+                    "network_bindings": [
+                        NetworkBinding(**b) for b in c.get("network_bindings", [])
+                    ],
                 }
             )
             for c in data.get("containers", [])

@@ -89,7 +89,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
     def update_cluster(ctx: RequestContext, p: Params) -> Result:
         cluster = ecs.clusters.get(scope_of(ctx), p["cluster"])
         if "settings" in p:
-            cluster.settings = merge_settings(cluster.settings, validation.cluster_settings(p["settings"]))
+            settings = validation.cluster_settings(p["settings"])
+            cluster.settings = merge_settings(cluster.settings, settings)
         if "configuration" in p:
             cluster.configuration = p["configuration"]
         if "serviceConnectDefaults" in p:
@@ -99,7 +100,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
 
     def update_cluster_settings(ctx: RequestContext, p: Params) -> Result:
         cluster = ecs.clusters.get(scope_of(ctx), p["cluster"])
-        cluster.settings = merge_settings(cluster.settings, validation.cluster_settings(p["settings"]))
+        settings = validation.cluster_settings(p["settings"])
+        cluster.settings = merge_settings(cluster.settings, settings)
         ecs.clusters.save(cluster)
         return {"cluster": cluster_to_wire(ecs, cluster, {"SETTINGS"})}
 
