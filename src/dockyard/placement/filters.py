@@ -1,8 +1,8 @@
 """Feasibility filters: each answers why a candidate cannot take a task, or None when it can.
 
 Filters run in order; a candidate is rejected by the first filter that objects, and the
-position of that filter tells how close the candidate came. Later issues add filters (placement
-constraints) to the chain without changing these.
+position of that filter tells how close the candidate came. As in ECS, resources (CPU, memory,
+ports) are checked before placement constraints.
 """
 
 from __future__ import annotations
@@ -63,6 +63,23 @@ def ports(c: Candidate, needs: TaskNeeds) -> Verdict:
     return None
 
 
+def constraints(c: Candidate, needs: TaskNeeds) -> Verdict:
+    """distinctInstance and memberOf: binding, unlike strategies."""
+    facts = None
+    for constraint in needs.constraints:
+        if constraint.query is None:
+            if c.groups.get(needs.group, 0) > 0:
+                return Reason.ATTRIBUTE, (
+                    f"distinctInstance: a task of group {needs.group} is already placed here"
+                )
+            continue
+        if facts is None:
+            facts = c.facts()
+        if not constraint.query(facts):
+            return Reason.ATTRIBUTE, f"does not match memberOf({constraint.query.text})"
+    return None
+
+
 def _port(p: Port) -> str:
     return f"{p[0]}/{p[1]}"
 
@@ -75,4 +92,5 @@ DEFAULT_FILTERS: Sequence[Filter] = (
     cpu,
     memory,
     ports,
+    constraints,
 )
