@@ -74,7 +74,111 @@ def build_parser() -> argparse.ArgumentParser:
         default="info",
         choices=["debug", "info", "warning", "error"],
     )
+    server.add_argument(
+        "--agent-timeout",
+        type=float,
+        default=30.0,
+        help="seconds without a heartbeat before an agent counts as disconnected "
+        "(agents heartbeat every 10 s; default: %(default)s)",
+    )
+    server.add_argument(
+        "--agent-grace",
+        type=float,
+        default=60.0,
+        help="seconds an agent may stay disconnected before its tasks are stopped and "
+        "services replace them elsewhere (default: %(default)s)",
+    )
+    add_agent_parser(commands)
     return parser
+
+
+def add_agent_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    agent = commands.add_parser(
+        "agent",
+        help="join this host to a Dockyard server's cluster as a container instance",
+        description="Register this host as a container instance, then run the tasks the "
+        "server places on it. Stopping the agent leaves its tasks running; started again on "
+        "the same --data-dir it adopts them.",
+    )
+    agent.add_argument("--server", required=True, help="the server's URL, http://HOST:PORT")
+    agent.add_argument("--cluster", default="default", help="cluster to join (default: default)")
+    agent.add_argument(
+        "--data-dir",
+        type=Path,
+        default=default_data_dir() / "agent",
+        help="where the agent keeps its state and its tasks' files (default: %(default)s)",
+    )
+    agent.add_argument(
+        "--attributes", default="", help="custom attributes, NAME=VALUE[,NAME[=VALUE]...]"
+    )
+    agent.add_argument("--runtime", choices=["auto", "process", "docker"], default="auto")
+    agent.add_argument(
+        "--availability-zone", help="this host's zone (the ecs.availability-zone attribute)"
+    )
+    agent.add_argument(
+        "--capacity-provider",
+        help="the capacity provider this host belongs to (the dockyard.capacity-provider "
+        "attribute); create it with CreateCapacityProvider",
+    )
+    agent.add_argument(
+        "--host-ip", help="address tasks' published ports are reached on (default: the "
+        "address this host reaches the server from)"
+    )  # fmt: skip
+    agent.add_argument(
+        "--access-key",
+        default=os.environ.get("AWS_ACCESS_KEY_ID"),
+        help="credentials to sign agent calls with, when the server has --auth-file "
+        "(default: $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY)",
+    )
+    agent.add_argument("--secret-key", default=os.environ.get("AWS_SECRET_ACCESS_KEY"))
+    agent.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    agent.add_argument(
+        "--time-scale", type=float, default=1.0,
+        help="run the agent's timers (heartbeats, health checks) N times faster",
+    )  # fmt: skip
+    agent.add_argument(
+        "--task-subnet",
+        help="subnet for bridge/awsvpc tasks of the process runtime (default 10.213.0.0/16)",
+    )
+    agent.add_argument("--task-bridge", help="bridge for those tasks (default dockyard0)")
+    agent.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+
+
+def run_agent_command(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from dockyard.agent.standalone import AgentOptions, parse_attributes, run_agent
+
+    if args.time_scale <= 0:
+        print("dockyard: --time-scale must be positive", file=sys.stderr)
+        return 2
+    try:
+        attributes = parse_attributes(args.attributes)
+    except ValueError as exc:
+        print(f"dockyard: --attributes: {exc}", file=sys.stderr)
+        return 2
+    if bool(args.access_key) != bool(args.secret_key):
+        print("dockyard: give both --access-key and --secret-key", file=sys.stderr)
+        return 2
+    options = AgentOptions(
+        server=args.server,
+        cluster=args.cluster,
+        data_dir=args.data_dir,
+        attributes=attributes,
+        runtime=args.runtime,
+        availability_zone=args.availability_zone,
+        host_ip=args.host_ip,
+        capacity_provider=args.capacity_provider,
+        credentials=(args.access_key, args.secret_key) if args.access_key else None,
+        region=args.region,
+        time_scale=args.time_scale,
+        task_subnet=args.task_subnet,
+        task_bridge=args.task_bridge,
+    )
+    asyncio.run(run_agent(options))
+    return 0
 
 
 def read_auth_file(path: Path) -> dict[str, str]:
@@ -116,8 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             runtime=args.runtime,
             local_agent=not args.no_local_agent,
             log_level=args.log_level,
+            agent_timeout=args.agent_timeout,
+            agent_grace=args.agent_grace,
         )
         return serve(options)
+    if args.command == "agent":
+        return run_agent_command(args)
     return 2
 
 

@@ -16,6 +16,7 @@ import uvicorn
 from dockyard.agent.agent import Agent
 from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
+from dockyard.controllers.agent_health import AgentHealth
 from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
@@ -23,6 +24,8 @@ from dockyard.lbwiring import LoadBalancing
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
+from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
+from dockyard.services.ecs.agent_http import AgentEndpoint
 from dockyard.services.ecs.agent_link import EmbeddedLink
 from dockyard.store import SqliteStore
 
@@ -43,6 +46,10 @@ class ServerOptions:
     local_agent: bool = True
     log_level: str = "info"
     lb_host: str | None = None  # where load balancer listeners bind (default: host)
+    # Agents heartbeat every 10 s: disconnected after `agent_timeout` without one, their tasks
+    # stopped (and replaced by services) after `agent_grace` more.
+    agent_timeout: float = 30.0
+    agent_grace: float = 60.0
 
 
 class Dockyard:
@@ -80,6 +87,21 @@ class Dockyard:
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
         self.load_balancing.metric_sink = self.monitoring.cloudwatch  # ALB/NLB metrics
+        self.link = EmbeddedLink(
+            self.ecs,
+            self.ship_logs,
+            account_id=options.account_id,
+            region=options.region,
+            managed_capacity=True,
+        )
+        # Remote `dockyard agent` hosts: plain container instances, over HTTP.
+        self.remote_link = EmbeddedLink(
+            self.ecs,
+            self.ship_logs,
+            account_id=options.account_id,
+            region=options.region,
+            managed_capacity=False,
+        )
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,
@@ -89,17 +111,26 @@ class Dockyard:
             ),
             self.providers,
             on_reset=self.store.reset,
+            extra_routes={AGENT_PREFIX: AgentEndpoint(self.remote_link, options.credentials)},
         )
-
-        self.link = EmbeddedLink(
+        self.agent_health = AgentHealth(
             self.ecs,
-            self.ship_logs,
-            account_id=options.account_id,
-            region=options.region,
-            managed_capacity=True,
+            self.clock,
+            self.last_contact,
+            timeout=options.agent_timeout,
+            grace=options.agent_grace,
         )
         self.agent: Agent | None = None
         self._agent_task: asyncio.Task[None] | None = None
+
+    def last_contact(self, instance_arn: str) -> float | None:
+        """When the agent of `instance_arn` last heartbeated or reported, if it has since start."""
+        times = [
+            t
+            for link in (self.link, self.remote_link)
+            if (t := link.last_heartbeat.get(instance_arn)) is not None
+        ]
+        return max(times) if times else None
 
     def ship_logs(
         self,
@@ -128,6 +159,7 @@ class Dockyard:
         # The service controller reaches load balancers through `self.ecs.target_groups`.
         self.service_controller = ServiceController(self.ecs, self.clock)
         self.service_controller.start()
+        self.agent_health.start()
         if self.options.local_agent:
             from dockyard.drivers.select import select_driver
 
@@ -142,6 +174,7 @@ class Dockyard:
         controller = getattr(self, "service_controller", None)
         if controller is not None:
             await controller.stop()
+        await self.agent_health.stop()
         if self.agent is not None:
             # The tasks keep running: a server started again on this data dir adopts them.
             await self.agent.stop()

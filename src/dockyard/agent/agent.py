@@ -27,7 +27,9 @@ from dockyard.drivers.base import AdoptedContainer, Driver
 
 log = logging.getLogger(__name__)
 
-RETRY = 1.0
+RETRY = 1.0  # first retry after a failed call; doubles up to MAX_RETRY while the server is away
+MAX_RETRY = 10.0
+HEARTBEAT_INTERVAL = 10.0  # the server marks an agent disconnected after 3 missed heartbeats
 FINISHED_MEMORY = 1000  # finished task ARNs remembered, so a late listing does not rerun one
 
 
@@ -40,7 +42,7 @@ class Agent:
         data_dir: Path,
         cluster: str = "default",
         attributes: dict[str, str | None] | None = None,
-        heartbeat_interval: float = 30.0,
+        heartbeat_interval: float = HEARTBEAT_INTERVAL,
         poll_wait: float = 20.0,
         host_ip: str = "127.0.0.1",
     ) -> None:
@@ -62,6 +64,12 @@ class Agent:
         self._loops: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self._finished_arns: OrderedDict[str, None] = OrderedDict()
+        self._retry = RETRY
+
+    async def _back_off(self) -> None:
+        """Wait before calling the server again; longer each time it stays unreachable."""
+        await self.clock.sleep(self._retry)
+        self._retry = min(self._retry * 2, MAX_RETRY)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -101,10 +109,11 @@ class Agent:
         while True:
             try:
                 self.instance_arn = await self.link.register(registration)
+                self._retry = RETRY
                 break
             except Exception as exc:
                 log.warning("cannot register with the server: %s; retrying", exc)
-                await self.clock.sleep(RETRY)
+                await self._back_off()
         self.state.save_instance(self.cluster, self.instance_arn)
         log.info("registered as %s (driver %s)", self.instance_arn, caps.name)
 
@@ -123,8 +132,11 @@ class Agent:
                 continue
             except Exception as exc:
                 log.warning("cannot fetch assignments: %s", exc)
-                await self.clock.sleep(RETRY)
+                await self._back_off()
                 continue
+            if self._retry > RETRY:
+                log.info("the server answers again")
+                self._retry = RETRY
             self.apply(assignments)
 
     def apply(self, assignments: Iterable[Assignment]) -> None:
@@ -244,7 +256,8 @@ class Agent:
                 break
             except Exception as exc:
                 log.warning("cannot fetch assignments: %s", exc)
-                await self.clock.sleep(RETRY)
+                await self._back_off()
+        self._retry = RETRY
         for arn, record in records.items():
             runner = TaskRunner(
                 TaskSpec.from_dict(record["spec"]),

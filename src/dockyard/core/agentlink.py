@@ -61,3 +61,17 @@ class ServerLink(Protocol):
         events: list[LogEvent],
         create_group: bool,
     ) -> None: ...
+
+
+def registration_body(r: Registration) -> dict[str, object]:
+    """A registration as the JSON body of the HTTP agent protocol's register call."""
+    return {
+        "cluster": r.cluster,
+        "cpu": r.cpu,
+        "memory": r.memory,
+        "attributes": r.attributes,
+        "hostname": r.hostname,
+        "agentVersion": r.agent_version,
+        "containerInstanceArn": r.container_instance_arn,
+        "hostIp": r.host_ip,
+    }

@@ -12,8 +12,14 @@ log = logging.getLogger(__name__)
 RUNTIMES = ("auto", "process", "docker")
 
 
-def select_driver(runtime: str, data_dir: Path) -> Driver:
-    """`auto` uses Docker when an engine answers a ping, else the process driver."""
+def select_driver(
+    runtime: str, data_dir: Path, *, task_subnet: str | None = None, bridge: str | None = None
+) -> Driver:
+    """`auto` uses Docker when an engine answers a ping, else the process driver.
+
+    `task_subnet` and `bridge` set where the process driver puts bridge/awsvpc tasks (default
+    10.213.0.0/16 on `dockyard0`): agents sharing one kernel in different network namespaces
+    may each take their own."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     if runtime in ("auto", "docker"):
@@ -26,4 +32,4 @@ def select_driver(runtime: str, data_dir: Path) -> Driver:
         log.info("no Docker engine answers; running tasks with the process driver")
     from dockyard.drivers.process import ProcessDriver
 
-    return ProcessDriver(data_dir)
+    return ProcessDriver(data_dir, subnet=task_subnet, bridge=bridge)

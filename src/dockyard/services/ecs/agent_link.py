@@ -23,6 +23,8 @@ from dockyard.services.ecs.state import Scope
 log = logging.getLogger(__name__)
 
 DEFAULT_ACCOUNT = "000000000000"
+# The attribute by which a host joins a capacity provider (`dockyard agent --capacity-provider`).
+CAPACITY_PROVIDER_ATTRIBUTE = "dockyard.capacity-provider"
 DEFAULT_REGION = "us-east-1"
 
 
@@ -86,6 +88,7 @@ class EmbeddedLink:
             host_ip=registration.host_ip,
             agent_version=registration.agent_version,
             managed=self.managed_capacity,
+            capacity_provider_name=registration.attributes.get(CAPACITY_PROVIDER_ATTRIBUTE),
         )
         self._seen.pop(instance.arn, None)
         self.ecs.instances.set_connected(instance, True)

@@ -128,3 +128,18 @@ def request_stop(task: Task, stop_code: str, reason: str | None, now: float) -> 
         task.stopping_at = now
     task.version += 1
     return True
+
+
+def host_lost(task: Task, stop_code: str, reason: str, now: float) -> bool:
+    """The task's host stopped answering for good: the task is STOPPED at once, since no agent
+    will report it. A returning agent finds it no longer assigned and stops what still runs."""
+    if task.is_stopped:
+        return False
+    if task.stop_code is None:  # a task already asked to stop keeps why it was
+        task.stop_code = stop_code
+        task.stopped_reason = reason
+    task.desired_status = "STOPPED"
+    task.execution_stopped_at = now
+    _finish(task, now)
+    task.version += 1
+    return True

@@ -1,0 +1,122 @@
+"""`dockyard agent`: this host joins a cluster of a Dockyard server as a container instance.
+
+It registers (RegisterContainerInstance, with the host's CPU, memory and attributes),
+heartbeats, long-polls its assignments over HTTP, runs them through a driver and pushes
+their state changes and logs. When the server is unreachable it keeps the tasks running and
+retries with backoff; what changed meanwhile is reported once the server answers. Restarted
+on the same data dir it adopts the tasks it was running. SIGTERM/SIGINT stop the agent only:
+the tasks keep running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dockyard.agent.agent import HEARTBEAT_INTERVAL, Agent
+from dockyard.agent.http_link import HttpLink
+from dockyard.core.clock import Clock, RealClock, ScaledClock
+
+log = logging.getLogger(__name__)
+
+AZ_ATTRIBUTE = "ecs.availability-zone"
+# The attribute (and `--capacity-provider` flag) by which a host joins a capacity provider.
+CAPACITY_PROVIDER_ATTRIBUTE = "dockyard.capacity-provider"
+
+
+@dataclass(slots=True)
+class AgentOptions:
+    server: str
+    cluster: str = "default"
+    data_dir: Path = Path("./dockyard-agent")
+    attributes: dict[str, str | None] = field(default_factory=dict)
+    runtime: str = "auto"
+    availability_zone: str | None = None
+    host_ip: str | None = None
+    capacity_provider: str | None = None
+    credentials: tuple[str, str] | None = None
+    region: str = "us-east-1"
+    time_scale: float = 1.0
+    heartbeat_interval: float = HEARTBEAT_INTERVAL
+    task_subnet: str | None = None
+    task_bridge: str | None = None
+
+
+def parse_attributes(text: str) -> dict[str, str | None]:
+    """`k=v,k2=v2,flag` -> {"k": "v", "k2": "v2", "flag": None}."""
+    found: dict[str, str | None] = {}
+    for item in text.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not name.strip():
+            raise ValueError(f"attribute without a name: {item!r}")
+        found[name.strip()] = value.strip() if sep else None
+    return found
+
+
+def address_towards(server_url: str) -> str:
+    """The local address this host reaches the server from: what others reach it on."""
+    parts = urlsplit(server_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect((host, port))
+        return str(s.getsockname()[0])
+    return "127.0.0.1"
+
+
+def attributes_of(options: AgentOptions) -> dict[str, str | None]:
+    attributes = dict(options.attributes)
+    if options.availability_zone:
+        attributes[AZ_ATTRIBUTE] = options.availability_zone
+    if options.capacity_provider:
+        attributes[CAPACITY_PROVIDER_ATTRIBUTE] = options.capacity_provider
+    return attributes
+
+
+async def run_agent(options: AgentOptions) -> None:
+    from dockyard.drivers.select import select_driver
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per long poll
+    clock: Clock = RealClock() if options.time_scale == 1.0 else ScaledClock(options.time_scale)
+    options.data_dir.mkdir(parents=True, exist_ok=True)
+    driver = select_driver(
+        options.runtime, options.data_dir, task_subnet=options.task_subnet,
+        bridge=options.task_bridge,
+    )  # fmt: skip
+    link = HttpLink(options.server, options.credentials, options.region)
+    agent = Agent(
+        link,
+        driver,
+        clock,
+        options.data_dir,
+        cluster=options.cluster,
+        attributes=attributes_of(options),
+        heartbeat_interval=options.heartbeat_interval,
+        host_ip=options.host_ip or address_towards(options.server),
+    )
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    runner = asyncio.create_task(agent.run(), name="agent")
+    stop_wait = asyncio.create_task(stopping.wait())
+    try:
+        await asyncio.wait({runner, stop_wait}, return_when=asyncio.FIRST_COMPLETED)
+        if runner.done():
+            runner.result()  # an agent that ended on its own: surface why
+        log.info("stopping the agent; its tasks keep running")
+        await agent.stop()
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+    finally:
+        stop_wait.cancel()
+        await link.close()
