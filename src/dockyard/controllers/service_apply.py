@@ -9,6 +9,7 @@ from typing import Any
 from dockyard.controllers.service_observe import hosts_of, service_tasks, target_of
 from dockyard.controllers.service_plan import Plan, failure_threshold
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.placement import SERVICE_DEFAULT
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.service import Ecs
@@ -52,6 +53,9 @@ def launch_for(ecs: Ecs, service: EcsService, started_by: str, taskdef_arn: str,
     }
     if network:
         params["networkConfiguration"] = network
+    if service.launch_type != "FARGATE":
+        params["placementConstraints"] = service.placement_constraints
+        params["placementStrategy"] = service.placement_strategy
     taskdef_tags: dict[str, str] = {}
     if service.propagate_tags == "TASK_DEFINITION":
         params["propagateTags"] = "TASK_DEFINITION"
@@ -60,6 +64,8 @@ def launch_for(ecs: Ecs, service: EcsService, started_by: str, taskdef_arn: str,
         scope, cluster, taskdef, params, launch_type=service.launch_type,
         taskdef_tags=taskdef_tags,
     )  # fmt: skip
+    if service.launch_type != "FARGATE" and not launch.strategies:
+        launch.strategies = SERVICE_DEFAULT
     if service.propagate_tags == "SERVICE":
         launch.tags.update(service.tags)
     if service.enable_ecs_managed_tags:

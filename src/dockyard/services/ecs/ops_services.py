@@ -41,7 +41,10 @@ def check_launch(
 ) -> dict[str, Any]:
     """The task definition, checked as RunTask would check it for this service's tasks."""
     taskdef = ecs.taskdefs.resolve(scope, taskdef_ref, launchable=True)
-    params = {"networkConfiguration": p.get("networkConfiguration")}
+    params = {
+        "networkConfiguration": p.get("networkConfiguration"),
+        "placementConstraints": p.get("placementConstraints"),
+    }
     task_launch.prepare(scope, cluster, taskdef, params, launch_type=launch_type)
     return taskdef
 
@@ -72,6 +75,7 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         raise InvalidParameterException(
             "The DAEMON scheduling strategy needs the ECS deployment controller."
         )
+    strategy, constraints = rules.placement(p, launch_type)
     taskdef: dict[str, Any] | None = None
     if p.get("taskDefinition"):
         taskdef = check_launch(ecs, scope, cluster, p["taskDefinition"], p, launch_type)
@@ -98,6 +102,8 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         network_configuration=p.get("networkConfiguration"),
         health_check_grace_period=rules.grace_period(p.get("healthCheckGracePeriodSeconds")),
         capacity_provider_strategy=list(p.get("capacityProviderStrategy") or []),
+        placement_strategy=strategy,
+        placement_constraints=constraints,
         platform_version=p.get("platformVersion")
         or ("LATEST" if launch_type == "FARGATE" else None),
         role_arn=p.get("role"),
@@ -134,7 +140,8 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
                 "use its task sets (taskDefinition)."
             )
         params = {
-            "networkConfiguration": p.get("networkConfiguration", service.network_configuration)
+            "networkConfiguration": p.get("networkConfiguration", service.network_configuration),
+            "placementConstraints": p.get("placementConstraints", service.placement_constraints),
         }
         taskdef = check_launch(
             ecs, scope, cluster, p["taskDefinition"], params, service.launch_type
@@ -156,6 +163,12 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         rules.load_balancers(service.load_balancers, taskdef, ecs.target_groups, scope)
     if "platformVersion" in p and p["platformVersion"] != service.platform_version:
         redeploy = True
+    placed = (service.placement_strategy, service.placement_constraints)
+    strategy, constraints = rules.placement(p, service.launch_type, placed)
+    if "placementConstraints" in p and taskdef is None and service.task_definition_arn:
+        params = {"placementConstraints": constraints,
+                  "networkConfiguration": service.network_configuration}  # fmt: skip
+        check_launch(ecs, scope, cluster, service.task_definition_arn, params, service.launch_type)
     config = rules.deployment_configuration(
         p.get("deploymentConfiguration"),
         service.deployment_configuration,
@@ -180,6 +193,8 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         service.load_balancers = lbs
     if "platformVersion" in p:
         service.platform_version = p["platformVersion"]
+    # New placement rules apply to the tasks placed from now on; no new deployment.
+    service.placement_strategy, service.placement_constraints = strategy, constraints
     primary = service.primary
     if redeploy and not external and service.task_definition_arn:
         ecs.services.new_deployment(service, task_definition_arn=service.task_definition_arn)

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.placement import PlacementError, parse_constraints, parse_strategies
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.state import Scope
 
@@ -43,12 +44,29 @@ def controller(p: dict[str, Any]) -> str:
     return value
 
 
+def placement(
+    p: dict[str, Any], launch_type: str, current: tuple[list[Any], list[Any]] = ([], [])
+) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """The service's placementStrategy and placementConstraints (given, else `current`),
+    checked and in their canonical form."""
+    strategy = p["placementStrategy"] if "placementStrategy" in p else current[0]
+    constraints = p["placementConstraints"] if "placementConstraints" in p else current[1]
+    strategy, constraints = list(strategy or []), list(constraints or [])
+    if launch_type == "FARGATE" and (strategy or constraints):
+        raise InvalidParameterException(
+            "Task placement constraints and strategies are not supported with Fargate."
+        )
+    try:
+        return (
+            [s.to_wire() for s in parse_strategies(strategy)],
+            [c.to_wire() for c in parse_constraints(constraints)],
+        )
+    except PlacementError as exc:
+        raise InvalidParameterException(str(exc)) from exc
+
+
 def unsupported(p: dict[str, Any]) -> None:
     """Refuse what Dockyard does not run yet, naming the field, rather than ignore it."""
-    if p.get("placementConstraints") or p.get("placementStrategy"):
-        raise InvalidParameterException(
-            "Dockyard does not support placementConstraints or placementStrategy on services yet."
-        )
     for name, what in (
         ("serviceRegistries", "service discovery registries"),
         ("serviceConnectConfiguration", "Service Connect"),

@@ -4,7 +4,7 @@ from the task definition and the overrides, the launch type, the task's network.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dockyard.core.taskspec import (
@@ -17,7 +17,16 @@ from dockyard.core.taskspec import (
     PortMapping,
     TaskSpec,
 )
-from dockyard.placement import TaskNeeds, task_needs
+from dockyard.placement import (
+    Constraint,
+    PlacementError,
+    Strategy,
+    TaskNeeds,
+    combined,
+    parse_constraints,
+    parse_strategies,
+    task_needs,
+)
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.state import Scope
@@ -52,6 +61,8 @@ class Launch:
     network: AwsvpcConfig | None
     capacity_provider_name: str | None = None
     enable_ecs_managed_tags: bool = False
+    # placementStrategy, in order; empty: the least loaded instance (services pass their own)
+    strategies: tuple[Strategy, ...] = ()
 
 
 def parse_cpu(value: Any, name: str) -> int:
@@ -243,15 +254,29 @@ def build_spec(
     )
 
 
-def reject_unsupported(p: dict[str, Any], launch_type: str) -> None:
-    if p.get("placementConstraints") or p.get("placementStrategy"):
-        if launch_type == "FARGATE":
+def placement_rules(
+    taskdef: dict[str, Any], p: dict[str, Any], launch_type: str
+) -> tuple[tuple[Strategy, ...], tuple[Constraint, ...]]:
+    """placementStrategy and placementConstraints (the task definition's too), checked."""
+    if launch_type == "FARGATE":
+        if p.get("placementConstraints") or p.get("placementStrategy"):
             raise InvalidParameterException(
                 "Task placement constraints and strategies are not supported with Fargate."
             )
-        raise InvalidParameterException(
-            "Dockyard does not support placementConstraints or placementStrategy on tasks yet."
+        return (), ()
+    try:
+        strategies = parse_strategies(p.get("placementStrategy"))
+        own = parse_constraints(
+            taskdef.get("placementConstraints"),
+            name="taskDefinition.placementConstraints",
+            task_definition=True,
         )
+        return strategies, combined(own, parse_constraints(p.get("placementConstraints")))
+    except PlacementError as exc:
+        raise InvalidParameterException(str(exc)) from exc
+
+
+def reject_unsupported(p: dict[str, Any], launch_type: str) -> None:
     if p.get("enableExecuteCommand"):
         raise InvalidParameterException(
             "Dockyard does not support ECS Exec (enableExecuteCommand)."
@@ -274,6 +299,7 @@ def prepare(
 ) -> Launch:
     """Everything RunTask/StartTask checks before placing: compatibility, network, overrides."""
     reject_unsupported(p, launch_type)
+    strategies, constraints = placement_rules(taskdef, p, launch_type)
     check_compatibility(taskdef, launch_type)
     spec = build_spec(scope, cluster.arn, taskdef, launch_type)
     if launch_type == "EXTERNAL" and spec.network_mode == NetworkMode.AWSVPC:
@@ -305,7 +331,7 @@ def prepare(
         cluster_arn=cluster.arn,
         task_definition_arn=taskdef["taskDefinitionArn"],
         spec=spec,
-        needs=task_needs(spec),
+        needs=replace(task_needs(spec), group=group, constraints=constraints),
         launch_type=launch_type,
         group=group,
         started_by=started_by,
@@ -314,4 +340,5 @@ def prepare(
         network=network,
         capacity_provider_name=capacity_provider,
         enable_ecs_managed_tags=managed,
+        strategies=strategies,
     )

@@ -33,6 +33,7 @@ from dockyard.services.ecs.task_wire import state_change_event, task_to_wire
 log = logging.getLogger(__name__)
 
 KIND = "ecs.task"
+ZONE_ATTRIBUTE = "ecs.availability-zone"
 NO_INSTANCES = "No Container Instances were found in your cluster."
 NO_MANAGED_CAPACITY = (
     "No FARGATE capacity is registered: Dockyard runs FARGATE tasks on the host of its "
@@ -76,6 +77,11 @@ class TaskFilter:
     def _on_host(self, task: Task) -> bool:
         # FARGATE tasks run on managed capacity, not on a container instance of the cluster.
         return task.host_arn == self.host_arn and task.launch_type != "FARGATE"
+
+
+def zone_of(instance: ContainerInstance) -> str:
+    """The zone of an instance that registered none: the region's first."""
+    return f"{instance.arn.split(':')[3]}a"
 
 
 def task_arn(scope: Scope, cluster: str, task_id: str) -> str:
@@ -181,19 +187,35 @@ class Tasks(EcsDomain):
         return usage
 
     def candidate(self, instance: ContainerInstance) -> Candidate:
-        usage = self.usage(instance.arn)
+        usage = Usage()
+        groups: dict[str, int] = {}
+        for task in self.assigned(instance.arn):
+            usage.cpu += task.cpu
+            usage.memory += task.memory
+            usage.ports |= task.host_ports()
+            usage.count += 1
+            usage.running += task.last_status == LastStatus.RUNNING
+            groups[task.group] = groups.get(task.group, 0) + 1
         reserved = {(p, "tcp") for p in instance.reserved_ports}
         reserved |= {(p, "udp") for p in instance.reserved_udp_ports}
+        attributes = instance.attributes
+        if ZONE_ATTRIBUTE not in attributes:
+            attributes = {**attributes, ZONE_ATTRIBUTE: zone_of(instance)}
         return Candidate(
             id=instance.arn,
             cpu=instance.cpu - usage.cpu,
             memory=instance.memory - usage.memory,
             used_ports=frozenset(reserved | usage.ports),
-            attributes=instance.attributes,
+            attributes=attributes,
             status=instance.status,
             agent_connected=instance.agent_connected,
             network_modes=instance.network_modes,
             task_count=usage.count,
+            groups=groups,
+            running=usage.running,
+            ec2_instance_id=instance.ec2_instance_id,
+            agent_version=instance.agent_version,
+            registered_at=instance.registered_at,
         )
 
     def counts(self, cluster_arn: str) -> tuple[int, int]:
@@ -222,7 +244,7 @@ class Tasks(EcsDomain):
     def run(self, launch: Launch, count: int) -> tuple[list[Task], list[dict[str, Any]]]:
         """RunTask: place `count` tasks on the cluster's instances (FARGATE: managed capacity)."""
         candidates = [self.candidate(i) for i in self._pool(launch)]
-        placements = place_many(candidates, launch.needs, count)
+        placements = place_many(candidates, launch.needs, count, strategies=launch.strategies)
         return self._create_placed(launch, placements)
 
     def start(
@@ -300,7 +322,7 @@ class Tasks(EcsDomain):
             overrides=copy.deepcopy(launch.overrides),
             attachment=attachment,
             created_at=now,
-            availability_zone=f"{scope.region}a",
+            availability_zone=self._zone(host_arn, scope),
             capacity_provider_name=launch.capacity_provider_name,
             platform_version="1.4.0" if fargate else None,
             platform_family="Linux" if fargate else None,
@@ -310,6 +332,12 @@ class Tasks(EcsDomain):
         self.notify(host_arn)
         log.info("task %s placed on %s", task.arn, host_arn, extra={"arn": task.arn})
         return task
+
+    def _zone(self, host_arn: str, scope: Scope) -> str:
+        instance = self.instances.by_arn.get(host_arn)
+        if instance is None:
+            return f"{scope.region}a"
+        return instance.attributes.get(ZONE_ATTRIBUTE) or zone_of(instance)
 
     # -- lookups --------------------------------------------------------------------------
 

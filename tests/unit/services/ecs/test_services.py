@@ -137,7 +137,7 @@ def test_create_describe_list_and_defaults() -> None:
         ({"serviceName": "bad name"}, "Service name"),
         ({"deploymentConfiguration": {"minimumHealthyPercent": 150}}, "minimumHealthyPercent"),
         ({"deploymentConfiguration": {"maximumPercent": 50}}, "maximumPercent"),
-        ({"placementStrategy": [{"type": "spread", "field": "host"}]}, "placementStrategy"),
+        ({"placementStrategy": [{"type": "binpack", "field": "host"}]}, "placementStrategy"),
         ({"schedulingStrategy": "DAEMON", "desiredCount": 2}, "desiredCount"),
         (
             {

@@ -372,9 +372,9 @@ def test_overrides_reach_the_agent(client: Client, link: EmbeddedLink, instance:
             "Override for container named ghost is not a container in the TaskDefinition.",
         ),
         (
-            {"placementStrategy": [{"type": "random"}]},
+            {"placementStrategy": [{"type": "spread"}]},
             "InvalidParameterException",
-            "placementConstraints or placementStrategy",
+            "placementStrategy.field",
         ),
         ({"cluster": "nowhere"}, "ClusterNotFoundException", "Cluster not found."),
     ],
