@@ -102,6 +102,8 @@ class Dockyard:
             region=options.region,
             managed_capacity=False,
         )
+        if self.monitoring.ecs_metrics is not None:  # container stats -> AWS/ECS metrics
+            self.link.stats_sink = self.remote_link.stats_sink = self.monitoring.ecs_metrics.record
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,

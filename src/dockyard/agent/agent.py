@@ -14,16 +14,18 @@ import logging
 from collections import OrderedDict
 from collections.abc import Coroutine, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from dockyard import __version__
-from dockyard.agent import host
+from dockyard.agent import host, stats
 from dockyard.agent.runner import TaskRunner
 from dockyard.agent.state import AgentState
+from dockyard.agent.stats import StatsSampler
 from dockyard.core.agentlink import ServerLink, UnknownInstance
+from dockyard.core.agentstats import StatsLink
 from dockyard.core.clock import Clock
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskSpec, TaskStatus
-from dockyard.drivers.base import AdoptedContainer, Driver
+from dockyard.drivers.base import AdoptedContainer, Driver, UsageDriver
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,11 @@ class Agent:
         ]
         await self._adopt()
         self.ready.set()
+        if isinstance(self.link, StatsLink) and hasattr(self.driver, "usage"):
+            sampler = StatsSampler(cast(UsageDriver, self.driver), self.clock)
+            self._loops.append(asyncio.create_task(
+                stats.report_loop(self.link, sampler, lambda: self.instance_arn, self.runners)
+            ))  # fmt: skip
         self._loops.append(asyncio.create_task(self._assignment_loop()))
         await self._stopped.wait()
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from dockyard.api.provider import Provider
 from dockyard.controllers.alarms import AlarmController
+from dockyard.controllers.ecs_metrics import EcsServiceMetrics
 from dockyard.controllers.ecs_ports import EcsScalableTargets, EcsTaskLauncher
 from dockyard.controllers.scaling import ScheduledScalingController
 from dockyard.controllers.schedules import ScheduleController
@@ -61,6 +62,10 @@ class Monitoring:
         )
         self.scheduled_scaling = ScheduledScalingController(self.autoscaling, clock)
         self.schedules = ScheduleController(self.events, clock)
+        # AWS/ECS CPUUtilization and MemoryUtilization from the agents' container stats.
+        self.ecs_metrics = (
+            EcsServiceMetrics(ecs, self.cloudwatch, clock) if ecs is not None else None
+        )
         self._unsubscribe: list[Callable[[], None]] = []
 
     def providers(self) -> list[Provider]:
@@ -79,11 +84,15 @@ class Monitoring:
         self.alarms.start()
         self.schedules.start()
         self.scheduled_scaling.start()
+        if self.ecs_metrics is not None:
+            self.ecs_metrics.start()
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self.ecs_metrics is not None:
+            await self.ecs_metrics.stop()
         await self.scheduled_scaling.stop()
         await self.schedules.stop()
         await self.alarms.stop()

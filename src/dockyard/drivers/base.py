@@ -123,3 +123,20 @@ class Driver(Protocol):
     async def close(self) -> None:
         """Release agent-side resources (proxies, clients); containers keep running."""
         ...
+
+
+@dataclass(slots=True)
+class Usage:
+    """A container's resource usage as the runtime counts it, at one moment."""
+
+    cpu_ns: int  # CPU time used since the container started (nanoseconds, every core)
+    memory_bytes: int  # memory in use now, without reclaimable page cache
+    measured_at: float  # time.monotonic() of the reading (wall time, not the task clock)
+
+
+class UsageDriver(Protocol):
+    """A driver that can measure its containers (both built-in drivers can)."""
+
+    async def usage(self, runtime_id: str) -> Usage | None:
+        """The container's usage now; None when it is not running or cannot be measured."""
+        ...

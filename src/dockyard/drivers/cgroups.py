@@ -24,8 +24,37 @@ def available() -> bool:
     )
 
 
+def _accounting() -> bool:
+    """cpuacct mounted on its own hierarchy (when co-mounted with cpu, `cpu` holds it)."""
+    acct = ROOT / "cpuacct"
+    return (acct / "cpuacct.usage").exists() and acct.resolve() != (ROOT / "cpu").resolve()
+
+
+CONTROLLERS = ("memory", "cpu", "cpuacct") if _accounting() else ("memory", "cpu")
+
+
 def container_dirs(task_id: str, container_id: str) -> dict[str, Path]:
-    return {c: ROOT / c / PARENT / task_id / container_id for c in ("memory", "cpu")}
+    return {c: ROOT / c / PARENT / task_id / container_id for c in CONTROLLERS}
+
+
+def usage(task_id: str, container_id: str) -> tuple[int, int] | None:
+    """(CPU time used in nanoseconds, memory in use in bytes without the inactive page cache)
+    of a container's cgroups; None when its CPU accounting cannot be read."""
+    dirs = container_dirs(task_id, container_id)
+    acct = dirs.get("cpuacct", dirs["cpu"])
+    try:
+        cpu_ns = int((acct / "cpuacct.usage").read_text())
+    except (OSError, ValueError):
+        return None
+    memory = 0
+    with contextlib.suppress(OSError, ValueError):
+        memory = int((dirs["memory"] / "memory.usage_in_bytes").read_text())
+        for line in (dirs["memory"] / "memory.stat").read_text().splitlines():
+            name, _, value = line.partition(" ")
+            if name == "total_inactive_file":
+                memory = max(0, memory - int(value))
+                break
+    return cpu_ns, memory
 
 
 def create(
@@ -72,7 +101,7 @@ def kill_all(task_id: str, container_id: str) -> None:
 
 def remove(task_id: str, container_id: str | None = None) -> None:
     """Remove a container's cgroups, or (container_id None) the task's whole subtree."""
-    for controller in ("memory", "cpu"):
+    for controller in CONTROLLERS:
         base = ROOT / controller / PARENT / task_id
         targets = [base / container_id] if container_id else [*_children(base), base]
         for path in targets:

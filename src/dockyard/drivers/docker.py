@@ -14,6 +14,7 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from dockyard.drivers.base import (
     LogLine,
     StartedContainer,
     TaskNetwork,
+    Usage,
 )
 from dockyard.drivers.procenv import read_env_file
 
@@ -60,6 +62,19 @@ def healthcheck(container: ContainerSpec) -> dict[str, Any] | None:
         "retries": hc.retries,
         "start_period": hc.start_period * NS,
     }
+
+
+def docker_usage(stats: dict[str, Any], measured_at: float) -> Usage | None:
+    """A container's usage from the Docker stats API (cgroup v1 or v2 engines)."""
+    try:
+        cpu_ns = int(stats["cpu_stats"]["cpu_usage"]["total_usage"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    memory = stats.get("memory_stats") or {}
+    detail = memory.get("stats") or {}
+    inactive = detail.get("total_inactive_file", detail.get("inactive_file", 0))
+    used = max(0, int(memory.get("usage") or 0) - int(inactive or 0))
+    return Usage(cpu_ns, used, measured_at)
 
 
 def _parse_ts(raw: str) -> int:
@@ -286,6 +301,17 @@ class DockerDriver:
         return ExitInfo(
             state.get("ExitCode"), f"CannotStartContainerError: {error}" if error else None
         )
+
+    async def usage(self, runtime_id: str) -> Usage | None:
+        import docker.errors
+
+        try:
+            stats = await self._call(
+                self._client.api.stats, runtime_id, stream=False, one_shot=True
+            )
+        except (docker.errors.NotFound, docker.errors.APIError):
+            return None
+        return docker_usage(stats, time.monotonic())
 
     async def wait(self, runtime_id: str) -> ExitInfo:
         import docker.errors

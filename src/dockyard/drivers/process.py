@@ -19,13 +19,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from dockyard.core.taskspec import ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
-from dockyard.drivers import cgroups, hostnet
+from dockyard.drivers import cgroups, hostnet, procstat
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
     OOM_REASON,
@@ -36,6 +37,7 @@ from dockyard.drivers.base import (
     LogLine,
     StartedContainer,
     TaskNetwork,
+    Usage,
 )
 from dockyard.drivers.procenv import image_directory, launch_for
 from dockyard.drivers.proxy import PortProxy
@@ -368,6 +370,24 @@ class ProcessDriver:
     def _main_pid(self, runtime_id: str) -> int | None:
         data = _read_json(self._dir(runtime_id) / "pid.json")
         return int(data["pid"]) if data else None
+
+    async def usage(self, runtime_id: str) -> Usage | None:
+        return await asyncio.to_thread(self._usage, runtime_id)
+
+    def _usage(self, runtime_id: str) -> Usage | None:
+        """CPU time and memory from the container's cgroups, else from /proc."""
+        if self._exited(runtime_id) is not None:
+            return None
+        state = _read_json(self._dir(runtime_id) / "state.json") or {}
+        measured = None
+        if self._cgroups and state.get("task_key"):
+            measured = cgroups.usage(state["task_key"], runtime_id)
+        if measured is None:
+            pid = self._main_pid(runtime_id)
+            measured = procstat.session_usage(pid) if pid is not None else None
+        if measured is None:
+            return None
+        return Usage(measured[0], measured[1], time.monotonic())
 
     def _signal(self, runtime_id: str, sig: int) -> None:
         pid = self._main_pid(runtime_id)

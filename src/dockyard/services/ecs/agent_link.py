@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
+from dockyard.core.agentstats import ContainerStats
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs.errors import ClientException
 from dockyard.services.ecs.instances import ContainerInstance
@@ -32,6 +33,9 @@ DEFAULT_REGION = "us-east-1"
 # (account_id, region, group, stream, events, create_group): it creates the group when asked
 # and missing, the stream when missing, and appends the events. Plain or async.
 LogSink = Callable[[str, str, str, str, list[LogEvent], bool], Awaitable[None] | None]
+
+# Where container stats go (the server's ECS metrics), called as (instance ARN, stats).
+StatsSink = Callable[[str, list[ContainerStats]], None]
 
 
 class UnknownInstanceError(ClientException, UnknownInstance):
@@ -57,6 +61,7 @@ class EmbeddedLink:
         self.managed_capacity = managed_capacity
         self._seen: dict[str, int] = {}  # instance ARN -> change count at its last fetch
         self.last_heartbeat: dict[str, float] = {}
+        self.stats_sink: StatsSink | None = None  # set by the server (else stats are dropped)
 
     def _instance(self, instance_arn: str, *, registered: bool = True) -> ContainerInstance:
         instance = self.ecs.instances.by_arn.get(instance_arn)
@@ -136,6 +141,11 @@ class EmbeddedLink:
         result = self.log_sink(account_id, region, group, stream, events, create_group)
         if inspect.isawaitable(result):
             await result
+
+    async def report_stats(self, instance_arn: str, stats: list[ContainerStats]) -> None:
+        self._instance(instance_arn, registered=False)
+        if self.stats_sink is not None:
+            self.stats_sink(instance_arn, stats)
 
     def agent_stopped(self, instance_arn: str) -> None:
         """The agent on `instance_arn` went away (the embedded agent stopped with the server)."""
