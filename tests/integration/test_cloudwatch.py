@@ -153,3 +153,44 @@ def test_alarm_on_custom_metric_goes_to_alarm(fresh_server: Any) -> None:
     assert "composite" in err.value.response["Error"]["Message"]
     cw.delete_alarms(AlarmNames=["any", "queue-deep"])
     assert cw.describe_alarms()["MetricAlarms"] == []
+
+
+@pytest.mark.parametrize("protocol", ["smithy-rpc-v2-cbor", "json", "query"])
+def test_alarms_in_each_protocol(dockyard: DockyardProcess, tmp_path: Path, protocol: str) -> None:
+    client = protocol_client(dockyard.endpoint, protocol, tmp_path)
+    ns = f"It/{uuid.uuid4().hex[:8]}"
+    name = f"high-{protocol}"
+    dims = [{"Name": "Queue", "Value": "jobs"}]
+    client.put_metric_alarm(
+        AlarmName=name, AlarmDescription="too deep", Namespace=ns, MetricName="Depth",
+        Dimensions=dims, Statistic="Maximum", Period=60, EvaluationPeriods=3,
+        DatapointsToAlarm=2, Threshold=100.5, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="missing", Unit="Count", Tags=[{"Key": "team", "Value": "ops"}],
+    )  # fmt: skip
+    [alarm] = client.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert alarm["AlarmArn"] == f"arn:aws:cloudwatch:{REGION}:000000000000:alarm:{name}"
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"]) == (ns, "Depth", dims)
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (
+        100.5, 3, 2)  # fmt: skip
+    assert (alarm["StateValue"], alarm["TreatMissingData"]) == ("INSUFFICIENT_DATA", "missing")
+    assert alarm["ActionsEnabled"] is True
+    assert isinstance(alarm["StateUpdatedTimestamp"], dt.datetime)
+    client.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="testing",
+                           StateReasonData=json.dumps({"why": protocol}))  # fmt: skip
+    [alarm] = client.describe_alarms(AlarmNames=[name], StateValue="ALARM")["MetricAlarms"]
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "testing")
+    assert json.loads(alarm["StateReasonData"]) == {"why": protocol}
+    by_metric = client.describe_alarms_for_metric(Namespace=ns, MetricName="Depth",
+                                                  Dimensions=dims)["MetricAlarms"]  # fmt: skip
+    assert [a["AlarmName"] for a in by_metric] == [name]
+    history = client.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")
+    assert any("to ALARM" in h["HistorySummary"] for h in history["AlarmHistoryItems"])
+    client.disable_alarm_actions(AlarmNames=[name])
+    assert client.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["ActionsEnabled"] is False
+    tags = client.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+    assert tags == [{"Key": "team", "Value": "ops"}]
+    with pytest.raises(ClientError) as err:
+        client.set_alarm_state(AlarmName="no-such-alarm", StateValue="OK", StateReason="x")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFound"
+    client.delete_alarms(AlarmNames=[name])
+    assert client.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
