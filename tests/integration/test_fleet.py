@@ -79,7 +79,7 @@ def instances(ecs: Any) -> dict[str, dict[str, Any]]:
     found = {}
     for ci in described["containerInstances"]:
         attrs = {a["name"]: a.get("value") for a in ci["attributes"]}
-        found[attrs.get("ecs.availability-zone")] = ci
+        found[str(attrs.get("ecs.availability-zone"))] = ci
     return found
 
 
