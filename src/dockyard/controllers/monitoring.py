@@ -11,6 +11,7 @@ from typing import Any
 
 from dockyard.api.provider import Provider
 from dockyard.controllers.alarms import AlarmController
+from dockyard.controllers.deployment_alarms import DeploymentAlarmController
 from dockyard.controllers.ecs_metrics import EcsServiceMetrics
 from dockyard.controllers.ecs_ports import EcsScalableTargets, EcsTaskLauncher
 from dockyard.controllers.scaling import ScheduledScalingController
@@ -66,6 +67,10 @@ class Monitoring:
         self.ecs_metrics = (
             EcsServiceMetrics(ecs, self.cloudwatch, clock) if ecs is not None else None
         )
+        # ECS deployments fail (and roll back) on their deploymentConfiguration.alarms.
+        self.deployment_alarms = (
+            DeploymentAlarmController(ecs, self.cloudwatch, clock) if ecs is not None else None
+        )
         self._unsubscribe: list[Callable[[], None]] = []
 
     def providers(self) -> list[Provider]:
@@ -86,6 +91,8 @@ class Monitoring:
         self.scheduled_scaling.start()
         if self.ecs_metrics is not None:
             self.ecs_metrics.start()
+        if self.deployment_alarms is not None:
+            self.deployment_alarms.start()
 
     async def stop(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -93,6 +100,8 @@ class Monitoring:
         self._unsubscribe.clear()
         if self.ecs_metrics is not None:
             await self.ecs_metrics.stop()
+        if self.deployment_alarms is not None:
+            await self.deployment_alarms.stop()
         await self.scheduled_scaling.stop()
         await self.schedules.stop()
         await self.alarms.stop()

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from dockyard.core.alarmwatch import AlarmStatus, StateListener
 from dockyard.core.clock import Clock
 from dockyard.core.metrics import Datum
 from dockyard.core.scaling import AlarmSpec
@@ -66,6 +68,23 @@ class CloudWatch:
         scope = Scope(account_id, region)
         for datum in data:
             self.record(scope, datum)
+
+    # -- AlarmStates port (ECS deployment alarms) ----------------------------------------
+
+    def alarm_status(self, account_id: str, region: str, name: str) -> AlarmStatus | None:
+        alarm = self.alarms.find(Scope(account_id, region), name)
+        if alarm is None:
+            return None
+        periods = 1 if alarm.composite else int(alarm.params.get("EvaluationPeriods") or 1)
+        period = 60 if alarm.composite else self.alarm_period(alarm)
+        return AlarmStatus(alarm.state, float(period * periods))
+
+    def watch_states(self, listener: StateListener) -> Callable[[], None]:
+        def changed(alarm: Alarm, previous: str) -> None:
+            listener(alarm.account_id, alarm.region, alarm.name, alarm.state)
+
+        self.alarms.listeners.append(changed)
+        return lambda: self.alarms.listeners.remove(changed)
 
     # -- ManagedAlarms port (target tracking) ---------------------------------------------
 
