@@ -125,6 +125,8 @@ class _Parser:
         return token
 
     def expect(self, text: str) -> None:
+        if self.peek() is None:
+            raise ExpressionError(f"expected {text!r} before the end of the expression")
         got = self.take()
         if got.quoted or got.text != text:
             raise ExpressionError(f"expected {text!r}, found {got.text!r}")

@@ -29,6 +29,8 @@ _STATIC_FILTERS = (active, agent_connected, network_mode, attributes)
 class Fleet:
     @staticmethod
     def supports(strategies: Sequence[Strategy]) -> bool:
+        if not strategies:
+            return False  # no strategy: the least loaded instance, ranked by the chain's rankers
         if any(s.type == StrategyType.RANDOM for s in strategies):
             return False
         spreads = [n for n, s in enumerate(strategies) if s.attribute is not None]
