@@ -106,7 +106,7 @@ def test_no_constraint_is_ever_violated(
                 assert con.query(c.facts())
     # Once a task fits nowhere, later identical ones fit nowhere either.
     if None in chosen:
-        assert all(i is None for i in chosen[chosen.index(None):])
+        assert all(i is None for i in chosen[chosen.index(None) :])
 
 
 @settings(max_examples=150, deadline=None)

@@ -47,8 +47,11 @@ FACTS: Facts = {
         ("agentVersion >= 1.9.0", True),  # versions compare by number, not as text
         ("agentVersion < 1.14.10", True),
         ("runningTasksCount greater_than 2 and runningTasksCount less_than_equal 3", True),
-        ("(attribute:ecs.instance-type == t2.micro or attribute:stack == prod) and "
-         "attribute:ecs.availability-zone in [us-east-1a, us-east-1b]", True),
+        (
+            "(attribute:ecs.instance-type == t2.micro or attribute:stack == prod) and "
+            "attribute:ecs.availability-zone in [us-east-1a, us-east-1b]",
+            True,
+        ),
         ("attribute:stack == prod or attribute:x exists and attribute:y exists", True),
         ("attribute:stack == 'prod'", True),
         ("attribute:stack == 'a and b'", False),

@@ -27,8 +27,11 @@ def host(n: int, zone: str = "a", memory: int = 4096, cpu: int = 4096,
         id=f"ci-{n}",
         cpu=cpu,
         memory=memory,
-        attributes={"ecs.availability-zone": f"us-east-1{zone}", "ecs.instance-type": kind,
-                    **attrs},
+        attributes={
+            "ecs.availability-zone": f"us-east-1{zone}",
+            "ecs.instance-type": kind,
+            **attrs,
+        },
         ec2_instance_id=f"i-{n}",
     )
 
@@ -93,8 +96,9 @@ def test_distinct_instance_never_co_locates() -> None:
     fleet = [host(1), host(2), host(3)]
     needs = TaskNeeds(128, 128, group="service:web",
                       constraints=parse_constraints([{"type": "distinctInstance"}]))  # fmt: skip
-    placed = place_many(fleet, needs, 4, strategies=parse_strategies([{"type": "binpack",
-                                                                       "field": "memory"}]))
+    placed = place_many(
+        fleet, needs, 4, strategies=parse_strategies([{"type": "binpack", "field": "memory"}])
+    )
     assert chosen(placed)[:3] == ["ci-1", "ci-2", "ci-3"]
     assert placed[3].chosen is None and placed[3].reason == Reason.ATTRIBUTE
 
