@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
 from dockyard.services.ecs import (
+    ops_attributes,
     ops_clusters,
     ops_draining,
     ops_instances,
@@ -29,6 +30,7 @@ def provider(ecs: Ecs) -> Provider:
         ops_service_deployments,
         ops_draining,
         ops_task_sets,
+        ops_attributes,
     ):
         handlers.update(module.handlers(ecs))
     return Provider(

@@ -61,3 +61,11 @@ class ServiceDeploymentNotFoundException(ServiceError):
 
 class ConflictException(ServiceError):
     code = "ConflictException"
+
+
+class TargetNotFoundException(ServiceError):
+    code = "TargetNotFoundException"
+
+
+class AttributeLimitExceededException(ServiceError):
+    code = "AttributeLimitExceededException"
