@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
@@ -26,6 +27,19 @@ def _json(status: int, doc: object) -> HttpResponse:
     return HttpResponse(
         status, [("Content-Type", "application/json")], json.dumps(doc).encode("utf-8")
     )
+
+
+MAX_INFLATED = 64 * 1024 * 1024
+
+
+def _gunzip(data: bytes) -> bytes | None:
+    """A gzip body inflated (at most MAX_INFLATED bytes); None when it is not gzip."""
+    inflater = zlib.decompressobj(wbits=31)
+    try:
+        out = inflater.decompress(data, MAX_INFLATED)
+    except zlib.error:
+        return None
+    return None if inflater.unconsumed_tail else out
 
 
 class DockyardApp:
@@ -95,6 +109,11 @@ class DockyardApp:
             headers=headers,
             body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
         )
+        if "gzip" in headers.get("content-encoding", "") and req.body:
+            # SDKs compress large bodies (PutMetricData); the signature covers what was sent.
+            inflated = _gunzip(req.body)
+            if inflated is not None:
+                req.raw_body, req.body = req.body, inflated
         if path.startswith(INTERNAL_PREFIX):
             response = self._internal(req, path)
         else:

@@ -112,7 +112,7 @@ def canonical_request(req: HttpRequest, sig: SigV4) -> str:
         payload = "UNSIGNED-PAYLOAD"
     else:
         payload = req.headers.get("x-amz-content-sha256") or hashlib.sha256(
-            req.body
+            req.body if req.raw_body is None else req.raw_body
         ).hexdigest()
     return "\n".join(
         [

@@ -13,6 +13,8 @@ class HttpRequest:
     query_string: str
     headers: dict[str, str]  # lower-case names
     body: bytes = b""
+    # The body as sent, when it came content-encoded (gzip): what a SigV4 signature covers.
+    raw_body: bytes | None = None
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
     _form: dict[str, str] | None = field(default=None, repr=False)
 

@@ -1,0 +1,150 @@
+"""CloudWatch metrics: PutMetricData datapoints/s, then GetMetricData latency over what was
+stored (1,000,000 datapoints by default), against Dockyard and moto_server in the same run.
+
+    .venv/bin/python benchmarks/metrics.py [--datapoints 1000000] [--clients 4]
+
+Datapoints go to 10 metrics (one namespace, a dimension each) spread over the last 24 hours,
+1,000 MetricData entries per PutMetricData call, from `--clients` processes. GetMetricData
+then asks for one metric's 24 hours at a 5-minute period (Average, Maximum, SampleCount), and
+for all ten metrics' Sum (what moto_server answers; it has no percentiles or metric math).
+Prints both servers' figures and the ratio Dockyard / moto.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import multiprocessing as mp
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.api_throughput import start_moto
+from tests.support.server import DockyardProcess, free_port
+
+NAMESPACE = "Bench"
+METRICS = 10
+BATCH = 1000
+DAY = 86_400
+
+
+def client(endpoint: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "cloudwatch", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="test", aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1}, read_timeout=300),
+    )  # fmt: skip
+
+
+def put_worker(args: tuple[str, int, int, float, Any]) -> int:
+    endpoint, first, count, now, barrier = args
+    cw = client(endpoint)
+    barrier.wait()
+    sent = 0
+    for start in range(first, first + count, BATCH):
+        data = []
+        for i in range(start, min(start + BATCH, first + count)):
+            ts = dt.datetime.fromtimestamp(now - (i * 7919 % DAY), dt.UTC)
+            data.append({"MetricName": "Latency", "Timestamp": ts, "Value": float(i % 1000),
+                         "Dimensions": [{"Name": "Shard", "Value": str(i % METRICS)}]})
+        cw.put_metric_data(Namespace=NAMESPACE, MetricData=data)
+        sent += len(data)
+    return sent
+
+
+def put_all(endpoint: str, total: int, clients: int, now: float) -> float:
+    """Datapoints per second."""
+    share = total // clients
+    with mp.Manager() as manager:
+        barrier = manager.Barrier(clients + 1)
+        with mp.Pool(clients) as pool:
+            jobs = [(endpoint, k * share, share, now, barrier) for k in range(clients)]
+            result = pool.map_async(put_worker, jobs)
+            barrier.wait()
+            start = time.perf_counter()
+            sent = sum(result.get())
+            elapsed = time.perf_counter() - start
+    return sent / elapsed
+
+
+def queries(now: float) -> dict[str, list[dict[str, Any]]]:
+    def stat(i: int, s: str) -> dict[str, Any]:
+        return {"Metric": {"Namespace": NAMESPACE, "MetricName": "Latency",
+                           "Dimensions": [{"Name": "Shard", "Value": str(i)}]},
+                "Period": 300, "Stat": s}  # fmt: skip
+
+    return {
+        "one metric, 3 stats": [
+            {"Id": f"q{k}", "MetricStat": stat(0, s)}
+            for k, s in enumerate(("Average", "Maximum", "SampleCount"))
+        ],
+        "10 metrics, Sum": [
+            {"Id": f"m{i}", "MetricStat": stat(i, "Sum")} for i in range(METRICS)
+        ],
+    }  # fmt: skip
+
+
+def get_latency(endpoint: str, now: float, calls: int) -> dict[str, tuple[float, int]]:
+    """Query name -> (median seconds, values returned)."""
+    cw = client(endpoint)
+    start = dt.datetime.fromtimestamp(now - DAY - 60, dt.UTC)
+    end = dt.datetime.fromtimestamp(now + 60, dt.UTC)
+    out = {}
+    for name, q in queries(now).items():
+        times, values = [], 0
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            got = cw.get_metric_data(MetricDataQueries=q, StartTime=start, EndTime=end)
+            times.append(time.perf_counter() - t0)
+            values = sum(len(r["Values"]) for r in got["MetricDataResults"])
+        out[name] = (statistics.median(times), values)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datapoints", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--calls", type=int, default=3, help="GetMetricData calls per query")
+    args = parser.parse_args()
+    now = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        dockyard = DockyardProcess(Path(tmp) / "data", "--no-local-agent").start()
+        moto_port = free_port()
+        moto = start_moto(moto_port)
+        targets = {"dockyard": dockyard.endpoint, "moto": f"http://127.0.0.1:{moto_port}"}
+        rates: dict[str, float] = {}
+        latency: dict[str, dict[str, tuple[float, int]]] = {}
+        try:
+            print(f"{args.datapoints:,} datapoints, {args.clients} client processes, "
+                  f"{BATCH} per PutMetricData")  # fmt: skip
+            for name, endpoint in targets.items():
+                rates[name] = put_all(endpoint, args.datapoints, args.clients, now)
+                print(f"PutMetricData   {name:<9}{rates[name]:>12,.0f} datapoints/s")
+            print(f"PutMetricData   {'ratio':<9}{rates['dockyard'] / rates['moto']:>11.2f}x")
+            for name, endpoint in targets.items():
+                latency[name] = get_latency(endpoint, now, args.calls)
+            for query in latency["dockyard"]:
+                for name in targets:
+                    secs, values = latency[name][query]
+                    print(f"GetMetricData   {query:<22}{name:<9}{secs * 1000:>10.1f} ms "
+                          f"({values} values)")  # fmt: skip
+                ratio = latency["moto"][query][0] / latency["dockyard"][query][0]
+                print(f"GetMetricData   {query:<22}{'speedup':<9}{ratio:>9.1f}x "
+                      "(moto latency / dockyard latency)")  # fmt: skip
+        finally:
+            dockyard.stop()
+            moto.terminate()
+            moto.wait()
+
+
+if __name__ == "__main__":
+    main()
