@@ -194,3 +194,16 @@ def test_alarms_in_each_protocol(dockyard: DockyardProcess, tmp_path: Path, prot
     assert err.value.response["Error"]["Code"] == "ResourceNotFound"
     client.delete_alarms(AlarmNames=[name])
     assert client.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+
+
+def test_large_put_metric_data_is_gzip_compressed_by_boto3_and_accepted(cw: Any) -> None:
+    ns = f"It/{uuid.uuid4().hex[:8]}"
+    data = [{"MetricName": "Big", "Value": float(i), "Dimensions": [
+        {"Name": "Shard", "Value": str(i % 5)}]} for i in range(1000)]  # fmt: skip
+    cw.put_metric_data(Namespace=ns, MetricData=data)  # > 10 KB: sent with Content-Encoding gzip
+    got = cw.get_metric_statistics(
+        Namespace=ns, MetricName="Big", Dimensions=[{"Name": "Shard", "Value": "0"}], Period=60,
+        StartTime=now() - dt.timedelta(minutes=5), EndTime=now() + dt.timedelta(minutes=1),
+        Statistics=["SampleCount"],
+    )  # fmt: skip
+    assert sum(p["SampleCount"] for p in got["Datapoints"]) == 200

@@ -4,6 +4,7 @@ input transformers, ECS events on the bus, scheduled rules that run ECS tasks.""
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import os
 import sys
@@ -212,6 +213,10 @@ def test_scheduled_rule_runs_a_real_task(fresh_server: Any) -> None:
         tasks: list[dict[str, Any]] = ecs.describe_tasks(tasks=arns)["tasks"]
         return [t for t in tasks if t.get("startedBy") == "events-rule/nightly"]
 
-    tasks = eventually(started, timeout=20)
-    assert tasks and tasks[0]["taskDefinitionArn"] == taskdef
+    tasks = eventually(lambda: len(started()) >= 3 and started(), timeout=20)
+    assert tasks and all(t["taskDefinitionArn"] == taskdef for t in tasks)
     events.disable_rule(Name="nightly")
+    # One task per simulated minute (createdAt is on the server's 60x clock).
+    created = sorted(t["createdAt"].timestamp() for t in tasks)
+    gaps = [b - a for a, b in itertools.pairwise(created)]
+    assert all(50 < gap < 70 for gap in gaps), gaps
