@@ -4,6 +4,7 @@ deployments moved along, service events recorded."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import Any
 
 from dockyard.controllers.service_observe import hosts_of, service_tasks, target_of
@@ -11,6 +12,7 @@ from dockyard.controllers.service_plan import Plan, failure_threshold
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.placement import SERVICE_DEFAULT
 from dockyard.services.ecs import task_launch
+from dockyard.services.ecs.capacity import parse_strategy, split
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_rollback import roll_back
@@ -90,6 +92,26 @@ def placement_message(
     return head
 
 
+def _run_by_provider(
+    ecs: Ecs, service: EcsService, launch: task_launch.Launch, count: int
+) -> tuple[list[Task], list[dict[str, Any]]]:
+    """Start `count` tasks over the service's capacity providers: bases first, then weights,
+    counting the tasks each provider already runs for the service."""
+    items = parse_strategy(service.capacity_provider_strategy, "capacityProviderStrategy")
+    running = Counter(
+        t.capacity_provider_name for t in service_tasks(ecs, service) if not t.is_stopped
+    )
+    counts = {name: n for name, n in running.items() if name}
+    started: list[Task] = []
+    failures: list[dict[str, Any]] = []
+    for name, n in Counter(split(items, count, counts)).items():
+        launch.capacity_provider_name = name
+        ok, failed = ecs.tasks.run(launch, n)
+        started += ok
+        failures += failed
+    return started, failures
+
+
 def start_tasks(ecs: Ecs, service: EcsService, deployment: Deployment, count: int,
                 host_arn: str | None, now: float) -> list[Task]:  # fmt: skip
     try:
@@ -97,7 +119,9 @@ def start_tasks(ecs: Ecs, service: EcsService, deployment: Deployment, count: in
             ecs, service, deployment.id, deployment.task_definition_arn,
             deployment.network_configuration,
         )  # fmt: skip
-        if host_arn is None:
+        if host_arn is None and service.capacity_provider_strategy:
+            started, failures = _run_by_provider(ecs, service, launch, count)
+        elif host_arn is None:
             started, failures = ecs.tasks.run(launch, count)
         else:
             instance = ecs.instances.by_arn[host_arn]

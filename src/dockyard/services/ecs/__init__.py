@@ -5,6 +5,7 @@ from __future__ import annotations
 from dockyard.api.provider import Handler, Provider
 from dockyard.services.ecs import (
     ops_attributes,
+    ops_capacity,
     ops_clusters,
     ops_draining,
     ops_instances,
@@ -23,6 +24,7 @@ def provider(ecs: Ecs) -> Provider:
     handlers: dict[str, Handler] = {}
     for module in (
         ops_clusters,
+        ops_capacity,
         ops_taskdefs,
         ops_instances,
         ops_tasks,

@@ -69,3 +69,7 @@ class TargetNotFoundException(ServiceError):
 
 class AttributeLimitExceededException(ServiceError):
     code = "AttributeLimitExceededException"
+
+
+class ResourceInUseException(ServiceError):
+    code = "ResourceInUseException"

@@ -10,6 +10,7 @@ from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs import service_validation as rules
 from dockyard.services.ecs import task_launch
+from dockyard.services.ecs.capacity import launch_type_for, strategy_to_wire
 from dockyard.services.ecs.clusters import Cluster, cluster_name
 from dockyard.services.ecs.errors import (
     InvalidParameterException,
@@ -17,6 +18,7 @@ from dockyard.services.ecs.errors import (
     ServiceNotActiveException,
     ServiceNotFoundException,
 )
+from dockyard.services.ecs.ops_capacity import cluster_strategy
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_wire import service_to_wire
@@ -67,6 +69,11 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
             return existing
         raise InvalidParameterException("Creation of service was not idempotent.")
     launch_type, provider = task_launch.launch_type_of(cluster, p)
+    providers: list[dict[str, Any]] = []
+    if provider is not None:  # a capacity provider strategy, given or the cluster's default
+        raw = p.get("capacityProviderStrategy") or cluster.default_capacity_provider_strategy
+        items = cluster_strategy(ecs, scope, cluster, raw, "capacityProviderStrategy")
+        providers = strategy_to_wire(items)
     if scheduling == "DAEMON" and launch_type == "FARGATE":
         raise InvalidParameterException(
             "The DAEMON scheduling strategy is not supported with the FARGATE launch type."
@@ -101,7 +108,7 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         ),
         network_configuration=p.get("networkConfiguration"),
         health_check_grace_period=rules.grace_period(p.get("healthCheckGracePeriodSeconds")),
-        capacity_provider_strategy=list(p.get("capacityProviderStrategy") or []),
+        capacity_provider_strategy=providers,
         placement_strategy=strategy,
         placement_constraints=constraints,
         platform_version=p.get("platformVersion")
@@ -163,6 +170,18 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         rules.load_balancers(service.load_balancers, taskdef, ecs.target_groups, scope)
     if "platformVersion" in p and p["platformVersion"] != service.platform_version:
         redeploy = True
+    providers = service.capacity_provider_strategy
+    if p.get("capacityProviderStrategy"):
+        items = cluster_strategy(
+            ecs, scope, cluster, p["capacityProviderStrategy"], "capacityProviderStrategy"
+        )
+        if {launch_type_for(i.provider) for i in items} != {service.launch_type}:
+            raise InvalidParameterException(
+                f"The capacity provider strategy must keep the service's launch type "
+                f"{service.launch_type} (capacityProviderStrategy)."
+            )
+        providers = strategy_to_wire(items)
+        redeploy = redeploy or providers != service.capacity_provider_strategy
     placed = (service.placement_strategy, service.placement_constraints)
     strategy, constraints = rules.placement(p, service.launch_type, placed)
     if "placementConstraints" in p and taskdef is None and service.task_definition_arn:
@@ -193,6 +212,7 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         service.load_balancers = lbs
     if "platformVersion" in p:
         service.platform_version = p["platformVersion"]
+    service.capacity_provider_strategy = providers
     # New placement rules apply to the tasks placed from now on; no new deployment.
     service.placement_strategy, service.placement_constraints = strategy, constraints
     primary = service.primary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from dockyard.api.context import RequestContext
@@ -9,8 +10,10 @@ from dockyard.api.errors import ServiceError
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs import task_launch
+from dockyard.services.ecs.capacity import launch_type_for, split
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.ops_capacity import cluster_strategy
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.state import Scope
@@ -58,8 +61,19 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             )
         cluster = ecs.clusters.get(scope, p.get("cluster"))
         launch_type, provider = task_launch.launch_type_of(cluster, p)
-        launch = _launch(ecs, scope, cluster, p, launch_type, provider)
-        tasks, failures = ecs.tasks.run(launch, count)
+        if provider is None:
+            launch = _launch(ecs, scope, cluster, p, launch_type, provider)
+            tasks, failures = ecs.tasks.run(launch, count)
+            return _result(tasks, failures)
+        # A capacity provider strategy: base first, then by weight, one launch per provider.
+        raw = p.get("capacityProviderStrategy") or cluster.default_capacity_provider_strategy
+        items = cluster_strategy(ecs, scope, cluster, raw, "capacityProviderStrategy")
+        tasks, failures = [], []
+        for name, n in Counter(split(items, count, {})).items():
+            launch = _launch(ecs, scope, cluster, p, launch_type_for(name), name)
+            started, failed = ecs.tasks.run(launch, n)
+            tasks += started
+            failures += failed
         return _result(tasks, failures)
 
     def start_task(ctx: RequestContext, p: Params) -> Result:

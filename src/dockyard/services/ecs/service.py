@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dockyard.core.clock import Clock
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.services.ecs.capacity import CapacityProviders
 from dockyard.services.ecs.clusters import Cluster, Clusters
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
@@ -32,6 +33,8 @@ class Ecs:
         # Load balancer target groups (the ELBv2 service), when the server wires them.
         self.target_groups: TargetGroups | None = None
         self.domains.append(self.services)
+        self.capacity_providers = CapacityProviders(store, clock)
+        self.domains.append(self.capacity_providers)
 
     def load(self) -> None:
         for domain in self.domains:

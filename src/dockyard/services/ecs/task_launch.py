@@ -108,10 +108,7 @@ def launch_type_of(cluster: Cluster, p: dict[str, Any]) -> tuple[str, str | None
     provider = str(chosen.get("capacityProvider", ""))
     if provider in FARGATE_PROVIDERS:
         return "FARGATE", provider
-    raise InvalidParameterException(
-        f"The capacity provider {provider!r} is not associated with the cluster; Dockyard runs "
-        "capacity provider strategies of FARGATE and FARGATE_SPOT (capacityProviderStrategy)."
-    )
+    return "EC2", provider  # a group of container instances (dockyard agent --capacity-provider)
 
 
 def check_compatibility(taskdef: dict[str, Any], launch_type: str) -> None:

@@ -237,6 +237,14 @@ class Tasks(EcsDomain):
                 raise InvalidParameterException(NO_MANAGED_CAPACITY)
             return pool
         pool = self.instances.in_cluster(launch.cluster_arn, ("ACTIVE",))
+        if launch.capacity_provider_name:  # the hosts that joined that capacity provider
+            name = launch.capacity_provider_name
+            pool = [i for i in pool if i.capacity_provider_name == name]
+            if not pool:
+                raise InvalidParameterException(
+                    f"No Container Instances of capacity provider {name} are registered in "
+                    "your cluster (dockyard agent --capacity-provider)."
+                )
         if not pool:
             raise InvalidParameterException(NO_INSTANCES)
         return pool
