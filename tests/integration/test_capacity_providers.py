@@ -69,9 +69,18 @@ def two_groups(tmp_path: Path) -> Iterator[tuple[DockyardProcess, dict[str, str]
         yield server, by_provider
     finally:
         ecs = make_client("ecs", server.endpoint)
-        for arn in ecs.list_tasks(cluster=CLUSTER)["taskArns"]:
-            ecs.stop_task(cluster=CLUSTER, task=arn)
-        time.sleep(1)
+        for svc in ecs.list_services(cluster=CLUSTER)["serviceArns"]:
+            ecs.delete_service(cluster=CLUSTER, service=svc, force=True)
+
+        def nothing_left() -> bool:
+            arns = ecs.list_tasks(cluster=CLUSTER)["taskArns"]
+            for arn in arns:
+                ecs.stop_task(cluster=CLUSTER, task=arn)
+            stopping = ecs.list_tasks(cluster=CLUSTER, desiredStatus="STOPPED")["taskArns"]
+            tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=stopping)["tasks"] if stopping else []
+            return not arns and all(t["lastStatus"] == "STOPPED" for t in tasks)
+
+        wait_for("every task stopped", nothing_left, 30)
         for agent in agents:
             agent.send_signal(signal.SIGTERM)
             agent.wait(timeout=30)
