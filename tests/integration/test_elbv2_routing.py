@@ -222,7 +222,7 @@ def test_unhealthy_target_leaves_rotation_then_503_then_502(elb: Any, backends: 
     lab = Lab(elb, "health")
     good, sick = backends("good"), backends("sick")
     group = lab.group("app", good, sick)
-    lab.listen([{"Type": "forward", "TargetGroupArn": group}])
+    listener = lab.listen([{"Type": "forward", "TargetGroupArn": group}])
     lab.wait_healthy(group, 2)
 
     sick.health_status = 500
@@ -244,8 +244,25 @@ def test_unhealthy_target_leaves_rotation_then_503_then_502(elb: Any, backends: 
 
     good.health_status = 503
     wait_for(lambda: lab.states(group)[good.port] == "unhealthy", what="no healthy target")
+    # Every registered target failed its health checks: ELB fails open and routes to all.
+    names = {get(lab.port, "/")[2].split()[0] for _ in range(10)}
+    assert names == {b"good", b"sick"}
+    # No target that could take the request (none registered, or none checked yet): 503.
+    empty = lab.group("empty")
+    elb.modify_listener(
+        ListenerArn=listener, DefaultActions=[{"Type": "forward", "TargetGroupArn": empty}]
+    )
     status, headers, _ = get(lab.port, "/")
     assert (status, headers["server"]) == (503, "awselb/2.0")
+    unchecked = backends("unchecked")
+    unchecked.health_status = 500  # fails its first check: `initial` for 2 x 300 s
+    elb.modify_target_group(TargetGroupArn=empty, HealthCheckIntervalSeconds=300)
+    lab.register(empty, unchecked)
+    assert lab.states(empty) == {unchecked.port: "initial"}
+    assert get(lab.port, "/")[0] == 503
+    elb.modify_listener(
+        ListenerArn=listener, DefaultActions=[{"Type": "forward", "TargetGroupArn": group}]
+    )
 
     good.health_status = 200
     lab.wait_healthy(group, 1)

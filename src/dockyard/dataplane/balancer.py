@@ -28,6 +28,17 @@ class GroupRuntime:
         self.config = config
         self.by_key = {t.key: t for t in config.targets}
         self.routable = [t for t in config.targets if t.routable]
+        self.app_cookie = config.app_cookie_name.encode()
+        self.needs_time = config.slow_start > 0  # pick() looks at `now` only in slow start
+        # Fail open, as ELB does: when every registered (not draining) target failed its
+        # health checks, requests go to all of them. No target, or targets still `initial`
+        # (never checked), or all draining: nothing to route to (503).
+        self.failing_open = False
+        if not self.routable:
+            live = [t for t in config.targets if t.state != "draining"]
+            if live and all(t.state == "unhealthy" for t in live):
+                self.routable = live
+                self.failing_open = True
 
     def outstanding(self, key: str) -> int:
         return self.inflight.get(key, 0)
@@ -44,7 +55,11 @@ class GroupRuntime:
 
     def sticky(self, key: str) -> TargetConfig | None:
         target = self.by_key.get(key)
-        return target if target is not None and target.routable else None
+        if target is None:
+            return None
+        if target.routable or (self.failing_open and target.state == "unhealthy"):
+            return target
+        return None
 
     def _warm(self, target: TargetConfig, now: float) -> float:
         """The share of its traffic a target in slow start gets (1.0 when warm)."""

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import itertools
 import logging
 import random
 import socket
@@ -48,6 +49,7 @@ MODE_NONE, MODE_RAW, MODE_CHUNK = 0, 1, 2
 STICKY_COOKIE = "AWSALB"
 APP_STICKY_COOKIE = "AWSALBAPP-0"
 GROUP_COOKIE = "AWSALBTG"
+NO_COOKIES: list[bytes] = []
 
 
 class Plane(Protocol):
@@ -104,6 +106,22 @@ class Request:
         return None
 
 
+_trace_prefix: tuple[int, bytes] = (-1, b"")
+_trace_serial = itertools.count()
+
+
+def trace_id(now: int) -> bytes:
+    """An X-Amzn-Trace-Id header line: Root=1-<epoch seconds, hex>-<96-bit identifier, hex>;
+    the identifier is 32 random bits drawn each second and a 64-bit serial (unique, cheap)."""
+    global _trace_prefix
+    if _trace_prefix[0] != now:
+        _trace_prefix = (
+            now,
+            b"X-Amzn-Trace-Id: Root=1-%08x-%08x" % (now, random.getrandbits(32)),
+        )
+    return b"%s%016x\r\n" % (_trace_prefix[1], next(_trace_serial))
+
+
 def encode_cookie(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
@@ -146,7 +164,7 @@ class ClientConnection(asyncio.Protocol):
         self.upstream_keep_alive = False
         self.until_close = False
         self.pending_head = b""
-        self.set_cookies: list[bytes] = []
+        self.set_cookies: list[bytes] = NO_COOKIES  # replaced, never appended to
         self.connecting: asyncio.Task[None] | None = None
 
     # asyncio
@@ -252,7 +270,7 @@ class ClientConnection(asyncio.Protocol):
         self.started = self.loop.time()
         self.resp_started = False
         self.retried = False
-        self.set_cookies = []
+        self.set_cookies = NO_COOKIES
         listener = self.listener
         listener.counters.requests += 1
         routes = listener.routes
@@ -289,7 +307,6 @@ class ClientConnection(asyncio.Protocol):
                 assert sticky is not None
                 order.remove(sticky)
                 order.insert(0, sticky)
-        now = self.plane.now()
         for arn in order:
             group = groups.get(arn)
             if group is None:
@@ -302,7 +319,7 @@ class ClientConnection(asyncio.Protocol):
                 if key is not None:
                     target = group.sticky(key)
             if target is None:
-                target = group.pick(now)
+                target = group.pick(self.plane.now() if group.needs_time else 0.0)
             if target is not None:
                 break
         else:
@@ -311,13 +328,16 @@ class ClientConnection(asyncio.Protocol):
         self.group, self.target = group, target
         group.acquire(target.key)
         group.counters.requests += 1
-        if action.group_stickiness is not None:
-            self.set_cookies.extend(self._cookie(GROUP_COOKIE, group.config.arn,
-                                                 action.group_stickiness))  # fmt: skip
-        if group.config.stickiness == "lb_cookie":
-            self.set_cookies.extend(
-                self._cookie(STICKY_COOKIE, target.key, group.config.stickiness_seconds)
-            )
+        if action.group_stickiness is not None or group.config.stickiness == "lb_cookie":
+            cookies: list[bytes] = []
+            if action.group_stickiness is not None:
+                cookies.extend(self._cookie(GROUP_COOKIE, group.config.arn,
+                                            action.group_stickiness))  # fmt: skip
+            if group.config.stickiness == "lb_cookie":
+                cookies.extend(
+                    self._cookie(STICKY_COOKIE, target.key, group.config.stickiness_seconds)
+                )
+            self.set_cookies = cookies
         self.upstream_data = self._upstream_request(req)
         self._send()
 
@@ -357,10 +377,7 @@ class ClientConnection(asyncio.Protocol):
         if not has_host and self.target is not None:
             parts.append(f"Host: {self.target.host}:{self.target.port}\r\n".encode())
         if not has_trace:
-            parts.append(
-                b"X-Amzn-Trace-Id: Root=1-%08x-%024x\r\n"
-                % (int(self.plane.now()), random.getrandbits(96))
-            )
+            parts.append(trace_id(int(self.plane.now())))
         if req.body or req.method in BODY_METHODS:
             parts.append(b"Content-Length: %d\r\n" % len(req.body))
         parts.append(b"\r\n")
@@ -434,7 +451,7 @@ class ClientConnection(asyncio.Protocol):
         self.upstream_keep_alive = keep_alive
         parts = [b"HTTP/1.1 %d " % status, reason or b"OK", b"\r\n"]
         has_length = chunked = False
-        app_cookie = self.group.config.app_cookie_name.encode() if self.group else b""
+        app_cookie = self.group.app_cookie if self.group else b""
         app_cookie_set = False
         for name, value in headers:
             lname = name.lower()

@@ -92,7 +92,27 @@ def test_round_robin_skips_targets_that_are_not_routable() -> None:
     )
     picks = [g.pick(0.0) for _ in range(4)]
     assert [t.key for t in picks if t] == ["a:1", "d:1", "a:1", "d:1"]
-    assert group(TargetConfig("b:1", "h", 1, "unhealthy")).pick(0.0) is None
+
+
+def test_all_unhealthy_fails_open_but_initial_or_draining_or_none_answer_nothing() -> None:
+    sick = group(
+        TargetConfig("a:1", "h", 1, "unhealthy"),
+        TargetConfig("b:1", "h", 2, "unhealthy"),
+        TargetConfig("c:1", "h", 3, "draining"),
+    )
+    assert sick.failing_open
+    assert sorted(sick.pick(0.0).key for _ in range(4)) == ["a:1", "a:1", "b:1", "b:1"]  # type: ignore[union-attr]
+    assert sick.sticky("b:1") is not None and sick.sticky("c:1") is None
+    for targets in (
+        (),
+        (TargetConfig("a:1", "h", 1, "initial"),),
+        (TargetConfig("a:1", "h", 1, "unhealthy"), TargetConfig("b:1", "h", 2, "initial")),
+        (TargetConfig("a:1", "h", 1, "draining"),),
+    ):
+        g = group(*targets)
+        assert g.pick(0.0) is None and not g.failing_open
+    g = group(TargetConfig("a:1", "h", 1, "unhealthy"), TargetConfig("b:1", "h", 2, "healthy"))
+    assert [g.pick(0.0).key for _ in range(2)] == ["b:1", "b:1"]  # type: ignore[union-attr]
 
 
 def test_least_outstanding_requests_prefers_the_idle_target() -> None:
