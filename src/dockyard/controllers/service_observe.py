@@ -11,6 +11,7 @@ from dockyard.controllers.service_plan import (
     TaskView,
 )
 from dockyard.core.loadbalancing import Target, TargetGroups
+from dockyard.placement import PlacementError, parse_constraints
 from dockyard.core.taskspec import NetworkMode
 from dockyard.services.ecs.instances import REGISTERED_STATUSES, ContainerInstance
 from dockyard.services.ecs.service import Ecs
@@ -45,6 +46,18 @@ def hosts_of(ecs: Ecs, service: EcsService) -> list[ContainerInstance]:
     if service.launch_type == "FARGATE":
         return ecs.instances.managed_capacity()
     return ecs.instances.in_cluster(service.cluster_arn, REGISTERED_STATUSES)
+
+
+def daemon_fits(ecs: Ecs, service: EcsService, host: ContainerInstance) -> bool:
+    """Whether a DAEMON service's memberOf constraints admit the host (REPLICA: always)."""
+    if service.scheduling_strategy != "DAEMON" or not service.placement_constraints:
+        return True
+    try:
+        constraints = parse_constraints(service.placement_constraints)
+    except PlacementError:
+        return False
+    facts = ecs.tasks.candidate(host).facts()
+    return all(c.query(facts) for c in constraints if c.query is not None)
 
 
 def target_of(ecs: Ecs, task: Task, lb: dict[str, object]) -> Target | None:
@@ -150,6 +163,9 @@ def observe(
     )
     observed = Observed(
         tasks=tuple(task_view(ecs, service, t, groups) for t in tasks),
-        hosts=tuple(HostView(h.arn, h.status, h.agent_connected) for h in hosts),
+        hosts=tuple(
+            HostView(h.arn, h.status, h.agent_connected, daemon_fits(ecs, service, h))
+            for h in hosts
+        ),
     )
     return desired, observed

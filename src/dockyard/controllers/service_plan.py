@@ -78,6 +78,8 @@ class HostView:
     arn: str
     status: str = "ACTIVE"  # ACTIVE | DRAINING | ...
     connected: bool = True
+    # DAEMON: the host satisfies the service's memberOf placement constraints.
+    eligible: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +375,9 @@ def _plan_daemon(
     frozen: bool,
     now: float,
 ) -> None:
-    eligible = [h for h in hosts.values() if h.status == "ACTIVE" and h.connected]
+    eligible = [
+        h for h in hosts.values() if h.status == "ACTIVE" and h.connected and h.eligible
+    ]
     floor = min_healthy(len(eligible), desired.min_percent)
     healthy = [t for t in live if is_healthy(t, desired, now)]
     allowance = len(healthy) - floor

@@ -300,6 +300,25 @@ def test_daemon_runs_one_task_per_active_instance() -> None:
     assert w.service()["desiredCount"] == 1
 
 
+def test_daemon_honours_member_of_constraints() -> None:
+    w = World(instances=3)
+    w.client(
+        "PutAttributes",
+        attributes=[{"name": "role", "value": "edge", "targetId": a.instance_arn}
+                    for a in w.agents[:2]],
+    )  # fmt: skip
+    create(
+        w, 0, schedulingStrategy="DAEMON",
+        placementConstraints=[{"type": "memberOf", "expression": "attribute:role == edge"}],
+    )  # fmt: skip
+    w.step(3)
+    assert sorted(t["containerInstanceArn"] for t in w.tasks()) == sorted(
+        a.instance_arn for a in w.agents[:2]
+    )
+    events = [e["message"] for e in w.service()["events"]]
+    assert not any("unable to place" in m for m in events), events
+
+
 def test_rolling_deployment_with_a_load_balancer_drains_before_stopping() -> None:
     groups = FakeTargetGroups("ip")
     w = World(groups=groups)
