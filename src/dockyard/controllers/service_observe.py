@@ -11,8 +11,8 @@ from dockyard.controllers.service_plan import (
     TaskView,
 )
 from dockyard.core.loadbalancing import Target, TargetGroups
-from dockyard.placement import PlacementError, parse_constraints
 from dockyard.core.taskspec import NetworkMode
+from dockyard.placement import PlacementError, parse_constraints
 from dockyard.services.ecs.instances import REGISTERED_STATUSES, ContainerInstance
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.services import DeploymentStatus, EcsService
