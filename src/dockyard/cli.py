@@ -29,6 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--host", default="127.0.0.1", help="address to listen on")
     server.add_argument("--port", type=int, default=4566, help="port to listen on")
     server.add_argument(
+        "--lb-host",
+        help="address load balancer listeners bind (default: --host; 0.0.0.0 for every address)",
+    )
+    server.add_argument(
         "--data-dir",
         type=Path,
         default=Path(os.environ["DOCKYARD_DATA_DIR"])
@@ -222,6 +226,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level=args.log_level,
             agent_timeout=args.agent_timeout,
             agent_grace=args.agent_grace,
+            lb_host=args.lb_host,
         )
         return serve(options)
     if args.command == "agent":
