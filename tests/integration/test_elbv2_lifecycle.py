@@ -1,0 +1,236 @@
+"""Load balancers beyond one HTTP request: an NLB forwarding raw TCP, metrics that reach
+CloudWatch, and a server killed with SIGKILL that comes back with its load balancers,
+listeners (listening again), target groups and targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import socket
+import socketserver
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import make_client
+from tests.support.http_backend import Backend
+from tests.support.server import DockyardProcess, free_port
+
+SCALE = 20  # the server's clock runs 20x: the 60 s metrics period passes in 3 s
+
+
+@pytest.fixture
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
+    proc = DockyardProcess(
+        tmp_path_factory.mktemp("elb-life") / "data", "--runtime", "process",
+        "--time-scale", str(SCALE),
+    )  # fmt: skip
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class EchoHandler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        name: bytes = self.server.name  # type: ignore[attr-defined]
+        for line in self.rfile:
+            self.wfile.write(name + b":" + line)
+
+
+class EchoServer(socketserver.ThreadingTCPServer):
+    """A TCP (not HTTP) backend: every line comes back prefixed with the server's name."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__(("127.0.0.1", 0), EchoHandler)
+        self.name = name.encode()
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def port(self) -> int:
+        return int(self.server_address[1])
+
+
+def healthy_count(elb: Any, tg: str) -> int:
+    out = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+    return sum(1 for d in out if d["TargetHealth"]["State"] == "healthy")
+
+
+def http_get(port: int, path: str = "/") -> tuple[int, bytes]:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def test_nlb_tcp_listener_forwards_raw_tcp_to_healthy_targets(server: DockyardProcess) -> None:
+    elb = make_client("elbv2", server.endpoint)
+    name = f"nlb-{uuid.uuid4().hex[:6]}"
+    a, b = EchoServer("a"), EchoServer("b")
+    try:
+        lb = elb.create_load_balancer(Name=name, Type="network", Subnets=["subnet-a"])
+        lb_arn = lb["LoadBalancers"][0]["LoadBalancerArn"]
+        assert lb["LoadBalancers"][0]["Type"] == "network"
+        tg = elb.create_target_group(
+            Name=name, Protocol="TCP", Port=9000, VpcId="vpc-1", TargetType="ip",
+            HealthCheckProtocol="TCP", HealthCheckIntervalSeconds=10, HealthCheckTimeoutSeconds=5,
+        )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+        elb.register_targets(
+            TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": s.port} for s in (a, b)]
+        )
+        port = free_port()
+        listener = elb.create_listener(
+            LoadBalancerArn=lb_arn, Port=port, Protocol="TCP",
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+        )["Listeners"][0]  # fmt: skip
+        assert listener["Protocol"] == "TCP"
+        wait_for(lambda: healthy_count(elb, tg) == 2, what="2 healthy TCP targets")
+
+        seen: set[bytes] = set()
+        for i in range(10):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(b"\x00not http %d\n" % i)  # any bytes: it is a byte stream
+                reply = sock.makefile("rb").readline()
+            who, _, rest = reply.partition(b":")
+            assert rest == b"\x00not http %d\n" % i
+            seen.add(who)
+        assert seen == {b"a", b"b"}
+
+        a.shutdown()
+        a.server_close()  # a target's process goes away: the TCP health check fails
+        wait_for(lambda: healthy_count(elb, tg) == 1, what="the closed target unhealthy")
+        for _ in range(4):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(b"ping\n")
+                assert sock.makefile("rb").readline() == b"b:ping\n"
+    finally:
+        b.shutdown()
+        b.server_close()
+
+
+def test_request_count_reaches_cloudwatch(server: DockyardProcess) -> None:
+    elb = make_client("elbv2", server.endpoint)
+    cloudwatch = make_client("cloudwatch", server.endpoint)
+    name = f"m-{uuid.uuid4().hex[:6]}"
+    backend = Backend("metrics").start()
+    try:
+        lb_arn = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
+        tg = elb.create_target_group(
+            Name=name, Protocol="HTTP", Port=80, VpcId="vpc-1", TargetType="ip",
+            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+        )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": backend.port}])
+        port = free_port()
+        elb.create_listener(
+            LoadBalancerArn=lb_arn, Port=port, Protocol="HTTP",
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+        )  # fmt: skip
+        wait_for(lambda: healthy_count(elb, tg) == 1, what="a healthy target")
+        for _ in range(25):
+            assert http_get(port)[0] == 200
+        for _ in range(5):
+            assert http_get(port, "/missing?status=404")[0] == 404
+
+        lb_dim = lb_arn.split(":loadbalancer/", 1)[1]  # app/<name>/<id>
+        assert lb_dim.startswith(f"app/{name}/")
+        now = dt.datetime.now(dt.UTC)
+
+        def total(metric: str, dims: list[dict[str, str]]) -> float:
+            points = cloudwatch.get_metric_statistics(
+                Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dims,
+                StartTime=now - dt.timedelta(hours=1), EndTime=now + dt.timedelta(hours=20),
+                Period=60, Statistics=["Sum"],
+            )["Datapoints"]  # fmt: skip
+            return float(sum(p["Sum"] for p in points))
+
+        lb_only = [{"Name": "LoadBalancer", "Value": lb_dim}]
+        # Published once a minute of server time (3 s of wall time at 20x).
+        wait_for(lambda: total("RequestCount", lb_only) == 30, timeout=30, what="RequestCount")
+        tg_dim = tg.split(":", 5)[5]  # targetgroup/<name>/<id>
+        both = [*lb_only, {"Name": "TargetGroup", "Value": tg_dim}]
+        assert total("RequestCount", both) == 30
+        assert total("HTTPCode_Target_2XX_Count", both) == 25
+        assert total("HTTPCode_Target_4XX_Count", both) == 5
+        listed = cloudwatch.list_metrics(Namespace="AWS/ApplicationELB", Dimensions=lb_only)
+        assert "RequestCount" in {m["MetricName"] for m in listed["Metrics"]}
+    finally:
+        backend.stop()
+
+
+def test_sigkill_keeps_load_balancers_listeners_groups_and_targets(
+    server: DockyardProcess,
+) -> None:
+    elb = make_client("elbv2", server.endpoint)
+    name = f"r-{uuid.uuid4().hex[:6]}"
+    backend = Backend("survivor").start()
+    try:
+        lb_arn = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
+        tg = elb.create_target_group(
+            Name=name, Protocol="HTTP", Port=80, VpcId="vpc-1", TargetType="ip",
+            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+        )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": backend.port}])
+        port = free_port()
+        listener_arn = elb.create_listener(
+            LoadBalancerArn=lb_arn, Port=port, Protocol="HTTP",
+            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+        )["Listeners"][0]["ListenerArn"]  # fmt: skip
+        elb.create_rule(
+            ListenerArn=listener_arn, Priority=5,
+            Conditions=[{"Field": "path-pattern", "Values": ["/fixed"]}],
+            Actions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                "StatusCode": "418", "ContentType": "text/plain", "MessageBody": "teapot"}}],
+        )  # fmt: skip
+        wait_for(lambda: healthy_count(elb, tg) == 1, what="a healthy target")
+        status, body = http_get(port)
+        assert (status, body.split()[0]) == (200, b"survivor")
+
+        server.kill(signal.SIGKILL)
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        server.start()
+
+        lbs = elb.describe_load_balancers(Names=[name])["LoadBalancers"]
+        assert [lb["LoadBalancerArn"] for lb in lbs] == [lb_arn]
+        listeners = elb.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]
+        assert [(x["ListenerArn"], x["Port"]) for x in listeners] == [(listener_arn, port)]
+        rules = elb.describe_rules(ListenerArn=listener_arn)["Rules"]
+        assert sorted(r["Priority"] for r in rules) == ["5", "default"]
+        groups = elb.describe_target_groups(Names=[name])["TargetGroups"]
+        assert [g["TargetGroupArn"] for g in groups] == [tg]
+        assert groups[0]["LoadBalancerArns"] == [lb_arn]
+        targets = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        assert [(t["Target"]["Id"], t["Target"]["Port"]) for t in targets] == [
+            ("127.0.0.1", backend.port)
+        ]
+        # Health is observed again from scratch, and the listener listens again.
+        wait_for(lambda: healthy_count(elb, tg) == 1, what="the target healthy again")
+        status, body = http_get(port)
+        assert (status, body.split()[0]) == (200, b"survivor")
+        assert http_get(port, "/fixed") == (418, b"teapot")
+    finally:
+        backend.stop()
