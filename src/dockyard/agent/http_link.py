@@ -21,6 +21,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance, registration_body
+from dockyard.core.agentstats import ContainerStats
 from dockyard.core.taskspec import Assignment, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -117,4 +118,10 @@ class HttpLink:
                 "events": [{"timestamp_ms": e.timestamp_ms, "message": e.message} for e in events],
                 "createGroup": create_group,
             },
+        )
+
+    async def report_stats(self, instance_arn: str, stats: list[ContainerStats]) -> None:
+        await self._call(
+            "stats",
+            {"containerInstanceArn": instance_arn, "stats": [s.to_dict() for s in stats]},
         )

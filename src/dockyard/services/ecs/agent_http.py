@@ -8,6 +8,7 @@ of an `EmbeddedLink` (hosts joining here are plain container instances, not mana
   assignments  {"containerInstanceArn", "wait"} -> {"assignments": [Assignment.to_dict()]}
   report       {"containerInstanceArn", "statuses": [TaskStatus.to_dict()]} -> {}
   logs         {"accountId", "region", "group", "stream", "events", "createGroup"} -> {}
+  stats        {"containerInstanceArn", "stats": [ContainerStats.to_dict()]} -> {}
 
 Errors answer {"__type": code, "message": ...}: 404 UnknownInstance (the agent registers
 again), 400 for bad input, 403 when the server has credentials and the request is not SigV4
@@ -26,6 +27,7 @@ from dockyard.api.auth import AuthError, parse_sigv4, verify
 from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
+from dockyard.core.agentstats import ContainerStats
 from dockyard.core.taskspec import TaskStatus
 from dockyard.services.ecs.agent_link import EmbeddedLink
 
@@ -80,6 +82,7 @@ class AgentEndpoint:
             "assignments": self._assignments,
             "report": self._report,
             "logs": self._logs,
+            "stats": self._stats,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -187,4 +190,9 @@ class AgentEndpoint:
             events,
             bool(body.get("createGroup")),
         )
+        return {}
+
+    async def _stats(self, body: Body) -> Body:
+        stats = [ContainerStats.from_dict(s) for s in _field(body, "stats", list)]
+        await self.link.report_stats(_field(body, "containerInstanceArn", str), stats)
         return {}

@@ -10,6 +10,7 @@ import pytest
 
 from dockyard.agent.http_link import HttpLink, LinkError
 from dockyard.core.agentlink import LogEvent, UnknownInstance
+from dockyard.core.agentstats import ContainerStats, StatsLink
 from dockyard.core.taskspec import DesiredStatus
 from dockyard.services.ecs.agent_http import AgentEndpoint
 from tests.unit.services.ecs.tasks_harness import (
@@ -72,6 +73,32 @@ def test_with_credentials_only_signed_agents_get_in() -> None:
             await link.close()
         link = make(("AKIDAGENT", "s3cret"))
         assert (await link.register(registration())).startswith("arn:aws:ecs:")
+        await link.close()
+
+    run(scenario())
+
+
+def test_stats_posted_by_the_agent_reach_the_stats_sink() -> None:
+    ecs = make_ecs()
+    server_link = make_link(ecs, managed_capacity=False)
+    received: list[tuple[str, list[ContainerStats]]] = []
+    server_link.stats_sink = lambda arn, stats: received.append((arn, stats))
+    transport = httpx.ASGITransport(app=AgentEndpoint(server_link))
+    link = HttpLink("http://dockyard", client=httpx.AsyncClient(transport=transport))
+    assert isinstance(link, StatsLink)  # so the agent starts its stats loop
+    sample = ContainerStats("arn:aws:ecs:us-east-1:000000000000:task/default/abc", "web",
+                            cpu_units=512.0, memory_mib=64.5, timestamp=1700000000.0)  # fmt: skip
+
+    async def scenario() -> None:
+        arn = await link.register(registration())
+        await link.report_stats(arn, [sample])
+        assert received == [(arn, [sample])]
+        with pytest.raises(UnknownInstance):
+            await link.report_stats(arn.replace(arn.rsplit("/", 1)[1], "f" * 32), [sample])
+        with pytest.raises(LinkError) as err:
+            await link._call("stats", {"containerInstanceArn": arn, "stats": [{"task_arn": 1}]})
+        assert (err.value.status, err.value.code) == (400, "InvalidParameterException")
+        assert len(received) == 1
         await link.close()
 
     run(scenario())
