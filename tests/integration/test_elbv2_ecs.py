@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,9 +42,12 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def web_taskdef(ecs: Any, family: str, version: str) -> str:
+def web_taskdef(ecs: Any, family: str, version: str, workdir: str = "") -> str:
+    """A web server task; its files live in a new directory under `workdir` (or the system's
+    temporary directory), where a test can reach them."""
+    where = f" -p {workdir}" if workdir else ""
     script = (
-        f'd=$(mktemp -d) && echo {version} > "$d/version" && echo ok > "$d/health" '
+        f'd=$(mktemp -d{where}) && echo {version} > "$d/version" && echo ok > "$d/health" '
         '&& cd "$d" && exec python3 -m http.server 8080'
     )
     arn: str = ecs.register_task_definition(
@@ -135,4 +139,64 @@ def test_rolling_deployment_behind_an_alb_fails_no_request(server: DockyardProce
     ecs.update_service(service=name, desiredCount=0)
     wait_for(lambda: not elb.describe_target_health(TargetGroupArn=tg)[
         "TargetHealthDescriptions"], 60, "targets drained")  # fmt: skip
+    ecs.delete_service(service=name)
+
+
+def test_task_whose_target_turns_unhealthy_is_replaced(
+    server: DockyardProcess, tmp_path: Path
+) -> None:
+    ecs = make_client("ecs", server.endpoint)
+    elb = make_client("elbv2", server.endpoint)
+    name = f"heal-{uuid.uuid4().hex[:6]}"
+    lb = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
+    tg = elb.create_target_group(
+        Name=name, Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="instance",
+        HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+        HealthyThresholdCount=2, UnhealthyThresholdCount=2,
+    )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+    elb.modify_target_group_attributes(
+        TargetGroupArn=tg,
+        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "5"}],
+    )
+    port = free_port()
+    elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"], Port=port, Protocol="HTTP",
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )  # fmt: skip
+    tmp_path.chmod(0o777)
+    ecs.create_service(
+        serviceName=name, taskDefinition=web_taskdef(ecs, name, "v1", str(tmp_path)),
+        desiredCount=2, healthCheckGracePeriodSeconds=10,
+        loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 8080}],
+    )  # fmt: skip
+
+    def states() -> dict[int, str]:
+        out = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        return {d["Target"]["Port"]: d["TargetHealth"]["State"] for d in out}
+
+    def running() -> list[str]:
+        arns: list[str] = ecs.list_tasks(serviceName=name, desiredStatus="RUNNING")["taskArns"]
+        return arns
+
+    wait_for(lambda: list(states().values()) == ["healthy"] * 2, 60, "2 healthy targets")
+    before = set(running())
+    assert len(before) == 2
+    workdirs = sorted(tmp_path.iterdir())
+    assert len(workdirs) == 2
+    (workdirs[0] / "health").unlink()  # one task's health endpoint now answers 404
+
+    # The target turns unhealthy, the service stops its task and starts a replacement.
+    wait_for(lambda: len(set(running()) - before) == 1 and len(set(running()) & before) == 1,
+             60, "the unhealthy task replaced")  # fmt: skip
+    (gone,) = before - set(running())
+    stopped = ecs.describe_tasks(tasks=[gone])["tasks"][0]
+    assert stopped["stoppedReason"] == "Task failed ELB health checks", stopped["stoppedReason"]
+    wait_for(lambda: list(states().values()) == ["healthy"] * 2, 60, "2 healthy targets again")
+    assert len(list(tmp_path.iterdir())) == 3
+    events = [e["message"] for e in ecs.describe_services(services=[name])["services"][0]["events"]]
+    assert any("failed ELB health checks" in m for m in events), events
+    after = asyncio.run(run_load("127.0.0.1", port, paths=["/version"], requests=20))
+    assert dict(after.bodies) == {"v1\n": 20}
+    ecs.update_service(service=name, desiredCount=0)
+    wait_for(lambda: not states(), 60, "targets drained")
     ecs.delete_service(service=name)

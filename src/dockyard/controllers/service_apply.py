@@ -275,6 +275,14 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
             f"(service {service.name}) has stopped {len(stopped)} running tasks: {_ids(stopped)}.",
             now,
         )
+    # A task drained because it failed its health checks stops for that reason (shown while
+    # it drains, as ECS does, and counted as a failure by the circuit breaker).
+    unhealthy = dict(plan.unhealthy)
+    for arn in plan.deregister:
+        task = by_arn.get(arn)
+        if task is not None and arn in unhealthy and task.stopped_reason is None:
+            task.stopped_reason = unhealthy[arn]
+            ecs.tasks.save(task)
     if groups is not None and plan.deregister:
         deregister_targets(
             ecs, service, [by_arn[a] for a in plan.deregister if a in by_arn], groups, now
