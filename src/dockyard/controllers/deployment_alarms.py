@@ -20,6 +20,7 @@ from dockyard.controllers.runtime import Runtime
 from dockyard.core.alarmwatch import AlarmStates
 from dockyard.core.clock import Clock
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.service_events import DeploymentEvent, emit_deployment
 from dockyard.services.ecs.service_rollback import roll_back
 from dockyard.services.ecs.services import (
     Deployment,
@@ -139,6 +140,8 @@ class DeploymentAlarmController:
         deployment.rollout_state = RolloutState.FAILED
         deployment.rollout_state_reason = FAILED_REASON
         deployment.updated_at = now
+        emit_deployment(self.ecs.events, service, deployment,
+                        DeploymentEvent.SERVICE_DEPLOYMENT_FAILED, now)  # fmt: skip
         service.add_event(
             f"(service {service.name}) (deployment {deployment.id}) deployment failed: "
             f"alarm(s) detected: {', '.join(verdict.firing)}.",

@@ -8,13 +8,19 @@ from collections import Counter
 from typing import Any
 
 from dockyard.controllers.service_observe import hosts_of, service_tasks, target_of
-from dockyard.controllers.service_plan import Plan, failure_threshold
+from dockyard.controllers.service_plan import IMPAIRED, Plan, failure_threshold
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.placement import SERVICE_DEFAULT
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.capacity import parse_strategy, split
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.service_events import (
+    DeploymentEvent,
+    ServiceAction,
+    emit_action,
+    emit_deployment,
+)
 from dockyard.services.ecs.service_rollback import roll_back
 from dockyard.services.ecs.services import (
     Deployment,
@@ -92,6 +98,16 @@ def placement_message(
     return head
 
 
+def placement_failed(ecs: Ecs, service: EcsService, failures: list[dict[str, Any]],
+                     error: str | None, now: float) -> None:  # fmt: skip
+    """Record that tasks could not be placed: a service event and, when it is news, an
+    `ECS Service Action` SERVICE_TASK_PLACEMENT_FAILURE naming the reasons."""
+    if service.add_event(placement_message(service, failures, error), now):
+        reasons = sorted({str(f["reason"]) for f in failures if f.get("reason")})
+        extra: dict[str, Any] = {"reasons": reasons} if reasons else {}
+        emit_action(ecs.events, service, ServiceAction.SERVICE_TASK_PLACEMENT_FAILURE, now, **extra)
+
+
 def _run_by_provider(
     ecs: Ecs, service: EcsService, launch: task_launch.Launch, count: int
 ) -> tuple[list[Task], list[dict[str, Any]]]:
@@ -136,7 +152,7 @@ def start_tasks(ecs: Ecs, service: EcsService, deployment: Deployment, count: in
             now,
         )
     if len(started) < count:
-        service.add_event(placement_message(service, failures, error), now)
+        placement_failed(ecs, service, failures, error, now)
     return started
 
 
@@ -190,6 +206,7 @@ def trip(ecs: Ecs, service: EcsService, deployment: Deployment, rollback: bool,
     deployment.rollout_state = RolloutState.FAILED
     deployment.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
     deployment.updated_at = now
+    emit_deployment(ecs.events, service, deployment, DeploymentEvent.SERVICE_DEPLOYMENT_FAILED, now)
     service.add_event(
         f"(service {service.name}) (deployment {deployment.id}) deployment failed: "
         "tasks failed to start.",
@@ -249,7 +266,9 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
     if primary is not None:
         if service.scheduling_strategy == "DAEMON":
             eligible = [h for h in hosts_of(ecs, service) if h.status == "ACTIVE"]
-            service.desired_count = len(eligible)
+            if service.desired_count != len(eligible):
+                service.desired_count = len(eligible)
+                emit_action(ecs.events, service, ServiceAction.SERVICE_DESIRED_COUNT_UPDATED, now)
         primary.desired_count = service.desired_count
         primary.circuit_breaker_threshold = failure_threshold(service.desired_count)
 
@@ -303,13 +322,20 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
     # Deployments.
     if plan.completed is not None and primary is not None and primary.id == plan.completed:
         complete(service, primary, now)
+        emit_deployment(
+            ecs.events, service, primary, DeploymentEvent.SERVICE_DEPLOYMENT_COMPLETED, now
+        )
     for deployment_id in plan.retire:
         retired = service.deployment(deployment_id)
         if retired is not None and retired.status != DeploymentStatus.PRIMARY:
             retired.status = DeploymentStatus.INACTIVE
             retired.updated_at = now
+    impaired = IMPAIRED.format(name=service.name) if plan.impaired else None
     for message in plan.events:
-        service.add_event(message, now)
+        if service.add_event(message, now) and message == impaired:
+            emit_action(ecs.events, service, ServiceAction.SERVICE_TASK_START_IMPAIRED, now)
+    if plan.steady and not service.steady:
+        emit_action(ecs.events, service, ServiceAction.SERVICE_STEADY_STATE, now)
     service.steady = plan.steady
     if service.status == "DRAINING" and not still and not plan.start:
         service.status = "INACTIVE"
@@ -385,4 +411,4 @@ def start_task_set(ecs: Ecs, service: EcsService, ts: TaskSet, count: int, now: 
             now,
         )
     if len(started) < count:
-        service.add_event(placement_message(service, failures, error), now)
+        placement_failed(ecs, service, failures, error, now)

@@ -142,12 +142,15 @@ class Plan:
     retire: list[str] = field(default_factory=list)  # deployments with no tasks left: INACTIVE
     tripped: str | None = None  # the circuit breaker tripped on this deployment
     steady: bool = False
+    impaired: bool = False  # the PRIMARY deployment's tasks keep failing to start
     events: list[str] = field(default_factory=list)
     unhealthy: list[tuple[str, str]] = field(default_factory=list)  # (task arn, reason)
     requeue_after: float | None = None
 
 
 StopFn = Callable[..., None]
+
+IMPAIRED = "(service {name}) is unable to consistently start tasks successfully."
 
 
 def min_healthy(desired: int, percent: int) -> int:
@@ -327,9 +330,8 @@ def _plan_replica(
     starts = max(0, min(missing, room))
     wait = throttle(primary.id, tasks, now)
     if starts and wait > 0:
-        out.events.append(
-            f"(service {desired.name}) is unable to consistently start tasks successfully."
-        )
+        out.events.append(IMPAIRED.format(name=desired.name))
+        out.impaired = True
         out.requeue_after = wait
     elif starts:
         out.start.append(Start(primary.id, starts))

@@ -1,6 +1,6 @@
-"""ECS state-change events (`ECS Task State Change`, `ECS Container Instance State Change`),
-kept in order for whoever delivers them (the event bus) and passed to subscribers as they
-happen."""
+"""ECS events (`ECS Task State Change`, `ECS Container Instance State Change`, `ECS Service
+Action`, `ECS Deployment State Change`), kept in order for whoever delivers them (the event
+bus) and passed to subscribers as they happen."""
 
 from __future__ import annotations
 

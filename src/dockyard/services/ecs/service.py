@@ -30,6 +30,7 @@ class Ecs:
         self.tasks = Tasks(store, clock, instances=self.instances, events=self.events)
         self.domains.extend([self.instances, self.tasks])
         self.services = Services(store, clock)
+        self.services.events = self.events
         # Load balancer target groups (the ELBv2 service), when the server wires them.
         self.target_groups: TargetGroups | None = None
         self.domains.append(self.services)

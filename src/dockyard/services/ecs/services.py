@@ -13,6 +13,13 @@ from typing import Any
 from dockyard.core.ids import arn, arn_resource, is_arn, new_uuid
 from dockyard.services.ecs.clusters import cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.events import EventLog
+from dockyard.services.ecs.service_events import (
+    DeploymentEvent,
+    ServiceAction,
+    emit_action,
+    emit_deployment,
+)
 from dockyard.services.ecs.state import EcsDomain, Scope
 
 log = logging.getLogger(__name__)
@@ -246,6 +253,7 @@ class Services(EcsDomain):
         super().__init__(*args, **kwargs)
         self.by_arn: dict[str, EcsService] = {}
         self._watchers: list[Watcher] = []
+        self.events: EventLog | None = None  # the ECS event log, set by `Ecs`
 
     def load(self) -> None:
         self.by_arn = {}
@@ -325,6 +333,10 @@ class Services(EcsDomain):
                 primary.desired_count = count
                 primary.updated_at = self.clock.now()
             service.steady = False
+            emit_action(
+                self.events, service, ServiceAction.SERVICE_DESIRED_COUNT_UPDATED,
+                self.clock.now(),
+            )  # fmt: skip
             self.save(service)
         return service
 
@@ -362,12 +374,15 @@ class Services(EcsDomain):
             capacity_provider_strategy=list(service.capacity_provider_strategy),
             platform_version=service.platform_version,
             desired_count=service.desired_count,
-            rollout_state_reason=reason or "ECS deployment in progress.",
+            rollout_state_reason=reason or f"ECS deployment ecs-svc/{number} in progress.",
             source_revisions=sources,
             deployment_configuration=dict(service.deployment_configuration),
         )
         service.deployments.insert(0, deployment)
         service.steady = False
+        emit_deployment(
+            self.events, service, deployment, DeploymentEvent.SERVICE_DEPLOYMENT_IN_PROGRESS, now
+        )
         finished = [d for d in service.deployments if not d.live]
         for old in finished[MAX_HISTORY:]:
             service.deployments.remove(old)
