@@ -173,6 +173,15 @@ def test_request_count_reaches_cloudwatch(server: DockyardProcess) -> None:
         assert total("RequestCount", both) == 30
         assert total("HTTPCode_Target_2XX_Count", both) == 25
         assert total("HTTPCode_Target_4XX_Count", both) == 5
+        assert total("HTTPCode_Target_4XX_Count", lb_only) == 5  # also per load balancer
+        assert total("HTTPCode_Target_2XX_Count", lb_only) == 25
+        times = cloudwatch.get_metric_statistics(
+            Namespace="AWS/ApplicationELB", MetricName="TargetResponseTime", Dimensions=lb_only,
+            StartTime=now - dt.timedelta(hours=1), EndTime=now + dt.timedelta(hours=20),
+            Period=3600, Statistics=["SampleCount", "Maximum"],
+        )["Datapoints"]  # fmt: skip
+        assert sum(p["SampleCount"] for p in times) == 30
+        assert 0 < max(p["Maximum"] for p in times) < 5
         listed = cloudwatch.list_metrics(Namespace="AWS/ApplicationELB", Dimensions=lb_only)
         assert "RequestCount" in {m["MetricName"] for m in listed["Metrics"]}
     finally:

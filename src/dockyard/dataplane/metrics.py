@@ -148,6 +148,32 @@ def target_group_data(
     return data
 
 
+def load_balancer_target_data(lb_id: str, groups: list[GroupCounters], now: float) -> list[Datum]:
+    """What an ALB also reports per load balancer alone: its targets' response codes and
+    response times, over all its target groups."""
+    if lb_id.startswith("net/") or not groups:
+        return []
+    ns = "AWS/ApplicationELB"
+    dims = (("LoadBalancer", lb_id),)
+    data = [
+        _count(ns, "HTTPCode_Target_2XX_Count", dims, now, sum(g.target_2xx for g in groups)),
+        _count(ns, "HTTPCode_Target_3XX_Count", dims, now, sum(g.target_3xx for g in groups)),
+        _count(ns, "HTTPCode_Target_4XX_Count", dims, now, sum(g.target_4xx for g in groups)),
+        _count(ns, "HTTPCode_Target_5XX_Count", dims, now, sum(g.target_5xx for g in groups)),
+    ]
+    count = sum(g.response_time_count for g in groups)
+    if count:
+        samples = [s for g in groups for s in g.samples][:MAX_SAMPLES]
+        data.append(Datum(
+            ns, "TargetResponseTime", dims, now, unit="Seconds", count=float(count),
+            sum=sum(g.response_time_sum for g in groups),
+            minimum=min(samples) if samples else None,
+            maximum=max(samples) if samples else None,
+            values=tuple(samples),
+        ))  # fmt: skip
+    return data
+
+
 def owner_of(arn: str) -> tuple[str, str]:
     """(account, region) of an ELB ARN."""
     return _owner(arn)

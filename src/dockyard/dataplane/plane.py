@@ -18,8 +18,10 @@ from dockyard.dataplane.balancer import GroupRuntime
 from dockyard.dataplane.config import DataPlaneConfig, Forward, ListenerConfig
 from dockyard.dataplane.health import HealthChecker, Report
 from dockyard.dataplane.metrics import (
+    GroupCounters,
     LoadBalancerCounters,
     load_balancer_data,
+    load_balancer_target_data,
     owner_of,
     target_group_data,
 )
@@ -219,16 +221,24 @@ class DataPlane:
                 if isinstance(rule.action, Forward):
                     for arn, _ in rule.action.groups:
                         used_by[arn] = bound.runtime.config.load_balancer_id
+        per_lb: dict[str, list[GroupCounters]] = {}
         for tg_arn, group in self.groups.items():
             user = used_by.get(tg_arn)
             if user is None:
                 continue
             targets = [t for t in group.config.targets if t.state != "draining"]
             healthy = sum(1 for t in targets if t.routable)
+            taken = group.counters.take()
+            per_lb.setdefault(user, []).append(taken)
             out.setdefault(owner_of(tg_arn), []).extend(target_group_data(
-                user, group.config.metric_id, group.counters.take(), healthy,
-                len(targets) - healthy, now,
+                user, group.config.metric_id, taken, healthy, len(targets) - healthy, now,
             ))  # fmt: skip
+        for lb_id, taken_all in per_lb.items():
+            arn = lbs.get(lb_id)
+            if arn is not None:
+                out.setdefault(owner_of(arn), []).extend(
+                    load_balancer_target_data(lb_id, taken_all, now)
+                )
         return out
 
     def inflight(self, tg_arn: str, key: str) -> int:
