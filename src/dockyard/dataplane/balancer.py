@@ -116,6 +116,8 @@ class WeightedChoice:
         """Target group ARNs to try: the chosen one first, then the others by weight."""
         if self._single is not None:
             return self._single  # callers that reorder copy first
+        if not self.groups:
+            return []  # every weight is 0: no group takes traffic (503)
         best = 0
         for i, (_, w) in enumerate(self.groups):
             self.current[i] += w

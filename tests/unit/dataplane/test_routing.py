@@ -144,3 +144,7 @@ def test_redirect_fills_placeholders_and_drops_default_ports() -> None:
     assert redirect_location(r, "http", "a.com", 80, "/x/y", "q=1") == "https://a.com/x/y?q=1"
     r = Redirect(302, host="b.com", path="/new/#{path}", query="")
     assert redirect_location(r, "http", "a.com", 8080, "/old", "q=1") == "http://b.com:8080/new/old"
+
+
+def test_a_forward_whose_only_weight_is_zero_chooses_no_group() -> None:
+    assert WeightedChoice([("a", 0)]).order() == []
