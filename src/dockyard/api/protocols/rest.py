@@ -3,6 +3,7 @@ string, headers and body."""
 
 from __future__ import annotations
 
+import abc
 import base64
 import json
 from collections.abc import Mapping
@@ -73,16 +74,16 @@ def _header_text(shape: Shape, value: Any) -> str:
     return text_of(shape, value, "rfc822")
 
 
-class _RestCodec:
+class _RestCodec(abc.ABC):
     name = "rest"
 
-    # -- body formats (subclasses) ------------------------------------------------------------
+    # -- body formats (rest-json and rest-xml) -------------------------------------------------
 
-    def read_body(self, shape: Shape, body: bytes) -> Any:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def read_body(self, shape: Shape, body: bytes) -> Any: ...
 
-    def write_body(self, shape: Shape, value: Mapping[str, Any], name: str) -> bytes:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def write_body(self, shape: Shape, value: Mapping[str, Any], name: str) -> bytes: ...
 
     content_type = "application/json"
 
