@@ -1,13 +1,18 @@
 """CloudWatch metrics: PutMetricData datapoints/s, then GetMetricData latency over what was
 stored (1,000,000 datapoints by default), against Dockyard and moto_server in the same run.
 
-    .venv/bin/python benchmarks/metrics.py [--datapoints 1000000] [--clients 4]
+    .venv/bin/python benchmarks/metrics.py [--datapoints 1000000] [--clients 4] [--timeout 60]
 
 Datapoints go to 10 metrics (one namespace, a dimension each) spread over the last 24 hours,
 1,000 MetricData entries per PutMetricData call, from `--clients` processes. GetMetricData
 then asks for one metric's 24 hours at a 5-minute period (Average, Maximum, SampleCount), and
 for all ten metrics' Sum (what moto_server answers; it has no percentiles or metric math).
 Prints both servers' figures and the ratio Dockyard / moto.
+
+Each GetMetricData call waits at most `--timeout` seconds, without retries: a server that does
+not answer in time is reported as "> N s (timed out)", its remaining calls of that query are
+skipped, and the ratio is printed as the lower bound it then is ("≥ Nx"). A timed-out server
+may still be working on the abandoned call while it answers the next query.
 """
 
 from __future__ import annotations
@@ -33,14 +38,14 @@ BATCH = 1000
 DAY = 86_400
 
 
-def client(endpoint: str) -> Any:
+def client(endpoint: str, read_timeout: float = 300) -> Any:
     import boto3
     from botocore.config import Config
 
     return boto3.client(
         "cloudwatch", endpoint_url=endpoint, region_name="us-east-1",
         aws_access_key_id="test", aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, read_timeout=300),
+        config=Config(retries={"total_max_attempts": 1}, read_timeout=read_timeout),
     )  # fmt: skip
 
 
@@ -92,21 +97,42 @@ def queries(now: float) -> dict[str, list[dict[str, Any]]]:
     }  # fmt: skip
 
 
-def get_latency(endpoint: str, now: float, calls: int) -> dict[str, tuple[float, int]]:
-    """Query name -> (median seconds, values returned)."""
-    cw = client(endpoint)
+def get_latency(
+    endpoint: str, now: float, calls: int, timeout: float
+) -> dict[str, tuple[float | None, int]]:
+    """Query name -> (median seconds or None when a call timed out, values returned)."""
+    from botocore.exceptions import ReadTimeoutError
+
+    cw = client(endpoint, read_timeout=timeout)
     start = dt.datetime.fromtimestamp(now - DAY - 60, dt.UTC)
     end = dt.datetime.fromtimestamp(now + 60, dt.UTC)
-    out = {}
+    out: dict[str, tuple[float | None, int]] = {}
     for name, q in queries(now).items():
         times, values = [], 0
         for _ in range(calls):
             t0 = time.perf_counter()
-            got = cw.get_metric_data(MetricDataQueries=q, StartTime=start, EndTime=end)
+            try:
+                got = cw.get_metric_data(MetricDataQueries=q, StartTime=start, EndTime=end)
+            except ReadTimeoutError:
+                break
             times.append(time.perf_counter() - t0)
             values = sum(len(r["Values"]) for r in got["MetricDataResults"])
-        out[name] = (statistics.median(times), values)
+        out[name] = (statistics.median(times) if len(times) == calls else None, values)
     return out
+
+
+def latency_text(secs: float | None, values: int, timeout: float) -> str:
+    if secs is None:
+        return f"{'> ' + format(timeout, 'g') + ' s':>13} (timed out)"
+    return f"{secs * 1000:>10.1f} ms ({values} values)"
+
+
+def speedup_text(moto: float | None, dockyard: float | None, timeout: float) -> str:
+    if dockyard is None:
+        return "unknown (Dockyard timed out)"
+    if moto is None:
+        return f"≥ {timeout / dockyard:,.0f}x (moto latency / dockyard latency; a lower bound)"
+    return f"{moto / dockyard:,.1f}x (moto latency / dockyard latency)"
 
 
 def main() -> None:
@@ -114,6 +140,10 @@ def main() -> None:
     parser.add_argument("--datapoints", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--calls", type=int, default=3, help="GetMetricData calls per query")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0,
+        help="seconds a GetMetricData call may take before it is abandoned",
+    )  # fmt: skip
     args = parser.parse_args()
     now = time.time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,7 +152,7 @@ def main() -> None:
         moto = start_moto(moto_port)
         targets = {"dockyard": dockyard.endpoint, "moto": f"http://127.0.0.1:{moto_port}"}
         rates: dict[str, float] = {}
-        latency: dict[str, dict[str, tuple[float, int]]] = {}
+        latency: dict[str, dict[str, tuple[float | None, int]]] = {}
         try:
             print(f"{args.datapoints:,} datapoints, {args.clients} client processes, "
                   f"{BATCH} per PutMetricData")  # fmt: skip
@@ -131,15 +161,16 @@ def main() -> None:
                 print(f"PutMetricData   {name:<9}{rates[name]:>12,.0f} datapoints/s")
             print(f"PutMetricData   {'ratio':<9}{rates['dockyard'] / rates['moto']:>11.2f}x")
             for name, endpoint in targets.items():
-                latency[name] = get_latency(endpoint, now, args.calls)
+                latency[name] = get_latency(endpoint, now, args.calls, args.timeout)
             for query in latency["dockyard"]:
                 for name in targets:
                     secs, values = latency[name][query]
-                    print(f"GetMetricData   {query:<22}{name:<9}{secs * 1000:>10.1f} ms "
-                          f"({values} values)")  # fmt: skip
-                ratio = latency["moto"][query][0] / latency["dockyard"][query][0]
-                print(f"GetMetricData   {query:<22}{'speedup':<9}{ratio:>9.1f}x "
-                      "(moto latency / dockyard latency)")  # fmt: skip
+                    print(f"GetMetricData   {query:<22}{name:<9}"
+                          f"{latency_text(secs, values, args.timeout)}")  # fmt: skip
+                speedup = speedup_text(
+                    latency["moto"][query][0], latency["dockyard"][query][0], args.timeout
+                )
+                print(f"GetMetricData   {query:<22}{'speedup':<9}{speedup}")
         finally:
             dockyard.stop()
             moto.terminate()

@@ -62,16 +62,16 @@ def check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         present = 0
         for name, _wire, member in members_of(shape):
             v = value.get(name)
-            where = f"{path}.{name}" if path else name
             if v is None:
                 if name in required:
+                    where = f"{path}.{name}" if path else name
                     errors.append(
                         f"Value null at '{where}' failed to satisfy constraint: "
                         "Member must not be null"
                     )
                 continue
             present += 1
-            check(member, v, where, errors)
+            check(member, v, f"{path}.{name}" if path else name, errors)
         if getattr(shape, "is_tagged_union", False) and present != 1:
             _fail(errors, value, path or "input", "Member must have exactly one member set")
     elif kind == "list":

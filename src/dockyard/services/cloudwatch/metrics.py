@@ -28,26 +28,44 @@ class Sample:
 
 @dataclass(slots=True)
 class Series:
+    """A metric's samples. Samples are appended as they arrive and put in time order
+    (stable: equal timestamps keep their arrival order) when first read after an
+    out-of-order arrival, so storing a sample is O(1) whatever its timestamp."""
+
     key: MetricKey
     samples: list[Sample] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
     last_put: float = 0.0
+    in_order: bool = True
 
     def add(self, sample: Sample) -> None:
-        index = bisect.bisect_right(self.times, sample.timestamp)
-        self.times.insert(index, sample.timestamp)
-        self.samples.insert(index, sample)
+        if self.times and sample.timestamp < self.times[-1]:
+            self.in_order = False
+        self.times.append(sample.timestamp)
+        self.samples.append(sample)
+
+    def ordered(self) -> None:
+        if not self.in_order:
+            self.samples.sort(key=_timestamp)
+            self.times = [s.timestamp for s in self.samples]
+            self.in_order = True
 
     def between(self, start: float, end: float) -> list[Sample]:
+        self.ordered()
         lo = bisect.bisect_left(self.times, start)
         hi = bisect.bisect_left(self.times, end)
         return self.samples[lo:hi]
 
     def expire(self, before: float) -> None:
+        self.ordered()
         cut = bisect.bisect_left(self.times, before)
         if cut:
             del self.times[:cut]
             del self.samples[:cut]
+
+
+def _timestamp(sample: Sample) -> float:
+    return sample.timestamp
 
 
 def align(timestamp: float, period: int) -> float:

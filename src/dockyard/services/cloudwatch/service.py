@@ -46,14 +46,17 @@ class CloudWatch:
     # -- metric data -------------------------------------------------------------------
 
     def record(self, scope: Scope, datum: Datum) -> None:
-        data = Aggregate()
         if datum.values:
             # Values with Counts arrive as repeated values.
+            data = Aggregate()
             for v in datum.values:
                 data.add_value(v)
         elif datum.value is not None:
-            data.add_value(datum.value, datum.count)
+            # What Aggregate().add_value(value, count) holds, built at once.
+            v, n = datum.value, datum.count
+            data = Aggregate(n, 0.0 + v * n, v, v, [v] * max(1, int(n)))
         else:
+            data = Aggregate()
             data.add_set(
                 datum.count,
                 datum.sum or 0.0,
