@@ -15,7 +15,6 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,8 +48,11 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float, every: float =
     raise AssertionError(f"timed out after {timeout} s waiting for {what}; last: {last!r}")
 
 
-@pytest.fixture
-def fleet(tmp_path: Path) -> Iterator[tuple[DockyardProcess, Fleet]]:
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DockyardProcess, Fleet]]:
+    """One server and three agents for the whole module: the placement test runs first, the
+    test that kills and restarts an agent last."""
+    tmp_path = tmp_path_factory.mktemp("fleet")
     hosts = Fleet(tmp_path, ZONES)
     hosts.create()
     server = DockyardProcess(
@@ -101,6 +103,143 @@ def zone_of(by_zone: dict[str, dict[str, Any]], task: dict[str, Any]) -> str:
 def spread(ecs: Any, service: str) -> Counter[str]:
     by_zone = instances(ecs)
     return Counter(zone_of(by_zone, t) for t in running_tasks(ecs, service))
+
+
+def memory_of(ci: dict[str, Any], which: str) -> int:
+    """MEMORY from a container instance's registeredResources or remainingResources."""
+    return next(int(r["integerValue"]) for r in ci[which] if r["name"] == "MEMORY")
+
+
+def run(ecs: Any, family: str, count: int, **params: Any) -> tuple[list[str], list[Any]]:
+    """RunTask: the ARNs of the tasks placed and the failures."""
+    out = ecs.run_task(
+        cluster=CLUSTER, taskDefinition=family, count=count, launchType="EC2", **params
+    )
+    return [t["taskArn"] for t in out["tasks"]], out["failures"]
+
+
+def zones_of(ecs: Any, arns: list[str]) -> list[str]:
+    by_zone = instances(ecs)
+    tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"]
+    by_arn = {t["taskArn"]: zone_of(by_zone, t) for t in tasks}
+    return [by_arn[a] for a in arns]
+
+
+def all_in(ecs: Any, arns: list[str], status: str) -> bool:
+    tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"]
+    return len(tasks) == len(arns) and all(t["lastStatus"] == status for t in tasks)
+
+
+def on_hosts(hosts: Fleet, marker: str) -> Counter[str]:
+    """Task processes with `marker` per host zone, counted in each host's namespace."""
+    return Counter({h.zone: n for h in hosts.hosts if (n := len(h.processes(f"sleep {marker}")))})
+
+
+def test_placement_on_real_agents_binpack_distinct_member_of_and_no_fit(
+    fleet: tuple[DockyardProcess, Fleet],
+) -> None:
+    server, hosts = fleet
+    ecs = make_client("ecs", server.endpoint)
+    ecs.create_cluster(clusterName=CLUSTER)
+    wait_for(
+        "three connected agents",
+        lambda: len([c for c in instances(ecs).values() if c["agentConnected"]]) == 3,
+        30,
+    )
+    by_zone = instances(ecs)
+    assert sorted(by_zone) == ZONES
+    arn_of = {zone: ci["containerInstanceArn"] for zone, ci in by_zone.items()}
+    started: list[str] = []
+
+    def stop_and_wait(arns: list[str], markers: list[str]) -> None:
+        for arn in arns:
+            ecs.stop_task(cluster=CLUSTER, task=arn, reason="placement test done")
+        wait_for("the tasks stopped", lambda: all_in(ecs, arns, "STOPPED"), 60)
+        wait_for(
+            "their processes gone",
+            lambda: not any(on_hosts(hosts, marker) for marker in markers),
+            30,
+        )
+
+    try:
+        # binpack on memory: three tasks of a third of a host fill one host, the 4th goes on
+        # another one. Every host registered its real memory; size from what remains.
+        remaining = min(memory_of(ci, "remainingResources") for ci in by_zone.values())
+        third = remaining // 3
+        assert third > 64, remaining
+        ecs.register_task_definition(
+            family="fleet-binpack",
+            networkMode="host",
+            containerDefinitions=[{"name": "main", "image": "busybox",
+                                   "command": ["sleep", "10741"], "memoryReservation": third}],
+        )  # fmt: skip
+        binpacked, failures = run(
+            ecs, "fleet-binpack", 4, placementStrategy=[{"type": "binpack", "field": "memory"}]
+        )
+        started += binpacked
+        assert failures == [] and len(binpacked) == 4
+        placed = zones_of(ecs, binpacked)
+        full = placed[0]
+        assert placed[:3] == [full] * 3 and placed[3] != full, placed
+        wait_for("the binpacked tasks running", lambda: all_in(ecs, binpacked, "RUNNING"), 60)
+        assert on_hosts(hosts, "10741") == Counter(placed)
+        left = memory_of(instances(ecs)[full], "remainingResources")
+        assert left == memory_of(by_zone[full], "remainingResources") - 3 * third < third
+        stop_and_wait(binpacked, ["10741"])
+
+        # distinctInstance: three tasks of a group on three hosts; a 4th of it fits nowhere.
+        ecs.register_task_definition(
+            family="fleet-placed",
+            networkMode="host",
+            containerDefinitions=[{"name": "main", "image": "busybox",
+                                   "command": ["sleep", "10742"], "memoryReservation": 32}],
+        )  # fmt: skip
+        distinct = [{"type": "distinctInstance"}]
+        spaced, failures = run(
+            ecs, "fleet-placed", 3, group="spaced", placementConstraints=distinct
+        )
+        started += spaced
+        assert failures == []
+        assert sorted(zones_of(ecs, spaced)) == ZONES
+        refused, failures = run(
+            ecs, "fleet-placed", 1, group="spaced", placementConstraints=distinct
+        )
+        started += refused
+        assert refused == []
+        assert {f["reason"] for f in failures} == {"ATTRIBUTE"}
+        assert {f["arn"] for f in failures} == set(arn_of.values())
+        assert all("distinctInstance" in f["detail"] for f in failures), failures
+        wait_for("the distinct tasks running", lambda: all_in(ecs, spaced, "RUNNING"), 60)
+        assert on_hosts(hosts, "10742") == {z: 1 for z in ZONES}
+
+        # memberOf: no task lands in us-east-1b, spread over the two hosts that are left.
+        member, failures = run(
+            ecs, "fleet-placed", 4, group="member",
+            placementConstraints=[{"type": "memberOf",
+                                   "expression": "attribute:ecs.availability-zone != us-east-1b"}],
+            placementStrategy=[{"type": "spread", "field": "instanceId"}],
+            overrides={"containerOverrides": [{"name": "main", "command": ["sleep", "10743"]}]},
+        )  # fmt: skip
+        started += member
+        assert failures == []
+        assert Counter(zones_of(ecs, member)) == {"us-east-1a": 2, "us-east-1c": 2}
+        wait_for("the memberOf tasks running", lambda: all_in(ecs, member, "RUNNING"), 60)
+        assert on_hosts(hosts, "10743") == {"us-east-1a": 2, "us-east-1c": 2}
+
+        # More memory than any host registered: no task, one RESOURCE:MEMORY per host.
+        biggest = max(memory_of(ci, "registeredResources") for ci in by_zone.values())
+        none, failures = run(ecs, "fleet-placed", 1, overrides={"memory": str(biggest + 1024)})
+        started += none
+        assert none == []
+        assert {f["reason"] for f in failures} == {"RESOURCE:MEMORY"}
+        assert {f["arn"] for f in failures} == set(arn_of.values())
+
+        stop_and_wait(spaced + member, ["10742", "10743"])
+        for ci in instances(ecs).values():
+            assert ci["runningTasksCount"] == 0 and ci["pendingTasksCount"] == 0
+    finally:  # leave the hosts empty for the next test, whatever happened here
+        for arn in started:
+            ecs.stop_task(cluster=CLUSTER, task=arn, reason="placement test done")
 
 
 def test_fleet_spreads_replaces_a_dead_host_and_drains(
