@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,16 +53,19 @@ class ServerOptions:
     agent_grace: float = 60.0
 
 
+CLOCK_KIND = "dockyard.clock"
+CLOCK_SAVE_INTERVAL = 1.0  # wall seconds between saves of a scaled clock's time
+
+
 class Dockyard:
     """Every part of a running server, built from its options."""
 
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
         options.data_dir.mkdir(parents=True, exist_ok=True)
-        self.clock: Clock = (
-            RealClock() if options.time_scale == 1.0 else ScaledClock(options.time_scale)
-        )
         self.store = SqliteStore(options.data_dir / "dockyard.sqlite3")
+        self.clock: Clock = self._make_clock()
+        self._clock_task: asyncio.Task[None] | None = None
         self.ecs = ecs_service.Ecs(self.store, self.clock)
         self.ecs.load()
         # ELBv2 before ECS services: the service controller registers tasks as targets.
@@ -152,8 +156,27 @@ class Dockyard:
             create_group,
         )
 
+    def _make_clock(self) -> Clock:
+        scale = self.options.time_scale
+        if scale == 1.0:
+            return RealClock()
+        # A scaled clock runs ahead of the wall clock: after a restart it carries on from where
+        # the last run left it, so nothing stored lies in its future.
+        saved = self.store.get(CLOCK_KIND, "now")
+        start = None
+        if saved is not None:
+            start = max(time.time(), float(saved["now"]) + CLOCK_SAVE_INTERVAL * scale)
+        return ScaledClock(scale, start=start)
+
+    async def _keep_clock(self) -> None:
+        while True:
+            self.store.put(CLOCK_KIND, "now", {"now": self.clock.now()})
+            await asyncio.sleep(CLOCK_SAVE_INTERVAL)
+
     async def start(self) -> None:
         """Start what runs beside the front door (controllers, the embedded agent)."""
+        if isinstance(self.clock, ScaledClock):
+            self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
         self.load_balancing.start()
         from dockyard.controllers.services import ServiceController
@@ -184,6 +207,8 @@ class Dockyard:
                 self.link.agent_stopped(self.agent.instance_arn)
         if self._agent_task is not None:
             self._agent_task.cancel()
+        if self._clock_task is not None:
+            self._clock_task.cancel()
         self.logs.close()
         self.store.close()
 

@@ -79,3 +79,20 @@ def test_bad_input_gets_4xx_and_the_server_keeps_serving(dockyard: DockyardProce
     assert make_client("ecs", dockyard.endpoint).list_clusters()["clusterArns"] is not None
 
 
+
+
+def test_a_scaled_clock_never_goes_back_after_a_restart(
+    fresh_server: Callable[..., DockyardProcess],
+) -> None:
+    server = fresh_server("--no-local-agent", "--time-scale", "60")
+    ecs = make_client("ecs", server.endpoint)
+    container = [{"name": "c", "image": "process:/tmp", "memory": 16, "command": ["true"]}]
+    first = ecs.register_task_definition(family="clock", containerDefinitions=container)
+    time.sleep(2.5)  # 150 s of clock time, and a save of the clock after it
+    second = ecs.register_task_definition(family="clock", containerDefinitions=container)
+    server.kill()
+    again = fresh_server("--no-local-agent", "--time-scale", "60", data_dir=server.data_dir)
+    ecs = make_client("ecs", again.endpoint)
+    third = ecs.register_task_definition(family="clock", containerDefinitions=container)
+    times = [d["taskDefinition"]["registeredAt"] for d in (first, second, third)]
+    assert times[0] < times[1] <= times[2], times

@@ -31,13 +31,13 @@ class RealClock:
 
 
 class ScaledClock:
-    """Time runs `scale` times faster than the wall clock, starting from the wall clock now."""
+    """Time runs `scale` times faster than the wall clock, from `start` (default: now)."""
 
-    def __init__(self, scale: float) -> None:
+    def __init__(self, scale: float, start: float | None = None) -> None:
         if scale <= 0:
             raise ValueError("time scale must be positive")
         self.scale = scale
-        self._origin_wall = time.time()
+        self._origin_wall = time.time() if start is None else start
         self._origin_mono = time.monotonic()
 
     def now(self) -> float:
