@@ -62,25 +62,36 @@ def web_taskdef(ecs: Any, family: str, version: str, workdir: str = "") -> str:
     return arn
 
 
-def test_rolling_deployment_behind_an_alb_fails_no_request(server: DockyardProcess) -> None:
-    ecs = make_client("ecs", server.endpoint)
-    elb = make_client("elbv2", server.endpoint)
-    name = f"web-{uuid.uuid4().hex[:6]}"
+def alb_forwarding_to_a_target_group(
+    elb: Any, name: str, deregistration_delay: int
+) -> tuple[str, int]:
+    """An ALB whose listener (on a free port) forwards to a new instance target group
+    health-checked on /health every 5 s; returns the target group ARN and the port."""
     lb = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
-    tg = elb.create_target_group(
+    tg: str = elb.create_target_group(
         Name=name, Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="instance",
         HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
         HealthyThresholdCount=2, UnhealthyThresholdCount=2,
     )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
     elb.modify_target_group_attributes(
         TargetGroupArn=tg,
-        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "10"}],
+        Attributes=[
+            {"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}
+        ],
     )
     port = free_port()
     elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"], Port=port, Protocol="HTTP",
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
     )  # fmt: skip
+    return tg, port
+
+
+def test_rolling_deployment_behind_an_alb_fails_no_request(server: DockyardProcess) -> None:
+    ecs = make_client("ecs", server.endpoint)
+    elb = make_client("elbv2", server.endpoint)
+    name = f"web-{uuid.uuid4().hex[:6]}"
+    tg, port = alb_forwarding_to_a_target_group(elb, name, deregistration_delay=10)
     v1 = web_taskdef(ecs, name, "v1")
     ecs.create_service(
         serviceName=name, taskDefinition=v1, desiredCount=4,
@@ -148,21 +159,7 @@ def test_task_whose_target_turns_unhealthy_is_replaced(
     ecs = make_client("ecs", server.endpoint)
     elb = make_client("elbv2", server.endpoint)
     name = f"heal-{uuid.uuid4().hex[:6]}"
-    lb = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])["LoadBalancers"][0]
-    tg = elb.create_target_group(
-        Name=name, Protocol="HTTP", Port=8080, VpcId="vpc-1", TargetType="instance",
-        HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
-        HealthyThresholdCount=2, UnhealthyThresholdCount=2,
-    )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
-    elb.modify_target_group_attributes(
-        TargetGroupArn=tg,
-        Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "5"}],
-    )
-    port = free_port()
-    elb.create_listener(
-        LoadBalancerArn=lb["LoadBalancerArn"], Port=port, Protocol="HTTP",
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-    )  # fmt: skip
+    tg, port = alb_forwarding_to_a_target_group(elb, name, deregistration_delay=5)
     tmp_path.chmod(0o777)
     ecs.create_service(
         serviceName=name, taskDefinition=web_taskdef(ecs, name, "v1", str(tmp_path)),

@@ -50,6 +50,15 @@ def target_to_wire(t: ScalableTarget) -> Result:
                 "ScheduledScalingSuspended")}}  # fmt: skip
 
 
+def _selected(target: ScalableTarget | None, scope: Any, p: Params) -> bool:
+    """Whether a Describe* request's namespace, resource and dimension filters admit it."""
+    if target is None or target.scope != scope or target.namespace != p["ServiceNamespace"]:
+        return False
+    if p.get("ResourceId") and target.resource_id != p["ResourceId"]:
+        return False
+    return not (p.get("ScalableDimension") and target.dimension != p["ScalableDimension"])
+
+
 def _page(items: list[Any], key: Any, p: Params) -> tuple[list[Any], str | None]:
     try:
         return page(items, key, p.get("NextToken"), p.get("MaxResults"), 50)
@@ -191,12 +200,9 @@ def handlers(aas: AutoScaling) -> dict[str, Handler]:
         found = []
         for policy in sorted(aas.policies.values(), key=lambda x: x.arn):
             target = aas.targets.get(policy.target_key)
-            if target is None or target.scope != scope or target.namespace != p["ServiceNamespace"]:
+            if not _selected(target, scope, p):
                 continue
-            if p.get("ResourceId") and target.resource_id != p["ResourceId"]:
-                continue
-            if p.get("ScalableDimension") and target.dimension != p["ScalableDimension"]:
-                continue
+            assert target is not None
             if p.get("PolicyNames") and policy.name not in p["PolicyNames"]:
                 continue
             found.append((policy, target))
@@ -253,10 +259,9 @@ def handlers(aas: AutoScaling) -> dict[str, Handler]:
         found = []
         for a in sorted(aas.scheduled.values(), key=lambda x: x.arn):
             t = aas.targets.get(a.target_key)
-            if t is None or t.scope != scope or t.namespace != p["ServiceNamespace"]:
+            if not _selected(t, scope, p):
                 continue
-            if p.get("ResourceId") and t.resource_id != p["ResourceId"]:
-                continue
+            assert t is not None
             if p.get("ScheduledActionNames") and a.name not in p["ScheduledActionNames"]:
                 continue
             found.append((a, t))
