@@ -249,11 +249,6 @@ def test_a_killed_task_is_replaced(dockyard: DockyardProcess) -> None:
     ecs.delete_service(service=name, force=True)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known flake (1 in 4 full-suite runs, never alone): after the restart, stopping an "
-    "adopted old task sometimes never completes, so the rollout stalls; under investigation",
-)
 def test_a_deployment_resumes_after_the_server_is_killed(
     fresh_server: Callable[..., DockyardProcess],
 ) -> None:

@@ -29,6 +29,19 @@ log = logging.getLogger(__name__)
 TASK_FAILED_TO_START = "TaskFailedToStart"
 ESSENTIAL_EXITED = "EssentialContainerExited"
 ESSENTIAL_EXITED_REASON = "Essential container in task exited"
+CANCEL_RETRY = 0.5
+
+
+async def _cancel_until_done(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel `tasks` and wait for them; cancel again any that swallowed the cancellation
+    (Python 3.11's `asyncio.wait_for` does when its awaitable finishes at the same moment)."""
+    while pending := [t for t in tasks if not t.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=CANCEL_RETRY)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("side task of a task runner failed: %r", task.exception())
 
 
 class StartFailed(Exception):
@@ -317,9 +330,7 @@ class TaskRunner:
         self._touch()
         for group in self._stop_order():
             await asyncio.gather(*(self._stop_one(c) for c in group))
-        for task in self._side:
-            task.cancel()
-        await asyncio.gather(*self._side, return_exceptions=True)
+        await _cancel_until_done(self._side)
         await asyncio.gather(*self._shippers, return_exceptions=True)
         for cs in self.status.containers:
             if cs.status != "STOPPED":

@@ -106,9 +106,8 @@ class TcpClient(_Pipe):
         loop = self.listener.plane.loop
         try:
             try:
-                _, upstream = await asyncio.wait_for(
-                    loop.create_connection(_Pipe, target.host, target.port), CONNECT_TIMEOUT
-                )
+                async with asyncio.timeout(CONNECT_TIMEOUT):
+                    _, upstream = await loop.create_connection(_Pipe, target.host, target.port)
             except (OSError, TimeoutError) as exc:
                 self.listener.counters.target_connection_errors += 1
                 log.debug("TCP target %s refused: %s", target.key, exc)

@@ -179,11 +179,9 @@ class Pool:
         host, port, tls = address
         if tls and self._tls is None:
             self._tls = client_tls()
-        _, conn = await asyncio.wait_for(
-            self.loop.create_connection(
+        async with asyncio.timeout(timeout):
+            _, conn = await self.loop.create_connection(
                 lambda: UpstreamConnection(self, address), host, port,
                 ssl=self._tls if tls else None,
-            ),
-            timeout,
-        )  # fmt: skip
+            )  # fmt: skip
         return conn

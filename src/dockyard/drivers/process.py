@@ -403,7 +403,8 @@ class ProcessDriver:
             return
         self._signal(runtime_id, signal.SIGTERM)
         try:
-            await asyncio.wait_for(self.wait(runtime_id), timeout)
+            async with asyncio.timeout(timeout):
+                await self.wait(runtime_id)
         except TimeoutError:
             self._signal(runtime_id, signal.SIGKILL)
             await self.wait(runtime_id)
@@ -431,7 +432,10 @@ class ProcessDriver:
         except OSError:
             return False
         try:
-            return await asyncio.wait_for(proc.wait(), timeout) == 0
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
+            # that arrives as the check ends, and the health monitor would never stop.
+            async with asyncio.timeout(timeout):
+                return await proc.wait() == 0
         except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)

@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from dockyard.agent.runner import TaskRunner
 from dockyard.core.clock import ScaledClock
 from dockyard.core.taskspec import (
     ContainerSpec,
@@ -14,6 +15,7 @@ from dockyard.core.taskspec import (
     HealthCheckSpec,
     LogSpec,
 )
+from dockyard.drivers.process import ProcessDriver
 from tests.unit.agent.conftest import running_agent
 from tests.unit.agent.fakes import FakeLink, sh, task
 
@@ -253,3 +255,46 @@ def test_awslogs_lines_are_shipped_to_group_and_stream(tmp_path: Path) -> None:
         assert all(e.timestamp_ms > 1_600_000_000_000 for call in link.logs for e in call.events)
 
     asyncio.run(main())
+
+
+class _SwallowingDriver(ProcessDriver):
+    """Its health check ignores the first cancellation, as Python 3.11's `asyncio.wait_for`
+    does when the awaited check finishes at the moment the task is cancelled."""
+
+    swallowed = 0
+
+    async def exec_health_check(self, runtime_id: str, command: list[str], timeout: float) -> bool:
+        try:
+            return await super().exec_health_check(runtime_id, command, timeout)
+        except asyncio.CancelledError:
+            if self.swallowed:
+                raise
+            self.swallowed += 1
+            await asyncio.sleep(0.05)
+            return True
+
+
+def test_a_task_stops_even_if_its_health_check_swallows_the_cancellation(tmp_path: Path) -> None:
+    async def main() -> None:
+        driver = _SwallowingDriver(tmp_path)
+        slow_check = HealthCheckSpec(["CMD-SHELL", "sleep 5"], 5, 10, 1)
+        spec = task(sh("app", "sleep 30", health_check=slow_check))
+        statuses: list[str] = []
+        runner = TaskRunner(
+            spec, driver, ScaledClock(50), lambda r: statuses.append(r.status.status), _no_logs
+        )
+        run = asyncio.create_task(runner.run())
+        while runner.status.status != "RUNNING":
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.3)  # 5 s of task time: the first check is under way
+        runner.request_stop("UserInitiated", "test")
+        await asyncio.wait_for(run, 10)
+        assert driver.swallowed == 1
+        assert runner.status.status == "STOPPED"
+        assert statuses[-1] == "STOPPED"
+
+    asyncio.run(main())
+
+
+async def _no_logs(*args: object) -> None:
+    return None

@@ -158,7 +158,8 @@ class Tasks(EcsDomain):
         signal = self._signals.setdefault(host_arn, asyncio.Event())
         signal.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(signal.wait(), timeout)
+            async with asyncio.timeout(timeout):
+                await signal.wait()
 
     def assigned(self, host_arn: str) -> list[Task]:
         """Every task on `host_arn` not yet STOPPED, oldest first."""
