@@ -41,6 +41,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="where state is kept (default: %(default)s)",
     )
     server.add_argument(
+        "--store",
+        metavar="URL",
+        default=os.environ.get("DOCKYARD_STORE") or None,
+        help="keep API state in this PostgreSQL database (postgresql://user:password@host:port/"
+        "db; default: $DOCKYARD_STORE, else SQLite in --data-dir)",
+    )
+    server.add_argument(
         "--account-id",
         default=os.environ.get("DOCKYARD_ACCOUNT_ID", "000000000000"),
         help="account for requests whose access key is not a 12-digit account id",
@@ -216,6 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             host=args.host,
             port=args.port,
             data_dir=args.data_dir,
+            store=args.store,
             account_id=args.account_id,
             region=args.region,
             allow_reset=args.allow_reset,
@@ -228,7 +236,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             agent_grace=args.agent_grace,
             lb_host=args.lb_host,
         )
-        return serve(options)
+        from dockyard.store import StoreError
+
+        try:
+            return serve(options)
+        except StoreError as exc:
+            print(f"dockyard: {exc}", file=sys.stderr)
+            return 2
     if args.command == "agent":
         return run_agent_command(args)
     return 2

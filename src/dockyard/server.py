@@ -19,6 +19,7 @@ from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
 from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
+from dockyard.controllers.retention import RetentionController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.lbwiring import LoadBalancing
@@ -28,7 +29,7 @@ from dockyard.services import logs as logs_service
 from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.agent_http import AgentEndpoint
 from dockyard.services.ecs.agent_link import EmbeddedLink
-from dockyard.store import SqliteStore
+from dockyard.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ class ServerOptions:
     host: str = "127.0.0.1"
     port: int = 4566
     data_dir: Path = Path("./dockyard-data")
+    store: str | None = None  # postgresql://... URL; None: SQLite in the data dir
     account_id: str = "000000000000"
     region: str = "us-east-1"
     allow_reset: bool = False
@@ -63,7 +65,7 @@ class Dockyard:
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
         options.data_dir.mkdir(parents=True, exist_ok=True)
-        self.store = SqliteStore(options.data_dir / "dockyard.sqlite3")
+        self.store = open_store(options.store, options.data_dir)
         self.clock: Clock = self._make_clock()
         self._clock_task: asyncio.Task[None] | None = None
         self.ecs = ecs_service.Ecs(self.store, self.clock)
@@ -89,6 +91,8 @@ class Dockyard:
             self.store, self.clock, self.ecs, self.logs,
             MonitoringOptions(account_id=options.account_id, region=options.region),
         )  # fmt: skip
+        # Metric data survives restarts: written through to, and reloaded from, its own log.
+        self.monitoring.cloudwatch.keep_samples(str(options.data_dir / "metrics.sqlite3"))
         self.providers.extend(self.monitoring.providers())
         self.load_balancing.metric_sink = self.monitoring.cloudwatch  # ALB/NLB metrics
         self.link = EmbeddedLink(
@@ -126,6 +130,8 @@ class Dockyard:
             timeout=options.agent_timeout,
             grace=options.agent_grace,
         )
+        # Stopped tasks, deleted services, ... let go after a while, as ECS does.
+        self.retention = RetentionController(self.ecs, self.clock, self.last_contact)
         self.agent: Agent | None = None
         self._agent_task: asyncio.Task[None] | None = None
 
@@ -185,6 +191,7 @@ class Dockyard:
         self.service_controller = ServiceController(self.ecs, self.clock)
         self.service_controller.start()
         self.agent_health.start()
+        self.retention.start()
         if self.options.local_agent:
             from dockyard.drivers.select import select_driver
 
@@ -200,6 +207,7 @@ class Dockyard:
         if controller is not None:
             await controller.stop()
         await self.agent_health.stop()
+        await self.retention.stop()
         if self.agent is not None:
             # The tasks keep running: a server started again on this data dir adopts them.
             await self.agent.stop()
@@ -210,6 +218,7 @@ class Dockyard:
         if self._clock_task is not None:
             self._clock_task.cancel()
         self.logs.close()
+        self.monitoring.cloudwatch.close()
         self.store.close()
 
 

@@ -12,6 +12,15 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 
+class StoreError(RuntimeError):
+    """A store cannot be used: unreachable, a schema newer than ours, a URL we do not know.
+    The message says which store (never its password) and what to do."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached."""
+
+
 class Store(Protocol):
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None: ...
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from dockyard.store.base import StoreError
 from dockyard.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 
@@ -28,7 +29,7 @@ class SqliteStore:
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         current = row[0] if row else 0
         if current > SCHEMA_VERSION:
-            raise RuntimeError(
+            raise StoreError(
                 f"data dir {self.path} has schema version {current}, newer than this "
                 f"Dockyard ({SCHEMA_VERSION}); upgrade Dockyard or use another --data-dir"
             )
