@@ -80,6 +80,12 @@ class EmbeddedLink:
         if instance.status != "INACTIVE" and self.ecs.instances.set_connected(instance, True):
             record_instance_event(self.ecs, instance)
 
+    def _polled(self, instance: ContainerInstance) -> None:
+        # The agent of a deregistered instance, which sends no heartbeats, still polls: it
+        # counts as contact, so the instance is not let go while its agent is there.
+        if instance.status == "INACTIVE":
+            self.last_heartbeat[instance.arn] = self.ecs.clock.now()
+
     async def register(self, registration: Registration) -> str:
         cluster = cluster_for_registration(self.ecs, self.scope, registration.cluster)
         instance = self.ecs.instances.register(
@@ -106,10 +112,12 @@ class EmbeddedLink:
 
     async def assignments(self, instance_arn: str, wait: float) -> list[Assignment]:
         # A deregistered instance still gets its tasks, desired STOPPED, until they stopped.
-        self._instance(instance_arn, registered=False)
+        instance = self._instance(instance_arn, registered=False)
+        self._polled(instance)
         seen = self._seen.get(instance_arn)
         if seen is not None:
             await self.ecs.tasks.wait_for_change(instance_arn, seen, wait)
+            self._polled(instance)
         self._seen[instance_arn] = self.ecs.tasks.change_count(instance_arn)
         tasks = self.ecs.tasks.assigned(instance_arn)
         self.ecs.tasks.mark_delivered(tasks)

@@ -49,6 +49,7 @@ class ContainerInstance:
     # Capacity the server manages itself: where FARGATE tasks run (the embedded agent's host).
     managed: bool = False
     health_changed_at: float = 0.0
+    deregistered_at: float | None = None  # clock time it became INACTIVE
 
     @property
     def id(self) -> str:
@@ -81,6 +82,9 @@ class Instances(EcsDomain):
         # No agent is connected to a server that just started; agents reconnect by heartbeat.
         for instance in self.by_arn.values():
             instance.agent_connected = False
+            if instance.status == "INACTIVE" and instance.deregistered_at is None:
+                instance.deregistered_at = self.clock.now()  # deregistered before it was kept
+                self.save(instance)
 
     def reset(self) -> None:
         self.by_arn.clear()
@@ -181,7 +185,19 @@ class Instances(EcsDomain):
     def deregister(self, instance: ContainerInstance) -> ContainerInstance:
         instance.status = "INACTIVE"
         instance.agent_connected = False
+        instance.deregistered_at = self.clock.now()
         instance.version += 1
         self.save(instance)
         log.info("container instance %s deregistered", instance.arn, extra={"arn": instance.arn})
         return instance
+
+    def forget(self, instance_arn: str) -> bool:
+        """Let a deregistered (INACTIVE) instance go, from memory and the store at once. False
+        for an unknown instance or one still registered."""
+        instance = self.by_arn.get(instance_arn)
+        if instance is None or instance.status != "INACTIVE":
+            return False
+        del self.by_arn[instance_arn]
+        self.store.delete(KIND, instance_arn)
+        log.info("container instance %s forgotten", instance_arn, extra={"arn": instance_arn})
+        return True

@@ -177,6 +177,8 @@ class EcsService:
     steady: bool = False
     # Tasks deregistered from their target groups, stopped once draining is over.
     draining_tasks: list[str] = field(default_factory=list)
+    # When the service became INACTIVE (clock time): kept for DescribeServices a while after.
+    inactive_at: float | None = None
 
     @property
     def scope(self) -> Scope:
@@ -259,9 +261,13 @@ class Services(EcsDomain):
         self.by_arn = {}
         for key, body in self.store.load(KIND):
             try:
-                self.by_arn[key] = EcsService.from_dict(body)
+                service = EcsService.from_dict(body)
             except (KeyError, TypeError, ValueError):
                 log.exception("skipping an unreadable service record", extra={"arn": key})
+                continue
+            self.by_arn[key] = service
+            if service.status == "INACTIVE" and service.inactive_at is None:
+                self.save(service, notify=False)  # a record from before the time was kept
 
     def reset(self) -> None:
         self.by_arn.clear()
@@ -272,11 +278,23 @@ class Services(EcsDomain):
         return lambda: self._watchers.remove(watcher)
 
     def save(self, service: EcsService, notify: bool = True) -> None:
+        if service.status == "INACTIVE" and service.inactive_at is None:
+            service.inactive_at = self.clock.now()
         self.by_arn[service.arn] = service
         self.store.put(KIND, service.arn, service.to_dict())
         if notify:
             for watcher in list(self._watchers):
                 watcher(service)
+
+    def forget(self, service_arn: str) -> bool:
+        """Let an INACTIVE (deleted) service go, from memory and the store at once. False for
+        an unknown service or one not INACTIVE."""
+        service = self.by_arn.get(service_arn)
+        if service is None or service.status != "INACTIVE":
+            return False
+        del self.by_arn[service_arn]
+        self.store.delete(KIND, service_arn)
+        return True
 
     def arn_for(self, scope: Scope, cluster_arn: str, ref: str) -> str:
         if is_arn(ref):

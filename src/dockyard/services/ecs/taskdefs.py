@@ -286,6 +286,21 @@ class TaskDefinitions(EcsDomain):
                 deleted.append(td)
         return deleted, failures
 
+    def forget(self, taskdef_arn: str) -> bool:
+        """Finish deleting a DELETE_IN_PROGRESS revision: gone from memory and the store at
+        once. The family keeps its last revision number. False for an unknown revision or one
+        in another status."""
+        td = self.by_arn.get(taskdef_arn)
+        if td is None or td.status != TaskDefinitionStatus.DELETE_IN_PROGRESS:
+            return False
+        del self.by_arn[taskdef_arn]
+        revisions = self.revisions.get(td.family_key, {})
+        revisions.pop(td.revision, None)
+        if not revisions:
+            self.revisions.pop(td.family_key, None)
+        self.store.delete(KIND, taskdef_arn)
+        return True
+
     def _with_revision(self, ref: str, field_name: str) -> str:
         resource = ref.rsplit("/", 1)[-1] if is_arn(ref) else ref
         if ":" not in resource:

@@ -129,6 +129,21 @@ class Tasks(EcsDomain):
         else:
             active.add(task.arn)
 
+    def forget(self, task_arn: str) -> bool:
+        """Let a STOPPED task go, from memory and the store at once (as ECS lets stopped
+        tasks go after a while). False for an unknown task or one not STOPPED."""
+        task = self.by_arn.get(task_arn)
+        if task is None or not task.is_stopped:
+            return False
+        del self.by_arn[task_arn]
+        active = self._active_on.get(task.host_arn)
+        if active is not None:
+            active.discard(task_arn)
+            if not active:
+                del self._active_on[task.host_arn]
+        self.store.delete(KIND, task_arn)
+        return True
+
     def save(self, task: Task, event: bool = False) -> None:
         self._index(task)
         self.store.put(KIND, task.arn, task.to_dict())
