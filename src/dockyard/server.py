@@ -91,8 +91,6 @@ class Dockyard:
             self.store, self.clock, self.ecs, self.logs,
             MonitoringOptions(account_id=options.account_id, region=options.region),
         )  # fmt: skip
-        # Metric data survives restarts: written through to, and reloaded from, its own log.
-        self.monitoring.cloudwatch.keep_samples(str(options.data_dir / "metrics.sqlite3"))
         self.providers.extend(self.monitoring.providers())
         self.load_balancing.metric_sink = self.monitoring.cloudwatch  # ALB/NLB metrics
         self.link = EmbeddedLink(
@@ -218,7 +216,6 @@ class Dockyard:
         if self._clock_task is not None:
             self._clock_task.cancel()
         self.logs.close()
-        self.monitoring.cloudwatch.close()
         self.store.close()
 
 
