@@ -7,6 +7,8 @@ skipped, saying so, when it is not installed. As root, initdb and the server run
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import glob
 import os
 import shutil
@@ -26,6 +28,7 @@ from tests.support.server import free_port
 
 USER = "dockyard"
 PASSWORD = "s3cret-pw"
+PR_SET_PDEATHSIG = 1
 NOT_INSTALLED = (
     "PostgreSQL is not installed: `apt-get install postgresql` (Debian) to run these tests"
 )
@@ -47,6 +50,12 @@ def _as_owner() -> dict[str, Any]:
     if os.geteuid() != 0:
         return {}
     return {"user": "postgres", "group": "postgres", "extra_groups": []}
+
+
+def _die_with_parent() -> None:
+    """In the child: an immediate shutdown (SIGQUIT) if the test run itself is killed."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGQUIT)
 
 
 class PostgresServer:
@@ -90,7 +99,7 @@ class PostgresServer:
                     "-c", "fsync=off", "-c", "full_page_writes=off",
                 ],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=self.root,
-                **_as_owner(),
+                preexec_fn=_die_with_parent, **_as_owner(),
             )  # fmt: skip
             log.close()
             if self._wait_ready(timeout):
