@@ -78,11 +78,10 @@ def cluster_strategy(
             raise InvalidParameterException(
                 f"The specified capacity provider {item.provider} does not exist ({name})."
             )
-        # FARGATE and FARGATE_SPOT run on the server's own capacity: every cluster has them
-        # (ECS wants them associated first; Dockyard keeps local runs of Fargate task
-        # definitions working without PutClusterCapacityProviders).
-        builtin = item.provider in FARGATE_PROVIDERS
-        if not builtin and item.provider not in cluster.capacity_providers:
+        # FARGATE and FARGATE_SPOT exist in every account but, as in ECS, a strategy may name
+        # them only once they are associated with the cluster (launchType FARGATE needs no
+        # association).
+        if item.provider not in cluster.capacity_providers:
             raise InvalidParameterException(
                 f"The specified capacity provider strategy cannot contain a capacity provider "
                 f"that is not associated with the cluster: {item.provider} ({name})."

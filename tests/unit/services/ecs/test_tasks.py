@@ -199,10 +199,18 @@ def test_fargate_capacity_provider_strategy_runs_on_fargate(
     client.taskdef(
         requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
     )  # fmt: skip
-    out = client.run_task(
-        capacityProviderStrategy=[{"capacityProvider": "FARGATE_SPOT", "weight": 1}],
-        networkConfiguration=AWSVPC,
+    strategy = [{"capacityProvider": "FARGATE_SPOT", "weight": 1}]
+    with pytest.raises(ServiceError) as refused:  # not associated with the cluster yet
+        client.run_task(capacityProviderStrategy=strategy, networkConfiguration=AWSVPC)
+    assert refused.value.code == "InvalidParameterException"
+    assert "not associated with the cluster: FARGATE_SPOT" in refused.value.message
+    client(
+        "PutClusterCapacityProviders",
+        cluster="default",
+        capacityProviders=["FARGATE_SPOT"],
+        defaultCapacityProviderStrategy=[],
     )
+    out = client.run_task(capacityProviderStrategy=strategy, networkConfiguration=AWSVPC)
     assert out["tasks"][0]["launchType"] == "FARGATE"
     assert out["tasks"][0]["capacityProviderName"] == "FARGATE_SPOT"
 
