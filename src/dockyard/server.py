@@ -174,7 +174,10 @@ class Dockyard:
 
     async def _keep_clock(self) -> None:
         while True:
-            self.store.put(CLOCK_KIND, "now", {"now": self.clock.now()})
+            try:
+                self.store.put(CLOCK_KIND, "now", {"now": self.clock.now()})
+            except Exception as exc:  # the store is unreachable for now: try again next time
+                log.warning("cannot save the scaled clock's time: %s", exc)
             await asyncio.sleep(CLOCK_SAVE_INTERVAL)
 
     async def start(self) -> None:
