@@ -128,6 +128,77 @@ def test_nlb_tcp_listener_forwards_raw_tcp_to_healthy_targets(server: DockyardPr
         b.server_close()
 
 
+def test_nlb_flow_metrics_reach_cloudwatch(server: DockyardProcess) -> None:
+    elb = make_client("elbv2", server.endpoint)
+    cloudwatch = make_client("cloudwatch", server.endpoint)
+    name = f"nm-{uuid.uuid4().hex[:6]}"
+    echo = EchoServer("a")
+    try:
+        lb_arn = elb.create_load_balancer(Name=name, Type="network", Subnets=["subnet-a"])[
+            "LoadBalancers"
+        ][0]["LoadBalancerArn"]
+        groups = [
+            elb.create_target_group(
+                Name=f"{name}-{i}", Protocol="TCP", Port=9000, VpcId="vpc-1", TargetType="ip",
+                HealthCheckProtocol="TCP", HealthCheckIntervalSeconds=10,
+                HealthCheckTimeoutSeconds=5,
+            )["TargetGroups"][0]["TargetGroupArn"]
+            for i in range(2)
+        ]  # fmt: skip
+        served = groups[0]  # nothing is ever registered in the second
+        elb.register_targets(
+            TargetGroupArn=served, Targets=[{"Id": "127.0.0.1", "Port": echo.port}]
+        )
+        ports = [free_port(), free_port()]
+        for port, tg in zip(ports, groups, strict=True):
+            elb.create_listener(
+                LoadBalancerArn=lb_arn, Port=port, Protocol="TCP",
+                DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+            )  # fmt: skip
+        wait_for(lambda: healthy_count(elb, served) == 1, what="a healthy TCP target")
+        for _ in range(5):
+            with socket.create_connection(("127.0.0.1", ports[0]), timeout=10) as sock:
+                sock.sendall(b"ping\n")  # 5 bytes in, "a:ping\n" (7 bytes) back
+                assert sock.makefile("rb").readline() == b"a:ping\n"
+        for _ in range(2):  # no target to send the flow to: the load balancer resets it
+            with (
+                socket.create_connection(("127.0.0.1", ports[1]), timeout=10) as sock,
+                pytest.raises(ConnectionResetError),
+            ):
+                sock.sendall(b"hello\n")
+                sock.recv(10)
+
+        lb_only = [{"Name": "LoadBalancer", "Value": lb_arn.split(":loadbalancer/", 1)[1]}]
+        assert lb_only[0]["Value"].startswith(f"net/{name}/")
+        now = dt.datetime.now(dt.UTC)
+
+        def stat(metric: str, dims: list[dict[str, str]], statistic: str = "Sum") -> float:
+            points = cloudwatch.get_metric_statistics(
+                Namespace="AWS/NetworkELB", MetricName=metric, Dimensions=dims,
+                StartTime=now - dt.timedelta(hours=1), EndTime=now + dt.timedelta(hours=20),
+                Period=60, Statistics=[statistic],
+            )["Datapoints"]  # fmt: skip
+            values = [p[statistic] for p in points]
+            return float(sum(values) if statistic == "Sum" else max(values, default=0))
+
+        # Published once a minute of server time (3 s of wall time at 20x).
+        wait_for(lambda: stat("NewFlowCount", lb_only) == 7, timeout=30, what="NewFlowCount")
+        assert stat("NewFlowCount_TCP", lb_only) == 7
+        assert stat("ProcessedBytes", lb_only) == 5 * (5 + 7)
+        assert stat("TCP_ELB_Reset_Count", lb_only) == 2
+        assert stat("TCP_Target_Reset_Count", lb_only) == 0
+        both = [*lb_only, {"Name": "TargetGroup", "Value": served.split(":", 5)[5]}]
+        wait_for(lambda: stat("HealthyHostCount", both, "Maximum") == 1, what="HealthyHostCount")
+        assert stat("UnHealthyHostCount", both, "Maximum") == 0
+        listed = cloudwatch.list_metrics(Namespace="AWS/NetworkELB", Dimensions=lb_only)
+        names = {m["MetricName"] for m in listed["Metrics"]}
+        assert {"ActiveFlowCount", "NewFlowCount", "ProcessedBytes"} <= names
+        assert "RequestCount" not in names  # an HTTP metric: not an NLB's
+    finally:
+        echo.shutdown()
+        echo.server_close()
+
+
 def test_request_count_reaches_cloudwatch(server: DockyardProcess) -> None:
     elb = make_client("elbv2", server.endpoint)
     cloudwatch = make_client("cloudwatch", server.endpoint)

@@ -1,4 +1,4 @@
-"""The numbers ALB reports to CloudWatch, counted as traffic passes.
+"""The numbers ALB and NLB report to CloudWatch, counted as traffic passes.
 
 Counters are cumulative since the data plane started; `take()` answers what happened since
 the previous call (CloudWatch's Sum over a period) together with the response times seen.
@@ -65,6 +65,11 @@ class LoadBalancerCounters:
     new_connections: int = 0
     active_connections: int = 0
     target_connection_errors: int = 0
+    # TCP listeners (NLB): payload bytes both ways, and connections that ended in a reset
+    processed_bytes: int = 0
+    client_resets: int = 0
+    target_resets: int = 0
+    elb_resets: int = 0
 
     def elb_response(self, status: int) -> None:
         klass = status // 100
@@ -85,11 +90,13 @@ class LoadBalancerCounters:
         out = LoadBalancerCounters(
             self.requests, self.elb_3xx, self.elb_4xx, self.elb_5xx, self.elb_502,
             self.elb_503, self.elb_504, self.new_connections, self.active_connections,
-            self.target_connection_errors,
+            self.target_connection_errors, self.processed_bytes, self.client_resets,
+            self.target_resets, self.elb_resets,
         )  # fmt: skip
         self.requests = self.elb_3xx = self.elb_4xx = self.elb_5xx = 0
         self.elb_502 = self.elb_503 = self.elb_504 = 0
         self.new_connections = self.target_connection_errors = 0
+        self.processed_bytes = self.client_resets = self.target_resets = self.elb_resets = 0
         return out
 
 
@@ -103,8 +110,32 @@ def _count(ns: str, name: str, dims: tuple[tuple[str, str], ...], now: float,
     return Datum(ns, name, dims, now, unit="Count", value=float(value))
 
 
+def network_load_balancer_data(lb_id: str, c: LoadBalancerCounters, now: float) -> list[Datum]:
+    """AWS/NetworkELB's flow metrics (every NLB listener here is TCP, so each metric also
+    has its _TCP twin). ProcessedBytes counts payload bytes: there are no IP headers to see
+    from user space."""
+    ns = "AWS/NetworkELB"
+    dims = (("LoadBalancer", lb_id),)
+    data = []
+    for suffix in ("", "_TCP"):
+        data += [
+            _count(ns, "ActiveFlowCount" + suffix, dims, now, c.active_connections),
+            _count(ns, "NewFlowCount" + suffix, dims, now, c.new_connections),
+            Datum(ns, "ProcessedBytes" + suffix, dims, now, unit="Bytes",
+                  value=float(c.processed_bytes)),
+        ]  # fmt: skip
+    data += [
+        _count(ns, "TCP_Client_Reset_Count", dims, now, c.client_resets),
+        _count(ns, "TCP_Target_Reset_Count", dims, now, c.target_resets),
+        _count(ns, "TCP_ELB_Reset_Count", dims, now, c.elb_resets),
+    ]
+    return data
+
+
 def load_balancer_data(lb_arn: str, lb_id: str, c: LoadBalancerCounters, now: float) -> list[Datum]:
-    ns = "AWS/NetworkELB" if lb_id.startswith("net/") else "AWS/ApplicationELB"
+    if lb_id.startswith("net/"):
+        return network_load_balancer_data(lb_id, c, now)
+    ns = "AWS/ApplicationELB"
     dims = (("LoadBalancer", lb_id),)
     data = [
         _count(ns, "RequestCount", dims, now, c.requests),
@@ -124,8 +155,13 @@ def load_balancer_data(lb_arn: str, lb_id: str, c: LoadBalancerCounters, now: fl
 def target_group_data(
     lb_id: str, tg_id: str, c: GroupCounters, healthy: int, unhealthy: int, now: float
 ) -> list[Datum]:
-    ns = "AWS/NetworkELB" if lb_id.startswith("net/") else "AWS/ApplicationELB"
     both = (("LoadBalancer", lb_id), ("TargetGroup", tg_id))
+    if lb_id.startswith("net/"):  # an NLB reports its targets' health, not requests
+        return [
+            _count("AWS/NetworkELB", "HealthyHostCount", both, now, healthy),
+            _count("AWS/NetworkELB", "UnHealthyHostCount", both, now, unhealthy),
+        ]
+    ns = "AWS/ApplicationELB"
     data = [
         _count(ns, "RequestCount", both, now, c.requests),
         _count(ns, "RequestCountPerTarget", (("TargetGroup", tg_id),), now,
