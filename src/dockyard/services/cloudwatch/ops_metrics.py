@@ -108,9 +108,7 @@ def handlers(cw: CloudWatch) -> dict[str, Handler]:
             )
         now = cw.clock.now()
         data = [datum_of(namespace, d, now, i + 1) for i, d in enumerate(items)]
-        scope = scope_of(ctx)
-        for datum in data:
-            cw.record(scope, datum)
+        cw.record_all(scope_of(ctx), data)
         return {}
 
     def get_metric_statistics(ctx: RequestContext, p: Params) -> Result:

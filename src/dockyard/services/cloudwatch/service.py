@@ -1,13 +1,16 @@
 """The CloudWatch service: metric data, alarms and how an alarm reads its datapoints.
 
-`CloudWatch(store, clock)`; call `load()` once at start. Alarms are durable store records
-(`cloudwatch.alarm`, `cloudwatch.history`); metric data is kept in memory.
+`CloudWatch(store, clock, samples_path)`; call `load()` once at start and `close()` at
+shutdown. Alarms are durable store records (`cloudwatch.alarm`, `cloudwatch.history`); metric
+data is kept in memory and written through to the sample log, a SQLite database at
+`samples_path` (`<data dir>/metrics.sqlite3` in a server; None keeps metric data in memory
+only).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from dockyard.core.alarmwatch import AlarmStatus, StateListener
@@ -19,6 +22,7 @@ from dockyard.services.cloudwatch.alarms import Alarms
 from dockyard.services.cloudwatch.evaluation import Outcome, Rule
 from dockyard.services.cloudwatch.metrics import MetricStore, Sample, align
 from dockyard.services.cloudwatch.model import Alarm, AlarmState, MetricKey, Scope
+from dockyard.services.cloudwatch.samples import SampleLog
 from dockyard.services.cloudwatch.statistics import Aggregate
 from dockyard.store.base import Store
 
@@ -27,50 +31,70 @@ log = logging.getLogger(__name__)
 MANAGED_BY_AUTOSCALING = "application-autoscaling"
 
 
+def metric_key(datum: Datum) -> MetricKey:
+    return MetricKey(datum.namespace, datum.metric_name, tuple(sorted(datum.dimensions)))
+
+
+def sample_of(datum: Datum) -> Sample:
+    if datum.values:
+        # Values with Counts arrive as repeated values.
+        data = Aggregate()
+        for v in datum.values:
+            data.add_value(v)
+    elif datum.value is not None:
+        # What Aggregate().add_value(value, count) holds, built at once.
+        v, n = datum.value, datum.count
+        data = Aggregate(n, 0.0 + v * n, v, v, [v] * max(1, int(n)))
+    else:
+        data = Aggregate()
+        data.add_set(
+            datum.count,
+            datum.sum or 0.0,
+            datum.minimum if datum.minimum is not None else 0.0,
+            datum.maximum if datum.maximum is not None else 0.0,
+        )
+    return Sample(datum.timestamp, datum.unit, data)
+
+
 class CloudWatch:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, samples_path: str | None = None) -> None:
         self.store = store
         self.clock = clock
-        self.metrics = MetricStore(clock)
+        self.metrics = MetricStore(clock, SampleLog(samples_path) if samples_path else None)
         self.alarms = Alarms(store, clock)
         # Action ARN prefixes some wired part of Dockyard can run (set by the server).
         self.action_prefixes: tuple[str, ...] = ()
 
     def load(self) -> None:
         self.alarms.load()
+        self.metrics.load()
+
+    def keep_samples(self, samples_path: str) -> None:
+        """Write metric data through to the sample log at `samples_path` from now on, and load
+        what it holds: for a CloudWatch built before its data dir was known."""
+        self.metrics.close()
+        self.metrics.sample_log = SampleLog(samples_path)
+        self.metrics.load()
 
     def reset(self) -> None:
         self.metrics.reset()
         self.alarms.reset()
 
+    def close(self) -> None:
+        self.metrics.close()
+
     # -- metric data -------------------------------------------------------------------
 
     def record(self, scope: Scope, datum: Datum) -> None:
-        if datum.values:
-            # Values with Counts arrive as repeated values.
-            data = Aggregate()
-            for v in datum.values:
-                data.add_value(v)
-        elif datum.value is not None:
-            # What Aggregate().add_value(value, count) holds, built at once.
-            v, n = datum.value, datum.count
-            data = Aggregate(n, 0.0 + v * n, v, v, [v] * max(1, int(n)))
-        else:
-            data = Aggregate()
-            data.add_set(
-                datum.count,
-                datum.sum or 0.0,
-                datum.minimum if datum.minimum is not None else 0.0,
-                datum.maximum if datum.maximum is not None else 0.0,
-            )
-        key = MetricKey(datum.namespace, datum.metric_name, tuple(sorted(datum.dimensions)))
-        self.metrics.add(scope, key, Sample(datum.timestamp, datum.unit, data))
+        self.record_all(scope, [datum])
+
+    def record_all(self, scope: Scope, data: Iterable[Datum]) -> None:
+        """Store the samples of a PutMetricData call (or of one of Dockyard's own batches)."""
+        self.metrics.add_all(scope, [(metric_key(d), sample_of(d)) for d in data])
 
     def publish(self, account_id: str, region: str, data: list[Datum]) -> None:
         """The MetricSink port: Dockyard's own measurements (AWS/ECS, AWS/ApplicationELB)."""
-        scope = Scope(account_id, region)
-        for datum in data:
-            self.record(scope, datum)
+        self.record_all(Scope(account_id, region), data)
 
     # -- AlarmStates port (ECS deployment alarms) ----------------------------------------
 
