@@ -99,6 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds an agent may stay disconnected before its tasks are stopped and "
         "services replace them elsewhere (default: %(default)s)",
     )
+    server.add_argument(
+        "--dns-port",
+        type=int,
+        default=int(os.environ["DOCKYARD_DNS_PORT"])
+        if os.environ.get("DOCKYARD_DNS_PORT")
+        else None,
+        help="answer DNS (UDP and TCP, on --host) for Cloud Map private DNS namespaces on this "
+        "port (default: $DOCKYARD_DNS_PORT, else no DNS server)",
+    )
     add_agent_parser(commands)
     return parser
 
@@ -235,12 +244,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             agent_timeout=args.agent_timeout,
             agent_grace=args.agent_grace,
             lb_host=args.lb_host,
+            dns_port=args.dns_port,
         )
+        from dockyard.dataplane.dns import DnsPortUnavailable
         from dockyard.store import StoreError
 
+        if args.dns_port is not None and not 0 <= args.dns_port <= 65535:
+            print("dockyard: --dns-port must be between 0 and 65535", file=sys.stderr)
+            return 2
         try:
             return serve(options)
-        except StoreError as exc:
+        except (StoreError, DnsPortUnavailable) as exc:
             print(f"dockyard: {exc}", file=sys.stderr)
             return 2
     if args.command == "agent":

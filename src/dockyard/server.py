@@ -20,12 +20,15 @@ from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
 from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
 from dockyard.controllers.retention import RetentionController
+from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.dataplane.dns import DnsServer
 from dockyard.lbwiring import LoadBalancing
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
+from dockyard.services import servicediscovery as sd_service
 from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.agent_http import AgentEndpoint
 from dockyard.services.ecs.agent_link import EmbeddedLink
@@ -53,6 +56,8 @@ class ServerOptions:
     # stopped (and replaced by services) after `agent_grace` more.
     agent_timeout: float = 30.0
     agent_grace: float = 60.0
+    # Where the DNS server for Cloud Map private DNS namespaces listens (on `host`); None: off.
+    dns_port: int | None = None
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -74,6 +79,11 @@ class Dockyard:
         self.elbv2 = elbv2_service.Elbv2(self.store, self.clock)
         self.elbv2.load()
         self.ecs.target_groups = self.elbv2
+        # Cloud Map: ECS services register their tasks there; the DNS server answers from it.
+        self.cloud_map = sd_service.CloudMap(self.store, self.clock)
+        self.cloud_map.load()
+        self.ecs.service_registries = self.cloud_map
+        self.dns: DnsServer | None = None
         self.load_balancing = LoadBalancing(
             self.elbv2, self.clock, host=options.lb_host or options.host
         )
@@ -85,6 +95,7 @@ class Dockyard:
             ecs_service.provider(self.ecs),
             logs_service.provider(self.logs),
             elbv2_service.provider(self.elbv2),
+            sd_service.provider(self.cloud_map),
         ]
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers.
         self.monitoring = Monitoring(
@@ -184,6 +195,9 @@ class Dockyard:
 
     async def start(self) -> None:
         """Start what runs beside the front door (controllers, the embedded agent)."""
+        if self.options.dns_port is not None:  # first: a port in use stops the start here
+            self.dns = DnsServer(self.cloud_map, self.options.host, self.options.dns_port)
+            await self.dns.start()
         if isinstance(self.clock, ScaledClock):
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
@@ -193,6 +207,8 @@ class Dockyard:
         # The service controller reaches load balancers through `self.ecs.target_groups`.
         self.service_controller = ServiceController(self.ecs, self.clock)
         self.service_controller.start()
+        self.registry_controller = RegistryController(self.ecs, self.cloud_map, self.clock)
+        self.registry_controller.start()
         self.agent_health.start()
         self.retention.start()
         if self.options.local_agent:
@@ -209,6 +225,11 @@ class Dockyard:
         controller = getattr(self, "service_controller", None)
         if controller is not None:
             await controller.stop()
+        registries = getattr(self, "registry_controller", None)
+        if registries is not None:
+            await registries.stop()
+        if self.dns is not None:
+            await self.dns.stop()
         await self.agent_health.stop()
         await self.retention.stop()
         if self.agent is not None:

@@ -60,7 +60,7 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
     scope = scope_of(ctx)
     cluster = ecs.clusters.get(scope, p.get("cluster"))
     name = rules.service_name(p["serviceName"])
-    rules.unsupported(p)
+    rules.unsupported(p, registries=True)
     scheduling = rules.strategy(p.get("schedulingStrategy"))
     controller = rules.controller(p)
     existing = ecs.services.find(scope, cluster.arn, name)
@@ -106,6 +106,9 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         load_balancers=rules.load_balancers(
             p.get("loadBalancers") or [], taskdef, ecs.target_groups, scope
         ),
+        service_registries=rules.service_registries(
+            p.get("serviceRegistries") or [], taskdef, ecs.service_registries, scope
+        ),
         network_configuration=p.get("networkConfiguration"),
         health_check_grace_period=rules.grace_period(p.get("healthCheckGracePeriodSeconds")),
         capacity_provider_strategy=providers,
@@ -131,7 +134,7 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
     scope = scope_of(ctx)
     cluster = ecs.clusters.get(scope, p.get("cluster"))
     service = active_service(ecs, scope, cluster, p["service"])
-    rules.unsupported(p)
+    rules.unsupported(p, registries=True)
     if p.get("deploymentController") and rules.controller(p) != service.deployment_controller:
         raise InvalidParameterException(
             "Dockyard cannot change a service's deployment controller (deploymentController)."
@@ -168,6 +171,18 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         redeploy = redeploy or lbs != service.load_balancers
     elif taskdef is not None and service.load_balancers:
         rules.load_balancers(service.load_balancers, taskdef, ecs.target_groups, scope)
+    if "serviceRegistries" in p:
+        current = (
+            ecs.taskdefs.resolve(scope, service.task_definition_arn)
+            if (taskdef is None and service.task_definition_arn)
+            else taskdef
+        )
+        registries = rules.service_registries(
+            p["serviceRegistries"] or [], current, ecs.service_registries, scope
+        )
+        redeploy = redeploy or registries != service.service_registries
+    elif taskdef is not None and service.service_registries:
+        rules.service_registries(service.service_registries, taskdef, ecs.service_registries, scope)
     if "platformVersion" in p and p["platformVersion"] != service.platform_version:
         redeploy = True
     providers = service.capacity_provider_strategy
@@ -210,6 +225,8 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         service.network_configuration = p["networkConfiguration"]
     if "loadBalancers" in p:
         service.load_balancers = lbs
+    if "serviceRegistries" in p:
+        service.service_registries = registries
     if "platformVersion" in p:
         service.platform_version = p["platformVersion"]
     service.capacity_provider_strategy = providers
@@ -293,9 +310,40 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         return out
 
     def list_services_by_namespace(ctx: RequestContext, p: Params) -> Result:
-        # Services join namespaces through Service Connect, which Dockyard does not run yet:
-        # no namespace exists to list.
-        raise NamespaceNotFoundException(f"Namespace {p['namespace']} was not found.")
+        # A service is in a Cloud Map namespace through its service registry's namespace.
+        scope = scope_of(ctx)
+        registries = ecs.service_registries
+        namespace = (
+            registries.namespace_arn(scope.account_id, scope.region, p["namespace"])
+            if registries is not None
+            else None
+        )
+        if registries is None or namespace is None:
+            raise NamespaceNotFoundException(f"Namespace {p['namespace']} was not found.")
+        services = []
+        for service in sorted(ecs.services.by_arn.values(), key=lambda s: s.arn):
+            if service.status != "ACTIVE" or service.scope != scope:
+                continue
+            for entry in service.service_registries:
+                registry = registries.registry(
+                    scope.account_id, scope.region, str(entry.get("registryArn"))
+                )
+                if registry is not None and registry.namespace_arn == namespace:
+                    services.append(service)
+                    break
+        max_results = p.get("maxResults")
+        if max_results is not None and not 1 <= max_results <= 100:
+            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
+        try:
+            chunk, token = page(
+                services, lambda s: s.arn, p.get("nextToken"), max_results, default_max=10
+            )
+        except InvalidToken as exc:
+            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
+        out: Result = {"serviceArns": [s.arn for s in chunk]}
+        if token:
+            out["nextToken"] = token
+        return out
 
     return {
         "CreateService": create_service,

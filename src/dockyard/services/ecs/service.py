@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockyard.core.clock import Clock
+from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.services.ecs.capacity import CapacityProviders
 from dockyard.services.ecs.clusters import Cluster, Clusters
@@ -33,6 +34,8 @@ class Ecs:
         self.services.events = self.events
         # Load balancer target groups (the ELBv2 service), when the server wires them.
         self.target_groups: TargetGroups | None = None
+        # Cloud Map services (service discovery), when the server wires them.
+        self.service_registries: ServiceRegistries | None = None
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)

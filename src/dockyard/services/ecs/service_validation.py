@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.placement import PlacementError, parse_constraints, parse_strategies
 from dockyard.services.ecs.errors import InvalidParameterException
@@ -65,10 +66,15 @@ def placement(
         raise InvalidParameterException(str(exc)) from exc
 
 
-def unsupported(p: dict[str, Any]) -> None:
-    """Refuse what Dockyard does not run yet, naming the field, rather than ignore it."""
+def unsupported(p: dict[str, Any], *, registries: bool = False) -> None:
+    """Refuse what Dockyard does not run yet, naming the field, rather than ignore it.
+    `registries`: service discovery registries are taken (services, not task sets)."""
+    if p.get("serviceRegistries") and not registries:
+        raise InvalidParameterException(
+            "Dockyard does not support service discovery registries for task sets yet "
+            "(serviceRegistries)."
+        )
     for name, what in (
-        ("serviceRegistries", "service discovery registries"),
         ("serviceConnectConfiguration", "Service Connect"),
         ("volumeConfigurations", "EBS volume configurations"),
         ("vpcLatticeConfigurations", "VPC Lattice"),
@@ -240,4 +246,93 @@ def load_balancers(
                     f"incompatible with the {mode} network mode specified in the task definition."
                 )
         out.append({"targetGroupArn": tg, "containerName": name, "containerPort": int(port)})
+    return out
+
+
+def service_registries(
+    entries: list[dict[str, Any]],
+    taskdef: dict[str, Any] | None,
+    registries: ServiceRegistries | None,
+    scope: Scope,
+) -> list[dict[str, Any]]:
+    """At most one Cloud Map service, with the container port its records carry."""
+    if len(entries) > 1:
+        raise InvalidParameterException(
+            "A service can be associated with one service registry only (serviceRegistries)."
+        )
+    out = []
+    for entry in entries:
+        arn = entry.get("registryArn")
+        name, container_port, port = (
+            entry.get("containerName"), entry.get("containerPort"), entry.get("port")
+        )  # fmt: skip
+        if not arn:
+            raise InvalidParameterException(
+                "registryArn is required (serviceRegistries.registryArn)."
+            )
+        if registries is None:
+            raise InvalidParameterException(
+                "Service discovery is not available on this Dockyard server (serviceRegistries)."
+            )
+        registry = registries.registry(scope.account_id, scope.region, arn)
+        if registry is None:
+            raise InvalidParameterException(
+                f"The service registry {arn} does not exist (serviceRegistries.registryArn)."
+            )
+        if (name is None) != (container_port is None):
+            raise InvalidParameterException(
+                "containerName and containerPort must be given together (serviceRegistries)."
+            )
+        srv = "SRV" in registry.record_types
+        if taskdef is not None:
+            mode = taskdef.get("networkMode") or "bridge"
+            if mode == "awsvpc":
+                if port is not None and name is not None:
+                    raise InvalidParameterException(
+                        "Give either containerName and containerPort or port, not both "
+                        "(serviceRegistries)."
+                    )
+                if srv and port is None and name is None:
+                    raise InvalidParameterException(
+                        "The service registry has an SRV record: give containerName and "
+                        "containerPort, or port (serviceRegistries)."
+                    )
+            else:
+                if port is not None:
+                    raise InvalidParameterException(
+                        f"port is only for the awsvpc network mode; the task definition uses "
+                        f"{mode}: give containerName and containerPort (serviceRegistries.port)."
+                    )
+                if name is None:
+                    raise InvalidParameterException(
+                        f"The task definition uses the {mode} network mode: containerName and "
+                        "containerPort are required (serviceRegistries)."
+                    )
+                if registry.record_types and not srv:
+                    raise InvalidParameterException(
+                        f"The task definition uses the {mode} network mode, which supports "
+                        f"SRV records only; the service registry {arn} has none "
+                        "(serviceRegistries)."
+                    )
+            if name is not None:
+                containers = {c["name"]: c for c in taskdef["containerDefinitions"]}
+                container = containers.get(name)
+                if container is None:
+                    raise InvalidParameterException(
+                        f"The container {name} does not exist in the task definition "
+                        "(serviceRegistries.containerName)."
+                    )
+                ports = {m.get("containerPort") for m in container.get("portMappings") or []}
+                if container_port not in ports:
+                    raise InvalidParameterException(
+                        f"The container {name} did not have a container port {container_port} "
+                        "defined (serviceRegistries.containerPort)."
+                    )
+        item: dict[str, Any] = {"registryArn": arn}
+        if name is not None:
+            item["containerName"] = name
+            item["containerPort"] = int(str(container_port))
+        if port is not None:
+            item["port"] = int(port)
+        out.append(item)
     return out
