@@ -90,10 +90,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
                 ecs.delete_service(cluster=CLUSTER, service=arn, force=True)
             for arn in ecs.list_tasks(cluster=CLUSTER)["taskArns"]:
                 ecs.stop_task(cluster=CLUSTER, task=arn)
-            wait_for("tasks stopped",
-                     lambda: not ecs.list_tasks(cluster=CLUSTER)["taskArns"] or None, 30)  # fmt: skip
-        except Exception:  # noqa: BLE001 - best effort; the agents go below
-            pass
+            wait_for("tasks stopped", lambda: not ecs.list_tasks(cluster=CLUSTER)["taskArns"], 30)
+        except Exception:
+            pass  # best effort; the agents go below
         for agent in agents:
             agent.terminate()
             agent.wait(timeout=30)
