@@ -18,6 +18,8 @@ from dockyard.agent.agent import Agent
 from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
+from dockyard.controllers.codedeploy import CodeDeployController
+from dockyard.controllers.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
 from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
@@ -25,6 +27,7 @@ from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.dataplane.dns import DnsServer
 from dockyard.lbwiring import LoadBalancing
+from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
@@ -105,6 +108,14 @@ class Dockyard:
         # Metric data survives restarts: written through to, and reloaded from, its own log.
         self.monitoring.cloudwatch.keep_samples(str(options.data_dir / "metrics.sqlite3"))
         self.providers.extend(self.monitoring.providers())
+        # CodeDeploy blue/green deployments of ECS services, through the load balancers.
+        self.codedeploy = codedeploy_service.CodeDeploy(self.store, self.clock)
+        self.codedeploy.load()
+        self.codedeploy.targets = EcsBlueGreenTargets(self.ecs, self.elbv2)
+        self.providers.append(codedeploy_service.provider(self.codedeploy))
+        self.codedeploy_controller = CodeDeployController(
+            self.codedeploy, self.ecs, self.elbv2, self.clock, self.monitoring.cloudwatch
+        )
         self.load_balancing.metric_sink = self.monitoring.cloudwatch  # ALB/NLB metrics
         self.link = EmbeddedLink(
             self.ecs,
@@ -207,6 +218,7 @@ class Dockyard:
         # The service controller reaches load balancers through `self.ecs.target_groups`.
         self.service_controller = ServiceController(self.ecs, self.clock)
         self.service_controller.start()
+        self.codedeploy_controller.start()
         self.registry_controller = RegistryController(self.ecs, self.cloud_map, self.clock)
         self.registry_controller.start()
         self.agent_health.start()
@@ -225,6 +237,7 @@ class Dockyard:
         controller = getattr(self, "service_controller", None)
         if controller is not None:
             await controller.stop()
+        await self.codedeploy_controller.stop()
         registries = getattr(self, "registry_controller", None)
         if registries is not None:
             await registries.stop()

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from dockyard.controllers import service_apply
+from dockyard.controllers import codedeploy_tasksets, service_apply
 from dockyard.controllers.runtime import Runtime
 from dockyard.controllers.service_observe import observe
 from dockyard.controllers.service_plan import plan
@@ -89,9 +89,12 @@ class ServiceController:
         service = self.ecs.services.by_arn.get(key)
         if service is None or service.status == "INACTIVE":
             return None
-        if service.deployment_controller == "CODE_DEPLOY":
-            return None  # CodeDeploy drives these services' task sets
         now = self.clock.now()
+        if service.deployment_controller == "CODE_DEPLOY":
+            # CodeDeploy decides the task sets; here they are kept at scale and registered.
+            return codedeploy_tasksets.reconcile(self.ecs, service, self.target_groups, now) or (
+                self.resync
+            )
         if service.deployment_controller == "EXTERNAL":
             return service_apply.reconcile_task_sets(self.ecs, service, now) or self.resync
         desired, observed = observe(self.ecs, service, self.target_groups, now)

@@ -25,6 +25,7 @@ from dockyard.services.ecs.service_wire import service_to_wire
 from dockyard.services.ecs.services import EcsService, computed_count, service_arn
 from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import validate_tags
+from dockyard.services.ecs.task_sets import new_task_set
 
 MAX_DESCRIBE = 10
 
@@ -126,6 +127,15 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
     del provider
     if controller == "ECS" and taskdef is not None:
         ecs.services.new_deployment(service, task_definition_arn=service.task_definition_arn or "")
+    if controller == "CODE_DEPLOY" and taskdef is not None:
+        # As ECS does, the service starts on a first (PRIMARY) task set that CodeDeploy
+        # deployments later replace.
+        new_task_set(
+            service, task_definition_arn=taskdef["taskDefinitionArn"], launch_type=launch_type,
+            load_balancers=service.load_balancers,
+            network_configuration=service.network_configuration,
+            platform_version=service.platform_version, now=now,
+        )  # fmt: skip
     ecs.services.save(service)
     return service
 

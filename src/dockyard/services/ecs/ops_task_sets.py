@@ -33,9 +33,11 @@ def _scale(p: Params) -> tuple[float, str]:
     return value, unit
 
 
-def _external(ecs: Ecs, scope: Scope, p: Params) -> EcsService:
+def _external(ecs: Ecs, scope: Scope, p: Params, read_only: bool = False) -> EcsService:
     cluster = ecs.clusters.get(scope, p.get("cluster"))
     service = active_service(ecs, scope, cluster, p["service"])
+    if read_only and service.deployment_controller == "CODE_DEPLOY":
+        return service  # CodeDeploy manages these task sets; they can be described
     if service.deployment_controller != "EXTERNAL":
         raise InvalidParameterException(
             "Task sets can only be managed for services using the EXTERNAL deployment controller."
@@ -126,7 +128,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         return {"taskSet": wire(service, ts)}
 
     def describe_task_sets(ctx: RequestContext, p: Params) -> Result:
-        service = _external(ecs, scope_of(ctx), p)
+        service = _external(ecs, scope_of(ctx), p, read_only=True)
         refs = p.get("taskSets")
         tags = "TAGS" in (p.get("include") or [])
         found, failures = [], []

@@ -64,6 +64,23 @@ def task_set_to_wire(service: EcsService, ts: TaskSet, computed: int, tags: bool
     return _drop_none(out)
 
 
+def task_set_deployment(ts: TaskSet, computed: int) -> dict[str, Any]:
+    return _drop_none({
+        "id": ts.id,
+        "status": ts.status,
+        "taskDefinition": ts.task_definition_arn,
+        "desiredCount": computed,
+        "pendingCount": ts.pending_count,
+        "runningCount": ts.running_count,
+        "failedTasks": 0,
+        "createdAt": ts.created_at,
+        "updatedAt": ts.updated_at,
+        "launchType": ts.launch_type,
+        "networkConfiguration": ts.network_configuration,
+        "platformVersion": ts.platform_version,
+    })  # fmt: skip
+
+
 def revision_summary(d: Deployment) -> dict[str, Any]:
     return {
         "arn": d.revision_arn,
@@ -116,6 +133,13 @@ def service_to_wire(
         counts = task_set_counts or {}
         out["taskSets"] = [
             task_set_to_wire(service, ts, counts.get(ts.id, 0), False) for ts in service.task_sets
+        ]
+    if service.deployment_controller == "CODE_DEPLOY":
+        # ECS shows a CODE_DEPLOY service's live task sets as its deployments.
+        out["deployments"] = [
+            task_set_deployment(ts, counts.get(ts.id, 0))
+            for ts in sorted(service.task_sets, key=lambda t: t.status != "PRIMARY")
+            if ts.status != "DRAINING"
         ]
     primary = service.primary
     if primary is not None and service.deployment_controller == "ECS":
