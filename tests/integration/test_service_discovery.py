@@ -112,6 +112,11 @@ def srv_records(fleet: Fleet, name: str) -> list[tuple[int, str]] | None:
     )
 
 
+def n_srv_records(fleet: Fleet, count: int) -> list[tuple[int, str]] | None:
+    found = srv_records(fleet, "web.corp.test")
+    return found if found is not None and len(found) == count else None
+
+
 def a_records(fleet: Fleet, name: str) -> list[str]:
     reply = fleet.query(name, "A")
     return sorted(str(rr.rdata) for rr in reply.rr if rr.rtype == QTYPE.A)
@@ -123,6 +128,11 @@ def running_task_ids(ecs: Any, service: str) -> set[str]:
         return set()
     tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns["taskArns"])["tasks"]
     return {t["taskArn"].rsplit("/", 1)[1] for t in tasks if t["lastStatus"] == "RUNNING"}
+
+
+def n_running_tasks(ecs: Any, count: int) -> set[str] | None:
+    found = running_task_ids(ecs, "web")
+    return found if len(found) == count else None
 
 
 def test_ecs_service_tasks_resolve_through_dns(fleet: Fleet, tmp_path: Path) -> None:
@@ -184,8 +194,7 @@ def test_ecs_service_tasks_resolve_through_dns(fleet: Fleet, tmp_path: Path) -> 
     assert listed == [service["serviceArn"]]
 
     # Both tasks answer, each under its task id, at its host's address and the port.
-    records = wait_for("2 SRV records", lambda: (r := srv_records(fleet, "web.corp.test"))
-                       and len(r) == 2 and r)  # fmt: skip
+    records = wait_for("2 SRV records", lambda: n_srv_records(fleet, 2))
     task_ids = running_task_ids(ecs, "web")
     assert {target for _, target in records} == {f"{t}.web.corp.test" for t in task_ids}
     assert {p for p, _ in records} == {port}
@@ -212,10 +221,8 @@ def test_ecs_service_tasks_resolve_through_dns(fleet: Fleet, tmp_path: Path) -> 
 
     # Scaling in deregisters the task that stops.
     ecs.update_service(cluster=CLUSTER, service="web", desiredCount=1)
-    one = wait_for("1 SRV record", lambda: (r := srv_records(fleet, "web.corp.test"))
-                   and len(r) == 1 and r)  # fmt: skip
-    kept = wait_for("1 running task", lambda: (t := running_task_ids(ecs, "web"))
-                    and len(t) == 1 and t)  # fmt: skip
+    one = wait_for("1 SRV record", lambda: n_srv_records(fleet, 1))
+    kept = wait_for("1 running task", lambda: n_running_tasks(ecs, 1))
     assert one[0][1] == f"{next(iter(kept))}.web.corp.test"
     discovered = sd.discover_instances(NamespaceName="corp.test", ServiceName="web")["Instances"]
     assert {i["InstanceId"] for i in discovered} == kept
