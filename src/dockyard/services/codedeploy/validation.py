@@ -103,7 +103,7 @@ def deployment_style(style: dict[str, Any] | None) -> dict[str, str]:
 
 def blue_green(config: dict[str, Any] | None) -> dict[str, Any]:
     """The ECS blueGreenDeploymentConfiguration with AWS's defaults filled in."""
-    if not config:
+    if config is None:
         raise e.InvalidBlueGreenDeploymentConfigurationException(
             "An ECS deployment group needs a blueGreenDeploymentConfiguration "
             "(blueGreenDeploymentConfiguration)."
