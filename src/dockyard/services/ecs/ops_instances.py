@@ -28,8 +28,8 @@ RUNNING_TASKS_ERROR = "Found running tasks on the instance."
 
 def cluster_for_registration(ecs: Ecs, scope: Scope, ref: str | None) -> Cluster:
     """The cluster an instance registers into; `default` is created when missing, as ECS does."""
-    name = cluster_name(ref or DEFAULT_CLUSTER)
-    if name == DEFAULT_CLUSTER:
+    # A malformed cluster ARN is an InvalidParameterException, not a name to look up.
+    if cluster_name(ecs.clusters.arn_for(scope, ref)) == DEFAULT_CLUSTER:
         return ecs.clusters.ensure(scope, DEFAULT_CLUSTER)
     return ecs.clusters.get(scope, ref)
 
