@@ -76,6 +76,9 @@ def metric_alarm(p: dict[str, Any]) -> None:
             "The parameters MetricName, Namespace, Statistic and ExtendedStatistic cannot be "
             "used together with Metrics."
         )
+    for name in ("ComparisonOperator", "EvaluationPeriods"):
+        if name not in p:
+            raise MissingRequiredParameterException(f"The parameter {name} is required.")
     comparison = p["ComparisonOperator"]
     if comparison not in set(Comparison):
         raise InvalidParameterValueException(
