@@ -414,7 +414,7 @@ def _entry_problem(entry: dict[str, Any]) -> tuple[str, str] | None:
     if entry["Source"].startswith("aws."):
         return ("NotAuthorizedForSourceException",
                 f"Not authorized for the source {entry['Source']}.")  # fmt: skip
-    if len(json.dumps(entry)) > MAX_EVENT_SIZE:
+    if len(json.dumps(entry, default=str)) > MAX_EVENT_SIZE:  # Time is a datetime
         return "InvalidArgument", "The event is larger than 256 KB."
     try:
         detail = json.loads(entry["Detail"])
