@@ -123,9 +123,7 @@ def test_register_container_instance_api(client: Client) -> None:
 @pytest.mark.parametrize(
     "cluster", ["arn:aws:ecs:us-east-1:000000000000:cluster", "arn:aws:nope", "arn:"]
 )
-def test_registering_with_a_malformed_cluster_arn_is_invalid(
-    client: Client, cluster: str
-) -> None:
+def test_registering_with_a_malformed_cluster_arn_is_invalid(client: Client, cluster: str) -> None:
     with pytest.raises(ServiceError) as err:
         client("RegisterContainerInstance", cluster=cluster)
     assert err.value.code == "InvalidParameterException"
