@@ -186,3 +186,23 @@ def test_server_keeps_serving_after_bad_requests(
     for body in (b"{", b"\x00" * 10, b""):
         json_call(server.url, "TestjsonService.Echo", body)
     assert make_client("testjson", server.url).echo(Name="ok")["Name"] == "ok"
+
+
+@pytest.mark.parametrize("service", ["testquery", "testrestxml"])
+def test_control_characters_in_a_bad_value_keep_the_xml_error_parseable(
+    service: str, server: Server, make_client: ClientFactory
+) -> None:
+    client = make_client(service, server.url, validate=False)
+    kwargs: dict[str, Any] = {"Color": "\x1f"}
+    if service.startswith("testrest"):
+        kwargs.update({"Id": "i", "Path": "p"})
+    err = _error(client, "echo", **kwargs)  # botocore raises ResponseParserError on bad XML
+    assert err["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert err["Error"]["Code"] in (CODES[service], "SerializationException")
+
+
+def test_control_characters_in_an_answer_keep_the_xml_parseable(
+    server: Server, make_client: ClientFactory
+) -> None:
+    client = make_client("testquery", server.url, validate=False)
+    assert client.echo(Name="a\x01b")["Name"] == "a\ufffdb"

@@ -12,7 +12,7 @@ from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.models import ServiceInfo
 from dockyard.api.protocols.shapes import members_of, scalar_from_text
-from dockyard.api.protocols.xml import write
+from dockyard.api.protocols.xml import write, xml_text
 from dockyard.api.router import Route
 
 CONTENT_TYPE = "text/xml"
@@ -138,8 +138,8 @@ class QueryCodec:
         fault = "Sender" if err.sender_fault else "Receiver"
         body = (
             f'<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse{ns}><Error>'
-            f"<Type>{fault}</Type><Code>{escape(err.code)}</Code>"
-            f"<Message>{escape(err.message)}</Message></Error>"
+            f"<Type>{fault}</Type><Code>{xml_text(err.code)}</Code>"
+            f"<Message>{xml_text(err.message)}</Message></Error>"
             f"<RequestId>{request_id}</RequestId></ErrorResponse>"
         )
         return HttpResponse(err.status, _headers(request_id), body.encode("utf-8"))
@@ -172,7 +172,7 @@ class Ec2Codec(QueryCodec):
     ) -> HttpResponse:
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
-            f"<Code>{escape(err.code)}</Code><Message>{escape(err.message)}</Message>"
+            f"<Code>{xml_text(err.code)}</Code><Message>{xml_text(err.message)}</Message>"
             f"</Error></Errors><RequestID>{request_id}</RequestID></Response>"
         )
         return HttpResponse(err.status, _headers(request_id), body.encode("utf-8"))

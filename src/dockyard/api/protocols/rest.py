@@ -265,7 +265,7 @@ class RestXmlCodec(_RestCodec):
         self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
         request_id: str,
     ) -> HttpResponse:
-        code, message = escape(err.code), escape(err.message)
+        code, message = xml.xml_text(err.code), xml.xml_text(err.message)
         if info is not None and info.name == "s3":
             body = (
                 f"<Error><Code>{code}</Code><Message>{message}</Message>"

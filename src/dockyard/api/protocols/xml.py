@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
@@ -10,6 +11,19 @@ from botocore.model import Shape
 
 from dockyard.api.errors import SerializationError
 from dockyard.api.protocols.shapes import is_document, members_of, scalar_from_text, text_of
+
+# Characters XML 1.0 cannot carry at all, not even as character references.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(value: str) -> str:
+    """`value` escaped for XML character data; characters XML 1.0 cannot hold (control
+    characters, lone surrogates) become U+FFFD so the document still parses."""
+    return escape(_NOT_XML.sub("\ufffd", value))
+
+
+def xml_attr(value: str) -> str:
+    return quoteattr(_NOT_XML.sub("\ufffd", value))
 
 
 def namespace_attr(shape: Shape) -> str:
@@ -42,7 +56,7 @@ def write(out: list[str], shape: Shape, value: Any, name: str, ts_default: str) 
             if v is None:
                 continue
             if member.serialization.get("xmlAttribute"):
-                attrs += f" {wire}={quoteattr(text_of(member, v, ts_default))}"
+                attrs += f" {wire}={xml_attr(text_of(member, v, ts_default))}"
             else:
                 write(inner, member, v, wire, ts_default)
         out.append(f"<{name}{attrs}>")
@@ -76,7 +90,7 @@ def write(out: list[str], shape: Shape, value: Any, name: str, ts_default: str) 
         if not flat:
             out.append(f"</{name}>")
     else:
-        out.append(f"<{name}>{escape(text_of(shape, value, ts_default))}</{name}>")
+        out.append(f"<{name}>{xml_text(text_of(shape, value, ts_default))}</{name}>")
 
 
 # -- reading -------------------------------------------------------------------------------
