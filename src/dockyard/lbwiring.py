@@ -9,6 +9,7 @@ import asyncio
 import logging
 
 from dockyard.core.clock import Clock
+from dockyard.core.discovery import NameRecords
 from dockyard.core.metrics import MetricSink
 from dockyard.dataplane import config as dp
 from dockyard.dataplane.plane import DataPlane
@@ -18,6 +19,7 @@ from dockyard.services.elbv2.model import (
     Condition,
     HealthCheck,
     Listener,
+    LoadBalancerState,
     Rule,
     TargetGroup,
 )
@@ -146,6 +148,9 @@ def compile_config(elb: Elbv2) -> dp.DataPlaneConfig:
     return dp.DataPlaneConfig(tuple(listeners), groups)
 
 
+DNS_TTL = 60  # seconds, as ELB's own records
+
+
 class LoadBalancing:
     """The ELBv2 service and its data plane, kept in step."""
 
@@ -167,6 +172,30 @@ class LoadBalancing:
         except ValueError as exc:
             return str(exc)
         return None
+
+    def lookup(self, name: str) -> NameRecords | None:
+        """The DNS zone of load balancer names (`DNSName`, under `elb.localhost`): each
+        active or provisioning load balancer's name resolves to the address its listeners
+        are bound on (the server's DNS port serves this zone beside Cloud Map's)."""
+        zone = self.elb.dns_suffix.lower()
+        if name != zone and not name.endswith("." + zone):
+            return None
+        for lb in self.elb.directory.load_balancers.values():
+            if lb.dns_name.lower() == name and lb.state != LoadBalancerState.FAILED:
+                host = self.plane.host
+                v6 = ":" in host
+                if host in ("", "0.0.0.0", "::"):
+                    host = "::1" if v6 else "127.0.0.1"
+                address = (host,)
+                return NameRecords(
+                    zone,
+                    DNS_TTL,
+                    True,
+                    a=() if v6 else address,
+                    aaaa=address if v6 else (),
+                    ttl={"A": DNS_TTL, "AAAA": DNS_TTL},
+                )
+        return NameRecords(zone, DNS_TTL, False)
 
     def _health(
         self, tg_arn: str, key: str, state: str, reason: str | None, description: str | None

@@ -25,7 +25,7 @@ from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
-from dockyard.dataplane.dns import DnsServer
+from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.lbwiring import LoadBalancing
 from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ecs as ecs_service
@@ -207,7 +207,9 @@ class Dockyard:
     async def start(self) -> None:
         """Start what runs beside the front door (controllers, the embedded agent)."""
         if self.options.dns_port is not None:  # first: a port in use stops the start here
-            self.dns = DnsServer(self.cloud_map, self.options.host, self.options.dns_port)
+            # Cloud Map's private DNS namespaces, and the load balancers' DNS names.
+            zones = Directories(self.cloud_map, self.load_balancing)
+            self.dns = DnsServer(zones, self.options.host, self.options.dns_port)
             await self.dns.start()
         if isinstance(self.clock, ScaledClock):
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")

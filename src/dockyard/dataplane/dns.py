@@ -126,6 +126,20 @@ class _Udp(asyncio.DatagramProtocol):
             self.transport.sendto(out, addr)
 
 
+class Directories:
+    """Several directories as one: the first whose zones contain a name answers for it."""
+
+    def __init__(self, *directories: DnsDirectory) -> None:
+        self.directories = directories
+
+    def lookup(self, name: str) -> NameRecords | None:
+        for directory in self.directories:
+            records = directory.lookup(name)
+            if records is not None:
+                return records
+        return None
+
+
 class DnsPortUnavailable(RuntimeError):
     """The DNS port cannot be bound; the message says which and why."""
 
