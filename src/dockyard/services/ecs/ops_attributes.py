@@ -12,7 +12,6 @@ from typing import Any
 
 from dockyard.api.context import RequestContext
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import (
     AttributeLimitExceededException,
@@ -20,6 +19,7 @@ from dockyard.services.ecs.errors import (
     TargetNotFoundException,
 )
 from dockyard.services.ecs.instances import ContainerInstance
+from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 
@@ -153,22 +153,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             for n, v in sorted(instance.attributes.items()):
                 if (name is None or n == name) and (value is None or v == value):
                     found.append(_wire(instance, n, v))
-        max_results = p.get("maxResults")
-        if max_results is not None and not 1 <= max_results <= 100:
-            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
-        try:
-            chunk, token = page(
-                found,
-                lambda a: f"{a['targetId']} {a['name']}",
-                p.get("nextToken"),
-                max_results,
-            )
-        except InvalidToken as exc:
-            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
-        out: Result = {"attributes": chunk}
-        if token:
-            out["nextToken"] = token
-        return out
+        chunk, more = list_page(found, lambda a: f"{a['targetId']} {a['name']}", p)
+        return {"attributes": chunk, **more}
 
     return {
         "PutAttributes": put_attributes,

@@ -8,7 +8,6 @@ from typing import Any
 
 from dockyard.api.context import RequestContext
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.paging import InvalidToken, page
 from dockyard.placement import ExpressionError, compile_expression
 from dockyard.services.ecs.clusters import DEFAULT_CLUSTER, Cluster, cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
@@ -17,6 +16,7 @@ from dockyard.services.ecs.instances import (
     REGISTERED_STATUSES,
     ContainerInstance,
 )
+from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.state import Scope
@@ -170,17 +170,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
                 message = f"Invalid filter expression: {exc} (filter)."
                 raise InvalidParameterException(message) from exc
             instances = [i for i in instances if predicate(facts(ecs, i))]
-        max_results = p.get("maxResults")
-        if max_results is not None and not 1 <= max_results <= 100:
-            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
-        try:
-            chunk, token = page(instances, lambda i: i.arn, p.get("nextToken"), max_results)
-        except InvalidToken as exc:
-            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
-        out: Result = {"containerInstanceArns": [i.arn for i in chunk]}
-        if token:
-            out["nextToken"] = token
-        return out
+        chunk, more = list_page(instances, lambda i: i.arn, p)
+        return {"containerInstanceArns": [i.arn for i in chunk], **more}
 
     def deregister_container_instance(ctx: RequestContext, p: Params) -> Result:
         scope = scope_of(ctx)

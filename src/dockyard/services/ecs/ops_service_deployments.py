@@ -9,13 +9,13 @@ from typing import Any
 from dockyard.api.context import RequestContext
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.ids import arn_resource, is_arn
-from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs.errors import (
     ConflictException,
     InvalidParameterException,
     ServiceDeploymentNotFoundException,
     ServiceNotFoundException,
 )
+from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_rollback import stop_deployment
@@ -79,20 +79,12 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             and (before is None or d.created_at <= before)
         ]
         found.sort(key=lambda d: d.created_at, reverse=True)
-        max_results = p.get("maxResults")
-        if max_results is not None and not 1 <= max_results <= 100:
-            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
         keyed = [(f"{1e12 - d.created_at:020.6f}{d.id}", d) for d in found]
-        try:
-            chunk, token = page(keyed, lambda kd: kd[0], p.get("nextToken"), max_results)
-        except InvalidToken as exc:
-            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
-        out: Result = {
-            "serviceDeployments": [service_deployment_brief(service, d) for _, d in chunk]
+        chunk, more = list_page(keyed, lambda kd: kd[0], p)
+        return {
+            "serviceDeployments": [service_deployment_brief(service, d) for _, d in chunk],
+            **more,
         }
-        if token:
-            out["nextToken"] = token
-        return out
 
     def describe_service_deployments(ctx: RequestContext, p: Params) -> Result:
         arns = p.get("serviceDeploymentArns") or []

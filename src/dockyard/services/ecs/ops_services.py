@@ -7,7 +7,6 @@ from typing import Any
 
 from dockyard.api.context import RequestContext
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs import service_validation as rules
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.capacity import launch_type_for, strategy_to_wire
@@ -18,6 +17,7 @@ from dockyard.services.ecs.errors import (
     ServiceNotActiveException,
     ServiceNotFoundException,
 )
+from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.ops_capacity import cluster_strategy
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
@@ -305,19 +305,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             services = [s for s in services if s.launch_type == p["launchType"]]
         if p.get("schedulingStrategy"):
             services = [s for s in services if s.scheduling_strategy == p["schedulingStrategy"]]
-        max_results = p.get("maxResults")
-        if max_results is not None and not 1 <= max_results <= 100:
-            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
-        try:
-            chunk, token = page(
-                services, lambda s: s.arn, p.get("nextToken"), max_results, default_max=10
-            )
-        except InvalidToken as exc:
-            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
-        out: Result = {"serviceArns": [s.arn for s in chunk]}
-        if token:
-            out["nextToken"] = token
-        return out
+        chunk, more = list_page(services, lambda s: s.arn, p, default_max=10)
+        return {"serviceArns": [s.arn for s in chunk], **more}
 
     def list_services_by_namespace(ctx: RequestContext, p: Params) -> Result:
         # A service is in a Cloud Map namespace through its service registry's namespace.
@@ -341,19 +330,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
                 if registry is not None and registry.namespace_arn == namespace:
                     services.append(service)
                     break
-        max_results = p.get("maxResults")
-        if max_results is not None and not 1 <= max_results <= 100:
-            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
-        try:
-            chunk, token = page(
-                services, lambda s: s.arn, p.get("nextToken"), max_results, default_max=10
-            )
-        except InvalidToken as exc:
-            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
-        out: Result = {"serviceArns": [s.arn for s in chunk]}
-        if token:
-            out["nextToken"] = token
-        return out
+        chunk, more = list_page(services, lambda s: s.arn, p, default_max=10)
+        return {"serviceArns": [s.arn for s in chunk], **more}
 
     return {
         "CreateService": create_service,

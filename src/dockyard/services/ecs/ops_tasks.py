@@ -8,11 +8,11 @@ from typing import Any
 from dockyard.api.context import RequestContext
 from dockyard.api.errors import ServiceError
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.capacity import launch_type_for, split
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.ops_capacity import cluster_strategy
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
@@ -146,19 +146,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             where.group = f"service:{p['serviceName']}"
         if p.get("containerInstance"):
             where.host_arn = ecs.instances.arn_for(scope, cluster.arn, p["containerInstance"])
-        max_results = p.get("maxResults")
-        if max_results is not None and not 1 <= max_results <= 100:
-            raise InvalidParameterException("maxResults must be between 1 and 100 (maxResults).")
-        try:
-            chunk, token = page(
-                ecs.tasks.list(where), lambda t: t.arn, p.get("nextToken"), max_results
-            )
-        except InvalidToken as exc:
-            raise InvalidParameterException("Invalid nextToken (nextToken).") from exc
-        out: Result = {"taskArns": [t.arn for t in chunk]}
-        if token:
-            out["nextToken"] = token
-        return out
+        chunk, more = list_page(ecs.tasks.list(where), lambda t: t.arn, p)
+        return {"taskArns": [t.arn for t in chunk], **more}
 
     return {
         "RunTask": run_task,
