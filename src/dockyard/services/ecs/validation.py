@@ -22,6 +22,10 @@ def cluster_name(name: str) -> str:
 
 def cluster_settings(settings: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for s in settings:
+        if not s.get("name"):
+            raise InvalidParameterException(
+                "Each cluster setting needs a name (settings.name: containerInsights)."
+            )
         if s.get("name") == "containerInsights" and s.get("value") not in _CONTAINER_INSIGHTS:
             raise InvalidParameterException(
                 "containerInsights setting value must be one of enabled, disabled, enhanced "
