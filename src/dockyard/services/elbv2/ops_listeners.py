@@ -165,8 +165,7 @@ def handlers(elb: Elbv2) -> dict[str, Handler]:
         return {"Rules": [rule_to_wire(rule)]}
 
     def set_rule_priorities(ctx: RequestContext, p: Params) -> Result:
-        pairs = [(r["RuleArn"], int(r["Priority"])) for r in p["RulePriorities"]]
-        rules = elb.set_priorities(scope_of(ctx), pairs)
+        rules = elb.set_priorities(scope_of(ctx), validation.rule_priorities(p["RulePriorities"]))
         return {"Rules": [rule_to_wire(r) for r in rules]}
 
     def delete_rule(ctx: RequestContext, p: Params) -> Result:

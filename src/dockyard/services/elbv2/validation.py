@@ -160,6 +160,18 @@ def ip_target(value: str) -> str:
 BOOL = ("true", "false")
 
 
+def rule_priorities(items: Sequence[Mapping[str, Any]]) -> list[tuple[str, int]]:
+    """SetRulePriorities' (RuleArn, Priority) pairs; the model leaves both optional."""
+    pairs: list[tuple[str, int]] = []
+    for i, item in enumerate(items, 1):
+        for key in ("RuleArn", "Priority"):
+            if item.get(key) is None:
+                raise ValidationError(f"A rule ARN and a priority must be specified "
+                                      f"(RulePriorities.member.{i}.{key})")  # fmt: skip
+        pairs.append((item["RuleArn"], int(item["Priority"])))
+    return pairs
+
+
 def _int_in(key: str, value: str, lo: int, hi: int) -> None:
     if not value.isdigit() or not lo <= int(value) <= hi:
         raise ValidationError(f"'{key}' must be an integer between {lo} and {hi}")
