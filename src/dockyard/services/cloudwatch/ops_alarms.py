@@ -124,7 +124,8 @@ def handlers(cw: CloudWatch) -> dict[str, Handler]:
             )]  # fmt: skip
         if p.get("ChildrenOfAlarmName"):
             parent = alarms.get(scope, p["ChildrenOfAlarmName"])
-            refs = set(referenced(parent.params.get("AlarmRule", "")))
+            # A metric alarm has no rule, so no children.
+            refs = set(referenced(parent.params["AlarmRule"])) if parent.composite else set()
             found = [a for a in found if a.name in refs or a.arn in refs]
         if p.get("ParentsOfAlarmName"):
             child = alarms.get(scope, p["ParentsOfAlarmName"])
