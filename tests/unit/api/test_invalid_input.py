@@ -206,3 +206,13 @@ def test_control_characters_in_an_answer_keep_the_xml_parseable(
 ) -> None:
     client = make_client("testquery", server.url, validate=False)
     assert client.echo(Name="a\x01b")["Name"] == "a\ufffdb"
+
+
+def test_json_string_with_an_unpaired_surrogate_is_a_serialization_error(server: Server) -> None:
+    reply = json_call(server.url, "TestjsonService.Echo", b'{"Name": "a\\ud800"}')
+    assert reply.status == 400
+    assert reply.json()["__type"] == "SerializationException"
+    assert "surrogate" in reply.json()["message"]
+    paired = json_call(server.url, "TestjsonService.Echo", b'{"Name": "\\ud83d\\ude00"}')
+    assert paired.status == 200
+    assert paired.json()["Name"] == "\U0001f600"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,15 +17,29 @@ from dockyard.api.protocols.jsonvalues import from_doc, json_blob, json_timestam
 from dockyard.api.router import Route
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
+_dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode
+
+
+# A \uD800-\uDFFF escape: JSON lets a client write one, but alone it is no character.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
 def load_json_body(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SerializationError(f"Request body is not valid JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(body):
+        try:  # escaped pairs decode to one character; a lone half cannot be UTF-8
+            _dumps_unicode(doc).encode("utf-8")
+        except UnicodeEncodeError:
+            raise SerializationError(
+                "Request body is not valid JSON: it holds an unpaired UTF-16 surrogate "
+                "(\\uD800-\\uDFFF), which is not a character"
+            ) from None
+    return doc
 
 
 def error_body(err: ServiceError) -> bytes:
