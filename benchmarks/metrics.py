@@ -7,7 +7,10 @@ Datapoints go to 10 metrics (one namespace, a dimension each) spread over the la
 1,000 MetricData entries per PutMetricData call, from `--clients` processes. GetMetricData
 then asks for one metric's 24 hours at a 5-minute period (Average, Maximum, SampleCount), and
 for all ten metrics' Sum (what moto_server answers; it has no percentiles or metric math).
-Prints both servers' figures and the ratio Dockyard / moto.
+Prints both servers' figures and the ratio Dockyard / moto. Last, Dockyard is stopped and
+started again on its data dir: the time until it answers again (it reloads every datapoint
+from `metrics.sqlite3`) and the first GetMetricData after it, which must return what it
+returned before the restart.
 
 Each GetMetricData call waits at most `--timeout` seconds, without retries: a server that does
 not answer in time is reported as "> N s (timed out)", its remaining calls of that query are
@@ -171,10 +174,33 @@ def main() -> None:
                     latency["moto"][query][0], latency["dockyard"][query][0], args.timeout
                 )
                 print(f"GetMetricData   {query:<22}{'speedup':<9}{speedup}")
+            moto.terminate()
+            moto.wait()
+            dockyard = restart(dockyard, now, latency["dockyard"], args.timeout)
         finally:
             dockyard.stop()
             moto.terminate()
             moto.wait()
+
+
+def restart(
+    dockyard: DockyardProcess, now: float, before: dict[str, tuple[float | None, int]],
+    timeout: float,
+) -> DockyardProcess:  # fmt: skip
+    """Stop Dockyard, start it on the same data dir, time until it answers; the new server."""
+    dockyard.stop()
+    size = sum(f.stat().st_size for f in dockyard.data_dir.glob("metrics.sqlite3*"))
+    t0 = time.perf_counter()
+    again = DockyardProcess(dockyard.data_dir, *dockyard.extra).start(timeout=600)
+    elapsed = time.perf_counter() - t0
+    print(f"Restart         dockyard {elapsed:>10.1f} s to answer again "
+          f"(metrics.sqlite3: {size / 1e6:,.0f} MB)")  # fmt: skip
+    after = get_latency(again.endpoint, now, 1, timeout)
+    for query, (secs, values) in after.items():
+        same = "same values as before" if values == before[query][1] else "VALUES DIFFER"
+        print(f"After restart   {query:<22}{'dockyard':<9}"
+              f"{latency_text(secs, values, timeout)}, {same}")  # fmt: skip
+    return again
 
 
 if __name__ == "__main__":
