@@ -9,7 +9,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 from tests.integration.conftest import make_client
 from tests.integration.test_elbv2_ecs import web_taskdef
 from tests.support.server import DockyardProcess, free_port
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="bridge networking needs root")
 
@@ -34,15 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     yield proc
     proc.forget_tasks()
     proc.stop()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @dataclass

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from tests.integration.conftest import make_client
 from tests.support.loadgen import run_load
 from tests.support.server import DockyardProcess, free_port
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="bridge networking needs root")
 
@@ -31,15 +31,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     proc.start()
     yield proc
     proc.stop()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def web_taskdef(ecs: Any, family: str, version: str, workdir: str = "") -> str:

@@ -9,9 +9,8 @@ import signal
 import socket
 import socketserver
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from tests.integration.conftest import make_client
 from tests.support.http_backend import Backend
 from tests.support.server import DockyardProcess, free_port
+from tests.support.waiting import wait_for
 
 SCALE = 20  # the server's clock runs 20x: the 60 s metrics period passes in 3 s
 
@@ -32,15 +32,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     proc.start()
     yield proc
     proc.stop()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class EchoHandler(socketserver.StreamRequestHandler):

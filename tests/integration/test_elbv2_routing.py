@@ -16,6 +16,7 @@ from tests.integration.conftest import make_client
 from tests.support.http_backend import Backend
 from tests.support.loadgen import run_load
 from tests.support.server import DockyardProcess, free_port
+from tests.support.waiting import wait_for
 
 SCALE = 10  # the server's clock runs 10x: a 5 s health-check interval takes 0.5 s
 
@@ -47,15 +48,6 @@ def backends() -> Iterator[Callable[[str], Backend]]:
     yield start
     for backend in started:
         backend.stop()
-
-
-def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
