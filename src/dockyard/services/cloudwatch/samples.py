@@ -186,8 +186,7 @@ class SampleLog:
         """(mid, its samples) of every chunk holding a sample at or after `since`, in the
         order they were appended; samples before `since` are left out."""
         cursor = self._db.execute(
-            "SELECT mid, unit, units, times, kinds, vals FROM chunks WHERE newest >= ?"
-            " ORDER BY id",
+            "SELECT mid, unit, units, times, kinds, vals FROM chunks WHERE newest >= ? ORDER BY id",
             (since,),
         )
         while rows := cursor.fetchmany(1000):
