@@ -32,6 +32,10 @@ def _fail(errors: list[str], value: Any, path: str, rule: str) -> None:
     errors.append(f"Value '{_show(value)}' at '{path}' failed to satisfy constraint: {rule}")
 
 
+def _null(errors: list[str], path: str) -> None:
+    errors.append(f"Value null at '{path}' failed to satisfy constraint: Member must not be null")
+
+
 def _length(shape: Shape, value: Any, size: int, path: str, errors: list[str]) -> None:
     meta = shape.metadata
     low, high = meta.get("min"), meta.get("max")
@@ -64,11 +68,7 @@ def check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
             v = value.get(name)
             if v is None:
                 if name in required:
-                    where = f"{path}.{name}" if path else name
-                    errors.append(
-                        f"Value null at '{where}' failed to satisfy constraint: "
-                        "Member must not be null"
-                    )
+                    _null(errors, f"{path}.{name}" if path else name)
                 continue
             present += 1
             check(member, v, f"{path}.{name}" if path else name, errors)
@@ -81,7 +81,8 @@ def check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         _length(shape, value, len(value), path, errors)
         item = shape.member
         for i, v in enumerate(value, 1):
-            if v is None:
+            if v is None:  # no list of the served models is sparse
+                _null(errors, f"{path}.{i}.member")
                 continue
             check(item, v, f"{path}.{i}.member", errors)
     elif kind == "map":
@@ -93,7 +94,9 @@ def check(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
         vshape = shape.value
         for k, v in value.items():
             check(kshape, k, f"{path}.key", errors)
-            if v is not None:
+            if v is None:
+                _null(errors, f"{path}.{k}")
+            else:
                 check(vshape, v, f"{path}.{k}", errors)
     elif kind == "string":
         if not isinstance(value, str):

@@ -216,3 +216,14 @@ def test_json_string_with_an_unpaired_surrogate_is_a_serialization_error(server:
     paired = json_call(server.url, "TestjsonService.Echo", b'{"Name": "\\ud83d\\ude00"}')
     assert paired.status == 200
     assert paired.json()["Name"] == "\U0001f600"
+
+
+def test_null_list_items_and_map_values_are_named(server: Server) -> None:
+    body = {"Items": [{"name": "a"}, None], "Labels": {"k": None}}
+    reply = json_call(server.url, "TestjsonService.Echo", body)
+    assert reply.status == 400
+    assert reply.json()["__type"] == "InvalidParameterException"
+    message = reply.json()["message"]
+    assert message.startswith("2 validation errors detected: ")
+    assert "Value null at 'Items.2.member' failed to satisfy constraint" in message
+    assert "Value null at 'Labels.k' failed to satisfy constraint" in message
