@@ -27,11 +27,14 @@ from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.lbwiring import LoadBalancing
+from dockyard.secretwiring import ServedSecrets
 from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
+from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
+from dockyard.services import ssm as ssm_service
 from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.agent_http import AgentEndpoint
 from dockyard.services.ecs.agent_link import EmbeddedLink
@@ -94,11 +97,19 @@ class Dockyard:
             self.store, self.clock, events_path=str(options.data_dir / "logs.sqlite3")
         )
         self.logs.load()
+        # SSM Parameter Store and Secrets Manager: where tasks' `secrets` are read from.
+        self.ssm = ssm_service.Ssm(self.store, self.clock)
+        self.ssm.load()
+        self.secretsmanager = secretsmanager_service.SecretsManager(self.store, self.clock)
+        self.secretsmanager.load()
+        self.ecs.secrets = ServedSecrets(self.ssm, self.secretsmanager)
         self.providers: list[Provider] = [
             ecs_service.provider(self.ecs),
             logs_service.provider(self.logs),
             elbv2_service.provider(self.elbv2),
             sd_service.provider(self.cloud_map),
+            ssm_service.provider(self.ssm),
+            secretsmanager_service.provider(self.secretsmanager),
         ]
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers.
         self.monitoring = Monitoring(

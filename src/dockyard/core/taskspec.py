@@ -63,6 +63,9 @@ class ContainerSpec:
     command: list[str] | None = None
     environment: dict[str, str] = field(default_factory=dict)
     environment_files: list[str] = field(default_factory=list)  # local paths
+    # environment variable name -> valueFrom (an SSM parameter or a Secrets Manager secret);
+    # the server resolves them into `environment` in the copy it hands the agent
+    secrets: dict[str, str] = field(default_factory=dict)
     working_directory: str | None = None
     user: str | None = None
     cpu: int = 0  # CPU units (1024 per core)

@@ -15,11 +15,13 @@ from collections.abc import Awaitable, Callable
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
+from dockyard.services.ecs import task_secrets
 from dockyard.services.ecs.errors import ClientException
 from dockyard.services.ecs.instances import ContainerInstance
 from dockyard.services.ecs.ops_instances import cluster_for_registration, record_instance_event
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.state import Scope
+from dockyard.services.ecs.task_model import StopCode
 
 log = logging.getLogger(__name__)
 
@@ -120,16 +122,27 @@ class EmbeddedLink:
             self._polled(instance)
         self._seen[instance_arn] = self.ecs.tasks.change_count(instance_arn)
         tasks = self.ecs.tasks.assigned(instance_arn)
-        self.ecs.tasks.mark_delivered(tasks)
-        return [
-            Assignment(
-                spec=copy.deepcopy(t.spec),
-                desired_status=DesiredStatus(t.desired_status),
-                stop_code=t.stop_code,
-                stopped_reason=t.stopped_reason,
+        assignments: list[Assignment] = []
+        for t in tasks:
+            spec = copy.deepcopy(t.spec)
+            if t.desired_status == DesiredStatus.RUNNING:
+                reason = task_secrets.inject(spec, self.ecs.secrets)
+                if reason is not None and not t.delivered:
+                    # Before any container starts, as ECS does: the task never runs.
+                    self.ecs.tasks.stop(t, StopCode.TASK_FAILED_TO_START, reason)
+                    continue
+                if reason is not None:  # already running there: the agent keeps its copy
+                    log.debug("task %s: secrets no longer resolve", t.arn, extra={"arn": t.arn})
+            assignments.append(
+                Assignment(
+                    spec=spec,
+                    desired_status=DesiredStatus(t.desired_status),
+                    stop_code=t.stop_code,
+                    stopped_reason=t.stopped_reason,
+                )
             )
-            for t in tasks
-        ]
+        self.ecs.tasks.mark_delivered([t for t in tasks if not t.is_stopped])
+        return assignments
 
     async def report(self, instance_arn: str, statuses: list[TaskStatus]) -> None:
         instance = self._instance(instance_arn, registered=False)

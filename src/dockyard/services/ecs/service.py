@@ -5,6 +5,7 @@ from __future__ import annotations
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.core.secrets import SecretSource
 from dockyard.services.ecs.capacity import CapacityProviders
 from dockyard.services.ecs.clusters import Cluster, Clusters
 from dockyard.services.ecs.errors import InvalidParameterException
@@ -36,6 +37,9 @@ class Ecs:
         self.target_groups: TargetGroups | None = None
         # Cloud Map services (service discovery), when the server wires them.
         self.service_registries: ServiceRegistries | None = None
+        # Where containers' `secrets` are read (SSM and Secrets Manager), when the server
+        # wires them; without, a task with secrets stops before it starts.
+        self.secrets: SecretSource | None = None
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)

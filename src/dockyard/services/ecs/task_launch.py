@@ -179,11 +179,9 @@ def container_spec(cdef: dict[str, Any], network_mode: NetworkMode) -> Container
         entry_point=cdef.get("entryPoint") or None,
         command=cdef.get("command") or None,
         environment={e["name"]: e.get("value", "") for e in cdef.get("environment") or []},
-        environment_files=[
-            f["value"]
-            for f in cdef.get("environmentFiles") or []
-            if not str(f.get("value", "")).startswith("arn:")
-        ],
+        # S3 ARNs included: a task that needs one stops as its agent is handed it
+        environment_files=[f["value"] for f in cdef.get("environmentFiles") or []],
+        secrets={s["name"]: s["valueFrom"] for s in cdef.get("secrets") or []},
         working_directory=cdef.get("workingDirectory"),
         user=cdef.get("user"),
         cpu=int(cdef.get("cpu") or 0),

@@ -1,0 +1,80 @@
+"""Secrets for ECS tasks, wired: the `SecretSource` port answered by SSM Parameter Store and
+Secrets Manager. Lives beside server.py because ECS and those services may not import each
+other."""
+
+from __future__ import annotations
+
+import json
+
+from dockyard.api.errors import ServiceError
+from dockyard.core.secrets import (
+    ParameterRef,
+    SecretUnavailable,
+    parse_value_from,
+    store_of,
+)
+from dockyard.services.secretsmanager import SecretsManager
+from dockyard.services.ssm import Ssm
+
+
+class ServedSecrets:
+    """Reads `valueFrom` references from this server's Parameter Store and Secrets Manager."""
+
+    def __init__(self, ssm: Ssm, secretsmanager: SecretsManager) -> None:
+        self.ssm = ssm
+        self.secretsmanager = secretsmanager
+
+    def resolve(self, account_id: str, region: str, value_from: str) -> str:
+        try:
+            ref = parse_value_from(value_from)
+        except ValueError as exc:
+            raise SecretUnavailable(store_of(value_from), value_from, str(exc)) from exc
+        if isinstance(ref, ParameterRef):
+            value = self.ssm.value(ref.account_id or account_id, ref.region or region, ref.name)
+            if value is None:
+                raise SecretUnavailable("ssm", value_from, f"invalid ssm parameters: {ref.name}")
+            return value
+        parts = ref.secret_id.split(":")
+        try:
+            raw = self.secretsmanager.value(
+                parts[4] or account_id,
+                parts[3] or region,
+                ref.secret_id,
+                version_stage=ref.version_stage,
+                version_id=ref.version_id,
+            )
+        except ServiceError as exc:
+            raise SecretUnavailable(
+                "asm",
+                value_from,
+                f"failed to fetch secret {ref.secret_id} from secrets manager: "
+                f"{exc.code}: {exc.message}",
+            ) from exc
+        if isinstance(raw, bytes):
+            raise SecretUnavailable(
+                "asm",
+                value_from,
+                f"secret {ref.secret_id} holds a SecretBinary, which cannot be an environment "
+                "variable",
+            )
+        if ref.json_key is None:
+            return raw
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise SecretUnavailable(
+                "asm",
+                value_from,
+                f"failed to unmarshal secret {ref.secret_id} as JSON to read json key "
+                f"{ref.json_key}",
+            )
+        if ref.json_key not in document:
+            raise SecretUnavailable(
+                "asm",
+                value_from,
+                f"retrieved secret from Secrets Manager did not contain json key {ref.json_key}",
+            )
+        value = document[ref.json_key]
+        return value if isinstance(value, str) else json.dumps(value)

@@ -1,0 +1,57 @@
+"""A task's secrets, resolved as its agent is handed the task: each container's `secrets`
+become environment variables of that container, read through the `SecretSource` port.
+
+What cannot be resolved stops the task before any container starts, with the reason the ECS
+agent reports (`ResourceInitializationError: unable to pull secrets or registry auth: ...`).
+Environment files in S3 (an `arn:` value) cannot be downloaded here: they stop the task the
+same way. Values never go to the log or the task's record; only the copy of the spec handed
+to the agent carries them.
+"""
+
+from __future__ import annotations
+
+from dockyard.core.secrets import SecretSource, SecretUnavailable
+from dockyard.core.taskspec import TaskSpec
+
+SECRETS_PREFIX = (
+    "ResourceInitializationError: unable to pull secrets or registry auth: "
+    "execution resource retrieval failed: "
+)
+RETRIED = "service call has been retried 1 time(s): "
+
+
+def failure_reason(exc: SecretUnavailable) -> str:
+    """The stoppedReason of a task whose secret `exc` could not be read."""
+    if exc.store == "asm":
+        return f"{SECRETS_PREFIX}unable to retrieve secret from asm: {RETRIED}{exc.message}"
+    return f"{SECRETS_PREFIX}unable to retrieve secrets from ssm: {RETRIED}{exc.message}"
+
+
+def env_file_reason(arn: str) -> str:
+    return (
+        "ResourceInitializationError: failed to download env files: file download command: "
+        f"non empty error stream: Dockyard has no S3 to download the environment file {arn} "
+        "from; use a local file path instead"
+    )
+
+
+def inject(spec: TaskSpec, source: SecretSource | None) -> str | None:
+    """Put each container's secrets into its environment (in place). Returns None, or the
+    stoppedReason when a secret or an environment file cannot be had."""
+    for container in spec.containers:
+        for path in container.environment_files:
+            if path.startswith("arn:"):
+                return env_file_reason(path)
+    for container in spec.containers:
+        for name, value_from in container.secrets.items():
+            if source is None:
+                return failure_reason(
+                    SecretUnavailable("ssm", value_from, "no secret store is configured")
+                )
+            try:
+                container.environment[name] = source.resolve(
+                    spec.account_id, spec.region, value_from
+                )
+            except SecretUnavailable as exc:
+                return failure_reason(exc)
+    return None

@@ -1,0 +1,18 @@
+"""AWS Secrets Manager."""
+
+from __future__ import annotations
+
+from dockyard.api.provider import Provider
+from dockyard.services.secretsmanager import ops_secrets
+from dockyard.services.secretsmanager.service import SecretsManager
+
+__all__ = ["SecretsManager", "provider"]
+
+
+def provider(manager: SecretsManager) -> Provider:
+    return Provider(
+        service="secretsmanager",
+        handlers=ops_secrets.handlers(manager.vault),
+        validation_error_code="ValidationException",
+        reset=manager.reset,
+    )

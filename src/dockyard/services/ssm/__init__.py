@@ -1,0 +1,18 @@
+"""AWS Systems Manager Parameter Store (the parameter operations of `ssm`)."""
+
+from __future__ import annotations
+
+from dockyard.api.provider import Provider
+from dockyard.services.ssm import ops_parameters
+from dockyard.services.ssm.service import Ssm
+
+__all__ = ["Ssm", "provider"]
+
+
+def provider(ssm: Ssm) -> Provider:
+    return Provider(
+        service="ssm",
+        handlers=ops_parameters.handlers(ssm.parameters),
+        validation_error_code="ValidationException",
+        reset=ssm.reset,
+    )
