@@ -120,9 +120,11 @@ def _wire_name(name: str, member: Shape) -> str:
     return str(member.serialization.get("name", name))
 
 
-def json_doc(shape: Shape, depth: int = 0, wire_names: bool = True) -> st.SearchStrategy[Any]:
+def json_doc(
+    shape: Shape, depth: int = 0, wire_names: bool = True, unknown: bool = True
+) -> st.SearchStrategy[Any]:
     """A JSON-ready document for `shape` in which any value may be garbage of another type,
-    any member (required or not) may be missing, and unknown members may appear."""
+    any member (required or not) may be missing, and (`unknown`) unknown members may appear."""
     kind = shape.type_name
     good: st.SearchStrategy[Any]
     if kind == "structure" and not shape.metadata.get("document"):
@@ -130,16 +132,16 @@ def json_doc(shape: Shape, depth: int = 0, wire_names: bool = True) -> st.Search
         good = st.fixed_dictionaries(
             {},
             optional={
-                (_wire_name(k, v) if wire_names else k): json_doc(v, depth + 1, wire_names)
+                (_wire_name(k, v) if wire_names else k): json_doc(v, depth + 1, wire_names, unknown)
                 for k, v in members.items()
             }
-            | {"NotAMember": _GARBAGE},
+            | ({"NotAMember": _GARBAGE} if unknown else {}),
         )
     elif kind == "list":
-        good = st.lists(json_doc(shape.member, depth + 1, wire_names), max_size=3)
+        good = st.lists(json_doc(shape.member, depth + 1, wire_names, unknown), max_size=3)
     elif kind == "map":
         good = st.dictionaries(
-            st.text(max_size=8), json_doc(shape.value, depth + 1, wire_names), max_size=3
+            st.text(max_size=8), json_doc(shape.value, depth + 1, wire_names, unknown), max_size=3
         )
     elif kind == "timestamp":
         good = st.one_of(
