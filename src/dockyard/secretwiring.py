@@ -30,7 +30,11 @@ class ServedSecrets:
         except ValueError as exc:
             raise SecretUnavailable(store_of(value_from), value_from, str(exc)) from exc
         if isinstance(ref, ParameterRef):
-            value = self.ssm.value(ref.account_id or account_id, ref.region or region, ref.name)
+            value = self.ssm.value(
+                ref.account_id or account_id,
+                ref.region or region,
+                value_from if value_from.startswith("arn:") else ref.name,
+            )
             if value is None:
                 raise SecretUnavailable("ssm", value_from, f"invalid ssm parameters: {ref.name}")
             return value

@@ -84,7 +84,7 @@ def parse_value_from(value: str) -> ParameterRef | SecretRef:
 
 
 def store_of(value: str) -> str:
-    """"asm" for a Secrets Manager reference, "ssm" otherwise (as ECS's requiresAttributes)."""
+    """ "asm" for a Secrets Manager reference, "ssm" otherwise (as ECS's requiresAttributes)."""
     asm = value.startswith("arn:") and value.split(":")[2:3] == ["secretsmanager"]
     return "asm" if asm else "ssm"
 

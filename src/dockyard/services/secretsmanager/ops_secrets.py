@@ -140,9 +140,7 @@ def handlers(vault: Vault) -> dict[str, Handler]:
         secret = vault.get(scope_of(ctx), p["SecretId"], live=True)
         text, data = validation.secret_value(p.get("SecretString"), p.get("SecretBinary"))
         if text is None and data is None:
-            raise InvalidRequestException(
-                "You must provide either SecretString or SecretBinary."
-            )
+            raise InvalidRequestException("You must provide either SecretString or SecretBinary.")
         version = vault.put_value(
             secret,
             p.get("ClientRequestToken"),
@@ -208,9 +206,7 @@ def handlers(vault: Vault) -> dict[str, Handler]:
 
     def list_secret_version_ids(ctx: RequestContext, p: Params) -> Result:
         secret = vault.get(scope_of(ctx), p["SecretId"])
-        versions = [
-            v for v in secret.versions if v.stages or p.get("IncludeDeprecated", False)
-        ]
+        versions = [v for v in secret.versions if v.stages or p.get("IncludeDeprecated", False)]
         out: Result = {"ARN": secret.arn, "Name": secret.name, "Versions": []}
         for v in versions:
             entry: Result = {

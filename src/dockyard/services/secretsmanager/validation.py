@@ -79,6 +79,4 @@ def tags(value: Sequence[dict[str, Any]] | None) -> dict[str, str]:
 
 def tag_count(merged: dict[str, str]) -> None:
     if len(merged) > MAX_TAGS:
-        raise InvalidRequestException(
-            f"A secret can have at most {MAX_TAGS} tags (Tags)."
-        )
+        raise InvalidRequestException(f"A secret can have at most {MAX_TAGS} tags (Tags).")

@@ -94,9 +94,7 @@ class Vault:
             raise InvalidRequestException(MARKED_FOR_DELETION)
         return secret
 
-    def read(
-        self, secret: Secret, version_id: str | None, stage: str | None
-    ) -> SecretVersion:
+    def read(self, secret: Secret, version_id: str | None, stage: str | None) -> SecretVersion:
         """The version GetSecretValue answers (AWSCURRENT by default); records the access."""
         if secret.deleted_at is not None:
             raise InvalidRequestException(MARKED_FOR_DELETION)

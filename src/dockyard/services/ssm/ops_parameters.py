@@ -107,13 +107,12 @@ def paged(items: list[Parameter], p: Params, default: int) -> tuple[list[Paramet
 def tagged_parameter(params: Parameters, ctx: RequestContext, p: Params) -> Parameter:
     if p["ResourceType"] != "Parameter":
         raise InvalidResourceType(
-            f"Dockyard serves tags of Parameter resources only (ResourceType: "
-            f"{p['ResourceType']})."
+            f"Dockyard serves tags of Parameter resources only (ResourceType: {p['ResourceType']})."
         )
     parameter = params.find(scope_of(ctx), p["ResourceId"])
     if parameter is None:
         raise InvalidResourceId(
-            f"The resource ID \"{p['ResourceId']}\" is not valid. Verify the ID and try again."
+            f'The resource ID "{p["ResourceId"]}" is not valid. Verify the ID and try again.'
         )
     return parameter
 
@@ -121,9 +120,7 @@ def tagged_parameter(params: Parameters, ctx: RequestContext, p: Params) -> Para
 def handlers(params: Parameters) -> dict[str, Handler]:
     def put_parameter(ctx: RequestContext, p: Params) -> Result:
         if p.get("Policies"):
-            raise ValidationException(
-                "Dockyard does not support parameter policies (Policies)."
-            )
+            raise ValidationException("Dockyard does not support parameter policies (Policies).")
         parameter = params.put(
             scope_of(ctx),
             PutRequest(
@@ -171,12 +168,8 @@ def handlers(params: Parameters) -> dict[str, Handler]:
         recursive = bool(p.get("Recursive", False))
         specs = list(p.get("ParameterFilters") or [])
         match = filters.compile_filters(specs, by_path=True)
-        labels = [
-            str(v) for s in specs if s.get("Key") == "Label" for v in s.get("Values") or []
-        ]
-        chosen = [
-            x for x in params.all(scope_of(ctx)) if filters.under(x.name, path, recursive)
-        ]
+        labels = [str(v) for s in specs if s.get("Key") == "Label" for v in s.get("Values") or []]
+        chosen = [x for x in params.all(scope_of(ctx)) if filters.under(x.name, path, recursive)]
         chosen = [x for x in chosen if match(x)]
         chunk, token = paged(chosen, p, MAX_NAMES)
         decrypt = bool(p.get("WithDecryption", False))
@@ -252,9 +245,7 @@ def handlers(params: Parameters) -> dict[str, Handler]:
 
     def unlabel_parameter_version(ctx: RequestContext, p: Params) -> Result:
         parameter = params.get(scope_of(ctx), p["Name"])
-        removed, invalid = params.unlabel(
-            parameter, int(p["ParameterVersion"]), list(p["Labels"])
-        )
+        removed, invalid = params.unlabel(parameter, int(p["ParameterVersion"]), list(p["Labels"]))
         return {"RemovedLabels": removed, "InvalidLabels": invalid}
 
     def add_tags_to_resource(ctx: RequestContext, p: Params) -> Result:

@@ -87,7 +87,14 @@ class Parameters:
         return sorted(self.by_scope.get(scope, {}).values(), key=lambda p: p.name)
 
     def find(self, scope: Scope, reference: str) -> Parameter | None:
-        return self.by_scope.get(scope, {}).get(name_of(reference))
+        """A parameter by name or ARN (`parameter/x` names `x`, or `/x` when only that
+        exists: both have that ARN)."""
+        known = self.by_scope.get(scope, {})
+        name = name_of(reference)
+        found = known.get(name)
+        if found is None and reference.startswith("arn:") and not name.startswith("/"):
+            found = known.get(f"/{name}")
+        return found
 
     def get(self, scope: Scope, reference: str) -> Parameter:
         parameter = self.find(scope, reference)
@@ -227,8 +234,7 @@ class Parameters:
         added = [label for label in valid if label not in version.labels]
         if len(version.labels) + len(added) > validation.MAX_LABELS:
             raise ParameterVersionLabelLimitExceeded(
-                f"A parameter version can have at most {validation.MAX_LABELS} labels "
-                f"(Labels)."
+                f"A parameter version can have at most {validation.MAX_LABELS} labels (Labels)."
             )
         for label in added:
             for other in parameter.versions:

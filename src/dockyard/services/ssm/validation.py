@@ -26,7 +26,7 @@ _NAME = re.compile(r"[a-zA-Z0-9_.\-/]+")
 _LABEL = re.compile(r"[a-zA-Z0-9_.\-]{1,100}")
 
 NAME_RULES = (
-    "Parameter name: can't be prefixed with \"aws\" or \"ssm\" (case-insensitive). If formed "
+    'Parameter name: can\'t be prefixed with "aws" or "ssm" (case-insensitive). If formed '
     "as a path, it can consist of sub-paths divided by slash symbol; each sub-path can be "
     "formed as a mix of letters, numbers and the following 3 symbols .-_"
 )
@@ -58,7 +58,7 @@ def path(value: str) -> str:
     if not value.startswith("/") or (value != "/" and not _NAME.fullmatch(value)):
         raise ValidationException(
             f"The parameter doesn't meet the parameter name requirements. The parameter name "
-            f"must begin with a forward slash \"/\". It can't be prefixed with \"aws\" or \"ssm\" "
+            f'must begin with a forward slash "/". It can\'t be prefixed with "aws" or "ssm" '
             f"(case-insensitive). (Path: {value})"
         )
     if value.count("/") > MAX_LEVELS + 1:
