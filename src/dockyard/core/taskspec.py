@@ -54,6 +54,58 @@ class LogSpec:
     options: dict[str, str] = field(default_factory=dict)
 
 
+class VolumeKind(StrEnum):
+    HOST = "host"  # host.sourcePath: a directory of the host
+    TASK = "task"  # no host: an empty directory the runtime creates and removes with the task
+    DOCKER = "docker"  # dockerVolumeConfiguration: a Docker volume
+
+
+@dataclass(slots=True)
+class VolumeSpec:
+    name: str
+    kind: VolumeKind
+    source_path: str | None = None  # HOST
+    scope: str = "task"  # DOCKER: task (removed with the task) | shared
+    autoprovision: bool = False  # DOCKER, shared scope: create it when missing
+    driver: str = "local"
+    driver_opts: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class MountPoint:
+    source_volume: str
+    container_path: str
+    read_only: bool = False
+
+
+@dataclass(slots=True)
+class VolumeFrom:
+    source_container: str
+    read_only: bool = False
+
+
+@dataclass(slots=True)
+class Ulimit:
+    name: str  # core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, ...
+    soft: int
+    hard: int
+
+
+@dataclass(slots=True)
+class Tmpfs:
+    container_path: str
+    size: int  # MiB
+    mount_options: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Device:
+    host_path: str
+    container_path: str | None = None
+    permissions: list[str] = field(default_factory=list)  # read, write, mknod
+
+
 @dataclass(slots=True)
 class ContainerSpec:
     name: str
@@ -78,6 +130,29 @@ class ContainerSpec:
     log: LogSpec | None = None
     privileged: bool = False
     labels: dict[str, str] = field(default_factory=dict)
+    mount_points: list[MountPoint] = field(default_factory=list)
+    volumes_from: list[VolumeFrom] = field(default_factory=list)
+    ulimits: list[Ulimit] = field(default_factory=list)
+    hostname: str | None = None
+    extra_hosts: list[tuple[str, str]] = field(default_factory=list)  # (hostname, address)
+    dns_servers: list[str] = field(default_factory=list)
+    dns_search_domains: list[str] = field(default_factory=list)
+    readonly_root_filesystem: bool = False
+    interactive: bool = False
+    pseudo_terminal: bool = False
+    disable_networking: bool = False
+    system_controls: dict[str, str] = field(default_factory=dict)
+    security_options: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    # linuxParameters
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
+    init_process_enabled: bool = False
+    shared_memory_size: int | None = None  # MiB
+    tmpfs: list[Tmpfs] = field(default_factory=list)
+    max_swap: int | None = None  # MiB
+    swappiness: int | None = None
 
 
 @dataclass(slots=True)
@@ -93,10 +168,40 @@ class TaskSpec:
     memory: int | None = None  # task-level MiB
     account_id: str = ""
     region: str = ""
+    volumes: list[VolumeSpec] = field(default_factory=list)
+    pid_mode: str | None = None  # host | task
+    ipc_mode: str | None = None  # host | task | none
 
     @property
     def task_id(self) -> str:
         return self.task_arn.rsplit("/", 1)[-1]
+
+    def volume(self, name: str) -> VolumeSpec | None:
+        return next((v for v in self.volumes if v.name == name), None)
+
+    def mounts_of(self, container: ContainerSpec) -> list[MountPoint]:
+        """The container's own mount points, then those it takes from other containers
+        (volumesFrom, transitively, read-only when the volumesFrom entry says so)."""
+        by_name = {c.name: c for c in self.containers}
+        result: list[MountPoint] = []
+        seen: set[str] = set()
+
+        def visit(c: ContainerSpec, read_only: bool) -> None:
+            if c.name in seen:
+                return
+            seen.add(c.name)
+            taken = {m.container_path for m in result}
+            for m in c.mount_points:
+                if m.container_path not in taken:
+                    result.append(MountPoint(m.source_volume, m.container_path,
+                                             m.read_only or read_only))  # fmt: skip
+            for vf in c.volumes_from:
+                source = by_name.get(vf.source_container)
+                if source is not None:
+                    visit(source, read_only or vf.read_only)
+
+        visit(container, False)
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -115,9 +220,18 @@ class TaskSpec:
             ]
             log = c.get("log")
             c["log"] = LogSpec(**log) if log else None
+            c["mount_points"] = [MountPoint(**m) for m in c.get("mount_points", [])]
+            c["volumes_from"] = [VolumeFrom(**v) for v in c.get("volumes_from", [])]
+            c["ulimits"] = [Ulimit(**u) for u in c.get("ulimits", [])]
+            c["extra_hosts"] = [(str(h), str(a)) for h, a in c.get("extra_hosts", [])]
+            c["tmpfs"] = [Tmpfs(**t) for t in c.get("tmpfs", [])]
+            c["devices"] = [Device(**d) for d in c.get("devices", [])]
             containers.append(ContainerSpec(**c))
         rest = {k: v for k, v in data.items() if k != "containers"}
         rest["network_mode"] = NetworkMode(rest["network_mode"])
+        rest["volumes"] = [
+            VolumeSpec(**{**v, "kind": VolumeKind(v["kind"])}) for v in rest.get("volumes", [])
+        ]
         return cls(containers=containers, **rest)
 
 
@@ -215,3 +329,69 @@ class TaskStatus:
             for c in data.get("containers", [])
         ]
         return cls(**data)
+
+
+# Container instance attributes (beyond ECS's own) naming what a runtime can honour. A task
+# that uses a member needs the attribute, so a host whose driver cannot honour it is not a
+# placement candidate (ATTRIBUTE failure) rather than running the task without it.
+FEATURE_PREFIX = "dockyard.capability."
+FEATURES = (
+    "mountPoints",
+    "volumesFrom",
+    "ulimits",
+    "hostname",
+    "extraHosts",
+    "dnsServers",
+    "dnsSearchDomains",
+    "readonlyRootFilesystem",
+    "interactive",
+    "pseudoTerminal",
+    "disableNetworking",
+    "systemControls",
+    "dockerSecurityOptions",
+    "links",
+    "linuxParameters.capabilities",
+    "linuxParameters.devices",
+    "linuxParameters.initProcessEnabled",
+    "linuxParameters.sharedMemorySize",
+    "linuxParameters.tmpfs",
+    "linuxParameters.maxSwap",
+    "linuxParameters.swappiness",
+    "pidMode",
+    "ipcMode",
+)
+
+
+def features(spec: TaskSpec) -> list[str]:
+    """The FEATURES a task uses, in FEATURES order."""
+    used: set[str] = set()
+    if spec.pid_mode:
+        used.add("pidMode")
+    if spec.ipc_mode:
+        used.add("ipcMode")
+    for c in spec.containers:
+        flags = {
+            "mountPoints": bool(c.mount_points),
+            "volumesFrom": bool(c.volumes_from),
+            "ulimits": bool(c.ulimits),
+            "hostname": c.hostname is not None,
+            "extraHosts": bool(c.extra_hosts),
+            "dnsServers": bool(c.dns_servers),
+            "dnsSearchDomains": bool(c.dns_search_domains),
+            "readonlyRootFilesystem": c.readonly_root_filesystem,
+            "interactive": c.interactive,
+            "pseudoTerminal": c.pseudo_terminal,
+            "disableNetworking": c.disable_networking,
+            "systemControls": bool(c.system_controls),
+            "dockerSecurityOptions": bool(c.security_options),
+            "links": bool(c.links),
+            "linuxParameters.capabilities": bool(c.cap_add or c.cap_drop),
+            "linuxParameters.devices": bool(c.devices),
+            "linuxParameters.initProcessEnabled": c.init_process_enabled,
+            "linuxParameters.sharedMemorySize": c.shared_memory_size is not None,
+            "linuxParameters.tmpfs": bool(c.tmpfs),
+            "linuxParameters.maxSwap": c.max_swap is not None,
+            "linuxParameters.swappiness": c.swappiness is not None,
+        }
+        used.update(name for name, on in flags.items() if on)
+    return [name for name in FEATURES if name in used]

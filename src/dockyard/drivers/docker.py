@@ -20,7 +20,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dockyard.core.taskspec import ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
+from dockyard.core.taskspec import FEATURES, ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
+from dockyard.drivers import docker_options
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
     OOM_REASON,
@@ -111,7 +112,9 @@ class DockerDriver:
 
     def capabilities(self) -> Capabilities:
         modes = [NetworkMode.AWSVPC, NetworkMode.BRIDGE, NetworkMode.HOST, NetworkMode.NONE]
-        attrs = ecs_attributes("docker", modes, True)
+        attrs = ecs_attributes(
+            "docker", modes, True, FEATURES, ("ecs.capability.docker-plugin.local",)
+        )
         return Capabilities("docker", modes, True, True, True, attrs)
 
     # -- task network ------------------------------------------------------------------------
@@ -119,6 +122,8 @@ class DockerDriver:
     async def prepare_task(self, spec: TaskSpec) -> TaskNetwork:
         if spec.network_mode == NetworkMode.AWSVPC:
             await self._call(self._ensure_awsvpc_network)
+        if spec.volumes:
+            await self._call(docker_options.ensure_volumes, self._client, spec)
         return TaskNetwork(spec.task_arn, spec.network_mode)
 
     def _ensure_awsvpc_network(self) -> None:
@@ -135,6 +140,7 @@ class DockerDriver:
                 )
 
     async def cleanup_task(self, task_arn: str) -> None:
+        await self._call(docker_options.remove_task_volumes, self._client, task_arn)
         self._primary.pop(task_arn, None)
         with self._locks_lock:
             self._locks.pop(task_arn, None)
@@ -198,7 +204,7 @@ class DockerDriver:
         }
         kwargs: dict[str, Any] = {
             "image": container.image,
-            "name": f"ecs-{spec.family}-{spec.revision}-{container.name}-{spec.task_id[:12]}",
+            "name": docker_options.container_name(spec, container.name),
             "command": container.command,
             "entrypoint": container.entry_point,
             "environment": env,
@@ -213,6 +219,7 @@ class DockerDriver:
         if memory:
             kwargs["mem_limit"] = f"{memory}m"
             kwargs["memswap_limit"] = f"{memory}m"
+        kwargs.update(docker_options.options(self._client, spec, container, memory))
         if container.memory_reservation:
             kwargs["mem_reservation"] = f"{container.memory_reservation}m"
         if container.cpu:

@@ -4,6 +4,7 @@ Layout under `<data_dir>/process/`:
   containers/<runtime id>/ config.json (what the shim runs), state.json (shim pid, task,
       container), pid.json (the command's pid), output.log (timestamped lines), exit.json
   tasks/<key>.json  the task's network: mode, namespace, address, published ports
+  volumes/<key>/<volume>  the task's volumes without a host path (removed with the task)
 The shims outlive the agent; `adopt()` re-attaches to them from these files.
 """
 
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.core.taskspec import ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
-from dockyard.drivers import cgroups, hostnet, procstat
+from dockyard.drivers import cgroups, hostnet, procmounts, procstat
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
     OOM_REASON,
@@ -90,6 +91,8 @@ class ProcessDriver:
         self._net = hostnet.HostNetwork(bridge=bridge or hostnet.BRIDGE, subnet=subnet)
         self._netns = hostnet.available()
         self._cgroups = cgroups.available()
+        self._mount_ns = procmounts.available()
+        self._volumes = self.root / "volumes"
         self._shims: dict[str, subprocess.Popen[bytes]] = {}
         self._proxies: dict[str, list[PortProxy]] = {}
         self._hostname = socket.gethostname()
@@ -106,7 +109,9 @@ class ProcessDriver:
             cgroups=self._cgroups,
             netns=self._netns,
             engine_health=False,
-            attributes=ecs_attributes("process", modes, self._cgroups),
+            attributes=ecs_attributes(
+                "process", modes, self._cgroups, procmounts.features(self._mount_ns)
+            ),
         )
 
     # -- task network ------------------------------------------------------------------------
@@ -115,6 +120,7 @@ class ProcessDriver:
         return self._tasks / f"{hostnet.key_of(task_arn)}.json"
 
     async def prepare_task(self, spec: TaskSpec) -> TaskNetwork:
+        await asyncio.to_thread(procmounts.create_volumes, self._volumes, spec, self._mount_ns)
         saved = _read_json(self._task_file(spec.task_arn))
         if saved is not None:
             return TaskNetwork(
@@ -205,6 +211,7 @@ class ProcessDriver:
             await asyncio.to_thread(self._net.release, task_arn)
         if self._cgroups:
             await asyncio.to_thread(cgroups.remove, key)
+        await asyncio.to_thread(procmounts.remove_volumes, self._volumes, task_arn)
         self._task_file(task_arn).unlink(missing_ok=True)
 
     # -- images ------------------------------------------------------------------------------
@@ -224,11 +231,18 @@ class ProcessDriver:
     async def start_container(
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> StartedContainer:
-        launch = launch_for(container, self._hostname)
+        launch = launch_for(container, container.hostname or self._hostname)
         runtime_id = uuid.uuid4().hex
         key = hostnet.key_of(spec.task_arn)
         cdir = self._dir(runtime_id)
         cdir.mkdir(parents=True)
+        try:
+            isolation = procmounts.config(self._volumes, spec, container, cdir, self._mount_ns)
+        except (DriverError, OSError) as exc:
+            shutil.rmtree(cdir, ignore_errors=True)
+            if isinstance(exc, DriverError):
+                raise
+            raise DriverError(f"CannotStartContainerError: {exc}") from exc
         config: dict[str, Any] = {
             "argv": launch.argv,
             "env": launch.env,
@@ -241,6 +255,7 @@ class ProcessDriver:
             "pidfile": str(cdir / "pid.json"),
             "cgroups": [],
             "memory_cgroup": None,
+            **isolation,
         }
         if self._cgroups:
             dirs = await asyncio.to_thread(

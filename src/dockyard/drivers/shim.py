@@ -16,6 +16,7 @@ import ctypes
 import json
 import os
 import pwd
+import resource
 import selectors
 import signal
 import sys
@@ -23,6 +24,34 @@ import time
 from typing import Any
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_SYNCHRONOUS = 16
+MS_REMOUNT = 32
+MS_DIRSYNC = 128
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+MS_RELATIME = 1 << 21
+MS_STRICTATIME = 1 << 24
+TMPFS_FLAGS = {
+    "ro": MS_RDONLY,
+    "nosuid": MS_NOSUID,
+    "nodev": MS_NODEV,
+    "noexec": MS_NOEXEC,
+    "sync": MS_SYNCHRONOUS,
+    "dirsync": MS_DIRSYNC,
+    "noatime": MS_NOATIME,
+    "nodiratime": MS_NODIRATIME,
+    "relatime": MS_RELATIME,
+    "strictatime": MS_STRICTATIME,
+}
 
 
 def _write_json(path: str, data: dict[str, Any]) -> None:
@@ -40,15 +69,87 @@ def _tell(fd: int, data: dict[str, Any]) -> None:
         pass
 
 
-def _setns(path: str) -> None:
+def _setns(path: str, kind: int = CLONE_NEWNET) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     fd = os.open(path, os.O_RDONLY)
     try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
+        if libc.setns(fd, kind) != 0:
             err = ctypes.get_errno()
             raise OSError(err, f"setns {path}: {os.strerror(err)}")
     finally:
         os.close(fd)
+
+
+def _libc() -> Any:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
+    libc = _libc()
+    result = libc.mount(
+        source.encode() if source is not None else None,
+        target.encode(),
+        fstype.encode() if fstype is not None else None,
+        ctypes.c_ulong(flags),
+        data.encode() if data else None,
+    )
+    _check(result, f"mount {source or fstype or ''} on {target}")
+
+
+def tmpfs_options(size_mib: int, options: list[str]) -> tuple[int, str]:
+    """mount(2) flags and data for a tmpfs of `size_mib` with ECS mountOptions."""
+    flags = 0
+    data = [f"size={size_mib}m"]
+    for option in options:
+        if option in TMPFS_FLAGS:
+            flags |= TMPFS_FLAGS[option]
+        elif "=" in option:
+            data.append(option)
+    return flags, ",".join(data)
+
+
+def _isolate(cfg: dict[str, Any]) -> None:
+    """The container's own mount (and UTS) namespace: its volumes, tmpfs, /dev/shm, hosts and
+    resolv.conf, hostname; the root read-only when asked. Nothing of it reaches the host."""
+    hostname = cfg.get("hostname")
+    flags = CLONE_NEWNS | (CLONE_NEWUTS if hostname else 0)
+    _check(_libc().unshare(flags), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    if hostname:
+        name = hostname.encode()
+        _check(_libc().sethostname(name, len(name)), "sethostname")
+    binds = list(cfg.get("mounts", []))
+    for extra, target in (("hosts_file", "/etc/hosts"), ("resolv_file", "/etc/resolv.conf")):
+        if cfg.get(extra):
+            binds.append({"source": cfg[extra], "target": target, "read_only": False})
+    for m in binds:
+        target = m["target"]
+        if not os.path.lexists(target):
+            raise OSError(2, f"mount point {target} does not exist on the host")
+        _mount(m["source"], target, None, MS_BIND | MS_REC)
+        if m.get("read_only"):
+            _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    for t in cfg.get("tmpfs", []):
+        if not os.path.isdir(t["target"]):
+            raise OSError(2, f"tmpfs mount point {t['target']} is not a directory on the host")
+        flags, data = tmpfs_options(t["size"], t.get("options", []))
+        _mount("tmpfs", t["target"], "tmpfs", flags, data)
+    if cfg.get("readonly_root"):
+        _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
+def _set_ulimits(limits: list[dict[str, Any]]) -> None:
+    for u in limits:
+        res = getattr(resource, "RLIMIT_" + u["name"].upper(), None)
+        if res is None:
+            raise OSError(22, f"unknown ulimit {u['name']}")
+        resource.setrlimit(res, (u["soft"], u["hard"]))
 
 
 def _child(cfg: dict[str, Any], out_w: int, err_w: int, errpipe: int) -> None:
@@ -65,6 +166,12 @@ def _child(cfg: dict[str, Any], out_w: int, err_w: int, errpipe: int) -> None:
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
+        if cfg.get("mount_ns"):
+            stage = "mounts"
+            _isolate(cfg)
+        stage = "ulimits"
+        _set_ulimits(cfg.get("ulimits", []))
+        stage = "setup"
         gid, uid = cfg.get("gid"), cfg.get("uid")
         if gid is not None:
             groups = [gid]
@@ -88,6 +195,8 @@ def _child(cfg: dict[str, Any], out_w: int, err_w: int, errpipe: int) -> None:
             msg = f'exec: "{argv[0]}": permission denied'
         elif stage == "chdir":
             msg = f'chdir to cwd ("{cfg.get("cwd")}") failed: {exc}'
+        elif isinstance(exc, OSError) and stage in ("mounts", "ulimits"):
+            msg = f"{stage}: {exc.strerror or exc}"
         else:
             msg = f"{stage}: {exc}"
         os.write(errpipe, msg.encode())
@@ -153,6 +262,12 @@ def exec_in(config: str, argv: list[str]) -> None:
         cfg = json.load(f)
     if cfg.get("netns"):
         _setns(cfg["netns"])
+    if cfg.get("mount_ns"):  # the container's mounts and hostname: those of its main process
+        with open(cfg["pidfile"]) as f:
+            pid = json.load(f)["pid"]
+        _setns(f"/proc/{pid}/ns/mnt", CLONE_NEWNS)
+        if cfg.get("hostname"):
+            _setns(f"/proc/{pid}/ns/uts", CLONE_NEWUTS)
     gid, uid = cfg.get("gid"), cfg.get("uid")
     if gid is not None:
         os.setgroups([gid])

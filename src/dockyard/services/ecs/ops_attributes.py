@@ -27,7 +27,7 @@ TARGET_TYPE = "container-instance"
 MAX_CUSTOM = 10
 MAX_PER_CALL = 10
 # Attributes agents set themselves (ECS's, and the network modes our drivers advertise).
-BUILT_IN_PREFIXES = ("ecs.", "dockyard.")
+BUILT_IN_PREFIXES = ("ecs.", "com.amazonaws.ecs.", "dockyard.")
 _NAME = re.compile(r"^[A-Za-z0-9_./\\-]{1,128}$")
 _VALUE = re.compile(r"^[A-Za-z0-9_.@/\\: -]{1,128}$")
 

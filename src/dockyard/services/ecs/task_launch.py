@@ -27,6 +27,7 @@ from dockyard.placement import (
     parse_strategies,
     task_needs,
 )
+from dockyard.services.ecs import container_options
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.state import Scope
@@ -172,7 +173,7 @@ def container_spec(cdef: dict[str, Any], network_mode: NetworkMode) -> Container
             start_period=int(hc.get("startPeriod", 0)),
         )
     lc = cdef.get("logConfiguration")
-    return ContainerSpec(
+    spec = ContainerSpec(
         name=cdef["name"],
         image=cdef.get("image", ""),
         essential=bool(cdef.get("essential", True)),
@@ -198,6 +199,8 @@ def container_spec(cdef: dict[str, Any], network_mode: NetworkMode) -> Container
         privileged=bool(cdef.get("privileged", False)),
         labels=dict(cdef.get("dockerLabels") or {}),
     )
+    container_options.apply_container_options(spec, cdef)
+    return spec
 
 
 def apply_overrides(spec: TaskSpec, overrides: dict[str, Any]) -> None:
@@ -246,6 +249,9 @@ def build_spec(
         memory=parse_memory(taskdef["memory"], "memory") if taskdef.get("memory") else None,
         account_id=scope.account_id,
         region=scope.region,
+        volumes=container_options.task_volumes(taskdef),
+        pid_mode=taskdef.get("pidMode") or None,
+        ipc_mode=taskdef.get("ipcMode") or None,
     )
 
 
@@ -294,6 +300,7 @@ def prepare(
 ) -> Launch:
     """Everything RunTask/StartTask checks before placing: compatibility, network, overrides."""
     reject_unsupported(p, launch_type)
+    container_options.unsupported(taskdef)
     strategies, constraints = placement_rules(taskdef, p, launch_type)
     check_compatibility(taskdef, launch_type)
     spec = build_spec(scope, cluster.arn, taskdef, launch_type)
@@ -326,7 +333,11 @@ def prepare(
         cluster_arn=cluster.arn,
         task_definition_arn=taskdef["taskDefinitionArn"],
         spec=spec,
-        needs=replace(task_needs(spec), group=group, constraints=constraints),
+        needs=replace(
+            task_needs(spec, container_options.requirements(taskdef, spec)),
+            group=group,
+            constraints=constraints,
+        ),
         launch_type=launch_type,
         group=group,
         started_by=started_by,

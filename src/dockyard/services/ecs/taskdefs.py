@@ -391,7 +391,46 @@ def required_attributes(req: dict[str, Any], mode: str) -> list[str]:
         need("ecs.capability.task-eni")
     if req.get("taskRoleArn"):
         need("com.amazonaws.ecs.capability.task-iam-role")
+    for v in req.get("volumes") or []:
+        docker = v.get("dockerVolumeConfiguration")
+        if docker is not None:
+            need(api + "1.25")
+            need(f"ecs.capability.docker-plugin.{docker.get('driver') or 'local'}")
+        efs = v.get("efsVolumeConfiguration")
+        if efs is not None:
+            need(api + "1.25")
+            need("ecs.capability.efs")
+            auth = efs.get("authorizationConfig") or {}
+            if auth.get("iam") == "ENABLED" or auth.get("accessPointId"):
+                need("ecs.capability.efsAuth")
+        if v.get("fsxWindowsFileServerVolumeConfiguration") is not None:
+            need("ecs.capability.fsxWindowsFileServer")
+    if req.get("proxyConfiguration"):
+        need("ecs.capability.aws-appmesh")
+    if req.get("inferenceAccelerators"):
+        need("ecs.capability.task-eia")
     for c in req["containerDefinitions"]:
+        if c.get("ulimits"):
+            need(api + "1.18")
+        if c.get("linuxParameters"):
+            need(api + "1.25")
+        if c.get("privileged"):
+            need("com.amazonaws.ecs.capability.privileged-container")
+        for option in c.get("dockerSecurityOptions") or []:
+            if str(option).startswith("label:"):
+                need("com.amazonaws.ecs.capability.selinux")
+            elif str(option).startswith("apparmor:"):
+                need("com.amazonaws.ecs.capability.apparmor")
+        firelens = c.get("firelensConfiguration")
+        if firelens:
+            need(f"ecs.capability.firelens.{firelens.get('type', 'fluentbit')}")
+        if c.get("repositoryCredentials"):
+            need("ecs.capability.private-registry-authentication.secretsmanager")
+        if (c.get("restartPolicy") or {}).get("enabled"):
+            need("ecs.capability.container-restart-policy")
+        for rr in c.get("resourceRequirements") or []:
+            if rr.get("type") == "GPU":
+                need("ecs.capability.gpu")
         if c.get("memoryReservation") is not None:
             need(api + "1.21")
         if c.get("dockerLabels"):

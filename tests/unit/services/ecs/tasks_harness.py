@@ -10,7 +10,14 @@ from typing import Any, TypeVar
 from dockyard.api.context import RequestContext
 from dockyard.core.agentlink import LogEvent, Registration
 from dockyard.core.clock import Clock, ManualClock
-from dockyard.core.taskspec import ContainerStatus, NetworkBinding, TaskStatus
+from dockyard.core.taskspec import (
+    FEATURES,
+    ContainerStatus,
+    NetworkBinding,
+    NetworkMode,
+    TaskStatus,
+)
+from dockyard.drivers.attributes import ecs_attributes
 from dockyard.services.ecs import Ecs, provider
 from dockyard.services.ecs.agent_link import EmbeddedLink
 from dockyard.store.sqlite import SqliteStore
@@ -93,9 +100,13 @@ def registration(
     modes: tuple[str, ...] = ("awsvpc", "bridge", "host"),
     **attributes: str | None,
 ) -> Registration:
-    attrs: dict[str, str | None] = {"ecs.os-type": "linux", **attributes}
-    for mode in modes:
-        attrs[f"dockyard.network-mode.{mode}"] = None
+    # what an agent's driver advertises (its network modes, ECS capabilities, features)
+    attrs: dict[str, str | None] = ecs_attributes(
+        "process", [NetworkMode(m) for m in modes], True, FEATURES
+    )
+    attrs.pop("dockyard.driver")
+    attrs.pop("dockyard.cgroups")
+    attrs.update({"ecs.os-type": "linux", **attributes})
     return Registration(
         cluster=cluster, cpu=cpu, memory=memory, attributes=attrs, hostname="box",
         agent_version="0.1.0",

@@ -38,8 +38,13 @@ def test_put_list_delete(world: tuple[Client, list[str]]) -> None:
     by_value = client("ListAttributes", targetType="container-instance", attributeName="stack",
                       attributeValue="dev")  # fmt: skip
     assert by_value["attributes"] == []
-    everything = client("ListAttributes", targetType="container-instance")["attributes"]
-    assert attr("ecs.os-type", one, "linux") in everything and attr("gpu", two) in everything
+    everything = client("ListAttributes", targetType="container-instance", maxResults=100)
+    while everything.get("nextToken"):
+        more = client("ListAttributes", targetType="container-instance", maxResults=100,
+                      nextToken=everything["nextToken"])  # fmt: skip
+        everything = {**more, "attributes": everything["attributes"] + more["attributes"]}
+    found = everything["attributes"]
+    assert attr("ecs.os-type", one, "linux") in found and attr("gpu", two) in found
     described = client.instance(one)["attributes"]
     assert {"name": "stack", "value": "prod"} in described
     deleted = client("DeleteAttributes", attributes=[attr("stack", one)])
@@ -52,10 +57,15 @@ def test_list_pages(world: tuple[Client, list[str]]) -> None:
     client, (one, _) = world
     client("PutAttributes", attributes=[attr(f"a{n}", one, "x") for n in range(5)])
     first = client("ListAttributes", targetType="container-instance", maxResults=3)
-    second = client("ListAttributes", targetType="container-instance", maxResults=100,
-                    nextToken=first["nextToken"])  # fmt: skip
-    names = [(a["targetId"], a["name"]) for a in first["attributes"] + second["attributes"]]
-    assert len(names) == len(set(names)) == 5 + 2 * 4  # 4 attributes of each registration
+    names = [(a["targetId"], a["name"]) for a in first["attributes"]]
+    token = first["nextToken"]
+    while token:
+        page = client("ListAttributes", targetType="container-instance", maxResults=100,
+                      nextToken=token)  # fmt: skip
+        names += [(a["targetId"], a["name"]) for a in page["attributes"]]
+        token = page.get("nextToken")
+    each = len(registration().attributes)  # what each registration's agent advertised
+    assert len(names) == len(set(names)) == 5 + 2 * each
 
 
 def test_placement_sees_new_attributes(world: tuple[Client, list[str]]) -> None:
