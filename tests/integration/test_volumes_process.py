@@ -7,12 +7,14 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dockyard.drivers.hostnet import key_of
+from tests.integration.conftest import make_client
 from tests.integration.test_tasks_process import wait_for
 from tests.support.server import DockyardProcess
 
@@ -42,6 +44,13 @@ def run_to_end(ecs: Any, taskdef: str, timeout: float = 20.0) -> dict[str, Any]:
     out = ecs.run_task(taskDefinition=taskdef)
     assert not out["failures"], out["failures"]
     return wait_for(ecs, [out["tasks"][0]["taskArn"]], "STOPPED", timeout)[0]
+
+
+def scratch_dir(server: DockyardProcess, task_arn: str, volume: str) -> Path:
+    """Where the process driver keeps a task volume without `host` (under its data dir)."""
+    roots = list(server.data_dir.glob("**/process/volumes"))
+    assert len(roots) == 1, roots
+    return roots[0] / key_of(task_arn) / volume
 
 
 def exit_codes(task: dict[str, Any]) -> dict[str, int | None]:
@@ -117,7 +126,9 @@ def test_a_task_volume_is_shared_by_mount_points_and_volumes_from_then_removed(
         [{"name": "scratch"}, {"name": "out", "host": {"sourcePath": str(out)}}],
     )
     started = ecs.run_task(taskDefinition=taskdef)["tasks"][0]
-    scratch = dockyard.data_dir / "process" / "volumes" / key_of(started["taskArn"]) / "scratch"
+    wait_for(ecs, [started["taskArn"]], "RUNNING", 20.0)
+    scratch = scratch_dir(dockyard, started["taskArn"], "scratch")
+    assert scratch.is_dir()
     task = wait_for(ecs, [started["taskArn"]], "STOPPED", 20.0)[0]
     assert exit_codes(task)["writer"] == 0
     assert (out / "reader.txt").read_text() == "shared\n"
@@ -130,9 +141,44 @@ def test_a_task_volume_is_shared_by_mount_points_and_volumes_from_then_removed(
     assert not scratch.exists()
 
 
-def test_a_missing_container_path_stops_the_task_with_the_reason(
-    ecs: Any, tmp_path: Path
+def test_a_restarted_server_keeps_running_tasks_volumes(
+    fresh_server: Callable[..., DockyardProcess], tmp_path: Path
 ) -> None:
+    server = fresh_server("--runtime", "process")
+    ecs = make_client("ecs", server.endpoint)
+    inside, out = tmp_path / "inside", tmp_path / "out"
+    inside.mkdir()
+    out.mkdir()
+    script = (
+        f"while true; do date +%s%N > {inside}/tick; cp {inside}/tick {out}/tick; sleep 0.05; done"
+    )
+    container = sh("app", script, [{"sourceVolume": "s", "containerPath": str(inside)},
+                                   {"sourceVolume": "o", "containerPath": str(out)}])  # fmt: skip
+    taskdef = register(
+        ecs, [container], [{"name": "s"}, {"name": "o", "host": {"sourcePath": str(out)}}]
+    )
+    arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
+    wait_for(ecs, [arn], "RUNNING")
+    scratch = scratch_dir(server, arn, "s")
+    server.kill()
+    again = fresh_server("--runtime", "process", data_dir=server.data_dir)
+    ecs = make_client("ecs", again.endpoint)
+    assert wait_for(ecs, [arn], "RUNNING")[0]["taskArn"] == arn
+    before = (out / "tick").read_text()
+    deadline = time.monotonic() + 5
+    while (out / "tick").read_text() == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (out / "tick").read_text() != before  # still writing through both mounts
+    assert (scratch / "tick").exists()
+    ecs.stop_task(task=arn)
+    wait_for(ecs, [arn], "STOPPED", 20.0)
+    deadline = time.monotonic() + 5
+    while scratch.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not scratch.exists() and not scratch.parent.exists()
+
+
+def test_a_missing_container_path_stops_the_task_with_the_reason(ecs: Any, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere"
     taskdef = register(
         ecs,
