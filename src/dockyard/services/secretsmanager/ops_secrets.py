@@ -64,8 +64,10 @@ def version_value(secret: Secret, version: SecretVersion) -> Result:
 
 
 def _filter(spec: dict[str, Any]) -> Callable[[Secret], bool]:
-    key = spec["Key"]
+    key = spec.get("Key")
     values = [str(v) for v in spec.get("Values") or []]
+    if not key:
+        raise InvalidParameterException("A filter needs a Key (Filters).")
     if not values:
         raise InvalidParameterException(f"The filter {key} needs at least one value (Filters).")
 

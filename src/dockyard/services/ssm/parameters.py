@@ -112,7 +112,7 @@ class Parameters:
         parameter = self.get(scope, base)
         if selector is None:
             return parameter, parameter.current, None
-        if selector.isdigit():
+        if selector.isascii() and selector.isdigit():
             version = parameter.version(int(selector))
             if version is None:
                 raise ParameterVersionNotFound(

@@ -111,7 +111,7 @@ def value(text: str, kind: str, allowed_pattern: str | None) -> str:
     if allowed_pattern:
         try:
             compiled = re.compile(allowed_pattern)
-        except re.error as exc:
+        except (re.error, OverflowError, RecursionError) as exc:
             raise InvalidAllowedPatternException(
                 f"The request doesn't meet the regular expression requirement: {exc} "
                 f"(AllowedPattern: {allowed_pattern})."
