@@ -1,7 +1,7 @@
 """ECS container-instance attributes a driver advertises (what requiresAttributes checks).
 
 Only what the driver really honours is advertised: a task definition needing anything else
-(an EFS volume, a task IAM role, a FireLens router, ...) is not placed on the host.
+(an EFS volume, a FireLens router, ...) is not placed on the host.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ COMMON = (
     "ecs.capability.env-files.s3",
     "ecs.capability.secrets.ssm.environment-variables",
     "ecs.capability.secrets.asm.environment-variables",
+    # There is no IAM here: a task role is recorded (DescribeTasks shows it) and grants
+    # nothing, as every request to Dockyard is allowed. Refusing to place such tasks would
+    # turn away most real task definitions for no gain (docs/task-definitions.md).
+    "com.amazonaws.ecs.capability.task-iam-role",
 )
 
 

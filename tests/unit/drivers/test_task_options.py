@@ -157,4 +157,4 @@ def test_each_driver_advertises_what_it_honours() -> None:
     assert FEATURE_PREFIX + "mountPoints" not in process
     assert "ecs.capability.docker-plugin.local" not in process
     assert "ecs.capability.efs" not in process
-    assert "com.amazonaws.ecs.capability.task-iam-role" not in process
+    assert "com.amazonaws.ecs.capability.task-iam-role" in process  # recorded, grants nothing

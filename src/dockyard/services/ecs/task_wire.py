@@ -128,8 +128,10 @@ def task_to_wire(task: Task, include_tags: bool = False) -> dict[str, Any]:
 
 
 def _iso(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace(
-        "+00:00", "Z"
+    return (
+        datetime.fromtimestamp(seconds, UTC)
+        .isoformat(timespec="milliseconds")
+        .replace("+00:00", "Z")
     )
 
 
@@ -186,9 +188,7 @@ def instance_to_wire(
     include: Collection[str] = (),
 ) -> dict[str, Any]:
     tcp = sorted({*instance.reserved_ports, *(p for p, proto in used_ports if proto == "tcp")})
-    udp = sorted(
-        {*instance.reserved_udp_ports, *(p for p, proto in used_ports if proto == "udp")}
-    )
+    udp = sorted({*instance.reserved_udp_ports, *(p for p, proto in used_ports if proto == "udp")})
     out: dict[str, Any] = {
         "containerInstanceArn": instance.arn,
         "ec2InstanceId": instance.ec2_instance_id,
