@@ -230,19 +230,41 @@ class TaskRunner:
                 return True
             return False if exited or dep.health_status == health.UNHEALTHY else None
 
+        limit = next(c.start_timeout for c in self.spec.containers if c.name == name)
+        deadline = None if limit is None else self.clock.now() + limit
         while True:
             tick = self._tick
             result = check()
             if result is not None:
                 break
-            await tick.wait()
+            if deadline is None:
+                await tick.wait()
+            elif not await self._tick_before(tick, deadline):
+                result = False  # startTimeout: the dependent container gives up
+                break
         if not result:
             reason = (
                 f"CannotStartContainerError: dependency {name} of container {container.name} "
                 f"did not reach the {cond} condition"
             )
+            if deadline is not None and self.clock.now() >= deadline:
+                reason += f" within its startTimeout of {limit} seconds"
             self.container(container.name).reason = reason
             raise StartFailed(reason)
+
+    async def _tick_before(self, tick: asyncio.Event, deadline: float) -> bool:
+        """Wait for the next change, until `deadline` (clock time); False when time ran out."""
+        remaining = deadline - self.clock.now()
+        if remaining <= 0:
+            return False
+        changed = asyncio.create_task(tick.wait())
+        timer = asyncio.create_task(self.clock.sleep(remaining))
+        try:
+            await asyncio.wait({changed, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            changed.cancel()
+            timer.cancel()
+        return tick.is_set()
 
     def _attach(self, container: ContainerSpec, runtime_id: str, resumed: bool) -> None:
         self._watchers[container.name] = asyncio.create_task(self._watch(container, runtime_id))

@@ -127,6 +127,8 @@ class ContainerSpec:
     health_check: HealthCheckSpec | None = None
     depends_on: list[Dependency] = field(default_factory=list)
     stop_timeout: int = 30  # seconds between SIGTERM and SIGKILL
+    # seconds the containers depending on this one wait for it to reach their condition
+    start_timeout: int | None = None
     log: LogSpec | None = None
     privileged: bool = False
     labels: dict[str, str] = field(default_factory=dict)

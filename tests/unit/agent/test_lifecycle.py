@@ -152,6 +152,26 @@ def test_failed_success_dependency_fails_the_task(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+def test_start_timeout_gives_up_on_a_dependency(tmp_path: Path) -> None:
+    async def main() -> None:
+        link = FakeLink()
+        clock = ScaledClock(20)  # the 4 s startTimeout takes 0.2 s
+        async with running_agent(link, tmp_path, clock=clock):
+            spec = task(
+                sh("db", "sleep 30", essential=False, start_timeout=4),
+                sh("app", "sleep 30", depends_on=[Dependency("db", DependencyCondition.COMPLETE)]),
+            )
+            link.run(spec)
+            stopped = await link.until_status(spec.task_arn, "STOPPED")
+        assert stopped.stop_code == "TaskFailedToStart"
+        reason = stopped.stopped_reason or ""
+        assert "did not reach the COMPLETE condition within its startTimeout of 4 seconds" in reason
+        assert by_name(stopped, "app").runtime_id is None  # never started
+        assert by_name(stopped, "db").exit_code == 143  # stopped with the task
+
+    asyncio.run(main())
+
+
 def test_health_checks_set_container_and_task_health(tmp_path: Path) -> None:
     async def main() -> None:
         link = FakeLink()

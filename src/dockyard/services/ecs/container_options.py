@@ -121,12 +121,6 @@ def unsupported(taskdef: dict[str, Any]) -> None:
                 f"Dockyard ({mode_name}); use 'host' or leave it out."
             )
     for c in taskdef.get("containerDefinitions") or []:
-        if c.get("startTimeout"):
-            raise InvalidParameterException(
-                "startTimeout is not supported by the Dockyard agent (docker or process "
-                f"driver): dependencies are awaited without a time limit "
-                f"(containerDefinitions[{c.get('name')}].startTimeout)."
-            )
         if c.get("credentialSpecs"):
             raise InvalidParameterException(
                 "credentialSpecs (gMSA) is not supported by the docker or process driver of "

@@ -195,6 +195,7 @@ def container_spec(cdef: dict[str, Any], network_mode: NetworkMode) -> Container
             for d in cdef.get("dependsOn") or []
         ],
         stop_timeout=int(cdef.get("stopTimeout") or 30),
+        start_timeout=int(cdef["startTimeout"]) if cdef.get("startTimeout") else None,
         log=LogSpec(lc["logDriver"], dict(lc.get("options") or {})) if lc else None,
         privileged=bool(cdef.get("privileged", False)),
         labels=dict(cdef.get("dockerLabels") or {}),

@@ -117,7 +117,6 @@ def test_requirements_add_dockyard_features_to_ecs_attributes() -> None:
         (td([{"name": "a"}], pidMode="task"), "pidMode"),
         (td([{"name": "a"}], ipcMode="task"), "ipcMode"),
         (td([{"name": "a", "credentialSpecs": ["credentialspec:x"]}]), "credentialSpecs"),
-        (td([{"name": "a", "startTimeout": 30}]), "startTimeout"),
     ],
 )
 def test_members_no_driver_honours_are_refused_at_run_task(
