@@ -48,10 +48,11 @@ def test_metric_data_and_alarm_states_survive_kill_9(
     cw = make_client("cloudwatch", server.endpoint)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     # Datapoints every 20 s from 10 minutes ago to 10 minutes ahead, so the alarm's latest
-    # complete minute has data whenever the restart lands.
+    # complete minute has data whenever the restart lands; all above the alarm's threshold,
+    # so its first evaluation, whichever minute it reads, goes to ALARM.
     cw.put_metric_data(Namespace=NAMESPACE, MetricData=[
         {"MetricName": "Latency", "Dimensions": DIMS, "Unit": "Milliseconds",
-         "Timestamp": now + dt.timedelta(seconds=s), "Value": float(100 + s)}
+         "Timestamp": now + dt.timedelta(seconds=s), "Value": float(100 + (s + 600) % 97)}
         for s in range(-600, 600, 20)
     ])  # fmt: skip
     cw.put_metric_data(Namespace=NAMESPACE, MetricData=[
