@@ -37,7 +37,7 @@ from tests.support.server import DockyardProcess
 
 SERVICES = ("ecs", "logs", "elbv2", "cloudwatch", "events", "application-autoscaling")
 # Any other served service is fuzzed under "others"; these are still being built.
-EXCLUDED = frozenset({"servicediscovery", "codedeploy"})
+EXCLUDED: frozenset[str] = frozenset()
 OTHERS = "others"
 # Examples per operation and kind; DOCKYARD_FUZZ_EXAMPLES=500 for a deeper (slower) hunt.
 TYPED_EXAMPLES = WIRE_EXAMPLES = int(os.environ.get("DOCKYARD_FUZZ_EXAMPLES", "60"))
