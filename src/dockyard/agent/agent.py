@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from dockyard import __version__
 from dockyard.agent import host, stats
+from dockyard.agent.metadata import MetadataServer
 from dockyard.agent.runner import TaskRunner
 from dockyard.agent.state import AgentState
 from dockyard.agent.stats import StatsSampler
@@ -47,6 +48,7 @@ class Agent:
         heartbeat_interval: float = HEARTBEAT_INTERVAL,
         poll_wait: float = 20.0,
         host_ip: str = "127.0.0.1",
+        metadata: bool = True,
     ) -> None:
         self.link = link
         self.driver = driver
@@ -67,6 +69,9 @@ class Agent:
         self._stopped = asyncio.Event()
         self._finished_arns: OrderedDict[str, None] = OrderedDict()
         self._retry = RETRY
+        self.metadata = (
+            MetadataServer(self.runners, driver, clock, Path(data_dir)) if metadata else None
+        )
 
     async def _back_off(self) -> None:
         """Wait before calling the server again; longer each time it stays unreachable."""
@@ -77,6 +82,8 @@ class Agent:
 
     async def run(self) -> None:
         """Register, adopt, then follow assignments until `stop()`."""
+        if self.metadata is not None:
+            await self.metadata.start()
         await self._register()
         self._loops = [
             asyncio.create_task(self._report_loop()),
@@ -104,6 +111,8 @@ class Agent:
         for runner in self.runners.values():
             runner.detach()
         await asyncio.gather(*self._loops, *self._runner_tasks.values(), return_exceptions=True)
+        if self.metadata is not None:
+            await self.metadata.close()
         await self.driver.close()
         self._stopped.set()
 
@@ -161,13 +170,17 @@ class Agent:
                 else:
                     self._report_never_started(assignment)
             elif runner is None:
-                runner = TaskRunner(
-                    assignment.spec, self.driver, self.clock, self._changed, self.link.put_logs
-                )
+                runner = self._runner(assignment.spec)
                 self._launch(runner, runner.run())
         for arn, runner in list(self.runners.items()):
             if arn not in listed:
                 runner.request_stop("TaskStopped", "The task is no longer assigned to this host")
+
+    def _runner(self, spec: TaskSpec) -> TaskRunner:
+        environment = self.metadata.environment if self.metadata is not None else None
+        return TaskRunner(
+            spec, self.driver, self.clock, self._changed, self.link.put_logs, environment
+        )
 
     def _launch(self, runner: TaskRunner, coro: Coroutine[Any, Any, None]) -> None:
         arn = runner.spec.task_arn
@@ -266,13 +279,7 @@ class Agent:
                 await self._back_off()
         self._retry = RETRY
         for arn, record in records.items():
-            runner = TaskRunner(
-                TaskSpec.from_dict(record["spec"]),
-                self.driver,
-                self.clock,
-                self._changed,
-                self.link.put_logs,
-            )
+            runner = self._runner(TaskSpec.from_dict(record["spec"]))
             assignment = wanted.get(arn)
             if assignment is None or assignment.desired_status == DesiredStatus.STOPPED:
                 code = assignment.stop_code if assignment else "TaskStopped"

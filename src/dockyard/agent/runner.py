@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from dockyard.agent import health, logs
@@ -25,6 +26,9 @@ from dockyard.core.taskspec import (
 from dockyard.drivers.base import AdoptedContainer, Driver, DriverError, ExitInfo, TaskNetwork
 
 log = logging.getLogger(__name__)
+
+# What the agent adds to a container's environment (ECS's own variables), by task and network.
+Environment = Callable[[TaskSpec, ContainerSpec, TaskNetwork], Awaitable[dict[str, str]]]
 
 TASK_FAILED_TO_START = "TaskFailedToStart"
 ESSENTIAL_EXITED = "EssentialContainerExited"
@@ -58,8 +62,10 @@ class TaskRunner:
         clock: Clock,
         on_change: Callable[[TaskRunner], None],
         put_logs: logs.PutLogs,
+        environment: Environment | None = None,
     ) -> None:
         self.spec = spec
+        self.environment = environment
         self.driver = driver
         self.clock = clock
         self.on_change = on_change
@@ -192,8 +198,14 @@ class TaskRunner:
     async def _launch(self, container: ContainerSpec, network: TaskNetwork) -> None:
         for dep in container.depends_on:
             await self._dependency(container, dep.container_name, dep.condition)
+        launched = container
+        if self.environment is not None:  # the agent's variables win over the user's
+            extra = await self.environment(self.spec, container, network)
+            launched = dataclasses.replace(
+                container, environment={**container.environment, **extra}
+            )
         try:
-            started = await self.driver.start_container(self.spec, container, network)
+            started = await self.driver.start_container(self.spec, launched, network)
         except DriverError as exc:
             cs = self.container(container.name)
             cs.status, cs.reason, cs.stopped_at = "STOPPED", exc.reason, self.clock.now()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import ipaddress
 import logging
 import threading
 import time
@@ -125,6 +126,33 @@ class DockerDriver:
         if spec.volumes:
             await self._call(docker_options.ensure_volumes, self._client, spec)
         return TaskNetwork(spec.task_arn, spec.network_mode)
+
+    async def metadata_host(self, network: TaskNetwork) -> str | None:
+        """Where a container on `network` reaches the host: loopback in host mode, the
+        gateway of its Docker network in bridge and awsvpc modes; nowhere from `none`."""
+        if network.mode == NetworkMode.HOST:
+            return "127.0.0.1"
+        if network.mode == NetworkMode.BRIDGE:
+            return await self._call(self._gateway, "bridge")
+        if network.mode == NetworkMode.AWSVPC:
+            return await self._call(self._gateway, AWSVPC_NETWORK)
+        return None
+
+    def _gateway(self, name: str) -> str | None:
+        import docker.errors
+
+        try:
+            attrs = self._client.networks.get(name).attrs
+        except docker.errors.APIError:
+            return None
+        for config in (attrs.get("IPAM") or {}).get("Config") or []:
+            gateway = config.get("Gateway")
+            if gateway and ":" not in gateway:
+                return str(gateway)
+            subnet = config.get("Subnet")
+            if subnet and ":" not in subnet:
+                return str(next(ipaddress.IPv4Network(subnet).hosts()))
+        return None
 
     def _ensure_awsvpc_network(self) -> None:
         import docker.errors

@@ -150,6 +150,15 @@ class ProcessDriver:
         _write_json(self._task_file(spec.task_arn), self._task_record(network, []))
         return network
 
+    async def metadata_host(self, network: TaskNetwork) -> str | None:
+        """Where a container on `network` reaches the host: loopback in host mode, the
+        bridge's gateway from a task namespace with an address; nowhere from `none`."""
+        if network.mode == NetworkMode.HOST:
+            return "127.0.0.1"
+        if network.mode in (NetworkMode.BRIDGE, NetworkMode.AWSVPC) and network.ip_address:
+            return self._net.gateway
+        return None
+
     @staticmethod
     def _task_record(network: TaskNetwork, ports: list[dict[str, Any]]) -> dict[str, Any]:
         return {
