@@ -406,29 +406,44 @@ class DockerDriver:
         import docker.errors
 
         try:
-            lines: Iterator[bytes] = self._client.api.logs(
-                runtime_id,
-                stdout=stream == "stdout",
-                stderr=stream == "stderr",
-                stream=True,
-                follow=True,
-                timestamps=True,
-                since=since / NS if since else None,
-            )
-            pending = b""
-            for chunk in lines:
-                pending += chunk
-                *complete, pending = pending.split(b"\n")
-                for raw in complete:
-                    ts, _, message = raw.decode("utf-8", "replace").partition(" ")
-                    try:
-                        stamp = _parse_ts(ts)
-                    except ValueError:
-                        continue
-                    if stamp <= since:
-                        continue
+            last = since
+
+            def read(follow: bool) -> None:
+                nonlocal last
+                chunks: Iterator[bytes] = self._client.api.logs(
+                    runtime_id,
+                    stdout=stream == "stdout",
+                    stderr=stream == "stderr",
+                    stream=True,
+                    follow=follow,
+                    timestamps=True,
+                    since=last / NS if last else None,
+                )
+                pending = b""
+                for chunk in chunks:
+                    pending += chunk
+                    *complete, pending = pending.split(b"\n")
+                    for raw in complete:
+                        emit(raw)
+                if pending:  # the last line a container printed without a newline
+                    emit(pending)
+
+            def emit(raw: bytes) -> None:
+                nonlocal last
+                ts, _, message = raw.decode("utf-8", "replace").partition(" ")
+                try:
+                    stamp = _parse_ts(ts)
+                except ValueError:
+                    return
+                if stamp > last:
+                    last = stamp
                     line = LogLine(stamp // 1_000_000, stream, message.rstrip("\r"), stamp)
                     loop.call_soon_threadsafe(queue.put_nowait, line)
+
+            read(follow=True)
+            # Docker may end a followed stream as the container exits before sending its
+            # last lines: read once more what it logged since the last line seen.
+            read(follow=False)
         except (docker.errors.APIError, OSError) as exc:
             log.debug("log stream of %s ended: %s", runtime_id, exc)
         finally:
