@@ -1,18 +1,11 @@
 from __future__ import annotations
 
-import io
-import tarfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-IMAGE = "dockyard-test/busybox:latest"
-DOCKERFILE = b"""FROM scratch
-COPY busybox /bin/busybox
-RUN ["/bin/busybox", "--install", "-s", "/bin"]
-CMD ["/bin/sh"]
-"""
+from tests.support.images import BUSYBOX, build_busybox_image
+from tests.support.server import DockyardProcess
 
 
 def _engine():  # type: ignore[no-untyped-def]
@@ -38,15 +31,20 @@ def docker_client() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def busybox_image(docker_client) -> str:  # type: ignore[no-untyped-def]
     """An image built here from scratch with busybox-static: no registry needed."""
-    busybox = Path("/bin/busybox")
-    if not busybox.exists():
+    if not BUSYBOX.exists():
         pytest.skip("busybox-static is not installed at /bin/busybox")
-    context = io.BytesIO()
-    with tarfile.open(fileobj=context, mode="w") as tar:
-        info = tarfile.TarInfo("Dockerfile")
-        info.size = len(DOCKERFILE)
-        tar.addfile(info, io.BytesIO(DOCKERFILE))
-        tar.add(str(busybox), arcname="busybox")
-    context.seek(0)
-    docker_client.images.build(fileobj=context, custom_context=True, tag=IMAGE, rm=True)
-    return IMAGE
+    return build_busybox_image(docker_client)
+
+
+@pytest.fixture(scope="module")
+def image(busybox_image: str) -> str:
+    return busybox_image
+
+
+@pytest.fixture(scope="module")
+def server(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
+    """A Dockyard server running its tasks as Docker containers, one per test module."""
+    proc = DockyardProcess(tmp_path_factory.mktemp("e2e") / "data", "--runtime", "docker")
+    proc.start()
+    yield proc
+    proc.stop()

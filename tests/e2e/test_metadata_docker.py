@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import make_client
-from tests.support.images import build_busybox_image
 from tests.support.server import DockyardProcess
 from tests.support.waiting import wait_for
 
@@ -23,27 +20,6 @@ READER = (
     'sleep 0.5; echo env=$AWS_EXECUTION_ENV; wget -qO- "$ECS_CONTAINER_METADATA_URI_V4/task";'
     ' echo; wget -qO- "$ECS_CONTAINER_METADATA_URI_V4"'
 )
-
-
-@pytest.fixture(scope="module")
-def image() -> str:
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=5)
-        client.ping()
-    except Exception:
-        pytest.skip("no Docker engine answers")
-    if not Path("/bin/busybox").exists():
-        pytest.skip("busybox-static is not installed")
-    return build_busybox_image(client)
-
-
-@pytest.fixture(scope="module")
-def server(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
-    proc = DockyardProcess(tmp_path_factory.mktemp("e2e") / "data", "--runtime", "docker")
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 # awsvpc first: the first task on a fresh server may be the one that creates its network

@@ -6,44 +6,19 @@ from __future__ import annotations
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import make_client
-from tests.support.images import build_busybox_image
 from tests.support.server import DockyardProcess
 
 pytestmark = pytest.mark.e2e
 
 AWSVPC = {"awsvpcConfiguration": {"subnets": ["subnet-0123456789abcdef0"]}}
 HTTPD = (
-    "mkdir -p /www && echo hello-from-busybox > /www/index.html"
-    " && exec httpd -f -v -p 8080 -h /www"
+    "mkdir -p /www && echo hello-from-busybox > /www/index.html && exec httpd -f -v -p 8080 -h /www"
 )
-
-
-@pytest.fixture(scope="module")
-def image() -> str:
-    docker = pytest.importorskip("docker")
-    try:
-        client = docker.from_env(timeout=5)
-        client.ping()
-    except Exception:
-        pytest.skip("no Docker engine answers")
-    if not Path("/bin/busybox").exists():
-        pytest.skip("busybox-static is not installed")
-    return build_busybox_image(client)
-
-
-@pytest.fixture(scope="module")
-def server(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
-    proc = DockyardProcess(tmp_path_factory.mktemp("e2e") / "data", "--runtime", "docker")
-    proc.start()
-    yield proc
-    proc.stop()
 
 
 @pytest.fixture
