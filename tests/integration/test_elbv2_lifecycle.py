@@ -74,6 +74,25 @@ def http_get(port: int, path: str = "/") -> tuple[int, bytes]:
         conn.close()
 
 
+def alb_to(elb: Any, name: str, backend: Backend) -> tuple[str, str, int, str]:
+    """An ALB whose HTTP listener (on a free port) forwards to an ip target group holding
+    `backend`, health-checked on /health every 5 s: (LB ARN, TG ARN, port, listener ARN)."""
+    lb_arn: str = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])[
+        "LoadBalancers"
+    ][0]["LoadBalancerArn"]
+    tg: str = elb.create_target_group(
+        Name=name, Protocol="HTTP", Port=80, VpcId="vpc-1", TargetType="ip",
+        HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
+    )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
+    elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": backend.port}])
+    port = free_port()
+    listener_arn: str = elb.create_listener(
+        LoadBalancerArn=lb_arn, Port=port, Protocol="HTTP",
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
+    )["Listeners"][0]["ListenerArn"]  # fmt: skip
+    return lb_arn, tg, port, listener_arn
+
+
 def test_nlb_tcp_listener_forwards_raw_tcp_to_healthy_targets(server: DockyardProcess) -> None:
     elb = make_client("elbv2", server.endpoint)
     name = f"nlb-{uuid.uuid4().hex[:6]}"
@@ -196,19 +215,7 @@ def test_request_count_reaches_cloudwatch(server: DockyardProcess) -> None:
     name = f"m-{uuid.uuid4().hex[:6]}"
     backend = Backend("metrics").start()
     try:
-        lb_arn = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])[
-            "LoadBalancers"
-        ][0]["LoadBalancerArn"]
-        tg = elb.create_target_group(
-            Name=name, Protocol="HTTP", Port=80, VpcId="vpc-1", TargetType="ip",
-            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
-        )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
-        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": backend.port}])
-        port = free_port()
-        elb.create_listener(
-            LoadBalancerArn=lb_arn, Port=port, Protocol="HTTP",
-            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-        )  # fmt: skip
+        lb_arn, tg, port, _ = alb_to(elb, name, backend)
         wait_for(lambda: healthy_count(elb, tg) == 1, what="a healthy target")
         for _ in range(25):
             assert http_get(port)[0] == 200
@@ -257,19 +264,7 @@ def test_sigkill_keeps_load_balancers_listeners_groups_and_targets(
     name = f"r-{uuid.uuid4().hex[:6]}"
     backend = Backend("survivor").start()
     try:
-        lb_arn = elb.create_load_balancer(Name=name, Subnets=["subnet-a", "subnet-b"])[
-            "LoadBalancers"
-        ][0]["LoadBalancerArn"]
-        tg = elb.create_target_group(
-            Name=name, Protocol="HTTP", Port=80, VpcId="vpc-1", TargetType="ip",
-            HealthCheckPath="/health", HealthCheckIntervalSeconds=5, HealthCheckTimeoutSeconds=2,
-        )["TargetGroups"][0]["TargetGroupArn"]  # fmt: skip
-        elb.register_targets(TargetGroupArn=tg, Targets=[{"Id": "127.0.0.1", "Port": backend.port}])
-        port = free_port()
-        listener_arn = elb.create_listener(
-            LoadBalancerArn=lb_arn, Port=port, Protocol="HTTP",
-            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
-        )["Listeners"][0]["ListenerArn"]  # fmt: skip
+        lb_arn, tg, port, listener_arn = alb_to(elb, name, backend)
         elb.create_rule(
             ListenerArn=listener_arn, Priority=5,
             Conditions=[{"Field": "path-pattern", "Values": ["/fixed"]}],

@@ -70,7 +70,7 @@ class Secret:
 
     @property
     def partial_arn(self) -> str:
-        return self.arn[:-7]  # without "-XXXXXX"
+        return self.arn[:-7]  # without the "-" and the 6 random characters
 
     def staged(self, stage: str) -> SecretVersion | None:
         return next((v for v in self.versions if stage in v.stages), None)
