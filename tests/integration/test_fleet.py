@@ -135,11 +135,8 @@ def on_hosts(hosts: Fleet, marker: str) -> Counter[str]:
     return Counter({h.zone: n for h in hosts.hosts if (n := len(h.processes(f"sleep {marker}")))})
 
 
-def test_placement_on_real_agents_binpack_distinct_member_of_and_no_fit(
-    fleet: tuple[DockyardProcess, Fleet],
-) -> None:
-    server, hosts = fleet
-    ecs = make_client("ecs", server.endpoint)
+def cluster_of_three(ecs: Any) -> dict[str, dict[str, Any]]:
+    """Create the cluster, wait until the three agents are connected: their instances by zone."""
     ecs.create_cluster(clusterName=CLUSTER)
     wait_for(
         "three connected agents",
@@ -148,6 +145,15 @@ def test_placement_on_real_agents_binpack_distinct_member_of_and_no_fit(
     )
     by_zone = instances(ecs)
     assert sorted(by_zone) == ZONES
+    return by_zone
+
+
+def test_placement_on_real_agents_binpack_distinct_member_of_and_no_fit(
+    fleet: tuple[DockyardProcess, Fleet],
+) -> None:
+    server, hosts = fleet
+    ecs = make_client("ecs", server.endpoint)
+    by_zone = cluster_of_three(ecs)
     arn_of = {zone: ci["containerInstanceArn"] for zone, ci in by_zone.items()}
     started: list[str] = []
 
@@ -247,14 +253,7 @@ def test_fleet_spreads_replaces_a_dead_host_and_drains(
 ) -> None:
     server, hosts = fleet
     ecs = make_client("ecs", server.endpoint)
-    ecs.create_cluster(clusterName=CLUSTER)
-    wait_for(
-        "three connected agents",
-        lambda: len([c for c in instances(ecs).values() if c["agentConnected"]]) == 3,
-        30,
-    )
-    by_zone = instances(ecs)
-    assert sorted(by_zone) == ZONES
+    by_zone = cluster_of_three(ecs)
     ecs.register_task_definition(
         family="fleet-sleeper",
         networkMode="host",
