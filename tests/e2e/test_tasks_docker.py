@@ -12,6 +12,7 @@ import pytest
 
 from tests.integration.conftest import make_client
 from tests.support.server import DockyardProcess
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -47,17 +48,16 @@ def container(image: str, name: str, script: str, **extra: Any) -> dict[str, Any
     }
 
 
-def wait_for(ecs: Any, arns: list[str], status: str, timeout: float = 30.0) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout
-    while True:
+def wait_status(
+    ecs: Any, arns: list[str], status: str, timeout: float = 30.0
+) -> list[dict[str, Any]]:
+    def all_in_status() -> list[dict[str, Any]] | None:
         tasks: list[dict[str, Any]] = ecs.describe_tasks(tasks=arns)["tasks"]
         if tasks and all(t["lastStatus"] == status for t in tasks):
             return tasks
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"not {status}: {[(t['lastStatus'], t.get('stoppedReason')) for t in tasks]}"
-            )
-        time.sleep(0.1)
+        return None
+
+    return wait_for(all_in_status, timeout, f"{arns} to be {status}", every=0.1)
 
 
 def get(url: str) -> str:
@@ -92,7 +92,7 @@ def test_awsvpc_httpd_tasks_answer_on_their_own_ip(ecs: Any, image: str, server:
         ecs.run_task(taskDefinition=taskdef, networkConfiguration=AWSVPC)["tasks"][0]["taskArn"]
         for _ in range(2)
     ]
-    tasks = wait_for(ecs, arns, "RUNNING")
+    tasks = wait_status(ecs, arns, "RUNNING")
     ips = {t["containers"][0]["networkInterfaces"][0]["privateIpv4Address"] for t in tasks}
     assert len(ips) == 2
     for ip in ips:
@@ -100,7 +100,7 @@ def test_awsvpc_httpd_tasks_answer_on_their_own_ip(ecs: Any, image: str, server:
     for task in tasks:
         assert task["containers"][0]["runtimeId"]
     ecs.stop_task(task=arns[0], reason="e2e done")
-    stopped = wait_for(ecs, [arns[0]], "STOPPED")[0]
+    stopped = wait_status(ecs, [arns[0]], "STOPPED")[0]
     assert stopped["stopCode"] == "UserInitiated"
     assert stopped["containers"][0]["exitCode"] is not None
 
@@ -116,7 +116,7 @@ def test_awsvpc_httpd_tasks_answer_on_their_own_ip(ecs: Any, image: str, server:
         time.sleep(0.2)
     assert any("response:200" in m for m in messages), messages
     ecs.stop_task(task=arns[1])
-    wait_for(ecs, [arns[1]], "STOPPED")
+    wait_status(ecs, [arns[1]], "STOPPED")
 
 
 def test_bridge_httpd_gets_dynamic_host_ports(ecs: Any, image: str) -> None:
@@ -124,21 +124,21 @@ def test_bridge_httpd_gets_dynamic_host_ports(ecs: Any, image: str) -> None:
         ecs, "bridge", container(image, "web", HTTPD, portMappings=[{"containerPort": 8080}])
     )
     arns = [t["taskArn"] for t in ecs.run_task(taskDefinition=taskdef, count=2)["tasks"]]
-    tasks = wait_for(ecs, arns, "RUNNING")
+    tasks = wait_status(ecs, arns, "RUNNING")
     ports = {t["containers"][0]["networkBindings"][0]["hostPort"] for t in tasks}
     assert len(ports) == 2
     for port in ports:
         assert "hello-from-busybox" in get(f"http://127.0.0.1:{port}/")
     for arn in arns:
         ecs.stop_task(task=arn)
-    wait_for(ecs, arns, "STOPPED")
+    wait_status(ecs, arns, "STOPPED")
 
 
 def test_memory_limit_kill_is_reported(ecs: Any, image: str) -> None:
     hog = "x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived"
     taskdef = register(ecs, "bridge", container(image, "hog", hog, memory=16))
     arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
-    task = wait_for(ecs, [arn], "STOPPED", timeout=60)[0]
+    task = wait_status(ecs, [arn], "STOPPED", timeout=60)[0]
     c = task["containers"][0]
     assert c["reason"].startswith("OutOfMemoryError"), c
     assert task["stopCode"] == "EssentialContainerExited"
@@ -149,16 +149,21 @@ def test_essential_exit_stops_the_task_non_essential_does_not(ecs: Any, image: s
         ecs,
         "bridge",
         container(image, "side", "exit 4", essential=False),
-        container(image, "main", "sleep 2; exit 7"),
+        container(image, "main", "sleep 8; exit 7"),
     )
     arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
-    wait_for(ecs, [arn], "RUNNING")
-    time.sleep(0.8)
-    task = ecs.describe_tasks(tasks=[arn])["tasks"][0]
+    wait_status(ecs, [arn], "RUNNING")
+
+    def side_stopped() -> dict[str, Any] | None:
+        task: dict[str, Any] = ecs.describe_tasks(tasks=[arn])["tasks"][0]
+        side = next(c for c in task["containers"] if c["name"] == "side")
+        return task if side["lastStatus"] == "STOPPED" else None
+
+    task = wait_for(side_stopped, 8, "the non-essential container to stop")
     side = next(c for c in task["containers"] if c["name"] == "side")
     assert task["lastStatus"] == "RUNNING"  # the non-essential exit left it running
     assert side["lastStatus"] == "STOPPED" and side["exitCode"] == 4
-    task = wait_for(ecs, [arn], "STOPPED")[0]
+    task = wait_status(ecs, [arn], "STOPPED")[0]
     assert task["stopCode"] == "EssentialContainerExited"
     main = next(c for c in task["containers"] if c["name"] == "main")
     assert main["exitCode"] == 7
@@ -182,7 +187,7 @@ def test_depends_on_orders_container_starts(ecs: Any, image: str, server: Any) -
                   logConfiguration=log_config),
     )  # fmt: skip
     arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
-    wait_for(ecs, [arn], "RUNNING")
+    wait_status(ecs, [arn], "RUNNING")
     task_id = arn.rsplit("/", 1)[1]
 
     def events(name: str) -> list[dict[str, Any]]:
@@ -210,7 +215,7 @@ def test_depends_on_orders_container_starts(ecs: Any, image: str, server: Any) -
     init_c = next(c for c in task["containers"] if c["name"] == "init")
     assert init_c["exitCode"] == 0
     ecs.stop_task(task=arn)
-    wait_for(ecs, [arn], "STOPPED")
+    wait_status(ecs, [arn], "STOPPED")
 
 
 def test_failing_health_check_makes_the_task_unhealthy(ecs: Any, image: str) -> None:
@@ -224,7 +229,7 @@ def test_failing_health_check_makes_the_task_unhealthy(ecs: Any, image: str) -> 
         ),
     )  # fmt: skip
     arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
-    wait_for(ecs, [arn], "RUNNING")
+    wait_status(ecs, [arn], "RUNNING")
     deadline = time.monotonic() + 30
     task: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -235,4 +240,4 @@ def test_failing_health_check_makes_the_task_unhealthy(ecs: Any, image: str) -> 
     assert task["healthStatus"] == "UNHEALTHY"
     assert task["containers"][0]["healthStatus"] == "UNHEALTHY"
     ecs.stop_task(task=arn)
-    wait_for(ecs, [arn], "STOPPED")
+    wait_status(ecs, [arn], "STOPPED")

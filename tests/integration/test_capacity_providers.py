@@ -6,31 +6,19 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import make_client
 from tests.support.server import DockyardProcess
+from tests.support.waiting import wait_for
 
 CLUSTER = "cp"
 PROVIDERS = ("blue", "green")
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 @pytest.fixture
@@ -65,7 +53,9 @@ def two_groups(tmp_path: Path) -> Iterator[tuple[DockyardProcess, dict[str, str]
                 if ci["agentConnected"]
             }
 
-        by_provider = wait_for("two agents", lambda: len(registered()) == 2 and registered(), 30)
+        by_provider = wait_for(
+            lambda: len(registered()) == 2 and registered(), 30, "two agents", every=0.3
+        )
         yield server, by_provider
     finally:
         ecs = make_client("ecs", server.endpoint)
@@ -80,7 +70,7 @@ def two_groups(tmp_path: Path) -> Iterator[tuple[DockyardProcess, dict[str, str]
             tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=stopping)["tasks"] if stopping else []
             return not arns and all(t["lastStatus"] == "STOPPED" for t in tasks)
 
-        wait_for("every task stopped", nothing_left, 30)
+        wait_for(nothing_left, 30, "every task stopped", every=0.3)
         for agent in agents:
             agent.send_signal(signal.SIGTERM)
             agent.wait(timeout=30)
@@ -178,7 +168,7 @@ def test_capacity_providers_base_and_weight(
         tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
         return Counter(t["capacityProviderName"] for t in tasks if t["lastStatus"] == "RUNNING")
 
-    wait_for("five service tasks", lambda: sum(service_spread().values()) == 5, 60)
+    wait_for(lambda: sum(service_spread().values()) == 5, 60, "five service tasks", every=0.3)
     assert service_spread() == {"blue": 3, "green": 2}
     described = ecs.describe_services(cluster=CLUSTER, services=["svc"])["services"][0]
     assert described["capacityProviderStrategy"][0] == {

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.integration.conftest import make_client
 from tests.support.server import DockyardProcess
+from tests.support.waiting import wait_for
 
 NAMESPACE = "Durable/App"
 DIMS = [{"Name": "Service", "Value": "web"}]
@@ -34,10 +35,7 @@ def alarm_state(cw: Any, name: str) -> str:
 
 
 def wait_for_state(cw: Any, name: str, state: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while alarm_state(cw, name) != state:
-        assert time.monotonic() < deadline, f"{name} never went to {state}"
-        time.sleep(0.2)
+    wait_for(lambda: alarm_state(cw, name) == state, timeout, f"{name} to go to {state}", every=0.2)
 
 
 def test_metric_data_and_alarm_states_survive_kill_9(

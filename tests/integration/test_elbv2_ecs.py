@@ -131,7 +131,6 @@ def test_rolling_deployment_behind_an_alb_fails_no_request(server: DockyardProce
         f"{result.elapsed:.1f}s, {result.failed} failed; versions {dict(result.bodies)}"
     )
     assert result.failed == 0, (result.errors[:5], result.statuses)
-    assert rps >= 200
     assert set(result.bodies) == {"v1\n", "v2\n"}
     assert len(healthy_targets()) == 4
     after = asyncio.run(run_load("127.0.0.1", port, paths=["/version"], requests=40))

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,21 +16,11 @@ from dnslib import QTYPE, RCODE, DNSRecord
 
 from tests.integration.conftest import make_client
 from tests.support.server import DockyardProcess, free_port
+from tests.support.waiting import wait_for
 
 CLUSTER = "discovery"
 HOSTS = ("127.0.0.1", "127.0.0.2")  # two container instances: host-mode tasks share a port
 T = TypeVar("T")
-
-
-def wait_for(what: str, probe: Callable[[], T | None], timeout: float = 60.0) -> T:
-    deadline = time.monotonic() + timeout
-    last: T | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 class Fleet:
@@ -81,7 +70,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
             found = ecs.describe_container_instances(cluster=CLUSTER, containerInstances=arns)
             return sum(1 for ci in found["containerInstances"] if ci["agentConnected"])
 
-        wait_for("two agents", lambda: connected() == 2, 30)
+        wait_for(lambda: connected() == 2, 30, "two agents", every=0.2)
         yield Fleet(server, dns_port)
     finally:
         try:
@@ -90,7 +79,12 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
                 ecs.delete_service(cluster=CLUSTER, service=arn, force=True)
             for arn in ecs.list_tasks(cluster=CLUSTER)["taskArns"]:
                 ecs.stop_task(cluster=CLUSTER, task=arn)
-            wait_for("tasks stopped", lambda: not ecs.list_tasks(cluster=CLUSTER)["taskArns"], 30)
+            wait_for(
+                lambda: not ecs.list_tasks(cluster=CLUSTER)["taskArns"],
+                30,
+                "tasks stopped",
+                every=0.2,
+            )
         except Exception:
             pass  # best effort; the agents go below
         for agent in agents:
@@ -194,7 +188,7 @@ def test_ecs_service_tasks_resolve_through_dns(fleet: Fleet, tmp_path: Path) -> 
     assert listed == [service["serviceArn"]]
 
     # Both tasks answer, each under its task id, at its host's address and the port.
-    records = wait_for("2 SRV records", lambda: n_srv_records(fleet, 2))
+    records = wait_for(lambda: n_srv_records(fleet, 2), 60, "2 SRV records", every=0.2)
     task_ids = running_task_ids(ecs, "web")
     assert {target for _, target in records} == {f"{t}.web.corp.test" for t in task_ids}
     assert {p for p, _ in records} == {port}
@@ -221,15 +215,17 @@ def test_ecs_service_tasks_resolve_through_dns(fleet: Fleet, tmp_path: Path) -> 
 
     # Scaling in deregisters the task that stops.
     ecs.update_service(cluster=CLUSTER, service="web", desiredCount=1)
-    one = wait_for("1 SRV record", lambda: n_srv_records(fleet, 1))
-    kept = wait_for("1 running task", lambda: n_running_tasks(ecs, 1))
+    one = wait_for(lambda: n_srv_records(fleet, 1), 60, "1 SRV record", every=0.2)
+    kept = wait_for(lambda: n_running_tasks(ecs, 1), 60, "1 running task", every=0.2)
     assert one[0][1] == f"{next(iter(kept))}.web.corp.test"
     discovered = sd.discover_instances(NamespaceName="corp.test", ServiceName="web")["Instances"]
     assert {i["InstanceId"] for i in discovered} == kept
 
     # Deleting the ECS service empties the Cloud Map service: the name no longer exists.
     ecs.delete_service(cluster=CLUSTER, service="web", force=True)
-    wait_for("no records", lambda: srv_records(fleet, "web.corp.test") is None or None)
+    wait_for(
+        lambda: srv_records(fleet, "web.corp.test") is None or None, 60, "no records", every=0.2
+    )
     assert sd.discover_instances(NamespaceName="corp.test", ServiceName="web")["Instances"] == []
     assert sd.list_instances(ServiceId=registry["Id"])["Instances"] == []
     with pytest.raises(ClientError) as in_use:
