@@ -9,7 +9,7 @@ import copy
 import logging
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from dockyard.core.ids import arn, arn_resource, is_arn, new_id, new_uuid
 from dockyard.core.taskspec import TaskStatus
@@ -84,6 +84,17 @@ def zone_of(instance: ContainerInstance) -> str:
     return f"{instance.arn.split(':')[3]}a"
 
 
+K = TypeVar("K")
+
+
+def _unindex(index: dict[K, set[str]], key: K, task_arn: str) -> None:
+    members = index.get(key)
+    if members is not None:
+        members.discard(task_arn)
+        if not members:
+            del index[key]
+
+
 def task_arn(scope: Scope, cluster: str, task_id: str) -> str:
     return arn("ecs", scope.region, scope.account_id, f"task/{cluster}/{task_id}")
 
@@ -100,6 +111,9 @@ class Tasks(EcsDomain):
         self.events = events
         self.by_arn: dict[str, Task] = {}
         self._active_on: dict[str, set[str]] = {}  # host ARN -> tasks not STOPPED there
+        # A reconcile reads one service's tasks, ListTasks one cluster's: neither scans all.
+        self._in_cluster: dict[str, set[str]] = {}  # cluster ARN -> its tasks
+        self._in_group: dict[tuple[str, str], set[str]] = {}  # (cluster ARN, group) -> tasks
         self._changes: dict[str, int] = {}  # host ARN -> assignment change counter
         self._signals: dict[str, asyncio.Event] = {}
 
@@ -108,6 +122,8 @@ class Tasks(EcsDomain):
     def load(self) -> None:
         self.by_arn = {}
         self._active_on = {}
+        self._in_cluster = {}
+        self._in_group = {}
         for key, body in self.store.load(KIND):
             try:
                 self._index(Task.from_dict(body))
@@ -117,12 +133,16 @@ class Tasks(EcsDomain):
     def reset(self) -> None:
         self.by_arn.clear()
         self._active_on.clear()
+        self._in_cluster.clear()
+        self._in_group.clear()
         self.events.clear()
         for host in list(self._signals):
             self.notify(host)
 
     def _index(self, task: Task) -> None:
         self.by_arn[task.arn] = task
+        self._in_cluster.setdefault(task.cluster_arn, set()).add(task.arn)
+        self._in_group.setdefault((task.cluster_arn, task.group or ""), set()).add(task.arn)
         active = self._active_on.setdefault(task.host_arn, set())
         if task.is_stopped:
             active.discard(task.arn)
@@ -136,11 +156,9 @@ class Tasks(EcsDomain):
         if task is None or not task.is_stopped:
             return False
         del self.by_arn[task_arn]
-        active = self._active_on.get(task.host_arn)
-        if active is not None:
-            active.discard(task_arn)
-            if not active:
-                del self._active_on[task.host_arn]
+        _unindex(self._active_on, task.host_arn, task_arn)
+        _unindex(self._in_cluster, task.cluster_arn, task_arn)
+        _unindex(self._in_group, (task.cluster_arn, task.group or ""), task_arn)
         self.store.delete(KIND, task_arn)
         return True
 
@@ -237,9 +255,8 @@ class Tasks(EcsDomain):
     def counts(self, cluster_arn: str) -> tuple[int, int]:
         """(running, pending) tasks of a cluster."""
         running = pending = 0
-        for task in self.by_arn.values():
-            if task.cluster_arn != cluster_arn:
-                continue
+        for member in self._in_cluster.get(cluster_arn, ()):
+            task = self.by_arn[member]
             if task.last_status == LastStatus.RUNNING:
                 running += 1
             elif task.last_status in PENDING_STATUSES:
@@ -384,7 +401,12 @@ class Tasks(EcsDomain):
         return task
 
     def list(self, where: TaskFilter) -> list[Task]:
-        return sorted((t for t in self.by_arn.values() if where.matches(t)), key=lambda t: t.arn)
+        if where.group is not None:
+            arns = self._in_group.get((where.cluster_arn, where.group), set())
+        else:
+            arns = self._in_cluster.get(where.cluster_arn, set())
+        tasks = (self.by_arn[a] for a in sorted(arns))
+        return [t for t in tasks if where.matches(t)]
 
     # -- lifecycle ------------------------------------------------------------------------
 
