@@ -19,20 +19,17 @@ from typing import Any
 from dockyard.controllers.runtime import Runtime
 from dockyard.core.alarmwatch import AlarmStates
 from dockyard.core.clock import Clock
+from dockyard.services.ecs import rollout
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_events import DeploymentEvent, emit_deployment
-from dockyard.services.ecs.service_rollback import roll_back
 from dockyard.services.ecs.services import (
     Deployment,
     EcsService,
     RolloutState,
-    ServiceDeploymentStatus,
 )
 
 log = logging.getLogger(__name__)
 
 POLL = 10.0
-FAILED_REASON = "ECS deployment failed: alarm(s) detected."
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,26 +134,8 @@ class DeploymentAlarmController:
 
     def fail(self, service: EcsService, deployment: Deployment, verdict: Verdict,
              now: float) -> None:  # fmt: skip
-        deployment.rollout_state = RolloutState.FAILED
-        deployment.rollout_state_reason = FAILED_REASON
-        deployment.updated_at = now
-        emit_deployment(self.ecs.events, service, deployment,
-                        DeploymentEvent.SERVICE_DEPLOYMENT_FAILED, now)  # fmt: skip
-        service.add_event(
-            f"(service {service.name}) (deployment {deployment.id}) deployment failed: "
-            f"alarm(s) detected: {', '.join(verdict.firing)}.",
-            now,
-        )
         log.warning("deployment %s of %s failed on alarms %s", deployment.id, service.name,
                     ", ".join(verdict.firing), extra={"arn": service.arn})  # fmt: skip
-        back_to = (
-            self.ecs.services.last_completed(service, exclude=deployment.id)
-            if verdict.rollback else None
-        )  # fmt: skip
-        if back_to is None:
-            deployment.sd_status = ServiceDeploymentStatus.STOPPED
-            deployment.sd_status_reason = FAILED_REASON
-            deployment.stopped_at = now
-        else:
-            roll_back(self.ecs, service, deployment, back_to, "ECS deployment alarm", now)
+        rollout.end(self.ecs, service, deployment, rollout.alarms(verdict.firing, verdict.rollback),
+                    now)  # fmt: skip
         self.ecs.services.save(service)

@@ -11,23 +11,18 @@ from dockyard.controllers.service_observe import hosts_of, service_tasks, target
 from dockyard.controllers.service_plan import IMPAIRED, Plan, failure_threshold
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.placement import SERVICE_DEFAULT
-from dockyard.services.ecs import task_launch
+from dockyard.services.ecs import rollout, task_launch
 from dockyard.services.ecs.capacity import parse_strategy, split
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_events import (
-    DeploymentEvent,
     ServiceAction,
     emit_action,
-    emit_deployment,
 )
-from dockyard.services.ecs.service_rollback import roll_back
 from dockyard.services.ecs.services import (
     Deployment,
     DeploymentStatus,
     EcsService,
-    RolloutState,
-    ServiceDeploymentStatus,
     TaskSet,
     computed_count,
 )
@@ -203,39 +198,7 @@ def deregister_targets(ecs: Ecs, service: EcsService, tasks: list[Task],
 def trip(ecs: Ecs, service: EcsService, deployment: Deployment, rollback: bool,
          now: float) -> bool:  # fmt: skip
     """The circuit breaker tripped; True when a rollback deployment was started."""
-    deployment.rollout_state = RolloutState.FAILED
-    deployment.rollout_state_reason = "ECS deployment circuit breaker: tasks failed to start."
-    deployment.updated_at = now
-    emit_deployment(ecs.events, service, deployment, DeploymentEvent.SERVICE_DEPLOYMENT_FAILED, now)
-    service.add_event(
-        f"(service {service.name}) (deployment {deployment.id}) deployment failed: "
-        "tasks failed to start.",
-        now,
-    )
-    back_to = ecs.services.last_completed(service, exclude=deployment.id) if rollback else None
-    if back_to is None:
-        deployment.sd_status = ServiceDeploymentStatus.STOPPED
-        deployment.sd_status_reason = deployment.rollout_state_reason
-        deployment.stopped_at = now
-        return False
-    roll_back(ecs, service, deployment, back_to, "ECS deployment circuit breaker", now)
-    return True
-
-
-def complete(service: EcsService, deployment: Deployment, now: float) -> None:
-    deployment.rollout_state = RolloutState.COMPLETED
-    deployment.rollout_state_reason = f"ECS deployment {deployment.id} completed."
-    deployment.sd_status = ServiceDeploymentStatus.SUCCESSFUL
-    deployment.finished_at = now
-    deployment.updated_at = now
-    if deployment.rollback_of:
-        failed = service.deployment(deployment.rollback_of)
-        if failed is not None:
-            failed.sd_status = ServiceDeploymentStatus.ROLLBACK_SUCCESSFUL
-            failed.finished_at = now
-    service.add_event(
-        f"(service {service.name}) (deployment {deployment.id}) deployment completed.", now
-    )
+    return rollout.end(ecs, service, deployment, rollout.circuit_breaker(rollback), now) is not None
 
 
 def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None,
@@ -321,10 +284,7 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
 
     # Deployments.
     if plan.completed is not None and primary is not None and primary.id == plan.completed:
-        complete(service, primary, now)
-        emit_deployment(
-            ecs.events, service, primary, DeploymentEvent.SERVICE_DEPLOYMENT_COMPLETED, now
-        )
+        rollout.finish(ecs, service, primary, now)
     for deployment_id in plan.retire:
         retired = service.deployment(deployment_id)
         if retired is not None and retired.status != DeploymentStatus.PRIMARY:
