@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import hashlib
 import hmac
 import json
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from dockyard.agent.runner import TaskRunner
+from dockyard.core import timefmt
 from dockyard.core.clock import Clock
 from dockyard.core.taskspec import ContainerSpec, ContainerStatus, TaskSpec
 from dockyard.drivers.base import TaskNetwork, Usage
@@ -52,8 +52,7 @@ class Reachable(Protocol):
 def iso(seconds: float | None) -> str | None:
     if seconds is None:
         return None
-    moment = datetime.datetime.fromtimestamp(seconds, datetime.UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return timefmt.iso(seconds, "us")
 
 
 def docker_name(spec: TaskSpec, name: str) -> str:

@@ -10,13 +10,13 @@ stays in the state, as CloudWatch does for Auto Scaling actions.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 from dockyard.controllers.runtime import Runtime
+from dockyard.core import timefmt
 from dockyard.core.clock import Clock
 from dockyard.core.eventbus import EventSink
 from dockyard.core.ids import new_uuid
@@ -40,10 +40,8 @@ ACTION_FIELDS = {
 
 
 def iso(ts: float, *, z: bool = False) -> str:
-    moment = dt.datetime.fromtimestamp(ts, dt.UTC)
-    if z:
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    """EventBridge's `time` (to the second, Z) or CloudWatch's own form (ms, +0000)."""
+    return timefmt.iso(ts, "s") if z else timefmt.iso(ts, "ms", "+0000")
 
 
 def state_change_event(

@@ -13,6 +13,8 @@ from typing import Any
 from botocore.model import Shape
 from botocore.utils import parse_timestamp
 
+from dockyard.core import timefmt
+
 # (member name, wire name, member shape)
 Member = tuple[str, str, Shape]
 
@@ -79,7 +81,7 @@ def iso8601(value: datetime | float) -> str:
         value = value.replace(tzinfo=UTC)
     else:
         value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return timefmt.iso(value.timestamp())
 
 
 def rfc822(value: datetime | float) -> str:

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from dockyard.core import timefmt
 from dockyard.core.clock import Clock
 from dockyard.services.cloudwatch.errors import ResourceNotFound
 from dockyard.services.cloudwatch.model import Alarm, AlarmState, HistoryItem, Scope, alarm_arn
@@ -26,9 +27,7 @@ Listener = Callable[[Alarm, str], None]
 
 
 def _iso(ts: float) -> str:
-    import datetime as dt
-
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+    return timefmt.iso(ts, "ms", "+0000")
 
 
 class Alarms:

@@ -5,10 +5,10 @@ EventBridge."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from dockyard.core import timefmt
 from dockyard.core.ids import new_uuid
 from dockyard.services.ecs.events import Event, EventLog
 
@@ -47,10 +47,7 @@ ACTION_TYPES = {
 
 
 def _iso(seconds: float, millis: bool = True) -> str:
-    text = datetime.fromtimestamp(seconds, UTC).isoformat(
-        timespec="milliseconds" if millis else "seconds"
-    )
-    return text.replace("+00:00", "Z")
+    return timefmt.iso(seconds, "ms" if millis else "s")
 
 
 def _event(detail_type: str, service: EcsService, detail: dict[str, Any], now: float) -> Event:

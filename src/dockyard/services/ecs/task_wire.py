@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import UTC, datetime
 from typing import Any
 
+from dockyard.core import timefmt
 from dockyard.core.ids import new_uuid
 from dockyard.core.taskspec import NetworkBinding
 from dockyard.services.ecs.instances import ContainerInstance
@@ -128,11 +128,7 @@ def task_to_wire(task: Task, include_tags: bool = False) -> dict[str, Any]:
 
 
 def _iso(seconds: float) -> str:
-    return (
-        datetime.fromtimestamp(seconds, UTC)
-        .isoformat(timespec="milliseconds")
-        .replace("+00:00", "Z")
-    )
+    return timefmt.iso(seconds)
 
 
 def _jsonable_times(value: Any, keys: set[str]) -> Any:

@@ -8,12 +8,12 @@ and `tasks` (a `TaskLauncher`) so those targets can be reached. `emit(event)` is
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from dockyard.core import timefmt
 from dockyard.core.clock import Clock
 from dockyard.core.ids import new_uuid
 from dockyard.services.events import patterns, targets, transform
@@ -39,7 +39,7 @@ MAX_DELIVERIES = 200  # recent deliveries kept for inspection
 
 
 def iso(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return timefmt.iso(ts, "s")
 
 
 class Events:
