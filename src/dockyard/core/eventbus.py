@@ -78,8 +78,10 @@ class Mailbox(Generic[T]):
             self.start()
 
     def start(self) -> None:
-        """Start draining, if an event loop is running (otherwise items wait; see `drain`)."""
-        if self._task is not None or self._closed:
+        """Start draining (again, after `stop`), if an event loop is running; otherwise items
+        wait (see `drain`)."""
+        self._closed = False
+        if self._task is not None:
             return
         try:
             loop = asyncio.get_running_loop()

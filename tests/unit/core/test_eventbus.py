@@ -112,3 +112,21 @@ def test_a_closed_mailbox_takes_nothing() -> None:
     box.put(2)
     assert box.drain() == 0
     assert seen == []
+
+
+def test_a_stopped_mailbox_starts_again() -> None:
+    seen: list[int] = []
+
+    async def main() -> None:
+        box: Mailbox[int] = Mailbox("t", seen.append)
+        box.put(1)
+        await settle(box)
+        await box.stop()
+        box.put(2)  # stopped: let go
+        box.start()
+        box.put(3)
+        await settle(box)
+        await box.stop()
+
+    asyncio.run(main())
+    assert seen == [1, 3]
