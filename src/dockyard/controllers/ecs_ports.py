@@ -6,12 +6,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dockyard.api.context import RequestContext
 from dockyard.api.errors import ServiceError
-from dockyard.core.ids import new_uuid
 from dockyard.core.scaling import Capacity
-from dockyard.services.ecs import ops_tasks
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.state import Scope
+from dockyard.services.ecs.task_run import RunTaskRequest
 
 log = logging.getLogger(__name__)
 
@@ -19,22 +18,19 @@ ECS_NAMESPACE = "ecs"
 DESIRED_COUNT = "ecs:service:DesiredCount"
 
 
-def _context(account_id: str, region: str, operation: str) -> RequestContext:
-    return RequestContext("ecs", operation, account_id, region, new_uuid())
-
-
 class EcsTaskLauncher:
-    """RunTask, as ECS's own handler does it (validation, placement, failures)."""
+    """EventBridge's ECS targets: the ECS domain's RunTask (validation, placement, failures),
+    the same call the RunTask operation makes."""
 
     def __init__(self, ecs: Ecs) -> None:
-        self._run_task = ops_tasks.handlers(ecs)["RunTask"]
+        self.ecs = ecs
 
-    def run_task(self, account_id: str, region: str, params: dict[str, Any]) -> list[str]:
-        result = self._run_task(_context(account_id, region, "RunTask"), params)
-        assert isinstance(result, dict)
-        for failure in result.get("failures") or []:
-            log.warning("scheduled RunTask failure: %s", failure)
-        return [t["taskArn"] for t in result.get("tasks") or []]
+    def run_task(
+        self, account_id: str, region: str, params: dict[str, Any]
+    ) -> tuple[list[str], list[dict[str, Any]]]:
+        request = RunTaskRequest.from_params(params)
+        result = self.ecs.run_task(Scope(account_id, region), request)
+        return [t.arn for t in result.tasks], result.failures
 
 
 class EcsScalableTargets:

@@ -85,7 +85,10 @@ class Monitoring:
 
     async def start(self) -> None:
         if self.ecs is not None:
-            self._unsubscribe.append(self.ecs.events.subscribe(self._ecs_event))
+            # ECS events reach EventBridge from a queue of their own (never inside the ECS
+            # operation that caused them); rules' targets are delivered from another.
+            self._unsubscribe.append(self.ecs.events.subscribe(self._ecs_event, "eventbridge"))
+        self.events.outbox.start()
         self.alarms.start()
         self.schedules.start()
         self.scheduled_scaling.start()
@@ -105,3 +108,4 @@ class Monitoring:
         await self.scheduled_scaling.stop()
         await self.schedules.stop()
         await self.alarms.stop()
+        await self.events.outbox.stop()  # deliveries still queued are let go

@@ -2,49 +2,22 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from dockyard.api.context import RequestContext
-from dockyard.api.errors import ServiceError
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.services.ecs import task_launch
-from dockyard.services.ecs.capacity import launch_type_for, split
-from dockyard.services.ecs.clusters import Cluster
+from dockyard.services.ecs import task_run
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.listing import list_page
-from dockyard.services.ecs.ops_capacity import cluster_strategy
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.task_model import StopCode
+from dockyard.services.ecs.task_run import MAX_COUNT, RunTaskRequest
 from dockyard.services.ecs.task_wire import task_to_wire
 from dockyard.services.ecs.tasks import TaskFilter
 
-MAX_COUNT = 10
 MAX_REASON = 1024
 DESIRED_STATUSES = ("RUNNING", "PENDING", "STOPPED")
-
-
-def _launch(
-    ecs: Ecs, scope: Scope, cluster: Cluster, p: Params, launch_type: str, provider: str | None
-) -> task_launch.Launch:
-    taskdef = ecs.taskdefs.resolve(scope, p["taskDefinition"], launchable=True)
-    taskdef_tags: dict[str, str] = {}
-    if p.get("propagateTags") == "TASK_DEFINITION":
-        try:
-            taskdef_tags = dict(ecs.tags_of(taskdef["taskDefinitionArn"]))
-        except ServiceError:
-            taskdef_tags = {}
-    return task_launch.prepare(
-        scope,
-        cluster,
-        taskdef,
-        p,
-        launch_type=launch_type,
-        capacity_provider=provider,
-        taskdef_tags=taskdef_tags,
-    )
 
 
 def _result(tasks: list[Any], failures: list[dict[str, Any]]) -> Result:
@@ -53,28 +26,8 @@ def _result(tasks: list[Any], failures: list[dict[str, Any]]) -> Result:
 
 def handlers(ecs: Ecs) -> dict[str, Handler]:
     def run_task(ctx: RequestContext, p: Params) -> Result:
-        scope = scope_of(ctx)
-        count = p.get("count", 1)
-        if not 1 <= count <= MAX_COUNT:
-            raise InvalidParameterException(
-                f"count must be between 1 and {MAX_COUNT} (count: {count})."
-            )
-        cluster = ecs.clusters.get(scope, p.get("cluster"))
-        launch_type, provider = task_launch.launch_type_of(cluster, p)
-        if provider is None:
-            launch = _launch(ecs, scope, cluster, p, launch_type, provider)
-            tasks, failures = ecs.tasks.run(launch, count)
-            return _result(tasks, failures)
-        # A capacity provider strategy: base first, then by weight, one launch per provider.
-        raw = p.get("capacityProviderStrategy") or cluster.default_capacity_provider_strategy
-        items = cluster_strategy(ecs, scope, cluster, raw, "capacityProviderStrategy")
-        tasks, failures = [], []
-        for name, n in Counter(split(items, count, {})).items():
-            launch = _launch(ecs, scope, cluster, p, launch_type_for(name), name)
-            started, failed = ecs.tasks.run(launch, n)
-            tasks += started
-            failures += failed
-        return _result(tasks, failures)
+        result = ecs.run_task(scope_of(ctx), RunTaskRequest.from_params(p))
+        return _result(result.tasks, result.failures)
 
     def start_task(ctx: RequestContext, p: Params) -> Result:
         scope = scope_of(ctx)
@@ -85,7 +38,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
                 "(containerInstances)."
             )
         cluster = ecs.clusters.get(scope, p.get("cluster"))
-        launch = _launch(ecs, scope, cluster, p, "EC2", None)
+        launch = task_run.launch_of(ecs, scope, cluster, p, "EC2", None)
         instances, failures = [], []
         for ref in refs:
             instance = ecs.instances.find(scope, cluster.arn, ref)

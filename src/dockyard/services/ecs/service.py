@@ -12,7 +12,8 @@ from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
 from dockyard.services.ecs.instances import REGISTERED_STATUSES, Instances
 from dockyard.services.ecs.services import Services
-from dockyard.services.ecs.state import EcsDomain
+from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.services.ecs.task_run import RunResult, RunTaskRequest, run
 from dockyard.services.ecs.taskdefs import TaskDefinitions
 from dockyard.services.ecs.tasks import Tasks
 from dockyard.store.base import Store
@@ -54,6 +55,10 @@ class Ecs:
 
     # Cross-domain questions, answered by the domains that know. Domains added later
     # (task definitions, container instances, tasks, services) extend these.
+
+    def run_task(self, scope: Scope, request: RunTaskRequest) -> RunResult:
+        """RunTask (the operation, EventBridge's ECS targets): place and create tasks."""
+        return run(self, scope, request)
 
     def cluster_counts(self, cluster: Cluster) -> dict[str, int]:
         running, pending = self.tasks.counts(cluster.arn)

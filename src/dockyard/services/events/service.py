@@ -4,6 +4,10 @@ routing of events to targets.
 `Events(store, clock)`; call `load()` once. The composition root sets `logs` (a `LogSink`)
 and `tasks` (a `TaskLauncher`) so those targets can be reached. `emit(event)` is the
 `EventSink` port: AWS service events (ECS, CloudWatch alarms) arrive there.
+
+Routing (matching rules) happens when an event arrives; delivery to targets never does: it
+is queued on `outbox` and runs from there, in order, so a target that causes more events (an
+ECS target starting tasks) never runs inside the operation that published the event.
 """
 
 from __future__ import annotations
@@ -11,10 +15,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from dockyard.api.errors import ServiceError
 from dockyard.core import timefmt
 from dockyard.core.clock import Clock
+from dockyard.core.eventbus import Mailbox
 from dockyard.core.ids import new_uuid
 from dockyard.services.events import patterns, targets, transform
 from dockyard.services.events.errors import ResourceNotFoundException
@@ -38,6 +45,15 @@ DESTINATION_KIND = "events.api-destination"
 MAX_DELIVERIES = 200  # recent deliveries kept for inspection
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """An event that matched a rule, waiting to be delivered to the rule's targets."""
+
+    rule_arn: str
+    event: dict[str, Any]
+    forwarded: bool = False  # it came from another bus: no further bus-to-bus hop
+
+
 def iso(ts: float) -> str:
     return timefmt.iso(ts, "s")
 
@@ -54,6 +70,9 @@ class Events:
         self.tasks: targets.TaskLauncher | None = None
         self.rule_hooks: list[Callable[[Rule], None]] = []  # rule saved or deleted
         self.deliveries: list[dict[str, Any]] = []  # recent (rule, target, outcome)
+        # Matched events wait here; one task delivers them in order, after the operation
+        # that published them has finished (see `core.eventbus`).
+        self.outbox: Mailbox[Delivery] = Mailbox("events-delivery", self._deliver_now)
 
     def load(self) -> None:
         self.reset()
@@ -135,16 +154,16 @@ class Events:
         scope = Scope(str(event.get("account")), str(event.get("region")))
         self.route(self.bus(scope, DEFAULT_BUS), event)
 
-    def route(self, bus: EventBus, event: dict[str, Any]) -> int:
-        """Deliver the event to the targets of every enabled rule whose pattern matches; the
-        number of rules matched."""
+    def route(self, bus: EventBus, event: dict[str, Any], forwarded: bool = False) -> int:
+        """Queue the event for the targets of every enabled rule whose pattern matches; the
+        number of rules matched. `forwarded`: the event came from another bus's rule."""
         matched = 0
         for rule in self.rules_of(_scope(bus), bus.name):
             if not rule.enabled or not rule.event_pattern:
                 continue
             if patterns.matches(json.loads(rule.event_pattern), event):
                 matched += 1
-                self.deliver(rule, event)
+                self.deliver(rule, event, forwarded)
         return matched
 
     def fire_schedule(self, rule: Rule, when: float) -> None:
@@ -164,12 +183,24 @@ class Events:
         self.store.put(RULE_KIND, rule.arn, rule.to_dict())
         self.deliver(rule, event)
 
-    def deliver(self, rule: Rule, event: dict[str, Any]) -> None:
+    def deliver(self, rule: Rule, event: dict[str, Any], forwarded: bool = False) -> None:
+        """Queue the event for the rule's targets; delivery runs later, from the queue."""
+        self.outbox.put(Delivery(rule.arn, event, forwarded))
+
+    def _deliver_now(self, job: Delivery) -> None:
+        rule = self.rules.get(job.rule_arn)
+        if rule is None or not rule.enabled:
+            return  # deleted or disabled since the event matched: nothing to deliver to
+        event = job.event
         ingestion = iso(self.clock.now())
         for target in list(rule.targets.values()):
             try:
                 body = transform.payload(target, event, rule.name, rule.arn, ingestion)
-                outcome = self._deliver_one(rule, target, event, body)
+                outcome = self._deliver_one(rule, target, event, body, job.forwarded)
+            except ServiceError as exc:  # the target refused: the AWS error, no traceback
+                log.warning("events: delivery to %s failed: %s: %s", target.get("Arn"),
+                            exc.code, exc.message, extra={"rule_arn": rule.arn})  # fmt: skip
+                outcome = f"failed: {exc.code}: {exc.message}"
             except Exception as exc:  # a target failing never stops the others
                 log.exception("events: delivery to %s failed", target.get("Arn"),
                               extra={"rule_arn": rule.arn})  # fmt: skip
@@ -179,7 +210,7 @@ class Events:
             del self.deliveries[:-MAX_DELIVERIES]
 
     def _deliver_one(self, rule: Rule, target: dict[str, Any], event: dict[str, Any],
-                     body: str) -> str:  # fmt: skip
+                     body: str, forwarded: bool) -> str:  # fmt: skip
         kind = targets.kind_of(target["Arn"])
         if kind == "logs":
             if self.logs is None:
@@ -193,15 +224,20 @@ class Events:
             if self.tasks is None:
                 return "failed: ECS is not wired"
             params = targets.ecs_run_task_params(target, rule.name, body)
-            started = self.tasks.run_task(rule.account_id, rule.region, params)
+            started, failures = self.tasks.run_task(rule.account_id, rule.region, params)
             log.info("events: rule %s started tasks %s", rule.name, started,
                      extra={"rule_arn": rule.arn})  # fmt: skip
-            return f"started {len(started)} task(s)"
+            if failures:
+                log.warning("events: rule %s could not place %d task(s): %s", rule.name,
+                            len(failures), failures, extra={"rule_arn": rule.arn})  # fmt: skip
+            return f"started {len(started)} task(s), {len(failures)} failure(s)"
         if kind == "event-bus":
+            if forwarded:  # as in EventBridge: no further hop from a bus that received it
+                return "skipped: an event received from another bus is not forwarded again"
             other = self.buses.get(target["Arn"])
             if other is None:
                 return "failed: the target event bus does not exist"
-            self.route(other, event)
+            self.route(other, event, forwarded=True)
             return "delivered"
         if kind == "api-destination":
             return self._http(rule, target, body)

@@ -30,9 +30,12 @@ class LogSink(Protocol):
 
 
 class TaskLauncher(Protocol):
-    """ECS as a target: run tasks as RunTask would; the started task ARNs."""
+    """ECS as a target: run tasks as RunTask would (`params` in RunTask's input shape); the
+    started task ARNs and RunTask's failures. Raises a `ServiceError` for a refused request."""
 
-    def run_task(self, account_id: str, region: str, params: dict[str, Any]) -> list[str]: ...
+    def run_task(
+        self, account_id: str, region: str, params: dict[str, Any]
+    ) -> tuple[list[str], list[dict[str, Any]]]: ...
 
 
 def kind_of(target_arn: str) -> str | None:
