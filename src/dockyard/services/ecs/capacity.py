@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn
+from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
 
@@ -79,6 +80,26 @@ class CapacityProviders(EcsDomain):
     def save(self, provider: CapacityProvider) -> None:
         self.by_arn[provider.arn] = provider
         self.store.put(KIND, provider.arn, provider.to_dict())
+
+    def strategy_for(
+        self, scope: Scope, cluster: Cluster, raw: Sequence[Mapping[str, Any]], name: str
+    ) -> list[StrategyItem]:
+        """A strategy given to RunTask or a service, checked against the cluster's providers."""
+        items = parse_strategy(raw, name)
+        for item in items:
+            if self.find(scope, item.provider) is None:
+                raise InvalidParameterException(
+                    f"The specified capacity provider {item.provider} does not exist ({name})."
+                )
+            # FARGATE and FARGATE_SPOT exist in every account but, as in ECS, a strategy may
+            # name them only once they are associated with the cluster (launchType FARGATE
+            # needs no association).
+            if item.provider not in cluster.capacity_providers:
+                raise InvalidParameterException(
+                    "The specified capacity provider strategy cannot contain a capacity provider "
+                    f"that is not associated with the cluster: {item.provider} ({name})."
+                )
+        return items
 
     def find(self, scope: Scope, ref: str) -> CapacityProvider | None:
         """The provider `ref` (a name or ARN) names; FARGATE and FARGATE_SPOT always exist."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from dockyard.api.context import RequestContext
@@ -10,7 +9,6 @@ from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.ecs.capacity import (
     FARGATE_PROVIDERS,
     CapacityProvider,
-    StrategyItem,
     parse_strategy,
     provider_arn,
     provider_name,
@@ -66,27 +64,6 @@ def check_asg(asg: dict[str, Any], current: dict[str, Any] | None = None) -> dic
             "support (autoScalingGroupProvider.managedTerminationProtection)."
         )
     return merged
-
-
-def cluster_strategy(
-    ecs: Ecs, scope: Scope, cluster: Cluster, raw: Sequence[dict[str, Any]], name: str
-) -> list[StrategyItem]:
-    """A strategy given to RunTask or a service, checked against the cluster's providers."""
-    items = parse_strategy(raw, name)
-    for item in items:
-        if ecs.capacity_providers.find(scope, item.provider) is None:
-            raise InvalidParameterException(
-                f"The specified capacity provider {item.provider} does not exist ({name})."
-            )
-        # FARGATE and FARGATE_SPOT exist in every account but, as in ECS, a strategy may name
-        # them only once they are associated with the cluster (launchType FARGATE needs no
-        # association).
-        if item.provider not in cluster.capacity_providers:
-            raise InvalidParameterException(
-                f"The specified capacity provider strategy cannot contain a capacity provider "
-                f"that is not associated with the cluster: {item.provider} ({name})."
-            )
-    return items
 
 
 def _in_use(ecs: Ecs, scope: Scope, name: str, cluster: Cluster | None = None) -> bool:

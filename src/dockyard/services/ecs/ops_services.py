@@ -18,7 +18,6 @@ from dockyard.services.ecs.errors import (
     ServiceNotFoundException,
 )
 from dockyard.services.ecs.listing import list_page
-from dockyard.services.ecs.ops_capacity import cluster_strategy
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_wire import service_to_wire
@@ -73,7 +72,7 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
     providers: list[dict[str, Any]] = []
     if provider is not None:  # a capacity provider strategy, given or the cluster's default
         raw = p.get("capacityProviderStrategy") or cluster.default_capacity_provider_strategy
-        items = cluster_strategy(ecs, scope, cluster, raw, "capacityProviderStrategy")
+        items = ecs.capacity_providers.strategy_for(scope, cluster, raw, "capacityProviderStrategy")
         providers = strategy_to_wire(items)
     if scheduling == "DAEMON" and launch_type == "FARGATE":
         raise InvalidParameterException(
@@ -197,8 +196,8 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         redeploy = True
     providers = service.capacity_provider_strategy
     if p.get("capacityProviderStrategy"):
-        items = cluster_strategy(
-            ecs, scope, cluster, p["capacityProviderStrategy"], "capacityProviderStrategy"
+        items = ecs.capacity_providers.strategy_for(
+            scope, cluster, p["capacityProviderStrategy"], "capacityProviderStrategy"
         )
         if {launch_type_for(i.provider) for i in items} != {service.launch_type}:
             raise InvalidParameterException(

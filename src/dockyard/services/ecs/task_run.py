@@ -78,8 +78,6 @@ class RunResult:
 
 def run(ecs: Ecs, scope: Scope, request: RunTaskRequest) -> RunResult:
     """RunTask: check the request, place `count` tasks and create those that fit."""
-    from dockyard.services.ecs.ops_capacity import cluster_strategy  # shared with services
-
     if not 1 <= request.count <= MAX_COUNT:
         raise InvalidParameterException(
             f"count must be between 1 and {MAX_COUNT} (count: {request.count})."
@@ -94,7 +92,7 @@ def run(ecs: Ecs, scope: Scope, request: RunTaskRequest) -> RunResult:
         return result
     # A capacity provider strategy: base first, then by weight, one launch per provider.
     raw = request.capacity_provider_strategy or cluster.default_capacity_provider_strategy
-    items = cluster_strategy(ecs, scope, cluster, raw, "capacityProviderStrategy")
+    items = ecs.capacity_providers.strategy_for(scope, cluster, raw, "capacityProviderStrategy")
     for name, n in Counter(split(items, request.count, {})).items():
         launch = launch_of(ecs, scope, cluster, p, launch_type_for(name), name)
         started, failed = ecs.tasks.run(launch, n)
