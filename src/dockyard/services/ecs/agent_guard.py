@@ -14,6 +14,7 @@ import logging
 from dockyard.api.auth import AuthError
 from dockyard.api.http import HttpRequest
 from dockyard.services.ecs.agent_identity import AgentIdentities
+from dockyard.services.ecs.agent_link import UnknownInstanceError
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.task_model import Task
 
@@ -74,6 +75,8 @@ class AgentGuard:
             return arn
         if lenient:
             return None
+        if arn not in self.ecs.instances.by_arn:  # the server forgot it (a reset): join again
+            raise UnknownInstanceError(f"Unknown container instance {arn}; register first.")
         raise AuthError(
             f"the agent credential is not valid for container instance {arn}",
             code="UnrecognizedClientException",
