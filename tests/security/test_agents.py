@@ -71,7 +71,9 @@ class Secured:
         return connected[0] if len(connected) == 1 else {}
 
 
-def dockyard(*args: str, account: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def dockyard(
+    *args: str, account: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DOCKYARD_"))}
     if account is not None:
         env.update(AWS_ACCESS_KEY_ID=account, AWS_SECRET_ACCESS_KEY=KEYS[account])

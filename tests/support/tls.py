@@ -37,6 +37,11 @@ def make_pki(folder: Path, addresses: list[str], name: str = "test") -> Pki:
     folder.mkdir(parents=True, exist_ok=True)
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
+    usage = x509.KeyUsage(
+        digital_signature=True, key_cert_sign=True, crl_sign=True,
+        content_commitment=False, key_encipherment=False, data_encipherment=False,
+        key_agreement=False, encipher_only=False, decipher_only=False,
+    )  # fmt: skip
     ca_cert = (
         x509.CertificateBuilder()
         .subject_name(_name(f"{name} CA"))
@@ -46,14 +51,7 @@ def make_pki(folder: Path, addresses: list[str], name: str = "test") -> Pki:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, crl_sign=True,
-                content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, encipher_only=False, decipher_only=False,
-            ),
-            critical=True,
-        )  # fmt: skip
+        .add_extension(usage, critical=True)
         .sign(ca_key, hashes.SHA256())
     )
     names: list[x509.GeneralName] = []

@@ -56,9 +56,9 @@ def test_register_assign_report_and_logs_round_trip() -> None:
         await link.heartbeat(arn)
         await link.report(arn, [report(task_arn, "RUNNING")])
         assert client.describe(task_arn)["lastStatus"] == "RUNNING"
-        account = arn.split(":")[4]
-        await link.put_logs(account, "us-east-1", "g", "s", [LogEvent(1, "hi")], True)
-        for account, group in (("111111111111", "g"), (account, "other")):
+        own = arn.split(":")[4]
+        await link.put_logs(own, "us-east-1", "g", "s", [LogEvent(1, "hi")], True)
+        for account, group in (("111111111111", "g"), (own, "other")):
             with pytest.raises(LinkError) as err:
                 await link.put_logs(account, "us-east-1", group, "s", [LogEvent(1, "x")], True)
             assert (err.value.status, err.value.code) == (403, "AccessDeniedException")
