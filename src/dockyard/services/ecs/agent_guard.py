@@ -45,6 +45,18 @@ def arn_account(arn: str) -> tuple[str, str]:
     return (parts[4], parts[3]) if len(parts) > 5 else ("", "")
 
 
+def _logs_to(task: Task, account_id: str, region: str, group: str) -> bool:
+    """Whether an awslogs configuration of `task` names that log group."""
+    if task.spec.account_id != account_id or task.spec.region != region:
+        return False
+    return any(
+        c.log is not None
+        and c.log.driver == "awslogs"
+        and c.log.options.get("awslogs-group") == group
+        for c in task.spec.containers
+    )
+
+
 class AgentGuard:
     def __init__(self, ecs: Ecs, identities: AgentIdentities, *, open_auth: bool) -> None:
         self.ecs = ecs
@@ -110,21 +122,15 @@ class AgentGuard:
         own_account, _ = arn_account(caller)
         if account_id != own_account:
             raise denied(f"the agent of {caller} may not write logs to account {account_id}")
-        for tasks in (self.ecs.tasks.assigned(caller), self._all_tasks_of(caller)):
-            for task in tasks:
-                if task.spec.account_id != account_id or task.spec.region != region:
-                    continue
-                for container in task.spec.containers:
-                    if (
-                        container.log is not None
-                        and container.log.driver == "awslogs"
-                        and container.log.options.get("awslogs-group") == group
-                    ):
-                        return
+        # Its running tasks first; a stopped task's last lines may still be on their way.
+        if any(_logs_to(t, account_id, region, group) for t in self.ecs.tasks.assigned(caller)):
+            return
+        if any(
+            t.host_arn == caller and _logs_to(t, account_id, region, group)
+            for t in self.ecs.tasks.by_arn.values()
+        ):
+            return
         raise denied(
             f"no task of container instance {caller} sends awslogs to log group {group} "
             f"in {region}"
         )
-
-    def _all_tasks_of(self, instance_arn: str) -> list[Task]:
-        return [t for t in self.ecs.tasks.by_arn.values() if t.host_arn == instance_arn]

@@ -248,6 +248,8 @@ class AgentEndpoint:
                 f"re-registering container instance {requested} needs that instance's agent "
                 "credential"
             )
+        if existing is not None and existing.managed and existing.status != "INACTIVE":
+            raise denied(f"container instance {requested} is the server's own capacity")
         scope = self.link.scope
         if token is not None:
             if _cluster_name(registration.cluster) != token.cluster:
@@ -261,7 +263,9 @@ class AgentEndpoint:
                 token.region,
             ):
                 raise denied(f"the join token is not for the account of {existing.arn}")
-        elif caller is not None:  # the agent of `requested` itself
+            if existing is not None and _cluster_name(existing.cluster_arn) != token.cluster:
+                raise denied(f"the join token is not for the cluster of {existing.arn}")
+        elif caller is not None and caller == requested:  # that instance's own agent
             scope = Scope(*arn_account(caller))
         elif self.credentials is not None:
             raise AuthError(

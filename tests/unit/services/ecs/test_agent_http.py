@@ -138,3 +138,25 @@ def test_stats_posted_by_the_agent_reach_the_stats_sink() -> None:
         await link.close()
 
     run(scenario())
+
+
+def test_an_instance_is_re_registered_only_by_its_own_agent() -> None:
+    _, make, endpoint = links({"AKID": "s3cret"})
+    token = endpoint.identities.issue_token("123456789012", "us-east-1", "default").text
+
+    async def scenario() -> None:
+        first = make(token)
+        arn = await first.register(registration())
+        second = make(token)  # a host with a valid token, but not that instance's credential
+        claim = registration()
+        claim.container_instance_arn = arn
+        with pytest.raises(LinkError) as err:
+            await second.register(claim)
+        assert (err.value.status, err.value.code) == (403, "AccessDeniedException")
+        first.join_token = None  # its own credential is enough to register again in place
+        assert await first.register(claim) == arn
+        await first.heartbeat(arn)
+        await first.close()
+        await second.close()
+
+    run(scenario())
