@@ -245,9 +245,14 @@ def run_agent_command(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"dockyard: --token-file: {exc}", file=sys.stderr)
             return 2
-    if args.ca is not None and not args.ca.is_file():
-        print(f"dockyard: --ca: no such file {args.ca}", file=sys.stderr)
-        return 2
+    if args.ca is not None:
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=str(args.ca))
+        except (OSError, ssl.SSLError) as exc:
+            print(f"dockyard: --ca: cannot load {args.ca}: {exc}", file=sys.stderr)
+            return 2
     options = AgentOptions(
         server=args.server,
         cluster=args.cluster,
@@ -323,9 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if (args.tls_cert is None) != (args.tls_key is None):
             print("dockyard: give both --tls-cert and --tls-key", file=sys.stderr)
             return 2
-        for flag, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
-            if path is not None and not path.is_file():
-                print(f"dockyard: {flag}: no such file {path}", file=sys.stderr)
+        if args.tls_cert is not None and args.tls_key is not None:
+            import ssl
+
+            try:  # before anything starts: a certificate that cannot serve says so at once
+                context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                context.load_cert_chain(args.tls_cert, args.tls_key)
+            except (OSError, ssl.SSLError) as exc:
+                print(f"dockyard: --tls-cert/--tls-key: cannot load them: {exc}", file=sys.stderr)
                 return 2
         from dockyard.dataplane.dns import DnsPortUnavailable
         from dockyard.store import StoreError

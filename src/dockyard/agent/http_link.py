@@ -62,6 +62,14 @@ def untrusted(exc: BaseException) -> ssl.SSLCertVerificationError | None:
     return None
 
 
+def untrusted_message(server: str, ca: Path | None, failure: ssl.SSLCertVerificationError) -> str:
+    against = f"the given CA ({ca})" if ca else "the system's CAs (give the server's CA with --ca)"
+    return (
+        f"the server {server} presented a certificate that does not verify against {against}: "
+        f"{failure.verify_message or failure}"
+    )
+
+
 def read_identity(path: Path) -> tuple[str, str] | None:
     """The (instance ARN, credential) an agent keeps, or None."""
     try:
@@ -97,6 +105,7 @@ class HttpLink:
         self.join_token = join_token
         self.identity_file = identity_file
         self.identity = read_identity(identity_file) if identity_file else None
+        self.ca = ca
         self._client = client or httpx.AsyncClient(timeout=TIMEOUT, verify=tls_verify(ca))
 
     async def close(self) -> None:
@@ -110,10 +119,7 @@ class HttpLink:
         except httpx.HTTPError as exc:
             failure = untrusted(exc)
             if failure is not None:
-                raise UntrustedServer(
-                    f"the server {self.base} presented a certificate that does not verify "
-                    f"against the given CA: {failure.verify_message or failure}"
-                ) from exc
+                raise UntrustedServer(untrusted_message(self.base, self.ca, failure)) from exc
 
     async def _call(self, name: str, body: dict[str, Any], wait: float = 0.0) -> dict[str, Any]:
         url = f"{self.base}{PATH}{name}"

@@ -17,7 +17,13 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.session import Session
 
-from dockyard.agent.http_link import PATH, UntrustedServer, tls_verify, untrusted
+from dockyard.agent.http_link import (
+    PATH,
+    UntrustedServer,
+    tls_verify,
+    untrusted,
+    untrusted_message,
+)
 
 
 class JoinTokenError(Exception):
@@ -41,10 +47,7 @@ def call(
     except httpx.HTTPError as exc:
         failure = untrusted(exc)
         if failure is not None:
-            raise UntrustedServer(
-                f"the server {server} presented a certificate that does not verify against "
-                f"the given CA: {failure.verify_message or failure}"
-            ) from exc
+            raise UntrustedServer(untrusted_message(server, ca, failure)) from exc
         raise JoinTokenError(f"cannot reach the server {server}: {exc}") from exc
     try:
         doc = response.json()
