@@ -108,8 +108,65 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer DNS (UDP and TCP, on --host) for Cloud Map private DNS namespaces on this "
         "port (default: $DOCKYARD_DNS_PORT, else no DNS server)",
     )
+    server.add_argument(
+        "--tls-cert",
+        type=Path,
+        help="serve HTTPS (the API and the agent link) with this PEM certificate (chain)",
+    )
+    server.add_argument("--tls-key", type=Path, help="the PEM private key of --tls-cert")
     add_agent_parser(commands)
+    add_join_token_parser(commands)
     return parser
+
+
+def add_join_token_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tokens = commands.add_parser(
+        "join-token",
+        help="create (print), list or revoke tokens agents join a cluster with",
+        description="Ask the server for a join token for --cluster (printed on stdout), list "
+        "the account's tokens or revoke one. Signed with your AWS credentials "
+        "($AWS_ACCESS_KEY_ID/$AWS_SECRET_ACCESS_KEY), which a server with --auth-file "
+        "requires; a token belongs to the signer's account.",
+    )
+    tokens.add_argument("--server", required=True, help="the server's URL, https://HOST:PORT")
+    action = tokens.add_mutually_exclusive_group(required=True)
+    action.add_argument("--cluster", help="create a token to join this cluster")
+    action.add_argument("--list", action="store_true", help="list the tokens not yet expired")
+    action.add_argument("--revoke", metavar="TOKEN_ID", help="revoke a token")
+    tokens.add_argument(
+        "--ttl", type=float, default=24 * 3600.0,
+        help="seconds the new token stays valid (default: %(default).0f)",
+    )  # fmt: skip
+    tokens.add_argument("--ca", type=Path, help="CA bundle to verify an https server with")
+    tokens.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    tokens.add_argument("--log-level", default="warning", choices=["debug", "info", "warning"])
+
+
+def run_join_token_command(args: argparse.Namespace) -> int:
+    from dockyard.agent.http_link import UntrustedServer
+    from dockyard.agent.join_token import JoinTokenError, call
+
+    try:
+        if args.cluster:
+            doc = call(
+                args.server, "join-token", {"cluster": args.cluster, "ttlSeconds": args.ttl},
+                region=args.region, ca=args.ca,
+            )  # fmt: skip
+            print(doc["joinToken"])
+        elif args.list:
+            doc = call(args.server, "list-join-tokens", {}, region=args.region, ca=args.ca)
+            for token in doc.get("tokens", []):
+                print(f"{token['tokenId']}\t{token['cluster']}\texpires {token['expiresAt']:.0f}")
+        else:
+            call(
+                args.server, "revoke-join-token", {"tokenId": args.revoke},
+                region=args.region, ca=args.ca,
+            )  # fmt: skip
+            print(f"revoked {args.revoke}")
+    except (JoinTokenError, UntrustedServer) as exc:
+        print(f"dockyard: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def add_agent_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -145,13 +202,15 @@ def add_agent_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         "address this host reaches the server from)"
     )  # fmt: skip
     agent.add_argument(
-        "--access-key",
-        default=os.environ.get("AWS_ACCESS_KEY_ID"),
-        help="credentials to sign agent calls with, when the server has --auth-file "
-        "(default: $AWS_ACCESS_KEY_ID / $AWS_SECRET_ACCESS_KEY)",
+        "--token-file",
+        type=Path,
+        help="file holding the join token (dockyard join-token) to register with; default: "
+        "$DOCKYARD_JOIN_TOKEN. Needed when the server has --auth-file; once joined, the agent "
+        "calls with its own credential, kept in its data dir",
     )
-    agent.add_argument("--secret-key", default=os.environ.get("AWS_SECRET_ACCESS_KEY"))
-    agent.add_argument("--region", default=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    agent.add_argument(
+        "--ca", type=Path, help="CA bundle (PEM) the https server's certificate must verify with"
+    )
     agent.add_argument(
         "--time-scale", type=float, default=1.0,
         help="run the agent's timers (heartbeats, health checks) N times faster",
@@ -179,9 +238,21 @@ def run_agent_command(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"dockyard: --attributes: {exc}", file=sys.stderr)
         return 2
-    if bool(args.access_key) != bool(args.secret_key):
-        print("dockyard: give both --access-key and --secret-key", file=sys.stderr)
-        return 2
+    token = os.environ.get("DOCKYARD_JOIN_TOKEN") or None
+    if args.token_file is not None:
+        try:
+            token = args.token_file.read_text().strip() or None
+        except OSError as exc:
+            print(f"dockyard: --token-file: {exc}", file=sys.stderr)
+            return 2
+    if args.ca is not None:
+        import ssl
+
+        try:
+            ssl.create_default_context(cafile=str(args.ca))
+        except (OSError, ssl.SSLError) as exc:
+            print(f"dockyard: --ca: cannot load {args.ca}: {exc}", file=sys.stderr)
+            return 2
     options = AgentOptions(
         server=args.server,
         cluster=args.cluster,
@@ -191,13 +262,19 @@ def run_agent_command(args: argparse.Namespace) -> int:
         availability_zone=args.availability_zone,
         host_ip=args.host_ip,
         capacity_provider=args.capacity_provider,
-        credentials=(args.access_key, args.secret_key) if args.access_key else None,
-        region=args.region,
+        join_token=token,
+        ca=args.ca,
         time_scale=args.time_scale,
         task_subnet=args.task_subnet,
         task_bridge=args.task_bridge,
     )
-    asyncio.run(run_agent(options))
+    from dockyard.agent.http_link import UntrustedServer
+
+    try:
+        asyncio.run(run_agent(options))
+    except UntrustedServer as exc:
+        print(f"dockyard: {exc}; refusing to connect", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -245,7 +322,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             agent_grace=args.agent_grace,
             lb_host=args.lb_host,
             dns_port=args.dns_port,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
+        if (args.tls_cert is None) != (args.tls_key is None):
+            print("dockyard: give both --tls-cert and --tls-key", file=sys.stderr)
+            return 2
+        if args.tls_cert is not None and args.tls_key is not None:
+            import ssl
+
+            try:  # before anything starts: a certificate that cannot serve says so at once
+                context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                context.load_cert_chain(args.tls_cert, args.tls_key)
+            except (OSError, ssl.SSLError) as exc:
+                print(f"dockyard: --tls-cert/--tls-key: cannot load them: {exc}", file=sys.stderr)
+                return 2
         from dockyard.dataplane.dns import DnsPortUnavailable
         from dockyard.store import StoreError
 
@@ -259,6 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "agent":
         return run_agent_command(args)
+    if args.command == "join-token":
+        return run_join_token_command(args)
     return 2
 
 

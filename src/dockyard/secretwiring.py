@@ -17,8 +17,20 @@ from dockyard.services.secretsmanager import SecretsManager
 from dockyard.services.ssm import Ssm
 
 
+def _foreign(account_id: str, value_from: str, owner: str | None) -> str | None:
+    """Why a task of `account_id` may not read a reference owned by `owner`, or None."""
+    if not owner or owner == account_id:
+        return None
+    return (
+        f"AccessDeniedException: a task of account {account_id} may not read {value_from}, "
+        f"which belongs to account {owner}"
+    )
+
+
 class ServedSecrets:
-    """Reads `valueFrom` references from this server's Parameter Store and Secrets Manager."""
+    """Reads `valueFrom` references from this server's Parameter Store and Secrets Manager,
+    only those of the task's own account: a reference into another account does not resolve
+    (there are no resource policies here to grant it)."""
 
     def __init__(self, ssm: Ssm, secretsmanager: SecretsManager) -> None:
         self.ssm = ssm
@@ -30,6 +42,9 @@ class ServedSecrets:
         except ValueError as exc:
             raise SecretUnavailable(store_of(value_from), value_from, str(exc)) from exc
         if isinstance(ref, ParameterRef):
+            refused = _foreign(account_id, value_from, ref.account_id)
+            if refused is not None:
+                raise SecretUnavailable("ssm", value_from, refused)
             value = self.ssm.value(
                 ref.account_id or account_id,
                 ref.region or region,
@@ -39,6 +54,12 @@ class ServedSecrets:
                 raise SecretUnavailable("ssm", value_from, f"invalid ssm parameters: {ref.name}")
             return value
         parts = ref.secret_id.split(":")
+        refused = _foreign(account_id, value_from, parts[4])
+        if refused is not None:
+            raise SecretUnavailable(
+                "asm", value_from, f"failed to fetch secret {ref.secret_id} from secrets "
+                f"manager: {refused}",
+            )  # fmt: skip
         try:
             raw = self.secretsmanager.value(
                 parts[4] or account_id,

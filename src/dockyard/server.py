@@ -37,6 +37,7 @@ from dockyard.services import servicediscovery as sd_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.agent_http import AgentEndpoint
+from dockyard.services.ecs.agent_identity import AgentIdentities
 from dockyard.services.ecs.agent_link import EmbeddedLink
 from dockyard.store import open_store
 
@@ -64,6 +65,9 @@ class ServerOptions:
     agent_grace: float = 60.0
     # Where the DNS server for Cloud Map private DNS namespaces listens (on `host`); None: off.
     dns_port: int | None = None
+    # Serve HTTPS (the API and the agent link) with this PEM certificate and key.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -145,6 +149,8 @@ class Dockyard:
         )
         if self.monitoring.ecs_metrics is not None:  # container stats -> AWS/ECS metrics
             self.link.stats_sink = self.remote_link.stats_sink = self.monitoring.ecs_metrics.record
+        # Join tokens and the credentials of the agents that joined with them.
+        self.agent_identities = AgentIdentities(self.store, self.clock)
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,
@@ -153,8 +159,12 @@ class Dockyard:
                 credentials=options.credentials,
             ),
             self.providers,
-            on_reset=self.store.reset,
-            extra_routes={AGENT_PREFIX: AgentEndpoint(self.remote_link, options.credentials)},
+            on_reset=self._reset_store,
+            extra_routes={
+                AGENT_PREFIX: AgentEndpoint(
+                    self.remote_link, options.credentials, self.agent_identities
+                )
+            },
         )
         self.agent_health = AgentHealth(
             self.ecs,
@@ -167,6 +177,10 @@ class Dockyard:
         self.retention = RetentionController(self.ecs, self.clock, self.last_contact)
         self.agent: Agent | None = None
         self._agent_task: asyncio.Task[None] | None = None
+
+    def _reset_store(self) -> None:
+        self.store.reset()
+        self.agent_identities.reset()
 
     def last_contact(self, instance_arn: str) -> float | None:
         """When the agent of `instance_arn` last heartbeated or reported, if it has since start."""
@@ -299,6 +313,8 @@ def serve(options: ServerOptions) -> int:
         log_level="warning" if options.log_level == "info" else options.log_level,
         access_log=False,
         lifespan="off",
+        ssl_certfile=str(options.tls_cert) if options.tls_cert else None,
+        ssl_keyfile=str(options.tls_key) if options.tls_key else None,
     )
     server = _UvicornServer(config)
 
@@ -314,7 +330,8 @@ def serve(options: ServerOptions) -> int:
             loop.add_signal_handler(signum, request_exit, signum)
         await dockyard.start()
         log.info(
-            "dockyard serving on http://%s:%d (data dir %s)",
+            "dockyard serving on %s://%s:%d (data dir %s)",
+            "https" if options.tls_cert else "http",
             options.host,
             options.port,
             options.data_dir,

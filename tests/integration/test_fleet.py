@@ -1,7 +1,9 @@
 """Three hosts, one server: placement across zones, a host that dies, draining.
 
 Each host is a network namespace with its own address (10.77.0.10-12) on a test bridge,
-running a real `dockyard agent` in availability zone us-east-1a/b/c. The server runs with
+running a real `dockyard agent` in availability zone us-east-1a/b/c. The server requires
+SigV4 (--auth-file) and serves HTTPS (--tls-cert): the agents join with a join token and
+verify the server's certificate against the test CA (--ca). The server runs with
 --time-scale 10: agents heartbeat every 10 s (1 s wall), an agent is disconnected after 30 s
 without one and its tasks are stopped after 60 s more, so a killed host's tasks are replaced
 within 90 s of server time (9 s wall, plus the loops' periods).
@@ -12,16 +14,20 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
-from tests.integration.conftest import make_client
 from tests.integration.fleet import GATEWAY, Fleet, Host
 from tests.support.server import DockyardProcess
+from tests.support.tls import make_pki
 
 pytestmark = [
     pytest.mark.netns,
@@ -55,21 +61,54 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DockyardPr
     tmp_path = tmp_path_factory.mktemp("fleet")
     hosts = Fleet(tmp_path, ZONES)
     hosts.create()
+    pki = make_pki(tmp_path / "pki", [GATEWAY, "127.0.0.1"])
+    auth = tmp_path / "auth"
+    auth.write_text("test test\n")
     server = DockyardProcess(
         tmp_path / "server",
         "--host", "0.0.0.0",
         "--runtime", "process",
         "--no-local-agent",
         "--time-scale", str(TIME_SCALE),
+        "--auth-file", str(auth),
+        "--tls-cert", str(pki.cert),
+        "--tls-key", str(pki.key),
+        ca=pki.ca,
     )  # fmt: skip
     try:
         server.start()
+        token = subprocess.run(
+            [sys.executable, "-m", "dockyard", "join-token", "--server", server.endpoint,
+             "--cluster", CLUSTER, "--ca", str(pki.ca)],
+            capture_output=True, text=True, timeout=60, check=True,
+            env={**os.environ, "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"},
+        ).stdout.strip()  # fmt: skip
+        token_file = tmp_path / "join-token"
+        token_file.write_text(token)
         for host in hosts.hosts:
-            host.start_agent(f"http://{GATEWAY}:{server.port}", CLUSTER, TIME_SCALE)
+            host.extra = ["--ca", str(pki.ca), "--token-file", str(token_file)]
+            host.start_agent(agent_url(server), CLUSTER, TIME_SCALE)
         yield server, hosts
     finally:
         server.stop()
         hosts.destroy()
+
+
+def agent_url(server: DockyardProcess) -> str:
+    """The server as the hosts reach it: over HTTPS, on the bridge's address."""
+    return f"https://{GATEWAY}:{server.port}"
+
+
+def ecs_client(server: DockyardProcess) -> Any:
+    return boto3.client(
+        "ecs",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        verify=str(server.ca),
+        config=Config(retries={"max_attempts": 1}),
+    )
 
 
 def instances(ecs: Any) -> dict[str, dict[str, Any]]:
@@ -152,7 +191,7 @@ def test_placement_on_real_agents_binpack_distinct_member_of_and_no_fit(
     fleet: tuple[DockyardProcess, Fleet],
 ) -> None:
     server, hosts = fleet
-    ecs = make_client("ecs", server.endpoint)
+    ecs = ecs_client(server)
     by_zone = cluster_of_three(ecs)
     arn_of = {zone: ci["containerInstanceArn"] for zone, ci in by_zone.items()}
     started: list[str] = []
@@ -252,7 +291,7 @@ def test_fleet_spreads_replaces_a_dead_host_and_drains(
     fleet: tuple[DockyardProcess, Fleet],
 ) -> None:
     server, hosts = fleet
-    ecs = make_client("ecs", server.endpoint)
+    ecs = ecs_client(server)
     by_zone = cluster_of_three(ecs)
     ecs.register_task_definition(
         family="fleet-sleeper",
@@ -315,7 +354,7 @@ def test_fleet_spreads_replaces_a_dead_host_and_drains(
     assert sorted(dead.processes(f"sleep {MARKER}")) == sorted(stale)
 
     # The agent comes back on its data dir: it stops the copies the server already replaced.
-    dead.start_agent(f"http://{GATEWAY}:{server.port}", CLUSTER, TIME_SCALE)
+    dead.start_agent(agent_url(server), CLUSTER, TIME_SCALE)
     wait_for("the stale copies stopped", lambda: not dead.processes(f"sleep {MARKER}"), 30)
     wait_for("the host reconnected", lambda: instances(ecs)[dead.zone]["agentConnected"], 15)
     assert instances(ecs)[dead.zone]["containerInstanceArn"] == dead_arn  # the same instance

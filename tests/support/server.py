@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,16 +25,20 @@ def free_port() -> int:
 class DockyardProcess:
     """A `dockyard server` subprocess on a free port with its own data dir."""
 
-    def __init__(self, data_dir: Path, *extra: str, port: int | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *extra: str, port: int | None = None, ca: Path | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.extra = list(extra)
+        # With --tls-cert in `extra`: the CA that signed it (the endpoint is https).
+        self.ca = ca
         self.port = port or free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ca else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> DockyardProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -62,13 +67,18 @@ class DockyardProcess:
         raise RuntimeError(f"dockyard server did not become healthy: {self.log()[-3000:]}")
 
     def health(self) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.endpoint}/_dockyard/health", timeout=2) as resp:
+        url = f"{self.endpoint}/_dockyard/health"
+        with urllib.request.urlopen(url, timeout=2, context=self.tls()) as resp:
             return dict(json.loads(resp.read()))
 
     def reset(self) -> None:
         req = urllib.request.Request(f"{self.endpoint}/_dockyard/reset", method="POST")
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=10, context=self.tls()) as resp:
             resp.read()
+
+    def tls(self) -> ssl.SSLContext | None:
+        """What a client verifies an https server with (None: plain http)."""
+        return ssl.create_default_context(cafile=str(self.ca)) if self.ca else None
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""

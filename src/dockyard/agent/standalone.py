@@ -6,6 +6,10 @@ their state changes and logs. When the server is unreachable it keeps the tasks 
 retries with backoff; what changed meanwhile is reported once the server answers. Restarted
 on the same data dir it adopts the tasks it was running. SIGTERM/SIGINT stop the agent only:
 the tasks keep running.
+
+It joins with a join token and from then on calls with its own credential, kept in
+`<data dir>/agent/credential.json` (mode 0600). Given a CA file it talks to an HTTPS server
+only if the server's certificate verifies against that CA.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from dockyard.agent.agent import HEARTBEAT_INTERVAL, Agent
-from dockyard.agent.http_link import HttpLink
+from dockyard.agent.http_link import HttpLink, UntrustedServer
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 
 log = logging.getLogger(__name__)
@@ -40,8 +44,8 @@ class AgentOptions:
     availability_zone: str | None = None
     host_ip: str | None = None
     capacity_provider: str | None = None
-    credentials: tuple[str, str] | None = None
-    region: str = "us-east-1"
+    join_token: str | None = None
+    ca: Path | None = None  # verify an https server's certificate against this CA bundle
     time_scale: float = 1.0
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     task_subnet: str | None = None
@@ -81,6 +85,11 @@ def attributes_of(options: AgentOptions) -> dict[str, str | None]:
     return attributes
 
 
+def identity_file(data_dir: Path) -> Path:
+    """Where the agent keeps its credential, beside the rest of its state."""
+    return data_dir / "agent" / "credential.json"
+
+
 async def run_agent(options: AgentOptions) -> None:
     from dockyard.drivers.select import select_driver
 
@@ -91,7 +100,17 @@ async def run_agent(options: AgentOptions) -> None:
         options.runtime, options.data_dir, task_subnet=options.task_subnet,
         bridge=options.task_bridge,
     )  # fmt: skip
-    link = HttpLink(options.server, options.credentials, options.region)
+    link = HttpLink(
+        options.server,
+        join_token=options.join_token,
+        identity_file=identity_file(options.data_dir),
+        ca=options.ca,
+    )
+    try:
+        await link.check_server()
+    except UntrustedServer:
+        await link.close()
+        raise
     agent = Agent(
         link,
         driver,

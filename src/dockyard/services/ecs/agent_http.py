@@ -3,16 +3,26 @@
 POST /_dockyard/agent/v1/<call> with a JSON body; every call maps onto one `ServerLink` method
 of an `EmbeddedLink` (hosts joining here are plain container instances, not managed capacity):
 
-  register     Registration fields            -> {"containerInstanceArn": ARN}
+  register     Registration fields, "joinToken" -> {"containerInstanceArn": ARN,
+                                                 "agentCredential": secret (when issued)}
   heartbeat    {"containerInstanceArn"}       -> {}
   assignments  {"containerInstanceArn", "wait"} -> {"assignments": [Assignment.to_dict()]}
   report       {"containerInstanceArn", "statuses": [TaskStatus.to_dict()]} -> {}
   logs         {"accountId", "region", "group", "stream", "events", "createGroup"} -> {}
   stats        {"containerInstanceArn", "stats": [ContainerStats.to_dict()]} -> {}
 
+An agent registers with a join token and receives its own credential; later calls carry it
+(agent_guard.py) and may only touch that instance. Operators manage join tokens with three
+calls, SigV4-signed (service `ecs`) with a key of `--auth-file` when the server has one; a
+token belongs to the signer's account:
+
+  join-token          {"cluster", "ttlSeconds"?} -> {"joinToken": text, "token": {...}}
+  list-join-tokens    {}                         -> {"tokens": [{...}]}
+  revoke-join-token   {"tokenId"}                -> {}
+
 Errors answer {"__type": code, "message": ...}: 404 UnknownInstance (the agent registers
-again), 400 for bad input, 403 when the server has credentials and the request is not SigV4
-signed with one of them (service name `ecs`).
+again), 400 for bad input, 403 for a missing or wrong credential or token, or a call about
+another instance.
 """
 
 from __future__ import annotations
@@ -22,14 +32,23 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dockyard.api.asgi import Receive, Scope, Send
-from dockyard.api.auth import AuthError, parse_sigv4, verify
+from dockyard.api.asgi import Receive, Send
+from dockyard.api.asgi import Scope as AsgiScope
+from dockyard.api.auth import AuthError, identify, parse_sigv4, verify
 from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
 from dockyard.core.taskspec import TaskStatus
+from dockyard.services.ecs.agent_guard import AgentGuard, arn_account, denied
+from dockyard.services.ecs.agent_identity import (
+    DEFAULT_TOKEN_TTL,
+    MAX_TOKEN_TTL,
+    AgentIdentities,
+    InvalidToken,
+)
 from dockyard.services.ecs.agent_link import EmbeddedLink
+from dockyard.services.ecs.state import Scope
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +57,7 @@ MAX_WAIT = 60.0  # seconds a long poll for assignments may hold a request
 MAX_BODY = 16 * 1024 * 1024
 
 Body = dict[str, Any]
+Call = Callable[[Body, str | None], Awaitable[Body]]
 
 
 class BadRequest(ServiceError):
@@ -70,13 +90,24 @@ def _registration(body: Body) -> Registration:
     )
 
 
+def _cluster_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1] if ref.startswith("arn:") else ref
+
+
 class AgentEndpoint:
     """An ASGI app serving the agent protocol from one `EmbeddedLink`."""
 
-    def __init__(self, link: EmbeddedLink, credentials: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        link: EmbeddedLink,
+        credentials: dict[str, str] | None = None,
+        identities: AgentIdentities | None = None,
+    ) -> None:
         self.link = link
         self.credentials = credentials
-        self.calls: dict[str, Callable[[Body], Awaitable[Body]]] = {
+        self.identities = identities or AgentIdentities(link.ecs.store, link.ecs.clock)
+        self.guard = AgentGuard(link.ecs, self.identities, open_auth=credentials is None)
+        self.calls: dict[str, Call] = {
             "register": self._register,
             "heartbeat": self._heartbeat,
             "assignments": self._assignments,
@@ -84,8 +115,13 @@ class AgentEndpoint:
             "logs": self._logs,
             "stats": self._stats,
         }
+        self.admin_calls: dict[str, Callable[[Body, Scope], Body]] = {
+            "join-token": self._join_token,
+            "list-join-tokens": self._list_join_tokens,
+            "revoke-join-token": self._revoke_join_token,
+        }
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -114,19 +150,15 @@ class AgentEndpoint:
 
     async def handle(self, req: HttpRequest, path: str) -> tuple[int, Body]:
         name = path.removeprefix(PREFIX)
-        call = self.calls.get(name) if path.startswith(PREFIX) else None
-        if call is None or req.method != "POST":
+        known = path.startswith(PREFIX) and (name in self.calls or name in self.admin_calls)
+        if not known or req.method != "POST":
             return 404, {"__type": "NotFound", "message": f"No such route: {req.method} {path}"}
         try:
-            if self.credentials is not None:
-                verify(req, parse_sigv4(req), self.credentials, "json")
-            try:
-                body = json.loads(req.body or b"{}")
-            except ValueError as exc:
-                raise BadRequest(f"the body is not JSON: {exc}") from exc
-            if not isinstance(body, dict):
-                raise BadRequest("the body must be a JSON object")
-            return 200, await call(body)
+            if name in self.admin_calls:
+                scope = self._operator(req)
+                return 200, self.admin_calls[name](self._body(req), scope)
+            caller = self.guard.caller(req, lenient=name == "register")
+            return 200, await self.calls[name](self._body(req), caller)
         except UnknownInstance as exc:
             return 404, {"__type": "UnknownInstance", "message": str(exc)}
         except AuthError as exc:
@@ -138,6 +170,24 @@ class AgentEndpoint:
         except Exception:
             log.exception("agent call %s failed", name)
             return 500, {"__type": "ServerException", "message": "internal error"}
+
+    @staticmethod
+    def _body(req: HttpRequest) -> Body:
+        try:
+            body = json.loads(req.body or b"{}")
+        except ValueError as exc:
+            raise BadRequest(f"the body is not JSON: {exc}") from exc
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object")
+        return body
+
+    def _operator(self, req: HttpRequest) -> Scope:
+        """The account and region of an operator's call: SigV4-verified with `--auth-file`."""
+        sig = parse_sigv4(req)
+        if self.credentials is not None:
+            verify(req, sig, self.credentials, "json")
+        who = identify(sig, self.link.scope.account_id, self.link.scope.region)
+        return Scope(who.account_id, who.region)
 
     @staticmethod
     async def _send(send: Send, status: int, doc: Body) -> None:
@@ -154,45 +204,131 @@ class AgentEndpoint:
         )
         await send({"type": "http.response.body", "body": payload})
 
-    # -- calls -------------------------------------------------------------------------------
+    # -- join tokens (operators) -----------------------------------------------------------
 
-    async def _register(self, body: Body) -> Body:
-        arn = await self.link.register(_registration(body))
-        return {"containerInstanceArn": arn}
+    def _join_token(self, body: Body, scope: Scope) -> Body:
+        cluster = _cluster_name(_field(body, "cluster", str))
+        if not cluster:
+            raise BadRequest("cluster must name a cluster")
+        ttl = body.get("ttlSeconds", DEFAULT_TOKEN_TTL)
+        valid = isinstance(ttl, int | float) and not isinstance(ttl, bool)
+        if not valid or not 0 < ttl <= MAX_TOKEN_TTL:
+            raise BadRequest(f"ttlSeconds must be seconds in (0, {MAX_TOKEN_TTL:.0f}]")
+        issued = self.identities.issue_token(scope.account_id, scope.region, cluster, float(ttl))
+        return {"joinToken": issued.text, "token": issued.token.to_dict()}
 
-    async def _heartbeat(self, body: Body) -> Body:
-        await self.link.heartbeat(_field(body, "containerInstanceArn", str))
+    def _list_join_tokens(self, body: Body, scope: Scope) -> Body:
+        return {"tokens": [t.to_dict() for t in self.identities.tokens(scope.account_id)]}
+
+    def _revoke_join_token(self, body: Body, scope: Scope) -> Body:
+        token_id = _field(body, "tokenId", str)
+        if not self.identities.revoke_token(scope.account_id, token_id):
+            raise ServiceError(
+                f"no join token {token_id} in account {scope.account_id}",
+                code="ResourceNotFoundException",
+                status=404,
+            )
         return {}
 
-    async def _assignments(self, body: Body) -> Body:
+    # -- agent calls -------------------------------------------------------------------------
+
+    async def _register(self, body: Body, caller: str | None) -> Body:
+        registration = _registration(body)
+        text = body.get("joinToken")
+        if text is not None and not isinstance(text, str):
+            raise BadRequest("joinToken must be a string")
+        try:
+            token = self.identities.check_token(text) if text else None
+        except InvalidToken as exc:
+            raise denied(str(exc)) from exc
+        requested = registration.container_instance_arn
+        existing = self.link.ecs.instances.by_arn.get(requested) if requested else None
+        if requested and self.identities.has_credential(requested) and caller != requested:
+            raise denied(
+                f"re-registering container instance {requested} needs that instance's agent "
+                "credential"
+            )
+        if existing is not None and existing.managed and existing.status != "INACTIVE":
+            raise denied(f"container instance {requested} is the server's own capacity")
+        scope = self.link.scope
+        if token is not None:
+            if _cluster_name(registration.cluster) != token.cluster:
+                raise denied(
+                    f"the join token {token.token_id} is for cluster {token.cluster}, "
+                    f"not {registration.cluster}"
+                )
+            scope = Scope(token.account_id, token.region)
+            if existing is not None and arn_account(existing.arn) != (
+                token.account_id,
+                token.region,
+            ):
+                raise denied(f"the join token is not for the account of {existing.arn}")
+            if existing is not None and _cluster_name(existing.cluster_arn) != token.cluster:
+                raise denied(f"the join token is not for the cluster of {existing.arn}")
+        elif caller is not None and caller == requested:  # that instance's own agent
+            scope = Scope(*arn_account(caller))
+        elif self.credentials is not None:
+            raise AuthError(
+                "registering an agent needs a join token: create one with `dockyard "
+                "join-token` and start the agent with --token-file or $DOCKYARD_JOIN_TOKEN",
+                code="MissingAuthenticationToken",
+            )
+        else:
+            self.guard.warn_once(
+                f"register:{requested}",
+                "an agent joins cluster %s without a join token (the server has no --auth-file)",
+                registration.cluster,
+            )
+        arn = await self.link.register(registration, scope)
+        out: Body = {"containerInstanceArn": arn}
+        if caller != arn:  # a new instance, or one that had no credential yet
+            out["agentCredential"] = self.identities.issue_credential(arn)
+        return out
+
+    async def _heartbeat(self, body: Body, caller: str | None) -> Body:
+        arn = _field(body, "containerInstanceArn", str)
+        self.guard.own(caller, arn)
+        await self.link.heartbeat(arn)
+        return {}
+
+    async def _assignments(self, body: Body, caller: str | None) -> Body:
         wait = body.get("wait", 0)
         if not isinstance(wait, int | float) or wait < 0:
             raise BadRequest("wait must be a non-negative number of seconds")
         arn = _field(body, "containerInstanceArn", str)
+        self.guard.own(caller, arn)
         found = await self.link.assignments(arn, min(float(wait), MAX_WAIT))
         return {"assignments": [a.to_dict() for a in found]}
 
-    async def _report(self, body: Body) -> Body:
+    async def _report(self, body: Body, caller: str | None) -> Body:
         statuses = [TaskStatus.from_dict(s) for s in _field(body, "statuses", list)]
-        await self.link.report(_field(body, "containerInstanceArn", str), statuses)
+        arn = _field(body, "containerInstanceArn", str)
+        self.guard.own(caller, arn)
+        await self.link.report(arn, statuses)
         return {}
 
-    async def _logs(self, body: Body) -> Body:
+    async def _logs(self, body: Body, caller: str | None) -> Body:
         events = [
             LogEvent(int(e["timestamp_ms"]), str(e["message"]))
             for e in _field(body, "events", list)
         ]
+        account_id = _field(body, "accountId", str)
+        region = _field(body, "region", str)
+        group = _field(body, "group", str)
+        self.guard.may_log(caller, account_id, region, group)
         await self.link.put_logs(
-            _field(body, "accountId", str),
-            _field(body, "region", str),
-            _field(body, "group", str),
+            account_id,
+            region,
+            group,
             _field(body, "stream", str),
             events,
             bool(body.get("createGroup")),
         )
         return {}
 
-    async def _stats(self, body: Body) -> Body:
+    async def _stats(self, body: Body, caller: str | None) -> Body:
         stats = [ContainerStats.from_dict(s) for s in _field(body, "stats", list)]
-        await self.link.report_stats(_field(body, "containerInstanceArn", str), stats)
+        arn = _field(body, "containerInstanceArn", str)
+        self.guard.own(caller, arn)
+        await self.link.report_stats(arn, stats)
         return {}

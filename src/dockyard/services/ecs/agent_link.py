@@ -88,10 +88,13 @@ class EmbeddedLink:
         if instance.status == "INACTIVE":
             self.last_heartbeat[instance.arn] = self.ecs.clock.now()
 
-    async def register(self, registration: Registration) -> str:
-        cluster = cluster_for_registration(self.ecs, self.scope, registration.cluster)
+    async def register(self, registration: Registration, scope: Scope | None = None) -> str:
+        """Register (or re-register) a host; in `scope` (an account and region) when the
+        agent endpoint knows which from the agent's join token, else in this link's."""
+        scope = scope or self.scope
+        cluster = cluster_for_registration(self.ecs, scope, registration.cluster)
         instance = self.ecs.instances.register(
-            self.scope,
+            scope,
             cluster.arn,
             cpu=registration.cpu,
             memory=registration.memory,
