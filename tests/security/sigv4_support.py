@@ -197,9 +197,10 @@ def raw_exchange(
             if b"\r\n\r\n" in received:
                 header, _, rest = received.partition(b"\r\n\r\n")
                 for line in header.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        if len(rest) >= int(line.split(b":")[1]):
-                            return received
+                    if line.lower().startswith(b"content-length:") and len(rest) >= int(
+                        line.split(b":")[1]
+                    ):
+                        return received
         return received
 
 

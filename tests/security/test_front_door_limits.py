@@ -5,6 +5,7 @@ answered with a 400 SerializationException instead of a 500."""
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import json
 from collections.abc import Iterator
@@ -55,7 +56,7 @@ def _ecs_headers(operation: str = "ListClusters") -> dict[str, str]:
 def test_an_unknown_key_is_refused_before_the_body_is_sent(
     sigv4_server: DockyardProcess,
 ) -> None:
-    url, body, headers = ecs_call(
+    _, _, headers = ecs_call(
         sigv4_server.endpoint, "ListClusters", {}, credentials=("AKIDNOBODY", "x")
     )
     headers["Content-Length"] = str(50 * MIB)
@@ -68,9 +69,7 @@ def test_an_unknown_key_is_refused_before_the_body_is_sent(
 def test_a_stale_date_is_refused_before_the_body_is_sent(
     sigv4_server: DockyardProcess,
 ) -> None:
-    import datetime
-
-    url, body, headers = ecs_call(
+    _, _, headers = ecs_call(
         sigv4_server.endpoint, "ListClusters", {},
         when=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC),
     )

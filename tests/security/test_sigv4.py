@@ -160,9 +160,9 @@ def test_a_replayed_describe_with_a_create_body_is_refused(
     url, body, headers = elbv2_call(sigv4_server.endpoint, form)
     assert send("POST", url, body, headers).status == 200
     create = (
-        "Action=CreateTargetGroup&Version=2015-12-01&Name=replayed&Protocol=HTTP&Port=80"
-        "&TargetType=ip&VpcId=vpc-00000000"
-    ).encode()
+        b"Action=CreateTargetGroup&Version=2015-12-01&Name=replayed&Protocol=HTTP&Port=80"
+        b"&TargetType=ip&VpcId=vpc-00000000"
+    )
     reply = send("POST", url, create, headers)
     assert (reply.status, reply.code) == (403, "SignatureDoesNotMatch")
     headers["X-Amz-Content-SHA256"] = hashlib.sha256(body).hexdigest()
