@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         "db; default: $DOCKYARD_STORE, else SQLite in --data-dir)",
     )
     server.add_argument(
+        "--store-file",
+        type=Path,
+        metavar="FILE",
+        help="read the --store URL from this file (keeps its password out of `ps`)",
+    )
+    server.add_argument(
         "--account-id",
         default=os.environ.get("DOCKYARD_ACCOUNT_ID", "000000000000"),
         help="account for requests whose access key is not a 12-digit account id",
@@ -69,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--auth-file",
         type=Path,
-        help="verify SigV4 signatures against ACCESS_KEY_ID SECRET pairs, one per line",
+        help="verify SigV4 signatures against 'ACCESS_KEY_ID SECRET [ACCOUNT_ID]' lines; "
+        "a key with an ACCOUNT_ID acts in that account",
     )
     server.add_argument(
         "--runtime",
@@ -279,18 +286,43 @@ def run_agent_command(args: argparse.Namespace) -> int:
 
 
 def read_auth_file(path: Path) -> dict[str, str]:
+    return read_auth_entries(path)[0]
+
+
+def read_auth_entries(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """The auth file's keys: `ACCESS_KEY_ID SECRET_ACCESS_KEY [ACCOUNT_ID]` per line.
+    Returns (access key -> secret, access key -> account for the lines that name one)."""
     credentials: dict[str, str] = {}
+    accounts: dict[str, str] = {}
     for number, line in enumerate(path.read_text().splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         parts = line.split()
-        if len(parts) != 2:
+        if len(parts) not in (2, 3):
             raise SystemExit(
-                f"dockyard: {path}:{number}: expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY'"
+                f"dockyard: {path}:{number}: expected 'ACCESS_KEY_ID SECRET_ACCESS_KEY "
+                "[ACCOUNT_ID]'"
             )
+        if len(parts) == 3:
+            if not (len(parts[2]) == 12 and parts[2].isdigit()):
+                raise SystemExit(
+                    f"dockyard: {path}:{number}: the account id must be 12 digits"
+                )
+            accounts[parts[0]] = parts[2]
         credentials[parts[0]] = parts[1]
-    return credentials
+    return credentials, accounts
+
+
+def read_store_file(path: Path) -> str:
+    """The store URL kept in a file (so its password is not on the command line)."""
+    try:
+        url = path.read_text().strip()
+    except OSError as exc:
+        raise SystemExit(f"dockyard: --store-file {path}: {exc.strerror}") from None
+    if not url:
+        raise SystemExit(f"dockyard: --store-file {path} is empty")
+    return url
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -305,16 +337,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.time_scale <= 0:
             print("dockyard: --time-scale must be positive", file=sys.stderr)
             return 2
+        credentials, accounts = (
+            read_auth_entries(args.auth_file) if args.auth_file else (None, {})
+        )
         options = ServerOptions(
             host=args.host,
             port=args.port,
             data_dir=args.data_dir,
-            store=args.store,
+            store=read_store_file(args.store_file) if args.store_file else args.store,
             account_id=args.account_id,
             region=args.region,
             allow_reset=args.allow_reset,
             time_scale=args.time_scale,
-            credentials=read_auth_file(args.auth_file) if args.auth_file else None,
+            credentials=credentials,
+            credential_accounts=accounts,
             runtime=args.runtime,
             local_agent=not args.no_local_agent,
             log_level=args.log_level,

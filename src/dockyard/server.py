@@ -9,7 +9,7 @@ import os
 import signal
 import time
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import uvicorn
@@ -55,6 +55,8 @@ class ServerOptions:
     allow_reset: bool = False
     time_scale: float = 1.0
     credentials: dict[str, str] | None = None
+    # access key id -> account id, for auth-file keys scoped to an account
+    credential_accounts: dict[str, str] = field(default_factory=dict)
     runtime: str = "auto"
     local_agent: bool = True
     log_level: str = "info"
@@ -157,6 +159,7 @@ class Dockyard:
                 default_region=options.region,
                 allow_reset=options.allow_reset,
                 credentials=options.credentials,
+                accounts=options.credential_accounts,
             ),
             self.providers,
             on_reset=self._reset_store,

@@ -71,14 +71,33 @@ class DockyardProcess:
         with urllib.request.urlopen(url, timeout=2, context=self.tls()) as resp:
             return dict(json.loads(resp.read()))
 
-    def reset(self) -> None:
-        req = urllib.request.Request(f"{self.endpoint}/_dockyard/reset", method="POST")
+    def reset(self, credentials: tuple[str, str] | None = None) -> None:
+        """POST /_dockyard/reset; SigV4-signed with `credentials` (default: the first key of
+        the server's --auth-file, when it was started with one)."""
+        url = f"{self.endpoint}/_dockyard/reset"
+        headers: dict[str, str] = {}
+        if credentials is None:
+            credentials = self.auth_key()
+        if credentials is not None:
+            headers = signed_headers("POST", url, credentials)
+        req = urllib.request.Request(url, method="POST", headers=headers)
         with urllib.request.urlopen(req, timeout=10, context=self.tls()) as resp:
             resp.read()
 
     def tls(self) -> ssl.SSLContext | None:
         """What a client verifies an https server with (None: plain http)."""
         return ssl.create_default_context(cafile=str(self.ca)) if self.ca else None
+
+    def auth_key(self) -> tuple[str, str] | None:
+        """The first key of the --auth-file this server was started with, if any."""
+        if "--auth-file" not in self.extra:
+            return None
+        path = Path(self.extra[self.extra.index("--auth-file") + 1])
+        for line in path.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 2 and not parts[0].startswith("#"):
+                return parts[0], parts[1]
+        return None
 
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
@@ -119,6 +138,20 @@ class DockyardProcess:
                 self.proc.kill()
                 self.proc.wait()
         return self.proc.returncode
+
+
+def signed_headers(
+    method: str, url: str, credentials: tuple[str, str], body: bytes = b"",
+    service: str = "dockyard", region: str = "us-east-1",
+) -> dict[str, str]:
+    """SigV4 headers for a call to one of Dockyard's own routes (as for any AWS call)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=url, data=body)
+    SigV4Auth(Credentials(*credentials), service, region).add_auth(request)
+    return dict(request.headers.items())
 
 
 def client_env(endpoint: str) -> dict[str, str]:

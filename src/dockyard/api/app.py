@@ -5,14 +5,25 @@ from __future__ import annotations
 import json
 import logging
 import os
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from dockyard.api.asgi import ASGIApp, Receive, Scope, Send
+from dockyard.api.auth import check_headers, check_signature, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.dispatch import FrontDoor
+from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest, HttpResponse
+from dockyard.api.limits import (
+    MAX_HEADER_BYTES,
+    MAX_URL_BYTES,
+    Disconnected,
+    HeadersTooLarge,
+    UriTooLong,
+    content_length,
+    gunzip,
+    read_body,
+)
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
 
@@ -21,25 +32,13 @@ __all__ = ["DockyardApp", "FrontDoorConfig", "create_app"]
 log = logging.getLogger(__name__)
 
 INTERNAL_PREFIX = "/_dockyard/"
+HEALTH_PATH = "/_dockyard/health"
 
 
 def _json(status: int, doc: object) -> HttpResponse:
     return HttpResponse(
         status, [("Content-Type", "application/json")], json.dumps(doc).encode("utf-8")
     )
-
-
-MAX_INFLATED = 64 * 1024 * 1024
-
-
-def _gunzip(data: bytes) -> bytes | None:
-    """A gzip body inflated (at most MAX_INFLATED bytes); None when it is not gzip."""
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(data, MAX_INFLATED)
-    except zlib.error:
-        return None
-    return None if inflater.unconsumed_tail else out
 
 
 class DockyardApp:
@@ -88,16 +87,11 @@ class DockyardApp:
             if path.startswith(prefix):
                 await app(scope, receive, send)
                 return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+        head = scope["method"] == "HEAD"
         headers: dict[str, str] = {}
+        header_bytes = 0
         for raw_name, raw_value in scope["headers"]:
+            header_bytes += len(raw_name) + len(raw_value)
             name = raw_name.decode("latin-1").lower()
             value = raw_value.decode("latin-1")
             headers[name] = f"{headers[name]},{value}" if name in headers else value
@@ -107,18 +101,50 @@ class DockyardApp:
             path=raw_path.decode("latin-1") if raw_path else quote(path),
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=chunks[0] if len(chunks) == 1 else b"".join(chunks),
         )
-        if "gzip" in headers.get("content-encoding", "") and req.body:
-            # SDKs compress large bodies (PutMetricData); the signature covers what was sent.
-            inflated = _gunzip(req.body)
-            if inflated is not None:
-                req.raw_body, req.body = req.body, inflated
-        if path.startswith(INTERNAL_PREFIX):
+        sig = parse_sigv4(req)
+        credentials = self.config.credentials
+        # Authentication, first from the headers alone: an unknown key, a stale date or an
+        # unsigned host is refused before a byte of the body is read.
+        open_route = path == HEALTH_PATH and req.method in ("GET", "HEAD")
+        internal = path.startswith(INTERNAL_PREFIX)
+        protocol = "json" if internal else ""
+        try:
+            if len(req.path) + len(req.query_string) > MAX_URL_BYTES:
+                raise UriTooLong(f"Request URI is longer than {MAX_URL_BYTES} bytes")
+            if header_bytes > MAX_HEADER_BYTES:
+                raise HeadersTooLarge(f"Request headers are larger than {MAX_HEADER_BYTES} bytes")
+            secret = None
+            if credentials is not None and not open_route:
+                if not protocol:
+                    protocol = self.front_door.guess(req, sig)[0]
+                secret = check_headers(req, sig, credentials, protocol)
+            req.body = await read_body(
+                receive, content_length(headers.get("content-length")),
+                self.config.max_body_bytes,
+            )
+            if secret is not None and sig is not None:
+                check_signature(req, sig, secret, protocol)
+            if "gzip" in headers.get("content-encoding", "") and req.body:
+                # SDKs compress large bodies (PutMetricData); the signature covers what was
+                # sent, and the inflated body is capped like any other.
+                inflated = gunzip(req.body, self.config.max_body_bytes)
+                if inflated is not None:
+                    req.raw_body, req.body = req.body, inflated
+        except Disconnected:
+            return
+        except ServiceError as err:
+            if internal:
+                response = _json(err.status, {"__type": err.code, "message": err.message})
+            else:
+                response = self.front_door.error(err, req, sig)
+            await self._send(send, response, head=head)
+            return
+        if internal:
             response = self._internal(req, path)
         else:
-            response = await self.front_door.handle(req)
-        await self._send(send, response, head=scope["method"] == "HEAD")
+            response = await self.front_door.handle(req, sig)
+        await self._send(send, response, head=head)
 
     @staticmethod
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:
@@ -131,7 +157,10 @@ class DockyardApp:
     # -- Dockyard's own routes ------------------------------------------------------------
 
     def _internal(self, req: HttpRequest, path: str) -> HttpResponse:
-        if path == "/_dockyard/health" and req.method in ("GET", "HEAD"):
+        if path == HEALTH_PATH and req.method in ("GET", "HEAD"):
+            if self.config.credentials is not None:
+                # With auth on, this route stays open (liveness) and tells only that much.
+                return _json(200, {"status": "running", "pid": os.getpid()})
             return _json(200, {
                 "status": "running",
                 "version": self.config.version,

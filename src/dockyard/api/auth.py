@@ -3,8 +3,11 @@ whether the signature holds."""
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -14,6 +17,11 @@ from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+# AWS accepts a signed request up to 15 minutes either side of its own clock.
+MAX_SKEW_SECONDS = 15 * 60
+# The longest a presigned URL may live (X-Amz-Expires).
+MAX_PRESIGNED_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +86,19 @@ def parse_sigv4(req: HttpRequest) -> SigV4 | None:
 
 
 def identify(
-    sig: SigV4 | None, default_account: str, default_region: str
+    sig: SigV4 | None, default_account: str, default_region: str,
+    accounts: Mapping[str, str] | None = None,
 ) -> Identity:
+    """Who calls: a key scoped to an account in the auth file acts in it; else a 12-digit
+    access key id is the account; else the default account."""
     if sig is None:
         return Identity(default_account, default_region, None)
     key = sig.access_key_id
-    account = key if len(key) == 12 and key.isdigit() else default_account
+    scoped = accounts.get(key) if accounts else None
+    if scoped is not None:
+        account = scoped
+    else:
+        account = key if len(key) == 12 and key.isdigit() else default_account
     return Identity(account, sig.region or default_region, key)
 
 
@@ -99,7 +114,17 @@ def _canonical_query(req: HttpRequest, presigned: bool) -> str:
     return "&".join(f"{k}={v}" for k, v in sorted(pairs))
 
 
-def canonical_request(req: HttpRequest, sig: SigV4) -> str:
+def payload_hash(req: HttpRequest) -> str:
+    """The SHA-256 of the body as sent (before any content-encoding is undone), computed
+    once per request and never taken from the client's word."""
+    if req.body_sha256 is None:
+        req.body_sha256 = hashlib.sha256(
+            req.body if req.raw_body is None else req.raw_body
+        ).hexdigest()
+    return req.body_sha256
+
+
+def canonical_request(req: HttpRequest, sig: SigV4, payload: str) -> str:
     if sig.service == "s3":
         path = req.path or "/"
     else:
@@ -108,12 +133,6 @@ def canonical_request(req: HttpRequest, sig: SigV4) -> str:
         f"{name}:{' '.join(req.headers.get(name, '').split())}\n"
         for name in sorted(sig.signed_headers)
     )
-    if sig.presigned:
-        payload = "UNSIGNED-PAYLOAD"
-    else:
-        payload = req.headers.get("x-amz-content-sha256") or hashlib.sha256(
-            req.body if req.raw_body is None else req.raw_body
-        ).hexdigest()
     return "\n".join(
         [
             req.method.upper(),
@@ -130,12 +149,17 @@ def _hmac(key: bytes, msg: str) -> bytes:
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).digest()
 
 
-def signature(req: HttpRequest, sig: SigV4, secret: str) -> str:
-    amz_date = req.headers.get("x-amz-date") or req.query_value("X-Amz-Date") or ""
+def _amz_date(req: HttpRequest, sig: SigV4) -> str:
+    if sig.presigned:
+        return req.query_value("X-Amz-Date") or ""
+    return req.headers.get("x-amz-date", "")
+
+
+def signature(req: HttpRequest, sig: SigV4, secret: str, payload: str | None = None) -> str:
     scope = f"{sig.date}/{sig.region}/{sig.service}/aws4_request"
-    creq = canonical_request(req, sig)
+    creq = canonical_request(req, sig, payload_hash(req) if payload is None else payload)
     to_sign = "\n".join(
-        [ALGORITHM, amz_date, scope, hashlib.sha256(creq.encode("utf-8")).hexdigest()]
+        [ALGORITHM, _amz_date(req, sig), scope, hashlib.sha256(creq.encode("utf-8")).hexdigest()]
     )
     key = _hmac(("AWS4" + secret).encode("utf-8"), sig.date)
     for part in (sig.region, sig.service, "aws4_request"):
@@ -143,9 +167,85 @@ def signature(req: HttpRequest, sig: SigV4, secret: str) -> str:
     return hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def verify(req: HttpRequest, sig: SigV4 | None, credentials: dict[str, str], protocol: str) -> None:
-    """Raise the AWS error for a request whose signature does not hold."""
-    json_like = protocol in ("json", "rest-json", "smithy-rpc-v2-cbor")
+def _json_like(protocol: str) -> bool:
+    return protocol in ("json", "rest-json", "smithy-rpc-v2-cbor")
+
+
+def _incomplete(message: str, protocol: str) -> AuthError:
+    code = "IncompleteSignatureException" if _json_like(protocol) else "IncompleteSignature"
+    return AuthError(message, code=code)
+
+
+def _mismatch(message: str, protocol: str) -> AuthError:
+    code = "InvalidSignatureException" if _json_like(protocol) else "SignatureDoesNotMatch"
+    return AuthError(message, code=code)
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(t))
+
+
+def _check_time(req: HttpRequest, sig: SigV4, protocol: str, now: float) -> None:
+    amz_date = _amz_date(req, sig)
+    try:
+        signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+    except ValueError:
+        raise _incomplete(
+            f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
+            "See http://en.wikipedia.org/wiki/ISO_8601", protocol,
+        ) from None
+    if amz_date[:8] != sig.date:
+        raise _mismatch(
+            "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+            f"from HTTP: '{sig.date}' != '{amz_date[:8]}', from '{amz_date}'.", protocol,
+        )
+    if signed_at > now + MAX_SKEW_SECONDS:
+        if sig.service == "s3" and not sig.presigned:
+            raise _too_skewed()
+        raise _mismatch(
+            f"Signature not yet current: {amz_date} is still later than "
+            f"{_iso(now + MAX_SKEW_SECONDS)} ({_iso(now)} + 15 min.)", protocol,
+        )
+    if sig.presigned:
+        raw = req.query_value("X-Amz-Expires")
+        if raw is None or not raw.isdigit() or not 1 <= int(raw) <= MAX_PRESIGNED_SECONDS:
+            raise AuthError(
+                "X-Amz-Expires must be a whole number of seconds from 1 to "
+                f"{MAX_PRESIGNED_SECONDS} (a week); got {raw!r}",
+                code="AuthorizationQueryParametersError", status=400,
+            )
+        expires_at = signed_at + int(raw)
+        if now > expires_at:
+            if sig.service == "s3":
+                raise AuthError("Request has expired", code="AccessDenied")
+            raise _mismatch(
+                f"Signature expired: {amz_date} is now earlier than {_iso(now - int(raw))} "
+                f"({_iso(now)} - {int(raw)} sec.)", protocol,
+            )
+        return
+    if signed_at < now - MAX_SKEW_SECONDS:
+        if sig.service == "s3":
+            raise _too_skewed()
+        raise _mismatch(
+            f"Signature expired: {amz_date} is now earlier than "
+            f"{_iso(now - MAX_SKEW_SECONDS)} ({_iso(now)} - 15 min.)", protocol,
+        )
+
+
+def _too_skewed() -> AuthError:
+    return AuthError(
+        "The difference between the request time and the current time is too large.",
+        code="RequestTimeTooSkewed",
+    )
+
+
+def check_headers(
+    req: HttpRequest, sig: SigV4 | None, credentials: Mapping[str, str], protocol: str,
+    now: float | None = None,
+) -> str:
+    """What can be decided before the body is read: a signature is there, its key is
+    known, `host` and the date are signed, and the date is within 15 minutes (or the
+    presigned URL within X-Amz-Expires). Returns the key's secret; raises the AWS error."""
     if sig is None:
         raise AuthError(
             "Request is missing Authentication Token", code="MissingAuthenticationToken"
@@ -159,12 +259,56 @@ def verify(req: HttpRequest, sig: SigV4 | None, credentials: dict[str, str], pro
             )
         raise AuthError(
             "The security token included in the request is invalid.",
-            code="UnrecognizedClientException" if json_like else "InvalidClientTokenId",
+            code="UnrecognizedClientException" if _json_like(protocol) else "InvalidClientTokenId",
         )
-    expected = signature(req, sig, secret)
-    if not hmac.compare_digest(expected, sig.signature):
+    signed = sig.signed_headers
+    if "host" not in signed:
+        raise _incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS "
+                          "Authorization.", protocol)
+    if sig.presigned:
+        if req.query_value("X-Amz-Date") is None:
+            raise _incomplete("AWS query-string parameters must include 'X-Amz-Date'.",
+                              protocol)
+    elif "x-amz-date" not in req.headers:
+        raise _incomplete("Authorization header requires existence of a 'X-Amz-Date' "
+                          "header.", protocol)
+    elif "x-amz-date" not in signed:
+        raise _incomplete("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
+                          protocol)
+    _check_time(req, sig, protocol, time.time() if now is None else now)
+    return secret
+
+
+def check_signature(req: HttpRequest, sig: SigV4, secret: str, protocol: str) -> None:
+    """The signature over the request as received, with the body's hash computed here."""
+    computed = payload_hash(req)
+    claimed = req.headers.get("x-amz-content-sha256")
+    unsigned_ok = sig.service == "s3" or sig.presigned
+    payloads = [computed]
+    if claimed == UNSIGNED_PAYLOAD and unsigned_ok:
+        payloads = [UNSIGNED_PAYLOAD]
+    elif claimed is not None and claimed != computed and sig.service == "s3":
         raise AuthError(
-            "The request signature we calculated does not match the signature you "
-            "provided. Check your AWS Secret Access Key and signing method.",
-            code="InvalidSignatureException" if json_like else "SignatureDoesNotMatch",
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            code="XAmzContentSHA256Mismatch", status=400,
         )
+    elif sig.presigned and not (req.body or req.raw_body):
+        # S3 presigns with UNSIGNED-PAYLOAD; other presigners hash the (empty) body.
+        payloads.append(UNSIGNED_PAYLOAD)
+    for payload in payloads:
+        if hmac.compare_digest(signature(req, sig, secret, payload), sig.signature):
+            return
+    raise _mismatch(
+        "The request signature we calculated does not match the signature you "
+        "provided. Check your AWS Secret Access Key and signing method.", protocol,
+    )
+
+
+def verify(
+    req: HttpRequest, sig: SigV4 | None, credentials: Mapping[str, str], protocol: str,
+    now: float | None = None,
+) -> None:
+    """Raise the AWS error for a request whose signature does not hold."""
+    secret = check_headers(req, sig, credentials, protocol, now)
+    if sig is not None:
+        check_signature(req, sig, secret, protocol)

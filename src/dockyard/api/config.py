@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import dockyard
+from dockyard.api.limits import MAX_BODY_BYTES
 
 
 @dataclass(slots=True)
@@ -14,6 +15,10 @@ class FrontDoorConfig:
     allow_reset: bool = False
     # access key id -> secret access key; None accepts any (or no) credentials.
     credentials: dict[str, str] | None = None
+    # access key id -> the account its calls act in (auth-file lines with a third column).
+    accounts: dict[str, str] = field(default_factory=dict)
+    # Request bodies (as sent, and after gzip is undone) larger than this answer 413.
+    max_body_bytes: int = MAX_BODY_BYTES
     version: str = dockyard.__version__
     # Extra botocore-layout model folders (<service>/<api-version>/service-2.json).
     model_paths: tuple[str, ...] = field(default_factory=tuple)

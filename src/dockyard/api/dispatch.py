@@ -7,19 +7,19 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from dockyard.api.auth import identify, parse_sigv4, verify
+from dockyard.api.auth import SigV4, identify, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.context import RequestContext
 from dockyard.api.errors import InternalError, ServiceError, UnsupportedOperation
 from dockyard.api.http import HttpRequest, HttpResponse
-from dockyard.api.models import ModelCatalog
+from dockyard.api.models import ModelCatalog, ServiceInfo
 from dockyard.api.protocols.base import Codec
 from dockyard.api.protocols.cbor import CborCodec
 from dockyard.api.protocols.json import JsonCodec
 from dockyard.api.protocols.query import Ec2Codec, QueryCodec
 from dockyard.api.protocols.rest import RestJsonCodec, RestXmlCodec
 from dockyard.api.provider import Provider
-from dockyard.api.router import Router, RoutingError
+from dockyard.api.router import QUERY, REST, Router, RoutingError
 from dockyard.api.validate import validate
 
 log = logging.getLogger(__name__)
@@ -43,9 +43,43 @@ class FrontDoor:
         self.providers = {p.service: p for p in providers}
         self.router = Router(catalog, self.providers)
 
-    async def handle(self, req: HttpRequest) -> HttpResponse:
+    def guess(self, req: HttpRequest, sig: SigV4 | None) -> tuple[str, ServiceInfo | None]:
+        """The protocol (and service) a request speaks, from its headers alone: how to answer
+        an error found before the body is read and the request routed."""
+        target = req.headers.get("x-amz-target")
+        if target is not None:
+            return "json", self.catalog.by_target_prefix(target.rpartition(".")[0])
+        if req.path.startswith("/service/") and (
+            "smithy-protocol" in req.headers or "/operation/" in req.path
+        ):
+            return "smithy-rpc-v2-cbor", None
+        infos = self.catalog.by_signing_name(sig.service) if sig is not None else ()
+        if req.is_form or "Action=" in req.query_string:
+            for info in infos:
+                if "ec2" in info.protocols:
+                    return "ec2", info
+                if "query" in info.protocols:
+                    return "query", info
+            return "query", None
+        for info in infos:
+            for protocol in info.protocols:
+                if protocol in REST or protocol in QUERY:
+                    return protocol, info
+        return "rest-json", None
+
+    def error(
+        self, err: ServiceError, req: HttpRequest, sig: SigV4 | None
+    ) -> HttpResponse:
+        """`err` answered in the protocol the request seems to speak (before routing)."""
+        protocol, info = self.guess(req, sig)
+        return CODECS[protocol].error(err, info, None, str(uuid.uuid4()))
+
+    async def handle(self, req: HttpRequest, sig: SigV4 | None = None) -> HttpResponse:
+        """Route, parse, validate, dispatch, serialize. The caller has authenticated the
+        request (DockyardApp, before and after reading the body)."""
         request_id = str(uuid.uuid4())
-        sig = parse_sigv4(req)
+        if sig is None:
+            sig = parse_sigv4(req)
         try:
             route = self.router.route(req, sig)
         except RoutingError as err:
@@ -54,15 +88,16 @@ class FrontDoor:
         info = route.service
         operation = route.operation
         try:
-            if self.config.credentials is not None:
-                verify(req, sig, self.config.credentials, route.protocol)
             provider = self.providers.get(info.name)
             handler = provider.handlers.get(operation) if provider is not None else None
             if provider is None or handler is None:
                 raise UnsupportedOperation(
                     f"Dockyard does not support {info.name}:{operation} yet"
                 )
-            identity = identify(sig, self.config.default_account_id, self.config.default_region)
+            identity = identify(
+                sig, self.config.default_account_id, self.config.default_region,
+                self.config.accounts,
+            )
             op = self.catalog.operation_model(info.name, operation)
             params = codec.parse(req, op, route)
             validate(op.input_shape, params, provider.validation_error_code)

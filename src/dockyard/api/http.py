@@ -15,6 +15,8 @@ class HttpRequest:
     body: bytes = b""
     # The body as sent, when it came content-encoded (gzip): what a SigV4 signature covers.
     raw_body: bytes | None = None
+    # The SHA-256 (hex) of the body as sent, once computed (SigV4).
+    body_sha256: str | None = None
     _query: list[tuple[str, str]] | None = field(default=None, repr=False)
     _form: dict[str, str] | None = field(default=None, repr=False)
 

@@ -227,3 +227,18 @@ def test_null_list_items_and_map_values_are_named(server: Server) -> None:
     assert message.startswith("2 validation errors detected: ")
     assert "Value null at 'Items.2.member' failed to satisfy constraint" in message
     assert "Value null at 'Labels.k' failed to satisfy constraint" in message
+
+
+def test_deeply_nested_documents_are_serialization_errors(server: Server) -> None:
+    deep_json = b'{"Name": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    reply = json_call(server.url, "TestjsonService.Echo", deep_json)
+    assert (reply.status, reply.json()["__type"]) == (400, "SerializationException")
+    reply = request(server.url, "POST", "/things/a/files/b?echo", deep_json,
+                    {"Authorization": scope_header("testrestjson")})
+    assert (reply.status, reply.json()["__type"]) == (400, "SerializationException")
+    deep_xml = b"<EchoRequest>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</EchoRequest>"
+    reply = request(server.url, "POST", "/things/a/files/b?echo", deep_xml,
+                    {"Authorization": scope_header("testrestxml")})
+    assert reply.status == 400
+    assert b"<Code>SerializationException</Code>" in reply.body
+    assert b"nests deeper than 100 levels" in reply.body

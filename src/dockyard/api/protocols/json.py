@@ -11,6 +11,7 @@ from botocore.model import OperationModel
 
 from dockyard.api.errors import SerializationError, ServiceError
 from dockyard.api.http import HttpRequest, HttpResponse
+from dockyard.api.limits import check_json_depth, nested_too_deep
 from dockyard.api.models import ServiceInfo
 from dockyard.api.protocols.base import query_error_header
 from dockyard.api.protocols.jsonvalues import from_doc, json_blob, json_timestamp, to_doc
@@ -27,10 +28,13 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 def load_json_body(body: bytes) -> Any:
     if not body.strip():
         return {}
+    check_json_depth(body)
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise SerializationError(f"Request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise nested_too_deep() from None
     if _SURROGATE_ESCAPE.search(body):
         try:  # escaped pairs decode to one character; a lone half cannot be UTF-8
             _dumps_unicode(doc).encode("utf-8")

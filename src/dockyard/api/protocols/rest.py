@@ -14,6 +14,7 @@ from botocore.model import OperationModel, Shape
 
 from dockyard.api.errors import SerializationError, ServiceError
 from dockyard.api.http import HttpRequest, HttpResponse
+from dockyard.api.limits import check_json_depth
 from dockyard.api.models import ServiceInfo
 from dockyard.api.protocols import xml
 from dockyard.api.protocols.base import query_error_header
@@ -53,8 +54,10 @@ def _header_value(shape: Shape, text: str) -> Any:
         return [_header_value(item, part) for part in _split_header_list(text)]
     if shape.type_name == "string" and shape.serialization.get("jsonvalue"):
         try:
-            return json.loads(base64.b64decode(text))
-        except ValueError:
+            decoded = base64.b64decode(text)
+            check_json_depth(decoded)
+            return json.loads(decoded)
+        except (ValueError, RecursionError):
             return text
     return scalar_from_text(shape, text)
 

@@ -10,6 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 from botocore.model import Shape
 
 from dockyard.api.errors import SerializationError
+from dockyard.api.limits import MAX_DEPTH, nested_too_deep
 from dockyard.api.protocols.shapes import is_document, members_of, scalar_from_text, text_of
 
 # Characters XML 1.0 cannot carry at all, not even as character references.
@@ -98,9 +99,35 @@ def write(out: list[str], shape: Shape, value: Any, name: str, ts_default: str) 
 
 def parse_document(body: bytes) -> ElementTree.Element:
     try:
-        return ElementTree.fromstring(body)
+        if body.count(b"<") <= MAX_DEPTH:
+            return ElementTree.fromstring(body)
+        return _parse_bounded(body)
     except ElementTree.ParseError as exc:
         raise SerializationError(f"Request body is not well-formed XML: {exc}") from None
+
+
+def _parse_bounded(body: bytes) -> ElementTree.Element:
+    """The document, refused (SerializationException) once it nests past MAX_DEPTH."""
+    parser: ElementTree.XMLPullParser[ElementTree.Element] = ElementTree.XMLPullParser(
+        events=("start", "end")
+    )
+    parser.feed(body)
+    parser.close()
+    depth = 0
+    root: ElementTree.Element | None = None
+    for pair in parser.read_events():
+        event, item = pair[0], pair[-1]
+        if event == "start" and isinstance(item, ElementTree.Element):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise nested_too_deep()
+            if root is None:
+                root = item
+        elif event == "end":
+            depth -= 1
+    if root is None:
+        raise SerializationError("Request body is not well-formed XML: no element found")
+    return root
 
 
 def tag(el: ElementTree.Element) -> str:
