@@ -25,8 +25,8 @@ class AgentState:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / "agent"
         self.tasks_dir = self.root / "tasks"
-        private_dir(Path(data_dir))
-        private_dir(self.tasks_dir)
+        for path in (Path(data_dir), self.root, self.tasks_dir):
+            private_dir(path)
 
     def instance_arn(self, cluster: str) -> str | None:
         try:

@@ -9,6 +9,8 @@ of an `EmbeddedLink` (hosts joining here are plain container instances, not mana
   report       {"containerInstanceArn", "statuses": [TaskStatus.to_dict()]} -> {}
   logs         {"accountId", "region", "group", "stream", "events", "createGroup"} -> {}
   stats        {"containerInstanceArn", "stats": [ContainerStats.to_dict()]} -> {}
+  orphans      {"containerInstanceArn", "tasks": [OrphanReport.to_dict()]}
+               -> {"verdicts": [OrphanVerdict.to_dict()]}
 
 Errors answer {"__type": code, "message": ...}: 404 UnknownInstance (the agent registers
 again), 400 for bad input, 403 when the server has credentials and the request is not SigV4
@@ -28,6 +30,7 @@ from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
+from dockyard.core.orphans import OrphanReport
 from dockyard.core.taskspec import TaskStatus
 from dockyard.services.ecs.agent_link import EmbeddedLink
 
@@ -83,6 +86,7 @@ class AgentEndpoint:
             "report": self._report,
             "logs": self._logs,
             "stats": self._stats,
+            "orphans": self._orphans,
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -191,6 +195,11 @@ class AgentEndpoint:
             bool(body.get("createGroup")),
         )
         return {}
+
+    async def _orphans(self, body: Body) -> Body:
+        reports = [OrphanReport.from_dict(t) for t in _field(body, "tasks", list)]
+        verdicts = await self.link.orphans(_field(body, "containerInstanceArn", str), reports)
+        return {"verdicts": [v.to_dict() for v in verdicts]}
 
     async def _stats(self, body: Body) -> Body:
         stats = [ContainerStats.from_dict(s) for s in _field(body, "stats", list)]
