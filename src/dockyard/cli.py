@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         "port (default: $DOCKYARD_DNS_PORT, else no DNS server)",
     )
     add_agent_parser(commands)
+    from dockyard.orphans_cli import add_orphans_parser
+
+    add_orphans_parser(commands)
     return parser
 
 
@@ -259,6 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "agent":
         return run_agent_command(args)
+    if args.command == "orphans":
+        from dockyard.orphans_cli import run_orphans_command
+
+        return run_orphans_command(args)
     return 2
 
 

@@ -39,6 +39,8 @@ from dockyard.services import ssm as ssm_service
 from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.agent_http import AgentEndpoint
 from dockyard.services.ecs.agent_link import EmbeddedLink
+from dockyard.services.ecs.orphans_http import PREFIX as ORPHANS_PREFIX
+from dockyard.services.ecs.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
 
 log = logging.getLogger(__name__)
@@ -155,7 +157,10 @@ class Dockyard:
             ),
             self.providers,
             on_reset=self.store.reset,
-            extra_routes={AGENT_PREFIX: AgentEndpoint(self.remote_link, options.credentials)},
+            extra_routes={
+                AGENT_PREFIX: AgentEndpoint(self.remote_link, options.credentials),
+                ORPHANS_PREFIX: OrphansEndpoint(self.ecs.orphans, options.credentials),
+            },
         )
         self.agent_health = AgentHealth(
             self.ecs,

@@ -215,11 +215,11 @@ class Agent:
             log.warning("cannot ask the server about the tasks it no longer lists: %s", exc)
             return
         for verdict in verdicts:
-            runner = self.runners.get(verdict.task_arn)
-            if runner is None:
+            told = self.runners.get(verdict.task_arn)
+            if told is None:
                 continue
             if verdict.verdict == Verdict.STOP:
-                runner.request_stop(
+                told.request_stop(
                     verdict.stop_code or "TaskStopped",
                     verdict.stopped_reason or "The task is no longer assigned to this host",
                 )

@@ -29,7 +29,8 @@ def alive(pid: int) -> bool:
 
 
 def main_pid(data_dir: Path, runtime_id: str | None) -> int:
-    doc = json.loads((data_dir / "process" / "containers" / str(runtime_id) / "pid.json").read_text())
+    path = data_dir / "process" / "containers" / str(runtime_id) / "pid.json"
+    doc = json.loads(path.read_text())
     return int(doc["pid"])
 
 
