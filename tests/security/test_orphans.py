@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -170,6 +171,12 @@ def test_a_remote_agent_reports_its_orphans_after_the_reset(
         agent_log = (tmp_path / "agent.log").read_text()
         assert f"ORPHANED TASK {arn}" in agent_log
         assert f"orphaned task {arn}" in server.log()
+
+        # The remote agent's own data dir is private too, and keeps the orphan's record.
+        assert list(agent_dir.glob("agent/tasks/*.json"))
+        for path in [agent_dir, *agent_dir.rglob("*")]:
+            want = 0o700 if path.is_dir() else 0o600
+            assert stat.S_IMODE(path.lstat().st_mode) == want, path
 
         assert server.stop_orphans() == [arn]
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), 20, "the orphan's process gone")
