@@ -4,12 +4,14 @@ them and the operator lists and stops them with `dockyard orphans`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import stat
 import subprocess
 import sys
+import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -182,6 +184,14 @@ def test_a_remote_agent_reports_its_orphans_after_the_reset(
         wait_for(lambda: not Path(f"/proc/{pid}").exists(), 20, "the orphan's process gone")
         wait_for(lambda: server.orphans() == [], 20, "the orphan gone from the list")
         assert agent.poll() is None  # the agent is fine and still serving
-    finally:
+    finally:  # leave nothing running, even after a failure
+        with contextlib.suppress(OSError):
+            server.reset()
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and any(
+                not (d / "exit.json").exists() for d in agent_dir.glob("process/containers/*")
+            ):
+                server.stop_orphans()
+                time.sleep(0.2)
         agent.send_signal(signal.SIGTERM)
         agent.wait(timeout=30)
