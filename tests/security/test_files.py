@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import stat
 import sys
 import uuid
@@ -124,6 +125,17 @@ def test_secret_values_stay_out_of_the_data_dir_and_its_modes_are_private(
     # which keeps the SSM parameter and the secret themselves (those services store them).
     assert files_holding(server.data_dir, values, skip=STORE_FILES) == []
     assert wider_than_private(server.data_dir) == []
+    # In the store, only the parameter's and the secret's own records hold the values.
+    db = sqlite3.connect(f"file:{server.data_dir / 'dockyard.sqlite3'}?mode=ro", uri=True)
+    try:
+        kinds = {
+            kind
+            for kind, body in db.execute("SELECT kind, body FROM records")
+            if PASSWORD in body or TOKEN in body
+        }
+    finally:
+        db.close()
+    assert kinds == {"ssm.parameter", "secretsmanager.secret"}
     names = {p.name for p in server.data_dir.iterdir()}
     assert {"dockyard.sqlite3", "logs.sqlite3", "metrics.sqlite3", "agent"} <= names
     assert any(n.endswith("-wal") for n in names)  # SQLite's journals are checked too
