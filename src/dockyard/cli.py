@@ -123,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument("--tls-key", type=Path, help="the PEM private key of --tls-cert")
     add_agent_parser(commands)
     add_join_token_parser(commands)
+    from dockyard.orphans_cli import add_orphans_parser
+
+    add_orphans_parser(commands)
     return parser
 
 
@@ -388,6 +391,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_agent_command(args)
     if args.command == "join-token":
         return run_join_token_command(args)
+    if args.command == "orphans":
+        from dockyard.orphans_cli import run_orphans_command
+
+        return run_orphans_command(args)
     return 2
 
 

@@ -25,6 +25,7 @@ from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.core.private import private_dir, restrict_umask
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.lbwiring import LoadBalancing
 from dockyard.secretwiring import ServedSecrets
@@ -39,6 +40,8 @@ from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.agent_http import AgentEndpoint
 from dockyard.services.ecs.agent_identity import AgentIdentities
 from dockyard.services.ecs.agent_link import EmbeddedLink
+from dockyard.services.ecs.orphans_http import PREFIX as ORPHANS_PREFIX
+from dockyard.services.ecs.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,7 @@ class Dockyard:
 
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
-        options.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(options.data_dir)  # 0700: secrets, task files and logs live here
         self.store = open_store(options.store, options.data_dir)
         self.clock: Clock = self._make_clock()
         self._clock_task: asyncio.Task[None] | None = None
@@ -166,7 +169,8 @@ class Dockyard:
             extra_routes={
                 AGENT_PREFIX: AgentEndpoint(
                     self.remote_link, options.credentials, self.agent_identities
-                )
+                ),
+                ORPHANS_PREFIX: OrphansEndpoint(self.ecs.orphans, options.credentials),
             },
         )
         self.agent_health = AgentHealth(
@@ -308,6 +312,7 @@ class _UvicornServer(uvicorn.Server):
 
 
 def serve(options: ServerOptions) -> int:
+    restrict_umask()  # every file the server and its agent write: 0600
     dockyard = Dockyard(options)
     config = uvicorn.Config(
         dockyard.app,

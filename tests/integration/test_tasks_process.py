@@ -208,13 +208,19 @@ def test_tasks_run_again_after_a_reset(fresh_server: Callable[..., DockyardProce
     pid = json.loads(pid_file.read_text())["pid"]
     server.reset()  # what a user's test suite does between tests
     assert ecs.list_tasks()["taskArns"] == []
-    # The embedded agent registers again and stops what nobody knows any more.
+    # The embedded agent registers again and keeps what nobody knows any more running, as
+    # an orphan (tests/security/test_orphans.py), until the operator stops it.
     deadline = time.monotonic() + 10
     while not ecs.list_container_instances()["containerInstanceArns"]:
         assert time.monotonic() < deadline, "the agent did not register again"
         time.sleep(0.05)
+    while not server.orphans():
+        assert time.monotonic() < deadline, "the orphan was not reported"
+        time.sleep(0.05)
+    assert Path(f"/proc/{pid}").exists()
+    assert server.stop_orphans() == [first]
     while Path(f"/proc/{pid}").exists():
-        assert time.monotonic() < deadline, "the forgotten task is still running"
+        assert time.monotonic() < deadline, "the orphan is still running"
         time.sleep(0.05)
     taskdef = http_server_taskdef(ecs, "host")
     second = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]

@@ -107,8 +107,22 @@ class DockyardProcess:
             self.proc.send_signal(sig)
             self.proc.wait(timeout=30)
 
+    def stop_orphans(self) -> list[str]:
+        """Ask the server to stop every orphaned task (what `dockyard orphans stop --all` does)."""
+        req = urllib.request.Request(
+            f"{self.endpoint}/_dockyard/orphans/stop", data=b'{"all": true}', method="POST"
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return list(json.loads(resp.read())["stopping"])
+
+    def orphans(self) -> list[dict[str, Any]]:
+        """What `dockyard orphans list` shows."""
+        with urllib.request.urlopen(f"{self.endpoint}/_dockyard/orphans", timeout=10) as resp:
+            return list(json.loads(resp.read())["orphans"])
+
     def forget_tasks(self, timeout: float = 15.0) -> None:
-        """Reset the server so its agent stops every task it runs (tests leave nothing behind)."""
+        """Reset the server, then stop the tasks its agent keeps running as orphans (tests
+        leave nothing behind)."""
         if self.proc is None or self.proc.poll() is not None:
             return
         try:
@@ -123,6 +137,10 @@ class DockyardProcess:
                 if d.is_dir() and not (d / "exit.json").exists()
             ]
             if not running:
+                return
+            try:
+                self.stop_orphans()  # those the agent reported since the reset
+            except OSError:
                 return
             time.sleep(0.1)
 

@@ -4,6 +4,10 @@ agent = Agent(link, driver, clock, data_dir, cluster="default")
 runner = asyncio.create_task(agent.run())
 ...
 await agent.stop()   # containers keep running; a new agent on data_dir adopts them
+
+A task the server stops listing is stopped only when the server says it stopped it; a task
+the server does not know at all (its state was reset or restored) keeps running, orphaned,
+and is reported to the server for the operator (core/orphans.py).
 """
 
 from __future__ import annotations
@@ -19,12 +23,13 @@ from typing import Any, cast
 from dockyard import __version__
 from dockyard.agent import host, stats
 from dockyard.agent.metadata import MetadataServer
-from dockyard.agent.runner import TaskRunner
+from dockyard.agent.runner import TaskRunner, without_secrets
 from dockyard.agent.state import AgentState
 from dockyard.agent.stats import StatsSampler
 from dockyard.core.agentlink import ServerLink, UnknownInstance
 from dockyard.core.agentstats import StatsLink
 from dockyard.core.clock import Clock
+from dockyard.core.orphans import OrphanLink, OrphanReport, Verdict
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskSpec, TaskStatus
 from dockyard.drivers.base import AdoptedContainer, Driver, UsageDriver
 
@@ -68,6 +73,9 @@ class Agent:
         self._loops: list[asyncio.Task[None]] = []
         self._stopped = asyncio.Event()
         self._finished_arns: OrderedDict[str, None] = OrderedDict()
+        self._unlisted: set[str] = set()  # running here, not in the server's last listing
+        self._orphans: set[str] = set()  # reported as orphans since the last registration
+        self._warned: set[tuple[str, str]] = set()  # (task, instance) orphans logged
         self._retry = RETRY
         self.metadata = (
             MetadataServer(self.runners, driver, clock, Path(data_dir)) if metadata else None
@@ -131,6 +139,7 @@ class Agent:
                 log.warning("cannot register with the server: %s; retrying", exc)
                 await self._back_off()
         self.state.save_instance(self.cluster, self.instance_arn)
+        self._orphans.clear()  # a server that lost this instance lost its orphans: report again
         log.info("registered as %s (driver %s)", self.instance_arn, caps.name)
 
     # -- assignments -------------------------------------------------------------------------
@@ -154,6 +163,11 @@ class Agent:
                 log.info("the server answers again")
                 self._retry = RETRY
             self.apply(assignments)
+            try:
+                await self._settle_unlisted()
+            except UnknownInstance as exc:
+                log.warning("the server does not know this instance (%s); registering again", exc)
+                await self._register()
 
     def apply(self, assignments: Iterable[Assignment]) -> None:
         """Bring what runs here in line with the server's list of assignments."""
@@ -172,9 +186,58 @@ class Agent:
             elif runner is None:
                 runner = self._runner(assignment.spec)
                 self._launch(runner, runner.run())
-        for arn, runner in list(self.runners.items()):
-            if arn not in listed:
-                runner.request_stop("TaskStopped", "The task is no longer assigned to this host")
+        # Not listed: stopped by the server while this host was away, or unknown to it (a
+        # reset, a restored backup): `_settle_unlisted` asks which.
+        self._unlisted = {
+            arn
+            for arn, runner in self.runners.items()
+            if arn not in listed and not runner.stopping and arn not in self._orphans
+        }
+
+    async def _settle_unlisted(self) -> None:
+        """Ask the server about the tasks it did not list: stop those it stopped, keep running
+        (orphaned) those it does not know. Raises UnknownInstance when it lost this host."""
+        runners = [r for arn in self._unlisted if (r := self.runners.get(arn)) and not r.stopping]
+        self._unlisted = set()
+        if not runners:
+            return
+        assert self.instance_arn is not None
+        if not hasattr(self.link, "orphans"):  # a link without the call: keep them running
+            for runner in runners:
+                self._orphaned(runner.spec.task_arn)
+            return
+        reports = [OrphanReport(without_secrets(r.spec), r.status.status) for r in runners]
+        try:
+            verdicts = await cast(OrphanLink, self.link).orphans(self.instance_arn, reports)
+        except (asyncio.CancelledError, UnknownInstance):
+            raise
+        except Exception as exc:  # asked again at the next listing; meanwhile they run
+            log.warning("cannot ask the server about the tasks it no longer lists: %s", exc)
+            return
+        for verdict in verdicts:
+            told = self.runners.get(verdict.task_arn)
+            if told is None:
+                continue
+            if verdict.verdict == Verdict.STOP:
+                told.request_stop(
+                    verdict.stop_code or "TaskStopped",
+                    verdict.stopped_reason or "The task is no longer assigned to this host",
+                )
+            elif verdict.verdict == Verdict.ORPHANED:
+                self._orphaned(verdict.task_arn)
+
+    def _orphaned(self, task_arn: str) -> None:
+        self._orphans.add(task_arn)
+        key = (task_arn, self.instance_arn or "")
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(
+                "ORPHANED TASK %s on container instance %s: the server does not know it (its "
+                "state was reset or restored); it keeps running until an operator stops it "
+                "(dockyard orphans stop)",
+                task_arn,
+                self.instance_arn,
+            )
 
     def _runner(self, spec: TaskSpec) -> TaskRunner:
         environment = self.metadata.environment if self.metadata is not None else None
@@ -195,6 +258,7 @@ class Agent:
                 log.error("task runner for %s crashed", arn, exc_info=task.exception())
             self.runners.pop(arn, None)
             self._runner_tasks.pop(arn, None)
+            self._orphans.discard(arn)
             self._finished_arns[arn] = None
             while len(self._finished_arns) > FINISHED_MEMORY:
                 self._finished_arns.popitem(last=False)
@@ -281,15 +345,15 @@ class Agent:
         for arn, record in records.items():
             runner = self._runner(TaskSpec.from_dict(record["spec"]))
             assignment = wanted.get(arn)
-            if assignment is None or assignment.desired_status == DesiredStatus.STOPPED:
-                code = assignment.stop_code if assignment else "TaskStopped"
-                reason = (assignment.stopped_reason if assignment else None) or (
-                    "The task is no longer assigned to this host"
-                )
-                runner.request_stop(code, reason)
+            if assignment is not None and assignment.desired_status == DesiredStatus.STOPPED:
+                runner.request_stop(assignment.stop_code, assignment.stopped_reason)
             self._launch(runner, runner.resume(record, by_task.pop(arn, {})))
             log.info("adopted task %s", arn)
-        self.apply(wanted.values())
+        self.apply(wanted.values())  # the tasks not listed: stopped or orphans, the server says
+        try:
+            await self._settle_unlisted()
+        except UnknownInstance as exc:  # the assignment loop registers again, then asks
+            log.warning("the server does not know this instance (%s)", exc)
         for arn, containers in by_task.items():  # running, but no record of the task
             log.warning("stopping unknown task %s left on this host", arn)
             for container in containers.values():

@@ -24,6 +24,7 @@ import httpx
 
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance, registration_body
 from dockyard.core.agentstats import ContainerStats
+from dockyard.core.orphans import OrphanReport, OrphanVerdict
 from dockyard.core.taskspec import Assignment, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -193,6 +194,15 @@ class HttpLink:
                 "createGroup": create_group,
             },
         )
+
+    async def orphans(
+        self, instance_arn: str, reports: list[OrphanReport]
+    ) -> list[OrphanVerdict]:
+        doc = await self._call(
+            "orphans",
+            {"containerInstanceArn": instance_arn, "tasks": [r.to_dict() for r in reports]},
+        )
+        return [OrphanVerdict.from_dict(v) for v in doc.get("verdicts", [])]
 
     async def report_stats(self, instance_arn: str, stats: list[ContainerStats]) -> None:
         await self._call(

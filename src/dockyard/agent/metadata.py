@@ -31,6 +31,7 @@ from typing import Any, Protocol, cast
 from dockyard.agent.runner import TaskRunner
 from dockyard.core import timefmt
 from dockyard.core.clock import Clock
+from dockyard.core.private import private_dir, write_private
 from dockyard.core.taskspec import ContainerSpec, ContainerStatus, TaskSpec
 from dockyard.drivers.base import TaskNetwork, Usage
 
@@ -235,10 +236,10 @@ class MetadataServer:
         self._servers.clear()
 
     def _save(self) -> None:
-        self._state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"secret": self._secret.hex(), "ports": self._ports}))
-        os.replace(tmp, self._state_path)
+        private_dir(self._state_path.parent)
+        write_private(
+            self._state_path, json.dumps({"secret": self._secret.hex(), "ports": self._ports})
+        )
 
     async def _listen(self, host: str) -> int | None:
         """The port this server answers at on `host`, listening there first if need be."""

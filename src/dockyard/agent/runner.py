@@ -48,6 +48,20 @@ async def _cancel_until_done(tasks: list[asyncio.Task[None]]) -> None:
             log.warning("side task of a task runner failed: %r", task.exception())
 
 
+def without_secrets(spec: TaskSpec) -> TaskSpec:
+    """`spec` without the environment variables its containers' `secrets` name (the server
+    puts their values there in the copy it hands the agent)."""
+    containers = [
+        dataclasses.replace(
+            c, environment={k: v for k, v in c.environment.items() if k not in c.secrets}
+        )
+        if c.secrets
+        else c
+        for c in spec.containers
+    ]
+    return dataclasses.replace(spec, containers=containers)
+
+
 class StartFailed(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -104,8 +118,9 @@ class TaskRunner:
         return self._stop.is_set()
 
     def record(self) -> dict[str, Any]:
+        """What the agent keeps on disk: never the values of the task's secrets."""
         return {
-            "spec": self.spec.to_dict(),
+            "spec": without_secrets(self.spec).to_dict(),
             "status": self.status.to_dict(),
             "log_cursors": self.log_cursors,
         }

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from dockyard.agent.agent import HEARTBEAT_INTERVAL, Agent
 from dockyard.agent.http_link import HttpLink, UntrustedServer
 from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.core.private import private_dir, restrict_umask
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,8 @@ async def run_agent(options: AgentOptions) -> None:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per long poll
     clock: Clock = RealClock() if options.time_scale == 1.0 else ScaledClock(options.time_scale)
-    options.data_dir.mkdir(parents=True, exist_ok=True)
+    restrict_umask()  # every file the agent writes: 0600, its dirs 0700
+    private_dir(options.data_dir)
     driver = select_driver(
         options.runtime, options.data_dir, task_subnet=options.task_subnet,
         bridge=options.task_bridge,

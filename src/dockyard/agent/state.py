@@ -1,27 +1,32 @@
-"""What the agent remembers across restarts, under `<data_dir>/agent/`."""
+"""What the agent remembers across restarts, under `<data_dir>/agent/`: 0700, files 0600.
+
+A task's record keeps its spec without the values of its `secrets` (the server resolves them
+into the environment of the copy it hands the agent): a running process already has its
+environment, and a restarted agent only watches, stops and reports what runs.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
+
+from dockyard.core.private import private_dir, write_private
 
 log = logging.getLogger(__name__)
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    write_private(path, json.dumps(data))
 
 
 class AgentState:
     def __init__(self, data_dir: Path) -> None:
         self.root = Path(data_dir) / "agent"
         self.tasks_dir = self.root / "tasks"
-        self.tasks_dir.mkdir(parents=True, exist_ok=True)
+        for path in (Path(data_dir), self.root, self.tasks_dir):
+            private_dir(path)
 
     def instance_arn(self, cluster: str) -> str | None:
         try:

@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from dockyard.core.private import private_dir, write_private
 from dockyard.core.taskspec import ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
 from dockyard.drivers import cgroups, hostnet, procmounts, procstat
 from dockyard.drivers.attributes import ecs_attributes
@@ -58,9 +59,18 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    write_private(path, json.dumps(data))
+
+
+def _hand_over(shim: subprocess.Popen[bytes], payload: bytes) -> None:
+    assert shim.stdin is not None
+    try:
+        shim.stdin.write(payload)
+    except BrokenPipeError:  # the shim died first: its exit or shim.err tells why
+        pass
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            shim.stdin.close()
 
 
 def _exit_info(data: dict[str, Any]) -> ExitInfo:
@@ -86,8 +96,8 @@ class ProcessDriver:
         self.root = Path(data_dir) / "process"
         self._containers = self.root / "containers"
         self._tasks = self.root / "tasks"
-        self._containers.mkdir(parents=True, exist_ok=True)
-        self._tasks.mkdir(parents=True, exist_ok=True)
+        for private in (Path(data_dir), self.root, self._containers, self._tasks):
+            private_dir(private)
         self._net = hostnet.HostNetwork(bridge=bridge or hostnet.BRIDGE, subnet=subnet)
         self._netns = hostnet.available()
         self._cgroups = cgroups.available()
@@ -244,7 +254,7 @@ class ProcessDriver:
         runtime_id = uuid.uuid4().hex
         key = hostnet.key_of(spec.task_arn)
         cdir = self._dir(runtime_id)
-        cdir.mkdir(parents=True)
+        cdir.mkdir(mode=0o700)
         try:
             isolation = procmounts.config(self._volumes, spec, container, cdir, self._mount_ns)
         except (DriverError, OSError) as exc:
@@ -253,8 +263,7 @@ class ProcessDriver:
                 raise
             raise DriverError(f"CannotStartContainerError: {exc}") from exc
         config: dict[str, Any] = {
-            "argv": launch.argv,
-            "env": launch.env,
+            "argv": launch.argv,  # the environment goes through the shim's stdin, never a file
             "cwd": launch.cwd,
             "uid": launch.uid,
             "gid": launch.gid,
@@ -274,11 +283,11 @@ class ProcessDriver:
             config["memory_cgroup"] = str(dirs["memory"])
         _write_json(cdir / "config.json", config)
         read_fd, write_fd = os.pipe()
-        with open(cdir / "shim.err", "wb") as err:
+        with open(os.open(cdir / "shim.err", os.O_WRONLY | os.O_CREAT, 0o600), "wb") as err:
             shim = subprocess.Popen(
                 [sys.executable, "-I", "-S", SHIM, str(cdir / "config.json"), str(write_fd)],
                 pass_fds=(write_fd,),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=err,
                 start_new_session=True,
@@ -286,6 +295,8 @@ class ProcessDriver:
             )
         os.close(write_fd)
         self._shims[runtime_id] = shim
+        # The environment (with the values of the task's secrets) only ever in memory.
+        await asyncio.to_thread(_hand_over, shim, json.dumps(launch.env).encode())
         _write_json(
             cdir / "state.json",
             {

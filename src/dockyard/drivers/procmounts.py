@@ -48,15 +48,26 @@ def features(mount_ns: bool) -> tuple[str, ...]:
     return ALWAYS + WITH_NAMESPACES if mount_ns else ALWAYS
 
 
+def _readable(path: Path, text: str) -> None:
+    """/etc/hosts and /etc/resolv.conf of a container: no secret in them, and a container that
+    runs as another user reads them (bind-mounted; the 0700 dirs above need no traversal)."""
+    path.write_text(text)
+    os.chmod(path, 0o644)
+
+
 def task_dir(root: Path, task_arn: str) -> Path:
     return root / hostnet.key_of(task_arn)
 
 
 def create_volumes(root: Path, spec: TaskSpec, mount_ns: bool) -> None:
-    """The task's scratch volumes (idempotent)."""
+    """The task's scratch volumes (idempotent). The dirs above them stay 0700 (the agent's);
+    a volume itself is 0755 as Docker makes one, for containers that run as another user."""
     for volume in spec.volumes:
         if volume.kind == VolumeKind.TASK:
-            (task_dir(root, spec.task_arn) / volume.name).mkdir(parents=True, exist_ok=True)
+            path = task_dir(root, spec.task_arn) / volume.name
+            if not path.is_dir():
+                path.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.chmod(path, 0o755)
 
 
 def remove_volumes(root: Path, task_arn: str) -> None:
@@ -77,7 +88,9 @@ def _source(root: Path, spec: TaskSpec, name: str) -> str:
         )
     if volume.kind == VolumeKind.HOST:
         path = str(volume.source_path)
-        os.makedirs(path, exist_ok=True)
+        if not os.path.isdir(path):  # as Docker creates a missing host path: 0755
+            os.makedirs(path, exist_ok=True)
+            os.chmod(path, 0o755)
         return path
     path = str(task_dir(root, spec.task_arn) / volume.name)
     os.makedirs(path, exist_ok=True)
@@ -159,10 +172,10 @@ def config(
         tmpfs.append({"target": "/dev/shm", "size": container.shared_memory_size, "options": []})
     cfg["tmpfs"] = tmpfs
     if container.extra_hosts or container.hostname:
-        (cdir / "hosts").write_text(_hosts(container))
+        _readable(cdir / "hosts", _hosts(container))
         cfg["hosts_file"] = str(cdir / "hosts")
     if container.dns_servers or container.dns_search_domains:
-        (cdir / "resolv.conf").write_text(_resolv(container))
+        _readable(cdir / "resolv.conf", _resolv(container))
         cfg["resolv_file"] = str(cdir / "resolv.conf")
     cfg["readonly_root"] = container.readonly_root_filesystem
     return cfg

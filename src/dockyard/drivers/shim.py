@@ -1,13 +1,15 @@
 # ruff: noqa: SIM105  (stdlib-only, import-light: no contextlib)
 """Supervisor of one process-driver container. Standard library only: run by path.
 
-    python -I -S shim.py CONFIG_JSON STATUS_FD
+    python -I -S shim.py CONFIG_JSON STATUS_FD < ENVIRONMENT_JSON
 
 It enters the task's network namespace, starts the command in its own session and cgroups,
 timestamps every stdout/stderr line into `log` (`<epoch ms> <o|e> <line>`), and when the
 command ends writes `exit` (JSON: exit_code, signal, oom). It outlives the agent that started
 it; a restarted agent re-attaches through those files. STATUS_FD receives one JSON line:
 {"pid": N} once the command runs, or {"error": "..."} when it could not be started.
+The command's environment comes on stdin, never from a file: it holds the values of the task's
+secrets. Every file the shim writes is 0600; the command itself runs with umask 022.
 """
 
 from __future__ import annotations
@@ -54,11 +56,27 @@ TMPFS_FLAGS = {
 }
 
 
+def _private(path: str, flags: int) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | flags, 0o600)
+
+
 def _write_json(path: str, data: dict[str, Any]) -> None:
     tmp = path + ".tmp"
-    with open(tmp, "w") as f:
+    with open(_private(tmp, os.O_TRUNC), "w") as f:
         json.dump(data, f)
     os.replace(tmp, path)
+
+
+def _environ_of(pid: int) -> dict[str, str]:
+    """The environment a process started with (what a health check runs with)."""
+    with open(f"/proc/{pid}/environ", "rb") as f:
+        raw = f.read()
+    env = {}
+    for entry in raw.split(b"\0"):
+        name, sep, value = entry.partition(b"=")
+        if sep:
+            env[os.fsdecode(name)] = os.fsdecode(value)
+    return env
 
 
 def _tell(fd: int, data: dict[str, Any]) -> None:
@@ -187,6 +205,7 @@ def _child(cfg: dict[str, Any], out_w: int, err_w: int, errpipe: int) -> None:
         stage = "chdir"
         os.chdir(cfg.get("cwd") or "/")
         stage = "exec"
+        os.umask(0o022)  # as in a Docker container; the shim's own files stay 0600
         os.execvpe(argv[0], argv, cfg["env"])
     except BaseException as exc:  # report any failure to the parent, then die
         if stage == "exec" and isinstance(exc, FileNotFoundError):
@@ -262,9 +281,10 @@ def exec_in(config: str, argv: list[str]) -> None:
         cfg = json.load(f)
     if cfg.get("netns"):
         _setns(cfg["netns"])
+    with open(cfg["pidfile"]) as f:
+        pid = json.load(f)["pid"]
+    env = _environ_of(pid)
     if cfg.get("mount_ns"):  # the container's mounts and hostname: those of its main process
-        with open(cfg["pidfile"]) as f:
-            pid = json.load(f)["pid"]
         _setns(f"/proc/{pid}/ns/mnt", CLONE_NEWNS)
         if cfg.get("hostname"):
             _setns(f"/proc/{pid}/ns/uts", CLONE_NEWUTS)
@@ -275,7 +295,8 @@ def exec_in(config: str, argv: list[str]) -> None:
     if uid is not None:
         os.setuid(uid)
     os.chdir(cfg.get("cwd") or "/")
-    os.execvpe(argv[0], argv, cfg["env"])
+    os.umask(0o022)
+    os.execvpe(argv[0], argv, env)
 
 
 def main() -> int:
@@ -283,6 +304,7 @@ def main() -> int:
         exec_in(sys.argv[2], sys.argv[4:])
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
+    cfg["env"] = json.loads(sys.stdin.buffer.read() or b"{}")  # fd 0 stays open, at its end
     status_fd = int(sys.argv[2])
     os.set_inheritable(status_fd, False)
     exit_path = cfg["exit"]
@@ -318,7 +340,7 @@ def main() -> int:
     _write_json(cfg["pidfile"], {"pid": pid})
     _tell(status_fd, {"pid": pid})
 
-    log = open(cfg["log"], "a", encoding="utf-8")  # noqa: SIM115
+    log = open(_private(cfg["log"], os.O_APPEND), "a", encoding="utf-8")  # noqa: SIM115
     readers = {out_r: _Lines(log, "o"), err_r: _Lines(log, "e")}
     sel = selectors.DefaultSelector()
     for fd in readers:

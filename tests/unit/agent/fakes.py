@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from dockyard.core.agentlink import LogEvent, Registration
+from dockyard.core.orphans import OrphanReport, OrphanVerdict, Verdict
 from dockyard.core.taskspec import (
     Assignment,
     ContainerSpec,
@@ -37,6 +38,8 @@ class FakeLink:
         self.latest: dict[str, TaskStatus] = {}
         self.logs: list[PutLogsCall] = []
         self.heartbeats = 0
+        self.stopped_here: dict[str, tuple[str, str]] = {}  # forgotten: (stop code, reason)
+        self.orphan_reports: list[OrphanReport] = []
         self._changed = asyncio.Event()
         self._reported = asyncio.Event()
 
@@ -73,6 +76,18 @@ class FakeLink:
     ) -> None:
         self.logs.append(PutLogsCall(group, stream, events, create_group))
 
+    async def orphans(self, instance_arn: str, reports: list[OrphanReport]) -> list[OrphanVerdict]:
+        verdicts = []
+        for report in reports:
+            arn = report.spec.task_arn
+            if arn in self.stopped_here:
+                code, reason = self.stopped_here[arn]
+                verdicts.append(OrphanVerdict(arn, Verdict.STOP, code, reason))
+            else:
+                self.orphan_reports.append(report)
+                verdicts.append(OrphanVerdict(arn, Verdict.ORPHANED))
+        return verdicts
+
     # -- test helpers --------------------------------------------------------------------------
 
     def run(self, spec: TaskSpec) -> None:
@@ -85,6 +100,13 @@ class FakeLink:
         self._changed.set()
 
     def forget(self, task_arn: str) -> None:
+        """The server stopped the task while the agent was away: no longer listed."""
+        self.assigned.pop(task_arn, None)
+        self.stopped_here[task_arn] = ("TaskStopped", "The task is no longer assigned")
+        self._changed.set()
+
+    def lose(self, task_arn: str) -> None:
+        """The server no longer knows the task at all (a reset, a restored backup)."""
         self.assigned.pop(task_arn, None)
         self._changed.set()
 

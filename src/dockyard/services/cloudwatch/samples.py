@@ -25,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from dockyard.core.private import private_dir, private_sqlite
 from dockyard.services.cloudwatch.model import MetricKey, Scope
 from dockyard.services.cloudwatch.statistics import Aggregate
 
@@ -128,7 +129,8 @@ class SampleLog:
     def __init__(self, path: str | None) -> None:
         self.path = path or ":memory:"
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(path).parent)
+            private_sqlite(path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")

@@ -10,6 +10,8 @@ of an `EmbeddedLink` (hosts joining here are plain container instances, not mana
   report       {"containerInstanceArn", "statuses": [TaskStatus.to_dict()]} -> {}
   logs         {"accountId", "region", "group", "stream", "events", "createGroup"} -> {}
   stats        {"containerInstanceArn", "stats": [ContainerStats.to_dict()]} -> {}
+  orphans      {"containerInstanceArn", "tasks": [OrphanReport.to_dict()]}
+               -> {"verdicts": [OrphanVerdict.to_dict()]}
 
 An agent registers with a join token and receives its own credential; later calls carry it
 (agent_guard.py) and may only touch that instance. Operators manage join tokens with three
@@ -39,6 +41,7 @@ from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
+from dockyard.core.orphans import OrphanReport
 from dockyard.core.taskspec import TaskStatus
 from dockyard.services.ecs.agent_guard import AgentGuard, arn_account, denied
 from dockyard.services.ecs.agent_identity import (
@@ -114,6 +117,7 @@ class AgentEndpoint:
             "report": self._report,
             "logs": self._logs,
             "stats": self._stats,
+            "orphans": self._orphans,
         }
         self.admin_calls: dict[str, Callable[[Body, Scope], Body]] = {
             "join-token": self._join_token,
@@ -325,6 +329,13 @@ class AgentEndpoint:
             bool(body.get("createGroup")),
         )
         return {}
+
+    async def _orphans(self, body: Body, caller: str | None) -> Body:
+        reports = [OrphanReport.from_dict(t) for t in _field(body, "tasks", list)]
+        arn = _field(body, "containerInstanceArn", str)
+        self.guard.own(caller, arn)
+        verdicts = await self.link.orphans(arn, reports)
+        return {"verdicts": [v.to_dict() for v in verdicts]}
 
     async def _stats(self, body: Body, caller: str | None) -> Body:
         stats = [ContainerStats.from_dict(s) for s in _field(body, "stats", list)]

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
+from dockyard.core.orphans import OrphanReport, OrphanVerdict
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs import task_secrets
 from dockyard.services.ecs.errors import ClientException
@@ -145,13 +146,20 @@ class EmbeddedLink:
                 )
             )
         self.ecs.tasks.mark_delivered([t for t in tasks if not t.is_stopped])
-        return assignments
+        return assignments + self.ecs.orphans.stop_assignments(instance_arn)
 
     async def report(self, instance_arn: str, statuses: list[TaskStatus]) -> None:
         instance = self._instance(instance_arn, registered=False)
         self._connected(instance)
         for status in statuses:
-            self.ecs.tasks.apply(instance_arn, status)
+            if not self.ecs.orphans.reported(status):
+                self.ecs.tasks.apply(instance_arn, status)
+
+    async def orphans(self, instance_arn: str, reports: list[OrphanReport]) -> list[OrphanVerdict]:
+        """Tasks the agent runs that this server did not list: stop, keep, or orphaned."""
+        instance = self._instance(instance_arn, registered=False)
+        self._connected(instance)
+        return self.ecs.orphans.classify(instance_arn, reports)
 
     async def put_logs(
         self,

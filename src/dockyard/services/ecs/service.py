@@ -11,6 +11,7 @@ from dockyard.services.ecs.clusters import Cluster, Clusters
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
 from dockyard.services.ecs.instances import REGISTERED_STATUSES, Instances
+from dockyard.services.ecs.orphans import Orphans
 from dockyard.services.ecs.services import Services
 from dockyard.services.ecs.state import EcsDomain, Scope
 from dockyard.services.ecs.task_run import RunResult, RunTaskRequest, run
@@ -44,6 +45,9 @@ class Ecs:
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)
+        # Tasks agents run that this server does not know (after a reset, a restore).
+        self.orphans = Orphans(store, clock, self.tasks)
+        self.domains.append(self.orphans)
 
     def load(self) -> None:
         for domain in self.domains:

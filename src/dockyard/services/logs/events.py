@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from dockyard.core.private import private_dir, private_sqlite
 from dockyard.services.logs.patterns import FilterPattern
 
 EVENT_OVERHEAD = 26  # bytes AWS counts per event on top of its UTF-8 message
@@ -72,7 +73,8 @@ class EventLog:
     def __init__(self, path: str | None) -> None:
         self.path = path or ":memory:"
         if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(path).parent)
+            private_sqlite(path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
