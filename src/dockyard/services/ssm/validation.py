@@ -114,7 +114,7 @@ def value(text: str, kind: str, allowed_pattern: str | None) -> str:
         # RE2: matching is linear in the value, so no pattern can stall the server.
         if len(allowed_pattern) > MAX_ALLOWED_PATTERN:
             raise ValidationException(
-                "1 validation error detected: Value at 'allowedPattern' failed to satisfy "
+                "1 validation error detected: Value at 'AllowedPattern' failed to satisfy "
                 f"constraint: Member must have length less than or equal to {MAX_ALLOWED_PATTERN}"
             )
         try:
