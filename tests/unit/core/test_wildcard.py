@@ -4,7 +4,7 @@ time linear in the value whatever the pattern."""
 from __future__ import annotations
 
 import time
-from functools import lru_cache
+from functools import cache
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -15,7 +15,7 @@ from dockyard.core.wildcard import compile_wildcard
 def reference(pattern: str, value: str, single: bool = True) -> bool:
     """The definition, by dynamic programming over (pattern, value) positions."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def at(i: int, j: int) -> bool:
         if i == len(pattern):
             return j == len(value)
