@@ -198,7 +198,6 @@ class ClientConnection(asyncio.Protocol):
         self.listener.counters.active_connections += 1
 
     def data_received(self, data: bytes) -> None:
-        self.last_read = self.loop.time()
         was_in_head = self.in_head
         try:
             self.parser.feed_data(data)
@@ -252,9 +251,8 @@ class ClientConnection(asyncio.Protocol):
             raise httptools.HttpParserError("request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        size = len(name) + len(value) + 4
-        self.head_bytes += size
-        if size > MAX_LINE or self.head_bytes > MAX_HEAD:
+        self.head_bytes += len(name) + len(value) + 4
+        if len(value) > MAX_LINE or self.head_bytes > MAX_HEAD:
             raise httptools.HttpParserError("request headers too large")
         lname = name.lower()
         self._headers.append((lname, name, value))
@@ -266,6 +264,7 @@ class ClientConnection(asyncio.Protocol):
         self.in_body = True
 
     def on_body(self, body: bytes) -> None:
+        self.last_read = self.loop.time()  # a body that keeps coming is not idle
         self._body.append(body)
 
     def on_message_complete(self) -> None:
