@@ -174,6 +174,23 @@ def test_an_idle_connection_closes_after_the_load_balancers_idle_timeout(
         )
 
 
+def test_a_request_body_that_stops_coming_gets_408_at_the_idle_timeout(
+    alb: tuple[str, int],
+) -> None:
+    _, port = alb
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    try:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: stall\r\nContent-Length: 10\r\n\r\nabc")
+        start = time.monotonic()
+        answer = read_until_closed(sock)
+        lasted = time.monotonic() - start
+    finally:
+        sock.close()
+    idle = 60 / SCALE
+    assert idle * 0.9 <= lasted < idle + LATE, f"closed after {lasted:.2f} s"
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:80]
+
+
 def test_a_connection_in_use_outlives_the_idle_timeout(alb: tuple[str, int]) -> None:
     _, port = alb
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
