@@ -467,7 +467,7 @@ class ClientConnection(asyncio.Protocol):
 
     def check_client(self, now: float) -> None:
         """The client's side of the limits, `now` in loop time. Called by the plane's sweep."""
-        if self.closed or self.transport is None:
+        if self.closed or self.transport is None or self.transport.is_closing():
             return
         scale = self.plane.time_scale
         if self.in_head:

@@ -31,6 +31,9 @@ class Transport:
     def close(self) -> None:
         self.closed = True
 
+    def is_closing(self) -> bool:
+        return self.closed
+
     def pause_reading(self) -> None:
         pass
 
@@ -120,6 +123,9 @@ def test_headers_not_complete_by_the_header_timeout_get_408(
     conn.check_client(started + 2.0)  # 60 s
     assert status(transport) == b"HTTP/1.1 408 Request Timeout"
     assert transport.closed
+    answered = transport.written
+    conn.check_client(started + 3.0)  # the next sweep, before the connection is gone
+    assert transport.written == answered  # said once
 
 
 def test_an_idle_connection_closes_silently_at_the_idle_timeout(
