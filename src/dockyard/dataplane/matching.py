@@ -1,17 +1,17 @@
 """Rule conditions compiled to predicates over a request, as ALB evaluates them: values of one
 condition are alternatives, the conditions of a rule must all match. Wildcards are `*` (any
 characters) and `?` (one character); paths and methods are case-sensitive, host names, header
-values and query strings are not."""
+values and query strings are not. Wildcards are matched in time linear in the request's value
+(`core.wildcard`): a rule's pattern cannot make one request stall the listener."""
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import parse_qsl
 
+from dockyard.core.wildcard import Matcher, compile_wildcard
 from dockyard.dataplane.config import ConditionConfig
 
 
@@ -28,18 +28,15 @@ class RequestView:
 Predicate = Callable[[RequestView], bool]
 
 
-@lru_cache(maxsize=4096)
-def wildcard(pattern: str, ignore_case: bool) -> re.Pattern[str]:
-    body = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.compile(f"^{body}$", re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL)
+def wildcard(pattern: str, ignore_case: bool) -> Matcher:
+    return compile_wildcard(pattern, ignore_case)
 
 
-def _any(patterns: Sequence[str], ignore_case: bool) -> Callable[[str], bool]:
+def _any(patterns: Sequence[str], ignore_case: bool) -> Matcher:
     compiled = [wildcard(p, ignore_case) for p in patterns]
     if len(compiled) == 1:
-        match = compiled[0].match
-        return lambda value: match(value) is not None
-    return lambda value: any(c.match(value) for c in compiled)
+        return compiled[0]
+    return lambda value: any(match(value) for match in compiled)
 
 
 def compile_condition(c: ConditionConfig) -> Predicate:
@@ -63,7 +60,7 @@ def compile_condition(c: ConditionConfig) -> Predicate:
             items = parse_qsl(r.query, keep_blank_values=True)
             for key, value in pairs:
                 for k, v in items:
-                    if (key is None or key.match(k)) and value.match(v):
+                    if (key is None or key(k)) and value(v):
                         return True
             return False
 

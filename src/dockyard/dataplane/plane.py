@@ -66,6 +66,9 @@ class Bound:
 class DataPlane:
     def __init__(self, clock: Clock, report: Report, *, host: str = "127.0.0.1") -> None:
         self.clock = clock
+        # Listener timeouts (idle, client header) run in the server's clock: a ScaledClock
+        # (`--time-scale`) shortens them as it shortens every other interval.
+        self.time_scale = float(getattr(clock, "scale", 1.0))
         self.host = host
         self.loop: asyncio.AbstractEventLoop  # the running loop, from start()
         self.pool: Pool
@@ -87,18 +90,26 @@ class DataPlane:
         self.loop = asyncio.get_running_loop()
         self.pool = Pool(self.loop)
         self.running = True
-        self._sweep_handle = self.loop.call_later(1.0, self._sweep)
+        self._sweep_handle = self.loop.call_later(self._sweep_every, self._sweep)
         self.apply(self.config)
 
+    @property
+    def _sweep_every(self) -> float:
+        """Real seconds between sweeps: one second of the server's clock (at most one real
+        second, at least 20 ms), so a timeout fires within a clock second of its time."""
+        return max(0.02, min(1.0, 1.0 / self.time_scale))
+
     def _sweep(self) -> None:
-        """Once a second: requests whose target went quiet past the idle timeout."""
+        """Requests whose target went quiet past the idle timeout; client connections past
+        the header timeout or idle past the idle timeout."""
         now = self.loop.time()
         for bound in list(self.bound.values()):
             for conn in list(bound.runtime.connections):
                 if conn.upstream is not None:
                     conn.check_idle(now)
+                conn.check_client(now)
         if self.running:
-            self._sweep_handle = self.loop.call_later(1.0, self._sweep)
+            self._sweep_handle = self.loop.call_later(self._sweep_every, self._sweep)
 
     async def stop(self) -> None:
         self.running = False

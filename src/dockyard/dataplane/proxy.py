@@ -1,7 +1,13 @@
 """The HTTP/1.1 side of a listener: one `ClientConnection` per client connection, keep-alive,
 requests answered in order; each request routed by the listener's current rules and either
 answered by the load balancer (fixed response, redirect, 5XX) or forwarded to a target over a
-pooled keep-alive connection."""
+pooled keep-alive connection.
+
+Limits, as ALB has them: request headers must arrive within HEADER_TIMEOUT of their first byte
+(else 408 and the connection closes: a client trickling its headers cannot hold a connection);
+the request line and each header at most 16 KiB, all headers at most 64 KiB (else 400); a
+connection with no request in progress closes after the load balancer's idle timeout. Timeouts
+are in the server's clock (`--time-scale` shortens them), checked by the plane's sweep."""
 
 from __future__ import annotations
 
@@ -35,6 +41,9 @@ from dockyard.dataplane.upstream import Pool, UpstreamConnection
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0  # seconds, as ALB waits for a target to accept a connection
+HEADER_TIMEOUT = 60.0  # seconds, ALB's HTTP client header timeout
+MAX_LINE = 16 * 1024  # the request line, and each header line
+MAX_HEAD = 64 * 1024  # all request headers
 HOP_REQUEST = frozenset({
     b"connection", b"keep-alive", b"proxy-connection", b"te", b"transfer-encoding",
     b"upgrade", b"expect", b"content-length", b"trailer", b"x-forwarded-proto",
@@ -56,6 +65,7 @@ class Plane(Protocol):
     loop: asyncio.AbstractEventLoop
     pool: Pool
     groups: dict[str, GroupRuntime]
+    time_scale: float  # server-clock seconds per real second
 
     def now(self) -> float: ...
 
@@ -166,6 +176,12 @@ class ClientConnection(asyncio.Protocol):
         self.pending_head = b""
         self.set_cookies: list[bytes] = NO_COOKIES  # replaced, never appended to
         self.connecting: asyncio.Task[None] | None = None
+        # limits: loop (real) times; the sweep converts them to the server's clock
+        self.in_head = False
+        self.in_body = False
+        self.head_started = 0.0
+        self.head_bytes = 0
+        self.last_read = self.loop.time()
 
     # asyncio
 
@@ -182,12 +198,21 @@ class ClientConnection(asyncio.Protocol):
         self.listener.counters.active_connections += 1
 
     def data_received(self, data: bytes) -> None:
+        was_in_head = self.in_head
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._reject(501)
+            return
         except httptools.HttpParserError:
             self._reject(400)
+            return
+        if was_in_head and self.in_head:
+            # A chunk that is all header bytes (possibly of an unfinished header line, which
+            # httptools holds without telling us): counted so no header grows without bound.
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEAD + MAX_LINE:
+                self._reject(400)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -216,20 +241,34 @@ class ClientConnection(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._body = []
+        self.in_head = True
+        self.head_started = self.loop.time()
+        self.head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
         self._url += url
+        if len(self._url) > MAX_LINE:
+            raise httptools.HttpParserError("request line too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.head_bytes += len(name) + len(value) + 4
+        if len(value) > MAX_LINE or self.head_bytes > MAX_HEAD:
+            raise httptools.HttpParserError("request headers too large")
         lname = name.lower()
         self._headers.append((lname, name, value))
         if lname == b"expect" and value.lower() == b"100-continue" and self.transport:
             self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        self.in_body = True
+
     def on_body(self, body: bytes) -> None:
+        self.last_read = self.loop.time()  # a body that keeps coming is not idle
         self._body.append(body)
 
     def on_message_complete(self) -> None:
+        self.in_body = False
         req = Request(
             method=self.parser.get_method(),
             url=self._url,
@@ -426,11 +465,30 @@ class ClientConnection(asyncio.Protocol):
         self.upstream = conn
         conn.send(self, self.upstream_data, self.req.method == b"HEAD")
 
+    def check_client(self, now: float) -> None:
+        """The client's side of the limits, `now` in loop time. Called by the plane's sweep."""
+        if self.closed or self.transport is None or self.transport.is_closing():
+            return
+        scale = self.plane.time_scale
+        if self.in_head:
+            if (now - self.head_started) * scale >= HEADER_TIMEOUT:
+                self._reject(408)  # headers not complete within the client header timeout
+            return
+        if self.req is not None or self.queue:
+            return  # an exchange in progress: the target's side (check_idle) watches it
+        if (now - self.last_read) * scale >= self.listener.config.idle_timeout:
+            if self.in_body:
+                self._reject(408)  # a request body that stopped coming
+            else:
+                self.transport.close()  # an idle keep-alive connection
+
     def check_idle(self, now: float) -> None:
         """The target sent nothing for the load balancer's idle timeout: 504 (or, mid-body,
-        the client connection ends). Called by the plane's once-a-second sweep."""
+        the client connection ends). Called by the plane's sweep."""
         conn = self.upstream
-        if conn is None or now - conn.last_activity < self.listener.config.idle_timeout:
+        if conn is None or (now - conn.last_activity) * self.plane.time_scale < (
+            self.listener.config.idle_timeout
+        ):
             return
         self.upstream = None
         conn.abort()
@@ -567,6 +625,7 @@ class ClientConnection(asyncio.Protocol):
         self.target = None
 
     def _finish(self, from_target: bool) -> None:
+        self.last_read = self.loop.time()  # idle from the end of the exchange
         if from_target and self.group is not None:
             self.group.counters.target_response(self.status, self.loop.time() - self.started)
         self._end_exchange()

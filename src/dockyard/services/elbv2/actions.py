@@ -24,10 +24,16 @@ CONTENT_TYPES = (
     "text/plain", "text/css", "text/html", "application/javascript", "application/json",
 )  # fmt: skip
 MAX_CONDITION_VALUES = 5
+MAX_CONDITION_WILDCARDS = 5  # the condition-wildcards-per-alb-rule quota
+MAX_VALUE_LENGTH = 128  # each path, host, header or query-string value
 PATH_RE = re.compile(r"^[A-Za-z0-9_\-.$/~\"'@:+&*?=%!,;()]+$")
 HOST_RE = re.compile(r"^[A-Za-z0-9\-.*?]+$")
 METHOD_RE = re.compile(r"^[A-Z_-]{1,40}$")
 STATUS_RE = re.compile(r"^[245]\d\d$")
+WILDCARD_FIELDS = frozenset({
+    ConditionField.PATH_PATTERN, ConditionField.HOST_HEADER, ConditionField.HTTP_HEADER,
+    ConditionField.QUERY_STRING,
+})  # fmt: skip
 FIELDS_ONCE = (
     ConditionField.HOST_HEADER,
     ConditionField.PATH_PATTERN,
@@ -219,13 +225,13 @@ def _condition(item: Wire) -> Condition:
     if field == ConditionField.PATH_PATTERN:
         values, is_legacy = _values(item.get("PathPatternConfig"), legacy, field)
         for v in values:
-            if len(v) > 128 or not PATH_RE.match(v):
+            if len(v) > MAX_VALUE_LENGTH or not PATH_RE.match(v):
                 raise ValidationError(f"Path pattern '{v}' is not valid")
         return Condition(field, values, legacy_values=is_legacy)
     if field == ConditionField.HOST_HEADER:
         values, is_legacy = _values(item.get("HostHeaderConfig"), legacy, field)
         for v in values:
-            if len(v) > 128 or not HOST_RE.match(v):
+            if len(v) > MAX_VALUE_LENGTH or not HOST_RE.match(v):
                 raise ValidationError(f"Host header value '{v}' is not valid")
         return Condition(field, values, legacy_values=is_legacy)
     if legacy:
@@ -237,7 +243,10 @@ def _condition(item: Wire) -> Condition:
         name = str(config.get("HttpHeaderName") or "")
         if not name or not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$", name):
             raise ValidationError(f"HTTP header name '{name}' is not valid")
-        return Condition(field, [str(v) for v in config.get("Values") or []], header_name=name)
+        values = [str(v) for v in config.get("Values") or []]
+        for v in values:
+            _value_length(v, "HTTP header value")
+        return Condition(field, values, header_name=name)
     if field == ConditionField.HTTP_REQUEST_METHOD:
         values = [str(v) for v in (item.get("HttpRequestMethodConfig") or {}).get("Values") or []]
         for v in values:
@@ -252,6 +261,9 @@ def _condition(item: Wire) -> Condition:
         for p in pairs:
             if not p.value:
                 raise ValidationError("A query string condition value cannot be empty")
+            _value_length(p.value, "Query string value")
+            if p.key is not None:
+                _value_length(str(p.key), "Query string key")
         return Condition(field, [p.value for p in pairs], query=pairs)
     if field == ConditionField.SOURCE_IP:
         values = [str(v) for v in (item.get("SourceIpConfig") or {}).get("Values") or []]
@@ -266,6 +278,18 @@ def _condition(item: Wire) -> Condition:
     )
 
 
+def _value_length(value: str, what: str) -> None:
+    if not value or len(value) > MAX_VALUE_LENGTH:
+        raise ValidationError(
+            f"{what} '{value}' is not valid: it must be 1 to {MAX_VALUE_LENGTH} characters long"
+        )
+
+
+def _wildcards(c: Condition) -> int:
+    texts = [*c.values, *(str(p.key) for p in c.query if p.key is not None)]
+    return sum(t.count("*") + t.count("?") for t in texts)
+
+
 def parse_conditions(items: Sequence[Wire]) -> list[Condition]:
     if not items:
         raise ValidationError("A rule must have at least one condition")
@@ -277,6 +301,13 @@ def parse_conditions(items: Sequence[Wire]) -> list[Condition]:
         total += len(c.values)
     if total > MAX_CONDITION_VALUES:
         raise ValidationError(f"A rule can only have '{MAX_CONDITION_VALUES}' condition values")
+    # Matching stays linear whatever the pattern (`core.wildcard`); the quota still holds.
+    wildcards = sum(_wildcards(c) for c in conditions if c.field in WILDCARD_FIELDS)
+    if wildcards > MAX_CONDITION_WILDCARDS:
+        raise ValidationError(
+            f"A rule can only have '{MAX_CONDITION_WILDCARDS}' wildcards in its conditions "
+            f"(it has {wildcards})"
+        )
     for field in FIELDS_ONCE:
         if sum(1 for c in conditions if c.field == field) > 1:
             raise ValidationError(f"A rule can have only one '{field}' condition")

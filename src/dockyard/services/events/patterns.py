@@ -10,8 +10,9 @@ matches when any element does; a missing field matches only `{"exists": false}`.
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any
+
+from dockyard.core.wildcard import compile_wildcard
 
 MISSING = object()
 NUMERIC_OPS = ("<", "<=", "=", ">", ">=")
@@ -200,8 +201,8 @@ def _same(expected: Any, value: Any) -> bool:
 
 
 def _wildcard(pattern: str, value: str) -> bool:
-    regex = ".*".join(re.escape(part) for part in pattern.split("*"))
-    return re.fullmatch(regex, value, re.DOTALL) is not None
+    """Linear in the value (`core.wildcard`), whatever the pattern; `?` is not special."""
+    return compile_wildcard(pattern, single=False)(value)
 
 
 def _one(m: Any, value: Any) -> bool:

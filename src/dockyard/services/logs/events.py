@@ -9,14 +9,13 @@ event appended, so it breaks ties in arrival order and positions are stable acro
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from dockyard.core.private import private_dir, private_sqlite
+from dockyard.core.userregex import compile_regex
 from dockyard.services.logs.patterns import FilterPattern
 
 EVENT_OVERHEAD = 26  # bytes AWS counts per event on top of its UTF-8 message
@@ -56,13 +55,9 @@ class Window:
     end: int = 2**62
 
 
-@lru_cache(maxsize=64)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def _regexp(pattern: str, text: str) -> bool:
-    return _compiled(pattern).search(text) is not None
+    """SQLite's `regexp()`: RE2 (the pattern was checked when the filter was parsed)."""
+    return compile_regex(pattern).search(text) is not None
 
 
 def message_size(message: str) -> int:

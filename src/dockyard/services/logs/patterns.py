@@ -7,14 +7,16 @@ Supported, as CloudWatch Logs reads them (case-sensitive):
 - `-DEBUG`: the term does not appear;
 - `%[Ee]rror|fail%`: the regular expression matches somewhere in the message.
 JSON (`{ $.level = ... }`) and space-delimited (`[ip, user, ...]`) patterns are refused
-with InvalidParameterException rather than silently matching nothing.
+with InvalidParameterException rather than silently matching nothing. Regular expressions run
+on RE2 (`core.userregex`), linear in the message: a pattern with backreferences or lookaround,
+which RE2 cannot run, is refused with InvalidParameterException.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from dockyard.core.userregex import RegexError, compile_regex
 from dockyard.services.logs.errors import InvalidParameterException
 
 MAX_REGEXES = 2
@@ -38,7 +40,7 @@ class FilterPattern:
             return False
         if self.any_of and not any(term in message for term in self.any_of):
             return False
-        return all(re.search(rx, message) for rx in self.regexes)
+        return all(compile_regex(rx).search(message) is not None for rx in self.regexes)
 
     def sql(self, column: str) -> tuple[str, list[str]]:
         """A WHERE fragment (`regexp(pattern, text)` must be registered) and its params."""
@@ -113,8 +115,8 @@ def parse(pattern: str | None) -> FilterPattern:
         if token.startswith("%") and token.endswith("%") and len(token) >= 2:
             rx = token[1:-1]
             try:
-                re.compile(rx)
-            except re.error as exc:
+                compile_regex(rx)
+            except RegexError as exc:
                 raise InvalidParameterException(
                     f"Invalid regular expression in filter pattern: {exc} "
                     f"(filterPattern: {pattern!r})."

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from dockyard.core.userregex import RegexError, compile_regex
 from dockyard.services.ssm.errors import (
     HierarchyLevelLimitExceededException,
     InvalidAllowedPatternException,
@@ -21,6 +22,7 @@ MAX_VALUE = {Tier.STANDARD: 4096, Tier.ADVANCED: 8192}
 MAX_TAGS = 50
 MAX_LABELS = 10
 MAX_VERSIONS = 100
+MAX_ALLOWED_PATTERN = 1024
 
 _NAME = re.compile(r"[a-zA-Z0-9_.\-/]+")
 _LABEL = re.compile(r"[a-zA-Z0-9_.\-]{1,100}")
@@ -109,15 +111,21 @@ def value(text: str, kind: str, allowed_pattern: str | None) -> str:
             "A StringList parameter is a comma-separated list of non-empty values (Value)."
         )
     if allowed_pattern:
+        # RE2: matching is linear in the value, so no pattern can stall the server.
+        if len(allowed_pattern) > MAX_ALLOWED_PATTERN:
+            raise ValidationException(
+                "1 validation error detected: Value at 'AllowedPattern' failed to satisfy "
+                f"constraint: Member must have length less than or equal to {MAX_ALLOWED_PATTERN}"
+            )
         try:
-            compiled = re.compile(allowed_pattern)
-        except (re.error, OverflowError, RecursionError) as exc:
+            compiled = compile_regex(allowed_pattern)
+        except RegexError as exc:
             raise InvalidAllowedPatternException(
                 f"The request doesn't meet the regular expression requirement: {exc} "
                 f"(AllowedPattern: {allowed_pattern})."
             ) from exc
         items = text.split(",") if kind == ParameterType.STRING_LIST else [text]
-        if not all(compiled.fullmatch(item) for item in items):
+        if not all(compiled.fullmatch(item) is not None for item in items):
             raise ParameterPatternMismatchException(
                 f"Parameter value, cannot be validated against allowedPattern: {allowed_pattern}"
             )
