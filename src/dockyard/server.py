@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import os
 import signal
@@ -25,6 +26,7 @@ from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.lbwiring import LoadBalancing
 from dockyard.secretwiring import ServedSecrets
@@ -64,6 +66,40 @@ class ServerOptions:
     agent_grace: float = 60.0
     # Where the DNS server for Cloud Map private DNS namespaces listens (on `host`); None: off.
     dns_port: int | None = None
+    # What tasks may ask of a host (docs/task-policy.md); None: nothing beyond the basics.
+    task_policies: TaskPolicies | None = None
+    # The process runtime as root: who containers without `user` run as (default nobody).
+    task_user: str | None = None
+    # Serve the API on a non-loopback host without credentials (loudly warned about).
+    insecure_open_api: bool = False
+
+
+OPEN_API_WARNING = (
+    "THE API ON %s:%d ACCEPTS UNAUTHENTICATED CALLS FROM THE NETWORK (--insecure-open-api): "
+    "anyone who reaches it runs tasks on this host and its agents. Give --auth-file."
+)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name or wildcard: reachable from elsewhere
+
+
+def open_api_refusal(host: str, authenticated: bool, insecure: bool) -> str | None:
+    """Why the server must not start: an API that anyone on the network may call runs their
+    tasks on this host. Only the API host counts (the agent endpoint and DNS share it); load
+    balancer listeners (--lb-host) carry the tasks' own traffic, not control."""
+    if is_loopback(host) or authenticated or insecure:
+        return None
+    return (
+        f"--host {host} serves the API beyond this machine without --auth-file: anyone who "
+        "reaches it could run tasks here. Give --auth-file FILE (see docs/task-policy.md), "
+        "or --insecure-open-api to accept that"
+    )
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -80,6 +116,8 @@ class Dockyard:
         self.clock: Clock = self._make_clock()
         self._clock_task: asyncio.Task[None] | None = None
         self.ecs = ecs_service.Ecs(self.store, self.clock)
+        if options.task_policies is not None:
+            self.ecs.task_policies = options.task_policies
         self.ecs.load()
         # ELBv2 before ECS services: the service controller registers tasks as targets.
         self.elbv2 = elbv2_service.Elbv2(self.store, self.clock)
@@ -240,7 +278,9 @@ class Dockyard:
             from dockyard.drivers.select import select_driver
 
             agent_dir = self.options.data_dir / "agent"
-            driver = select_driver(self.options.runtime, agent_dir)
+            driver = select_driver(
+                self.options.runtime, agent_dir, task_user=self.options.task_user
+            )
             self.agent = Agent(self.link, driver, self.clock, agent_dir, cluster="default")
             self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
@@ -313,6 +353,9 @@ def serve(options: ServerOptions) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, request_exit, signum)
         await dockyard.start()
+        if not is_loopback(options.host) and not options.credentials:
+            for _ in range(3):  # hard to miss in a scrolling log
+                log.warning(OPEN_API_WARNING, options.host, options.port)
         log.info(
             "dockyard serving on http://%s:%d (data dir %s)",
             options.host,

@@ -80,14 +80,15 @@ def resolve_user(user: str | None) -> tuple[int | None, int | None, str | None]:
     return uid, gid, home
 
 
-def launch_for(container: ContainerSpec, hostname: str) -> Launch:
+def launch_for(container: ContainerSpec, hostname: str, default_user: str | None = None) -> Launch:
+    """`default_user`: who a container without `user` runs as (the driver's task user)."""
     argv = [*(container.entry_point or []), *(container.command or [])]
     if not argv:
         raise DriverError(
             "CannotStartContainerError: no command specified: the process runtime needs "
             "entryPoint or command"
         )
-    uid, gid, home = resolve_user(container.user)
+    uid, gid, home = resolve_user(container.user or default_user)
     env = {"PATH": DEFAULT_PATH, "HOSTNAME": hostname, "HOME": home or "/root"}
     for path in container.environment_files:
         env.update(read_env_file(path))

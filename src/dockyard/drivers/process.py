@@ -26,7 +26,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from dockyard.core.taskspec import ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
+from dockyard.core.taskspec import (
+    ContainerSpec,
+    NetworkBinding,
+    NetworkMode,
+    TaskSpec,
+    VolumeKind,
+)
 from dockyard.drivers import cgroups, hostnet, procmounts, procstat
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
@@ -40,13 +46,31 @@ from dockyard.drivers.base import (
     TaskNetwork,
     Usage,
 )
-from dockyard.drivers.procenv import image_directory, launch_for
+from dockyard.drivers.procenv import image_directory, launch_for, resolve_user
 from dockyard.drivers.proxy import PortProxy
 
 log = logging.getLogger(__name__)
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
+DEFAULT_TASK_USER = "nobody"
+
+
+def task_user(wanted: str | None) -> str | None:
+    """Who containers without `user` run as: as root, an unprivileged account (`wanted`, else
+    nobody, else uid/gid 65534); not root, this process's own user (None: no switch)."""
+    if os.geteuid() != 0:
+        if wanted:
+            log.warning("--task-user %s ignored: only root can run tasks as another user", wanted)
+        return None
+    user = wanted or DEFAULT_TASK_USER
+    try:
+        resolve_user(user)
+    except DriverError:
+        if wanted:
+            raise ValueError(f"--task-user {wanted}: no such user on this host") from None
+        return "65534:65534"
+    return user
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
@@ -81,7 +105,11 @@ def _shell_form(command: list[str]) -> list[str]:
 
 class ProcessDriver:
     def __init__(
-        self, data_dir: Path, subnet: str | None = None, bridge: str | None = None
+        self,
+        data_dir: Path,
+        subnet: str | None = None,
+        bridge: str | None = None,
+        task_user_name: str | None = None,
     ) -> None:
         self.root = Path(data_dir) / "process"
         self._containers = self.root / "containers"
@@ -96,6 +124,11 @@ class ProcessDriver:
         self._shims: dict[str, subprocess.Popen[bytes]] = {}
         self._proxies: dict[str, list[PortProxy]] = {}
         self._hostname = socket.gethostname()
+        # As root, containers without `user` run unprivileged (after their namespaces,
+        # cgroups and mounts are set up): the server's root is not the task's.
+        self._task_user = task_user(task_user_name)
+        if self._task_user is not None:
+            log.info("process tasks without a user run as %s", self._task_user)
 
     # -- capabilities ------------------------------------------------------------------------
 
@@ -121,6 +154,7 @@ class ProcessDriver:
 
     async def prepare_task(self, spec: TaskSpec) -> TaskNetwork:
         await asyncio.to_thread(procmounts.create_volumes, self._volumes, spec, self._mount_ns)
+        await asyncio.to_thread(self._give_volumes, spec)
         saved = _read_json(self._task_file(spec.task_arn))
         if saved is not None:
             return TaskNetwork(
@@ -149,6 +183,16 @@ class ProcessDriver:
                 ) from exc
         _write_json(self._task_file(spec.task_arn), self._task_record(network, []))
         return network
+
+    def _give_volumes(self, spec: TaskSpec) -> None:
+        """The task's scratch volumes belong to the task user, who writes them."""
+        if self._task_user is None:
+            return
+        uid, gid, _ = resolve_user(self._task_user)
+        for volume in spec.volumes:
+            path = procmounts.task_dir(self._volumes, spec.task_arn) / volume.name
+            if volume.kind == VolumeKind.TASK and path.is_dir():
+                os.chown(path, uid if uid is not None else -1, gid if gid is not None else -1)
 
     async def metadata_host(self, network: TaskNetwork) -> str | None:
         """Where a container on `network` reaches the host: loopback in host mode, the
@@ -240,7 +284,7 @@ class ProcessDriver:
     async def start_container(
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> StartedContainer:
-        launch = launch_for(container, container.hostname or self._hostname)
+        launch = launch_for(container, container.hostname or self._hostname, self._task_user)
         runtime_id = uuid.uuid4().hex
         key = hostnet.key_of(spec.task_arn)
         cdir = self._dir(runtime_id)
@@ -258,6 +302,8 @@ class ProcessDriver:
             "cwd": launch.cwd,
             "uid": launch.uid,
             "gid": launch.gid,
+            # dropped to the task user: setuid programs cannot take root back
+            "no_new_privs": not container.user and self._task_user is not None,
             "netns": network.netns,
             "log": str(cdir / "output.log"),
             "exit": str(cdir / "exit.json"),

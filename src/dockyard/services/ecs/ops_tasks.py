@@ -16,7 +16,6 @@ from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.ops_capacity import cluster_strategy
 from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.task_model import StopCode
 from dockyard.services.ecs.task_wire import task_to_wire
 from dockyard.services.ecs.tasks import TaskFilter
@@ -27,8 +26,10 @@ DESIRED_STATUSES = ("RUNNING", "PENDING", "STOPPED")
 
 
 def _launch(
-    ecs: Ecs, scope: Scope, cluster: Cluster, p: Params, launch_type: str, provider: str | None
-) -> task_launch.Launch:
+    ecs: Ecs, ctx: RequestContext, cluster: Cluster, p: Params, launch_type: str,
+    provider: str | None,
+) -> task_launch.Launch:  # fmt: skip
+    scope = scope_of(ctx)
     taskdef = ecs.taskdefs.resolve(scope, p["taskDefinition"], launchable=True)
     taskdef_tags: dict[str, str] = {}
     if p.get("propagateTags") == "TASK_DEFINITION":
@@ -44,6 +45,7 @@ def _launch(
         launch_type=launch_type,
         capacity_provider=provider,
         taskdef_tags=taskdef_tags,
+        policy=ecs.task_policies.for_key(ctx.access_key_id),
     )
 
 
@@ -62,7 +64,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         cluster = ecs.clusters.get(scope, p.get("cluster"))
         launch_type, provider = task_launch.launch_type_of(cluster, p)
         if provider is None:
-            launch = _launch(ecs, scope, cluster, p, launch_type, provider)
+            launch = _launch(ecs, ctx, cluster, p, launch_type, provider)
             tasks, failures = ecs.tasks.run(launch, count)
             return _result(tasks, failures)
         # A capacity provider strategy: base first, then by weight, one launch per provider.
@@ -70,7 +72,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         items = cluster_strategy(ecs, scope, cluster, raw, "capacityProviderStrategy")
         tasks, failures = [], []
         for name, n in Counter(split(items, count, {})).items():
-            launch = _launch(ecs, scope, cluster, p, launch_type_for(name), name)
+            launch = _launch(ecs, ctx, cluster, p, launch_type_for(name), name)
             started, failed = ecs.tasks.run(launch, n)
             tasks += started
             failures += failed
@@ -85,7 +87,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
                 "(containerInstances)."
             )
         cluster = ecs.clusters.get(scope, p.get("cluster"))
-        launch = _launch(ecs, scope, cluster, p, "EC2", None)
+        launch = _launch(ecs, ctx, cluster, p, "EC2", None)
         instances, failures = [], []
         for ref in refs:
             instance = ecs.instances.find(scope, cluster.arn, ref)
