@@ -153,7 +153,8 @@ def add_policy_arguments(server: argparse.ArgumentParser) -> None:
                        help="let environmentFiles name files on the agent's host")  # fmt: skip
     group.add_argument(
         "--task-user", metavar="USER",
-        help="process runtime as root: who containers without `user` run as (default nobody)",
+        help="process runtime as root: who containers without `user` run as "
+        "(default: $DOCKYARD_TASK_USER, else nobody)",
     )  # fmt: skip
     group.add_argument(
         "--insecure-open-api", action="store_true",
@@ -184,6 +185,7 @@ def task_user_error(name: str | None) -> str | None:
     from dockyard.drivers.base import DriverError
     from dockyard.drivers.procenv import resolve_user
 
+    name = name or os.environ.get("DOCKYARD_TASK_USER") or None
     try:
         resolve_user(name)
     except DriverError:
@@ -242,7 +244,8 @@ def add_agent_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     agent.add_argument("--task-bridge", help="bridge for those tasks (default dockyard0)")
     agent.add_argument(
         "--task-user", metavar="USER",
-        help="process runtime as root: who containers without `user` run as (default nobody)",
+        help="process runtime as root: who containers without `user` run as "
+        "(default: $DOCKYARD_TASK_USER, else nobody)",
     )  # fmt: skip
     agent.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]

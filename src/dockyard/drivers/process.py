@@ -58,7 +58,9 @@ DEFAULT_TASK_USER = "nobody"
 
 def task_user(wanted: str | None) -> str | None:
     """Who containers without `user` run as: as root, an unprivileged account (`wanted`, else
-    nobody, else uid/gid 65534); not root, this process's own user (None: no switch)."""
+    $DOCKYARD_TASK_USER, else nobody, else uid/gid 65534); not root, this process's own user
+    (None: no switch)."""
+    wanted = wanted or os.environ.get("DOCKYARD_TASK_USER") or None
     if os.geteuid() != 0:
         if wanted:
             log.warning("--task-user %s ignored: only root can run tasks as another user", wanted)
