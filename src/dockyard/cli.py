@@ -164,16 +164,14 @@ def add_policy_arguments(server: argparse.ArgumentParser) -> None:
 
 
 def task_policies(args: argparse.Namespace) -> TaskPolicies:
-    """The server's task policies from --task-policy and the --allow-* flags."""
+    """The server's task policies from --task-policy and the --allow-* flags (PolicyError:
+    what is wrong with them)."""
     from dockyard.core.taskpolicy import Grant, PolicyError, TaskPolicies, load_policies
 
-    try:
-        policies = load_policies(args.task_policy) if args.task_policy else TaskPolicies()
-    except PolicyError as exc:
-        raise SystemExit(f"dockyard: --task-policy {exc}") from None
+    policies = load_policies(args.task_policy) if args.task_policy else TaskPolicies()
     if policies.by_key and not args.auth_file:
-        raise SystemExit(
-            "dockyard: --task-policy gives policies per access key: they need --auth-file "
+        raise PolicyError(
+            f"{args.task_policy} gives policies per access key: they need --auth-file "
             "(without it, any caller could claim an access key)"
         )
     grants = [Grant(g) for flag, names in ALLOW_FLAGS.items() if getattr(args, flag) for g in names]
@@ -322,7 +320,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if refusal:
             print(f"dockyard: {refusal}", file=sys.stderr)
             return 2
-        policies = task_policies(args)
+        from dockyard.core.taskpolicy import PolicyError
+
+        try:
+            policies = task_policies(args)
+        except PolicyError as exc:
+            print(f"dockyard: --task-policy {exc}", file=sys.stderr)
+            return 2
         if error := task_user_error(args.task_user):
             print(f"dockyard: {error}", file=sys.stderr)
             return 2
