@@ -237,6 +237,17 @@ def test_services_and_task_sets_are_checked_as_run_task_is(ecs: Any) -> None:
     ecs.delete_service(service=external, force=True)
 
 
+def test_start_task_is_checked_as_run_task_is(ecs: Any) -> None:
+    def instances() -> list[str]:
+        arns: list[str] = ecs.list_container_instances()["containerInstanceArns"]
+        return arns
+
+    instance = wait_for(instances, 20.0, "the embedded agent to register")[0]
+    taskdef = register(ecs, container(user="0:0"))
+    error = refused(ecs.start_task, taskDefinition=taskdef, containerInstances=[instance])
+    assert error["Code"] == "ClientException" and "user 0:0" in error["Message"]
+
+
 def test_the_operator_allows_root_tasks_and_host_volumes_with_flags(
     tmp_path: Path,
 ) -> None:

@@ -54,7 +54,8 @@ class PolicyError(ValueError):
 
 
 class PolicyRefusal(Exception):
-    """A task the policy does not allow: `member` names what the task definition asks for."""
+    """A task the policy does not allow; the message names the member, the policy and the
+    grant it needs."""
 
     def __init__(self, message: str, grant: Grant) -> None:
         super().__init__(message)
