@@ -187,10 +187,15 @@ class ProcessDriver:
         return network
 
     def _give_volumes(self, spec: TaskSpec) -> None:
-        """The task's scratch volumes belong to the task user, who writes them."""
+        """The task's scratch volumes belong to who writes them: the user its containers
+        share (the task user for those without `user`), else the task user."""
         if self._task_user is None:
             return
-        uid, gid, _ = resolve_user(self._task_user)
+        users = {c.user or self._task_user for c in spec.containers}
+        try:
+            uid, gid, _ = resolve_user(users.pop() if len(users) == 1 else self._task_user)
+        except DriverError:
+            return  # an unknown user: its container reports it as it starts
         for volume in spec.volumes:
             path = procmounts.task_dir(self._volumes, spec.task_arn) / volume.name
             if volume.kind == VolumeKind.TASK and path.is_dir():
@@ -304,8 +309,8 @@ class ProcessDriver:
             "cwd": launch.cwd,
             "uid": launch.uid,
             "gid": launch.gid,
-            # dropped to the task user: setuid programs cannot take root back
-            "no_new_privs": not container.user and self._task_user is not None,
+            # not root under a root agent: setuid programs cannot take root back
+            "no_new_privs": self._task_user is not None and launch.uid != 0,
             "netns": network.netns,
             "log": str(cdir / "output.log"),
             "exit": str(cdir / "exit.json"),

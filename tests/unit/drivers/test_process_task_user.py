@@ -90,3 +90,11 @@ def test_the_task_user_is_nobody_as_root_and_nobody_to_switch_to_otherwise(
             task_user("no-such-account-here")
     else:
         assert task_user(None) is None
+
+
+@root_only
+def test_a_named_user_cannot_regain_root_through_setuid_programs(tmp_path: Path) -> None:
+    out = run_one(tmp_path, spec_of(sh("grep NoNewPrivs /proc/self/status", user="daemon")))
+    assert out[0].split() == ["NoNewPrivs:", "1"]
+    out = run_one(tmp_path, spec_of(sh("grep NoNewPrivs /proc/self/status", user="root")))
+    assert out[0].split() == ["NoNewPrivs:", "0"]  # root allowed by policy: nothing to regain
