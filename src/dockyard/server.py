@@ -111,7 +111,12 @@ class Dockyard:
 
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
-        options.data_dir.mkdir(parents=True, exist_ok=True)
+        options.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if os.geteuid() == 0 and options.data_dir.stat().st_mode & 0o007:
+            log.warning(
+                "data dir %s is open to other users, tasks' unprivileged user included: its "
+                "state and secrets are readable (chmod o-rwx it)", options.data_dir,
+            )  # fmt: skip
         self.store = open_store(options.store, options.data_dir)
         self.clock: Clock = self._make_clock()
         self._clock_task: asyncio.Task[None] | None = None

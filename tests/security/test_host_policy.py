@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -345,3 +346,31 @@ def test_the_insecure_opt_out_serves_and_warns_loudly(tmp_path: Path) -> None:
         wait_for(lambda: warning in server.log(), 10.0, "the warning in the server log")
     finally:
         server.stop()
+
+
+def test_a_task_cannot_read_another_tasks_environment_from_the_agents_files() -> None:
+    with tempfile.TemporaryDirectory() as where:
+        os.chmod(where, 0o755)  # a data dir others can reach, as /var/lib/dockyard may be
+        server = start(Path(where) / "data")
+        try:
+            ecs = make_client("ecs", server.endpoint)
+            holder = container(script="sleep 60", environment=[
+                {"name": "API_TOKEN", "value": "s3cr3t-value"}])  # fmt: skip
+            held = ecs.run_task(taskDefinition=register(ecs, holder))["tasks"][0]["taskArn"]
+            wait_for(lambda: main_pid_or_none(server, held), 20.0, "the first task to run")
+            configs = f"{server.data_dir}/agent/process/containers/*/config.json"
+            spy = container(script=f"cat {configs} 2>/dev/null | grep -c s3cr3t; id -u")
+            assert run_and_print(ecs, server, register(ecs, spy)) == ["0", "65534"]
+            assert any("s3cr3t-value" in p.read_text()  # the file is there, for root
+                       for p in server.data_dir.glob("agent/process/containers/*/config.json"))
+            ecs.stop_task(task=held)
+        finally:
+            server.forget_tasks()
+            server.stop()
+
+
+def main_pid_or_none(server: DockyardProcess, task_arn: str) -> int | None:
+    try:
+        return main_pid(server, task_arn)
+    except (AssertionError, OSError, ValueError):
+        return None

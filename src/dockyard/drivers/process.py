@@ -118,6 +118,9 @@ class ProcessDriver:
         self._tasks = self.root / "tasks"
         self._containers.mkdir(parents=True, exist_ok=True)
         self._tasks.mkdir(parents=True, exist_ok=True)
+        # Containers' configs hold their environment and secrets: the unprivileged task user
+        # must not read other tasks' (volumes are reached through their mount points).
+        os.chmod(self.root, 0o700)
         self._net = hostnet.HostNetwork(bridge=bridge or hostnet.BRIDGE, subnet=subnet)
         self._netns = hostnet.available()
         self._cgroups = cgroups.available()
