@@ -46,35 +46,13 @@ from dockyard.drivers.base import (
     TaskNetwork,
     Usage,
 )
-from dockyard.drivers.procenv import image_directory, launch_for, resolve_user
+from dockyard.drivers.procenv import image_directory, launch_for, resolve_user, task_user
 from dockyard.drivers.proxy import PortProxy
 
 log = logging.getLogger(__name__)
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
-DEFAULT_TASK_USER = "nobody"
-
-
-def task_user(wanted: str | None) -> str | None:
-    """Who containers without `user` run as: as root, an unprivileged account (`wanted`, else
-    $DOCKYARD_TASK_USER, else nobody, else uid/gid 65534); not root, this process's own user
-    (None: no switch)."""
-    wanted = wanted or os.environ.get("DOCKYARD_TASK_USER") or None
-    if os.geteuid() != 0:
-        if wanted:
-            log.warning("--task-user %s ignored: only root can run tasks as another user", wanted)
-        return None
-    user = wanted or DEFAULT_TASK_USER
-    try:
-        resolve_user(user)
-    except DriverError:
-        if wanted:
-            raise ValueError(f"--task-user {wanted}: no such user on this host") from None
-        return "65534:65534"
-    return user
-
-
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data: dict[str, Any] = json.loads(path.read_text())

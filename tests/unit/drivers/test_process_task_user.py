@@ -18,7 +18,8 @@ from dockyard.core.taskspec import (
     VolumeSpec,
 )
 from dockyard.drivers import procmounts
-from dockyard.drivers.process import ProcessDriver, task_user
+from dockyard.drivers.procenv import task_user
+from dockyard.drivers.process import ProcessDriver
 from tests.unit.drivers.test_process_driver import lines, spec_of
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="only root can switch users")
