@@ -8,12 +8,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from dockyard import __version__
-
-if TYPE_CHECKING:
-    from dockyard.core.taskpolicy import TaskPolicies
+from dockyard.hostsafety import add_policy_arguments, server_safety, task_user_error
 
 
 def default_data_dir() -> Path:
@@ -115,80 +112,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_policy_arguments(server)
     add_agent_parser(commands)
     return parser
-
-
-# `--allow-*` flags of `dockyard server`: grants of the task policy for every caller.
-ALLOW_FLAGS = {
-    "allow_root_tasks": ("rootUser",),
-    "allow_task_users": ("otherUsers",),
-    "allow_privileged": ("privileged",),
-    "allow_host_volumes": ("hostVolumes",),
-    "allow_docker_socket": ("dockerSocket",),
-    "allow_host_namespaces": ("hostPid", "hostIpc"),
-    "allow_host_env_files": ("hostEnvironmentFiles",),
-}
-
-
-def add_policy_arguments(server: argparse.ArgumentParser) -> None:
-    """Who may reach the API and what tasks may ask of a host (docs/task-policy.md)."""
-    group = server.add_argument_group("task policy (docs/task-policy.md)")
-    group.add_argument(
-        "--task-policy", type=Path, metavar="FILE",
-        help="JSON task policy: what tasks may ask of a host, with a default and per "
-        "access key policies (keys need --auth-file)",
-    )  # fmt: skip
-    group.add_argument("--allow-root-tasks", action="store_true",
-                       help="let task definitions run containers as user root (0)")  # fmt: skip
-    group.add_argument("--allow-task-users", action="store_true",
-                       help="let task definitions name other host accounts as user")  # fmt: skip
-    group.add_argument("--allow-privileged", action="store_true",
-                       help="let tasks be privileged, add capabilities, map devices")  # fmt: skip
-    group.add_argument("--allow-host-volumes", action="store_true",
-                       help="let tasks mount host paths (volumes[].host.sourcePath)")  # fmt: skip
-    group.add_argument("--allow-docker-socket", action="store_true",
-                       help="let host volumes reach the Docker/containerd socket")  # fmt: skip
-    group.add_argument("--allow-host-namespaces", action="store_true",
-                       help="let tasks use pidMode/ipcMode host")  # fmt: skip
-    group.add_argument("--allow-host-env-files", action="store_true",
-                       help="let environmentFiles name files on the agent's host")  # fmt: skip
-    group.add_argument(
-        "--task-user", metavar="USER",
-        help="process runtime as root: who containers without `user` run as "
-        "(default: $DOCKYARD_TASK_USER, else nobody)",
-    )  # fmt: skip
-    group.add_argument(
-        "--insecure-open-api", action="store_true",
-        help="serve the API on a non-loopback --host without --auth-file: anyone who reaches "
-        "it runs tasks on this host",
-    )  # fmt: skip
-
-
-def task_policies(args: argparse.Namespace) -> TaskPolicies:
-    """The server's task policies from --task-policy and the --allow-* flags (PolicyError:
-    what is wrong with them)."""
-    from dockyard.core.taskpolicy import Grant, PolicyError, TaskPolicies, load_policies
-
-    policies = load_policies(args.task_policy) if args.task_policy else TaskPolicies()
-    if policies.by_key and not args.auth_file:
-        raise PolicyError(
-            f"{args.task_policy} gives policies per access key: they need --auth-file "
-            "(without it, any caller could claim an access key)"
-        )
-    grants = [Grant(g) for flag, names in ALLOW_FLAGS.items() if getattr(args, flag) for g in names]
-    return policies.widened(grants)
-
-
-def task_user_error(name: str | None) -> str | None:
-    """Why --task-user cannot be used (an account this host does not have), if it cannot."""
-    from dockyard.drivers.base import DriverError
-    from dockyard.drivers.procenv import resolve_user
-
-    name = name or os.environ.get("DOCKYARD_TASK_USER") or None
-    try:
-        resolve_user(name)
-    except DriverError:
-        return f"--task-user {name}: no such user on this host"
-    return None
 
 
 def add_agent_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -311,24 +234,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "server":
-        from dockyard.server import ServerOptions, open_api_refusal, serve
+        from dockyard.server import ServerOptions, serve
 
         if args.time_scale <= 0:
             print("dockyard: --time-scale must be positive", file=sys.stderr)
             return 2
-        refusal = open_api_refusal(args.host, bool(args.auth_file), args.insecure_open_api)
-        if refusal:
-            print(f"dockyard: {refusal}", file=sys.stderr)
-            return 2
-        from dockyard.core.taskpolicy import PolicyError
-
         try:
-            policies = task_policies(args)
-        except PolicyError as exc:
-            print(f"dockyard: --task-policy {exc}", file=sys.stderr)
-            return 2
-        if error := task_user_error(args.task_user):
-            print(f"dockyard: {error}", file=sys.stderr)
+            policies = server_safety(args)
+        except ValueError as exc:
+            print(f"dockyard: {exc}", file=sys.stderr)
             return 2
         options = ServerOptions(
             host=args.host,
@@ -349,7 +263,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             dns_port=args.dns_port,
             task_policies=policies,
             task_user=args.task_user,
-            insecure_open_api=args.insecure_open_api,
         )
         from dockyard.dataplane.dns import DnsPortUnavailable
         from dockyard.store import StoreError

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -28,6 +27,7 @@ from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
+from dockyard.hostsafety import warn_if_open
 from dockyard.lbwiring import LoadBalancing
 from dockyard.secretwiring import ServedSecrets
 from dockyard.services import codedeploy as codedeploy_service
@@ -70,36 +70,6 @@ class ServerOptions:
     task_policies: TaskPolicies | None = None
     # The process runtime as root: who containers without `user` run as (default nobody).
     task_user: str | None = None
-    # Serve the API on a non-loopback host without credentials (loudly warned about).
-    insecure_open_api: bool = False
-
-
-OPEN_API_WARNING = (
-    "THE API ON %s:%d ACCEPTS UNAUTHENTICATED CALLS FROM THE NETWORK (--insecure-open-api): "
-    "anyone who reaches it runs tasks on this host and its agents. Give --auth-file."
-)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False  # a host name or wildcard: reachable from elsewhere
-
-
-def open_api_refusal(host: str, authenticated: bool, insecure: bool) -> str | None:
-    """Why the server must not start: an API that anyone on the network may call runs their
-    tasks on this host. Only the API host counts (the agent endpoint and DNS share it); load
-    balancer listeners (--lb-host) carry the tasks' own traffic, not control."""
-    if is_loopback(host) or authenticated or insecure:
-        return None
-    return (
-        f"--host {host} serves the API beyond this machine without --auth-file: anyone who "
-        "reaches it could run tasks here. Give --auth-file FILE (see docs/task-policy.md), "
-        "or --insecure-open-api to accept that"
-    )
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -358,9 +328,7 @@ def serve(options: ServerOptions) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, request_exit, signum)
         await dockyard.start()
-        if not is_loopback(options.host) and not options.credentials:
-            for _ in range(3):  # hard to miss in a scrolling log
-                log.warning(OPEN_API_WARNING, options.host, options.port)
+        warn_if_open(options.host, options.port, bool(options.credentials))
         log.info(
             "dockyard serving on http://%s:%d (data dir %s)",
             options.host,

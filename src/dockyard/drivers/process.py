@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         data: dict[str, Any] = json.loads(path.read_text())

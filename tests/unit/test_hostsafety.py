@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockyard.cli import main
-from dockyard.server import is_loopback, open_api_refusal
+from dockyard.hostsafety import is_loopback, open_api_refusal
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.53", "::1", "[::1]", "localhost"])
