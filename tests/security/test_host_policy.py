@@ -374,3 +374,49 @@ def main_pid_or_none(server: DockyardProcess, task_arn: str) -> int | None:
         return main_pid(server, task_arn)
     except (AssertionError, OSError, ValueError):
         return None
+
+
+@pytest.fixture(scope="module")
+def docker_image() -> Iterator[str]:
+    from dockyard.drivers.docker import DockerDriver
+    from tests.support.images import BUSYBOX, build_busybox_image
+
+    if not DockerDriver.available() or not BUSYBOX.exists():
+        pytest.skip("needs a Docker engine and busybox-static")
+    import docker
+
+    client = docker.from_env(timeout=30)
+    try:
+        yield build_busybox_image(client)
+    finally:
+        client.close()
+
+
+def test_the_docker_runtime_gets_the_same_check(docker_image: str, tmp_path: Path) -> None:
+    def boxed(**extra: Any) -> dict[str, Any]:
+        return {"name": "box", "image": docker_image, "memory": 32, "essential": True,
+                "command": ["true"], **extra}  # fmt: skip
+
+    socket_volume = {"name": "s", "host": {"sourcePath": "/var/run/docker.sock"}}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DOCKYARD_TASK_USER", raising=False)
+        server = DockyardProcess(tmp_path / "data", "--runtime", "docker", "--allow-privileged")
+        server.start()
+    try:
+        ecs = make_client("ecs", server.endpoint)
+        cases = [
+            (register(ecs, boxed(mountPoints=[{"sourceVolume": "s", "containerPath": "/d"}]),
+                      volumes=[socket_volume]), "volume s: host path /var/run/docker.sock"),
+            (register(ecs, boxed(), pidMode="host"), "pidMode host"),
+        ]  # fmt: skip
+        for taskdef, words in cases:
+            error = refused(ecs.run_task, taskDefinition=taskdef)
+            assert error["Code"] == "ClientException" and words in error["Message"]
+        # Allowed by --allow-privileged: accepted and handed to the engine (whether the engine
+        # can start a privileged container here, nested in another, is its business).
+        out = ecs.run_task(taskDefinition=register(ecs, boxed(privileged=True)))
+        assert out["failures"] == [] and len(out["tasks"]) == 1
+        stopped(ecs, out["tasks"][0]["taskArn"])
+    finally:
+        server.forget_tasks()
+        server.stop()
