@@ -272,6 +272,34 @@ def test_the_operator_allows_root_tasks_and_host_volumes_with_flags(
         server.stop()
 
 
+def test_a_narrowed_policy_stops_a_service_starting_tasks_it_no_longer_allows(
+    tmp_path: Path,
+) -> None:
+    server = start(tmp_path / "data", "--allow-root-tasks")
+    name = f"svc-{uuid.uuid4().hex[:6]}"
+    try:
+        ecs = make_client("ecs", server.endpoint)
+        taskdef = register(ecs, container(user="root", script="sleep 60"))
+        ecs.create_service(serviceName=name, taskDefinition=taskdef, desiredCount=1)
+        wait_for(lambda: ecs.list_tasks(serviceName=name)["taskArns"], 20.0, "a service task")
+        server.stop()
+        server = start(tmp_path / "data")  # the operator drops --allow-root-tasks
+        ecs = make_client("ecs", server.endpoint)
+        ecs.update_service(service=name, desiredCount=2)
+
+        def refusal() -> list[str]:
+            events = ecs.describe_services(services=[name])["services"][0]["events"]
+            return [e["message"] for e in events if "task policy" in e["message"]]
+
+        message = wait_for(refusal, 30.0, "the service to record the refusal")[0]
+        assert "container app: user root is not allowed by this server's task policy" in message
+        ecs.update_service(service=name, desiredCount=0)
+        ecs.delete_service(service=name, force=True)
+    finally:
+        server.forget_tasks()
+        server.stop()
+
+
 def signed(endpoint: str, service: str, key: str, secret: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id=key, aws_secret_access_key=secret,

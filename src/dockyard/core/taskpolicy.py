@@ -112,6 +112,12 @@ def _user_kind(user: str) -> Grant | None:
     return Grant.OTHER_USERS
 
 
+def _binds(opts: dict[str, str]) -> bool:
+    """Options of Docker's `local` volume driver that bind a host path (not NFS, tmpfs, ...)."""
+    bind = "bind" in opts.get("o", "").split(",") or opts.get("type") == "none"
+    return bind and bool(opts.get("device"))
+
+
 def _weakening(option: str) -> bool:
     """A security option that turns confinement off (apparmor/seccomp unconfined, ...);
     no-new-privileges and profiles of one's own only confine more."""
@@ -129,8 +135,8 @@ def host_paths(spec: TaskSpec) -> Iterator[tuple[str, str]]:
     for v in spec.volumes:
         if v.kind == VolumeKind.HOST and v.source_path:
             yield v.name, v.source_path
-        elif v.kind == VolumeKind.DOCKER and v.driver == "local" and v.driver_opts.get("device"):
-            # `local` with o=bind,device=/path: a bind mount of a host path by another name
+        elif v.kind == VolumeKind.DOCKER and v.driver == "local" and _binds(v.driver_opts):
+            # `local` with type=none,o=bind,device=/path: a bind mount of a host path
             yield v.name, v.driver_opts["device"]
 
 

@@ -97,6 +97,12 @@ def test_the_default_policy_lets_unprivileged_tasks_run(container: dict[str, Any
     TaskPolicy().check(spec(container, volumes=[VolumeSpec("scratch", VolumeKind.TASK)]))
 
 
+def test_docker_volumes_that_do_not_bind_a_host_path_need_no_grant() -> None:
+    nfs = {"type": "nfs", "o": "addr=10.0.0.2,rw", "device": ":/export"}
+    for opts in (nfs, {"type": "tmpfs", "device": "tmpfs"}, {}):
+        TaskPolicy().check(spec(volumes=[VolumeSpec("v", VolumeKind.DOCKER, driver_opts=opts)]))
+
+
 def test_named_users_are_allowed_without_opening_every_account() -> None:
     policy = TaskPolicy(users=frozenset({"1000"}))
     policy.check(spec({"user": "1000"}))
