@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dockyard import __version__
+from dockyard.hostsafety import add_policy_arguments, server_safety, task_user_error
 
 
 def default_data_dir() -> Path:
@@ -121,6 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve HTTPS (the API and the agent link) with this PEM certificate (chain)",
     )
     server.add_argument("--tls-key", type=Path, help="the PEM private key of --tls-cert")
+    add_policy_arguments(server)
     add_agent_parser(commands)
     add_join_token_parser(commands)
     from dockyard.orphans_cli import add_orphans_parser
@@ -231,6 +233,11 @@ def add_agent_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     )
     agent.add_argument("--task-bridge", help="bridge for those tasks (default dockyard0)")
     agent.add_argument(
+        "--task-user", metavar="USER",
+        help="process runtime as root: who containers without `user` run as "
+        "(default: $DOCKYARD_TASK_USER, else nobody)",
+    )  # fmt: skip
+    agent.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
 
@@ -247,6 +254,9 @@ def run_agent_command(args: argparse.Namespace) -> int:
         attributes = parse_attributes(args.attributes)
     except ValueError as exc:
         print(f"dockyard: --attributes: {exc}", file=sys.stderr)
+        return 2
+    if error := task_user_error(args.task_user):
+        print(f"dockyard: {error}", file=sys.stderr)
         return 2
     token = os.environ.get("DOCKYARD_JOIN_TOKEN") or None
     if args.token_file is not None:
@@ -277,6 +287,7 @@ def run_agent_command(args: argparse.Namespace) -> int:
         time_scale=args.time_scale,
         task_subnet=args.task_subnet,
         task_bridge=args.task_bridge,
+        task_user=args.task_user,
     )
     from dockyard.agent.http_link import UntrustedServer
 
@@ -340,6 +351,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.time_scale <= 0:
             print("dockyard: --time-scale must be positive", file=sys.stderr)
             return 2
+        try:
+            policies = server_safety(args)
+        except ValueError as exc:
+            print(f"dockyard: {exc}", file=sys.stderr)
+            return 2
         credentials, accounts = (
             read_auth_entries(args.auth_file) if args.auth_file else (None, {})
         )
@@ -363,6 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             dns_port=args.dns_port,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            task_policies=policies,
+            task_user=args.task_user,
         )
         if (args.tls_cert is None) != (args.tls_key is None):
             print("dockyard: give both --tls-cert and --tls-key", file=sys.stderr)

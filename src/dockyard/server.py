@@ -26,7 +26,9 @@ from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.core.private import private_dir, restrict_umask
+from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
+from dockyard.hostsafety import warn_if_open
 from dockyard.lbwiring import LoadBalancing
 from dockyard.secretwiring import ServedSecrets
 from dockyard.services import codedeploy as codedeploy_service
@@ -73,6 +75,10 @@ class ServerOptions:
     # Serve HTTPS (the API and the agent link) with this PEM certificate and key.
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # What tasks may ask of a host (docs/task-policy.md); None: nothing beyond the basics.
+    task_policies: TaskPolicies | None = None
+    # The process runtime as root: who containers without `user` run as (default nobody).
+    task_user: str | None = None
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -89,6 +95,8 @@ class Dockyard:
         self.clock: Clock = self._make_clock()
         self._clock_task: asyncio.Task[None] | None = None
         self.ecs = ecs_service.Ecs(self.store, self.clock)
+        if options.task_policies is not None:
+            self.ecs.task_policies = options.task_policies
         self.ecs.load()
         # ELBv2 before ECS services: the service controller registers tasks as targets.
         self.elbv2 = elbv2_service.Elbv2(self.store, self.clock)
@@ -261,7 +269,9 @@ class Dockyard:
             from dockyard.drivers.select import select_driver
 
             agent_dir = self.options.data_dir / "agent"
-            driver = select_driver(self.options.runtime, agent_dir)
+            driver = select_driver(
+                self.options.runtime, agent_dir, task_user=self.options.task_user
+            )
             self.agent = Agent(self.link, driver, self.clock, agent_dir, cluster="default")
             self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
@@ -337,6 +347,7 @@ def serve(options: ServerOptions) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, request_exit, signum)
         await dockyard.start()
+        warn_if_open(options.host, options.port, bool(options.credentials))
         log.info(
             "dockyard serving on %s://%s:%d (data dir %s)",
             "https" if options.tls_cert else "http",

@@ -39,7 +39,10 @@ def image(client: Any) -> str:
 
 @pytest.fixture(scope="module")
 def server(image: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
-    proc = DockyardProcess(tmp_path_factory.mktemp("e2e-vol") / "data", "--runtime", "docker")
+    # Host volumes are refused by default (docs/task-policy.md): this server allows them.
+    proc = DockyardProcess(
+        tmp_path_factory.mktemp("e2e-vol") / "data", "--runtime", "docker", "--allow-host-volumes"
+    )
     proc.start()
     yield proc
     proc.stop()

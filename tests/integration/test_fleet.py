@@ -66,7 +66,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DockyardPr
     auth.write_text("test test\n")
     server = DockyardProcess(
         tmp_path / "server",
-        "--host", "0.0.0.0",
+        # Agents in their own network namespaces reach it through the bridge; unsigned (the
+        # test's namespaces only), so it must be told the API is open on purpose.
+        "--host", "0.0.0.0", "--insecure-open-api",
         "--runtime", "process",
         "--no-local-agent",
         "--time-scale", str(TIME_SCALE),

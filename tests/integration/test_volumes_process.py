@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,22 @@ from tests.integration.test_tasks_process import wait_for
 from tests.support.server import DockyardProcess
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
+# Host volumes and devices are refused by default (docs/task-policy.md): these servers
+# allow them.
+ALLOW = ("--runtime", "process", "--allow-host-volumes", "--allow-privileged")
+
+
+@pytest.fixture(scope="module")
+def dockyard(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
+    server = DockyardProcess(tmp_path_factory.mktemp("volumes") / "data", *ALLOW).start()
+    yield server
+    server.forget_tasks()
+    server.stop()
+
+
+@pytest.fixture
+def ecs(dockyard: DockyardProcess) -> Any:
+    return make_client("ecs", dockyard.endpoint)
 
 
 def sh(name: str, script: str, mounts: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -144,7 +160,7 @@ def test_a_task_volume_is_shared_by_mount_points_and_volumes_from_then_removed(
 def test_a_restarted_server_keeps_running_tasks_volumes(
     fresh_server: Callable[..., DockyardProcess], tmp_path: Path
 ) -> None:
-    server = fresh_server("--runtime", "process")
+    server = fresh_server(*ALLOW)
     ecs = make_client("ecs", server.endpoint)
     inside, out = tmp_path / "inside", tmp_path / "out"
     inside.mkdir()
@@ -161,7 +177,7 @@ def test_a_restarted_server_keeps_running_tasks_volumes(
     wait_for(ecs, [arn], "RUNNING")
     scratch = scratch_dir(server, arn, "s")
     server.kill()
-    again = fresh_server("--runtime", "process", data_dir=server.data_dir)
+    again = fresh_server(*ALLOW, data_dir=server.data_dir)
     ecs = make_client("ecs", again.endpoint)
     assert wait_for(ecs, [arn], "RUNNING")[0]["taskArn"] == arn
     before = (out / "tick").read_text()

@@ -51,6 +51,7 @@ class AgentOptions:
     heartbeat_interval: float = HEARTBEAT_INTERVAL
     task_subnet: str | None = None
     task_bridge: str | None = None
+    task_user: str | None = None  # process runtime as root: who tasks without `user` run as
 
 
 def parse_attributes(text: str) -> dict[str, str | None]:
@@ -100,7 +101,7 @@ async def run_agent(options: AgentOptions) -> None:
     private_dir(options.data_dir)
     driver = select_driver(
         options.runtime, options.data_dir, task_subnet=options.task_subnet,
-        bridge=options.task_bridge,
+        bridge=options.task_bridge, task_user=options.task_user,
     )  # fmt: skip
     link = HttpLink(
         options.server,

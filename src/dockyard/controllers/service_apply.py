@@ -13,7 +13,7 @@ from dockyard.core.loadbalancing import TargetGroups
 from dockyard.placement import SERVICE_DEFAULT
 from dockyard.services.ecs import rollout, task_launch
 from dockyard.services.ecs.capacity import parse_strategy, split
-from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_events import (
     ServiceAction,
@@ -45,7 +45,10 @@ def _ids(tasks: list[str]) -> str:
 
 
 def launch_for(ecs: Ecs, service: EcsService, started_by: str, taskdef_arn: str,
-               network: dict[str, Any] | None) -> task_launch.Launch:  # fmt: skip
+               network: dict[str, Any] | None,
+               policy_key: str | None = None) -> task_launch.Launch:  # fmt: skip
+    """The launch of a service's tasks, checked against the task policy of the access key
+    that set this task definition (`policy_key`; the service's by default)."""
     scope = service.scope
     cluster = ecs.clusters.get(scope, service.cluster_arn)
     taskdef = ecs.taskdefs.resolve(scope, taskdef_arn)
@@ -66,6 +69,7 @@ def launch_for(ecs: Ecs, service: EcsService, started_by: str, taskdef_arn: str,
     launch = task_launch.prepare(
         scope, cluster, taskdef, params, launch_type=service.launch_type,
         taskdef_tags=taskdef_tags,
+        policy=ecs.task_policies.for_key(policy_key or service.policy_key),
     )  # fmt: skip
     if service.launch_type != "FARGATE" and not launch.strategies:
         launch.strategies = SERVICE_DEFAULT
@@ -138,7 +142,7 @@ def start_tasks(ecs: Ecs, service: EcsService, deployment: Deployment, count: in
             instance = ecs.instances.by_arn[host_arn]
             started, failures = ecs.tasks.start(launch, [instance])
         error = None
-    except InvalidParameterException as exc:
+    except (InvalidParameterException, ClientException) as exc:
         started, failures, error = [], [], exc.message
     if started:
         service.add_event(
@@ -358,11 +362,12 @@ def reconcile_task_sets(ecs: Ecs, service: EcsService, now: float) -> float | No
 
 def start_task_set(ecs: Ecs, service: EcsService, ts: TaskSet, count: int, now: float) -> None:
     try:
-        launch = launch_for(ecs, service, ts.id, ts.task_definition_arn, ts.network_configuration)
+        launch = launch_for(ecs, service, ts.id, ts.task_definition_arn,
+                            ts.network_configuration, ts.policy_key)  # fmt: skip
         launch.tags.update(ts.tags)
         started, failures = ecs.tasks.run(launch, count)
         error = None
-    except InvalidParameterException as exc:
+    except (InvalidParameterException, ClientException) as exc:
         started, failures, error = [], [], exc.message
     if started:
         service.add_event(

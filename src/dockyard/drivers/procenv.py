@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import grp
+import logging
+import os
 import pwd
 from dataclasses import dataclass
 
@@ -11,6 +13,9 @@ from dockyard.drivers.base import DriverError
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 IMAGE_PREFIX = "process:"
+DEFAULT_TASK_USER = "nobody"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -80,14 +85,34 @@ def resolve_user(user: str | None) -> tuple[int | None, int | None, str | None]:
     return uid, gid, home
 
 
-def launch_for(container: ContainerSpec, hostname: str) -> Launch:
+def task_user(wanted: str | None) -> str | None:
+    """Who containers without `user` run as: as root, an unprivileged account (`wanted`, else
+    $DOCKYARD_TASK_USER, else nobody, else uid/gid 65534); not root, this process's own user
+    (None: no switch)."""
+    wanted = wanted or os.environ.get("DOCKYARD_TASK_USER") or None
+    if os.geteuid() != 0:
+        if wanted:
+            log.warning("--task-user %s ignored: only root can run tasks as another user", wanted)
+        return None
+    user = wanted or DEFAULT_TASK_USER
+    try:
+        resolve_user(user)
+    except DriverError:
+        if wanted:
+            raise ValueError(f"--task-user {wanted}: no such user on this host") from None
+        return "65534:65534"
+    return user
+
+
+def launch_for(container: ContainerSpec, hostname: str, default_user: str | None = None) -> Launch:
+    """`default_user`: who a container without `user` runs as (the driver's task user)."""
     argv = [*(container.entry_point or []), *(container.command or [])]
     if not argv:
         raise DriverError(
             "CannotStartContainerError: no command specified: the process runtime needs "
             "entryPoint or command"
         )
-    uid, gid, home = resolve_user(container.user)
+    uid, gid, home = resolve_user(container.user or default_user)
     env = {"PATH": DEFAULT_PATH, "HOSTNAME": hostname, "HOME": home or "/root"}
     for path in container.environment_files:
         env.update(read_env_file(path))

@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.core.private import private_dir, write_private
-from dockyard.core.taskspec import ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
+from dockyard.core.taskspec import (
+    ContainerSpec,
+    NetworkBinding,
+    NetworkMode,
+    TaskSpec,
+    VolumeKind,
+)
 from dockyard.drivers import cgroups, hostnet, procmounts, procstat
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
@@ -41,7 +47,7 @@ from dockyard.drivers.base import (
     TaskNetwork,
     Usage,
 )
-from dockyard.drivers.procenv import image_directory, launch_for
+from dockyard.drivers.procenv import image_directory, launch_for, resolve_user, task_user
 from dockyard.drivers.proxy import PortProxy
 
 log = logging.getLogger(__name__)
@@ -91,7 +97,11 @@ def _shell_form(command: list[str]) -> list[str]:
 
 class ProcessDriver:
     def __init__(
-        self, data_dir: Path, subnet: str | None = None, bridge: str | None = None
+        self,
+        data_dir: Path,
+        subnet: str | None = None,
+        bridge: str | None = None,
+        task_user_name: str | None = None,
     ) -> None:
         self.root = Path(data_dir) / "process"
         self._containers = self.root / "containers"
@@ -106,6 +116,11 @@ class ProcessDriver:
         self._shims: dict[str, subprocess.Popen[bytes]] = {}
         self._proxies: dict[str, list[PortProxy]] = {}
         self._hostname = socket.gethostname()
+        # As root, containers without `user` run unprivileged (after their namespaces,
+        # cgroups and mounts are set up): the server's root is not the task's.
+        self._task_user = task_user(task_user_name)
+        if self._task_user is not None:
+            log.info("process tasks without a user run as %s", self._task_user)
 
     # -- capabilities ------------------------------------------------------------------------
 
@@ -131,6 +146,7 @@ class ProcessDriver:
 
     async def prepare_task(self, spec: TaskSpec) -> TaskNetwork:
         await asyncio.to_thread(procmounts.create_volumes, self._volumes, spec, self._mount_ns)
+        await asyncio.to_thread(self._give_volumes, spec)
         saved = _read_json(self._task_file(spec.task_arn))
         if saved is not None:
             return TaskNetwork(
@@ -159,6 +175,21 @@ class ProcessDriver:
                 ) from exc
         _write_json(self._task_file(spec.task_arn), self._task_record(network, []))
         return network
+
+    def _give_volumes(self, spec: TaskSpec) -> None:
+        """The task's scratch volumes belong to who writes them: the user its containers
+        share (the task user for those without `user`), else the task user."""
+        if self._task_user is None:
+            return
+        users = {c.user or self._task_user for c in spec.containers}
+        try:
+            uid, gid, _ = resolve_user(users.pop() if len(users) == 1 else self._task_user)
+        except DriverError:
+            return  # an unknown user: its container reports it as it starts
+        for volume in spec.volumes:
+            path = procmounts.task_dir(self._volumes, spec.task_arn) / volume.name
+            if volume.kind == VolumeKind.TASK and path.is_dir():
+                os.chown(path, uid if uid is not None else -1, gid if gid is not None else -1)
 
     async def metadata_host(self, network: TaskNetwork) -> str | None:
         """Where a container on `network` reaches the host: loopback in host mode, the
@@ -250,7 +281,7 @@ class ProcessDriver:
     async def start_container(
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> StartedContainer:
-        launch = launch_for(container, container.hostname or self._hostname)
+        launch = launch_for(container, container.hostname or self._hostname, self._task_user)
         runtime_id = uuid.uuid4().hex
         key = hostnet.key_of(spec.task_arn)
         cdir = self._dir(runtime_id)
@@ -267,6 +298,8 @@ class ProcessDriver:
             "cwd": launch.cwd,
             "uid": launch.uid,
             "gid": launch.gid,
+            # not root under a root agent: setuid programs cannot take root back
+            "no_new_privs": self._task_user is not None and launch.uid != 0,
             "netns": network.netns,
             "log": str(cdir / "output.log"),
             "exit": str(cdir / "exit.json"),

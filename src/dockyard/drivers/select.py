@@ -13,13 +13,19 @@ RUNTIMES = ("auto", "process", "docker")
 
 
 def select_driver(
-    runtime: str, data_dir: Path, *, task_subnet: str | None = None, bridge: str | None = None
+    runtime: str,
+    data_dir: Path,
+    *,
+    task_subnet: str | None = None,
+    bridge: str | None = None,
+    task_user: str | None = None,
 ) -> Driver:
     """`auto` uses Docker when an engine answers a ping, else the process driver.
 
     `task_subnet` and `bridge` set where the process driver puts bridge/awsvpc tasks (default
     10.213.0.0/16 on `dockyard0`): agents sharing one kernel in different network namespaces
-    may each take their own."""
+    may each take their own. `task_user`: who the process driver runs containers without
+    `user` as, when it runs as root (default nobody)."""
     if runtime not in RUNTIMES:
         raise ValueError(f"unknown runtime {runtime!r}: choose one of {', '.join(RUNTIMES)}")
     if runtime in ("auto", "docker"):
@@ -32,4 +38,4 @@ def select_driver(
         log.info("no Docker engine answers; running tasks with the process driver")
     from dockyard.drivers.process import ProcessDriver
 
-    return ProcessDriver(data_dir, subnet=task_subnet, bridge=bridge)
+    return ProcessDriver(data_dir, subnet=task_subnet, bridge=bridge, task_user_name=task_user)

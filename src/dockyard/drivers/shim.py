@@ -28,6 +28,7 @@ from typing import Any
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
+PR_SET_NO_NEW_PRIVS = 38
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -202,6 +203,8 @@ def _child(cfg: dict[str, Any], out_w: int, err_w: int, errpipe: int) -> None:
             os.setgid(gid)
         if uid is not None:
             os.setuid(uid)
+        if cfg.get("no_new_privs"):
+            _check(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl no_new_privs")
         stage = "chdir"
         os.chdir(cfg.get("cwd") or "/")
         stage = "exec"
@@ -294,6 +297,8 @@ def exec_in(config: str, argv: list[str]) -> None:
         os.setgid(gid)
     if uid is not None:
         os.setuid(uid)
+    if cfg.get("no_new_privs"):
+        _check(_libc().prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl no_new_privs")
     os.chdir(cfg.get("cwd") or "/")
     os.umask(0o022)
     os.execvpe(argv[0], argv, env)

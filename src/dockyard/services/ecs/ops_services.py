@@ -39,15 +39,18 @@ def active_service(ecs: Ecs, scope: Scope, cluster: Cluster, ref: str) -> EcsSer
 
 
 def check_launch(
-    ecs: Ecs, scope: Scope, cluster: Cluster, taskdef_ref: str, p: Params, launch_type: str
+    ecs: Ecs, scope: Scope, cluster: Cluster, taskdef_ref: str, p: Params, launch_type: str,
+    policy_key: str | None,
 ) -> dict[str, Any]:
-    """The task definition, checked as RunTask would check it for this service's tasks."""
+    """The task definition, checked as RunTask would check it for this service's tasks, under
+    the task policy of `policy_key` (the caller's access key, or the one the service keeps)."""
     taskdef = ecs.taskdefs.resolve(scope, taskdef_ref, launchable=True)
     params = {
         "networkConfiguration": p.get("networkConfiguration"),
         "placementConstraints": p.get("placementConstraints"),
     }
-    task_launch.prepare(scope, cluster, taskdef, params, launch_type=launch_type)
+    policy = ecs.task_policies.for_key(policy_key)
+    task_launch.prepare(scope, cluster, taskdef, params, launch_type=launch_type, policy=policy)
     return taskdef
 
 
@@ -85,7 +88,9 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
     strategy, constraints = rules.placement(p, launch_type)
     taskdef: dict[str, Any] | None = None
     if p.get("taskDefinition"):
-        taskdef = check_launch(ecs, scope, cluster, p["taskDefinition"], p, launch_type)
+        taskdef = check_launch(
+            ecs, scope, cluster, p["taskDefinition"], p, launch_type, ctx.access_key_id
+        )
     elif controller != "EXTERNAL":
         raise InvalidParameterException("A task definition must be given (taskDefinition).")
     config = rules.deployment_configuration(
@@ -122,6 +127,7 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         enable_ecs_managed_tags=bool(p.get("enableECSManagedTags")),
         propagate_tags=rules.propagate_tags(p.get("propagateTags")),
         client_token=p.get("clientToken"),
+        policy_key=ctx.access_key_id,
     )
     del provider
     if controller == "ECS" and taskdef is not None:
@@ -163,12 +169,14 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
             "placementConstraints": p.get("placementConstraints", service.placement_constraints),
         }
         taskdef = check_launch(
-            ecs, scope, cluster, p["taskDefinition"], params, service.launch_type
-        )
+            ecs, scope, cluster, p["taskDefinition"], params, service.launch_type,
+            ctx.access_key_id,
+        )  # fmt: skip
         redeploy = redeploy or taskdef["taskDefinitionArn"] != service.task_definition_arn
     if "networkConfiguration" in p and p["networkConfiguration"] != service.network_configuration:
         if taskdef is None and service.task_definition_arn:
-            check_launch(ecs, scope, cluster, service.task_definition_arn, p, service.launch_type)
+            check_launch(ecs, scope, cluster, service.task_definition_arn, p,
+                         service.launch_type, service.policy_key)  # fmt: skip
         redeploy = True
     if "loadBalancers" in p:
         current = (
@@ -211,7 +219,8 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
     if "placementConstraints" in p and taskdef is None and service.task_definition_arn:
         params = {"placementConstraints": constraints,
                   "networkConfiguration": service.network_configuration}  # fmt: skip
-        check_launch(ecs, scope, cluster, service.task_definition_arn, params, service.launch_type)
+        check_launch(ecs, scope, cluster, service.task_definition_arn, params,
+                     service.launch_type, service.policy_key)  # fmt: skip
     config = rules.deployment_configuration(
         p.get("deploymentConfiguration"),
         service.deployment_configuration,
@@ -230,6 +239,7 @@ def update(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
         service.enable_ecs_managed_tags = bool(p["enableECSManagedTags"])
     if taskdef is not None:
         service.task_definition_arn = taskdef["taskDefinitionArn"]
+        service.policy_key = ctx.access_key_id  # its tasks now run under the updater's policy
     if "networkConfiguration" in p:
         service.network_configuration = p["networkConfiguration"]
     if "loadBalancers" in p:

@@ -62,7 +62,9 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         cluster = ecs.clusters.get(scope, service.cluster_arn)
         rules.unsupported(p)
         launch_type = p.get("launchType") or service.launch_type
-        taskdef = check_launch(ecs, scope, cluster, p["taskDefinition"], p, launch_type)
+        taskdef = check_launch(
+            ecs, scope, cluster, p["taskDefinition"], p, launch_type, ctx.access_key_id
+        )
         value, unit = _scale(p)
         lbs = rules.load_balancers(p.get("loadBalancers") or [], taskdef, ecs.target_groups, scope)
         now = ecs.clock.now()
@@ -85,6 +87,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             platform_version=p.get("platformVersion"),
             tags=validate_tags(p.get("tags") or []),
             stability_status_at=now,
+            policy_key=ctx.access_key_id,
         )
         service.task_sets.append(ts)
         if ts.status == "PRIMARY":

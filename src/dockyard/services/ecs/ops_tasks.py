@@ -26,7 +26,9 @@ def _result(tasks: list[Any], failures: list[dict[str, Any]]) -> Result:
 
 def handlers(ecs: Ecs) -> dict[str, Handler]:
     def run_task(ctx: RequestContext, p: Params) -> Result:
-        result = ecs.run_task(scope_of(ctx), RunTaskRequest.from_params(p))
+        request = RunTaskRequest.from_params(p)
+        request.policy_key = ctx.access_key_id
+        result = ecs.run_task(scope_of(ctx), request)
         return _result(result.tasks, result.failures)
 
     def start_task(ctx: RequestContext, p: Params) -> Result:
@@ -38,7 +40,9 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
                 "(containerInstances)."
             )
         cluster = ecs.clusters.get(scope, p.get("cluster"))
-        launch = task_run.launch_of(ecs, scope, cluster, p, "EC2", None)
+        launch = task_run.launch_of(
+            ecs, scope, cluster, p, "EC2", None, ecs.task_policies.for_key(ctx.access_key_id)
+        )
         instances, failures = [], []
         for ref in refs:
             instance = ecs.instances.find(scope, cluster.arn, ref)

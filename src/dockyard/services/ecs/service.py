@@ -6,6 +6,7 @@ from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.core.secrets import SecretSource
+from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.services.ecs.capacity import CapacityProviders
 from dockyard.services.ecs.clusters import Cluster, Clusters
 from dockyard.services.ecs.errors import InvalidParameterException
@@ -48,6 +49,9 @@ class Ecs:
         # Tasks agents run that this server does not know (after a reset, a restore).
         self.orphans = Orphans(store, clock, self.tasks)
         self.domains.append(self.orphans)
+        # What tasks may ask of a host (root, privileged, host paths, ...), per access key;
+        # the server sets the operator's (docs/task-policy.md). By default: nothing.
+        self.task_policies = TaskPolicies()
 
     def load(self) -> None:
         for domain in self.domains:

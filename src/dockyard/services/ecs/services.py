@@ -138,6 +138,8 @@ class TaskSet:
     running_count: int = 0
     pending_count: int = 0
     stability_status: str = "STABILIZING"
+    # The access key that created it: its tasks run under that key's task policy.
+    policy_key: str | None = None
     stability_status_at: float = 0.0
 
 
@@ -179,6 +181,9 @@ class EcsService:
     draining_tasks: list[str] = field(default_factory=list)
     # When the service became INACTIVE (clock time): kept for DescribeServices a while after.
     inactive_at: float | None = None
+    # The access key that created the service or last set its task definition: its tasks
+    # run under that key's task policy (docs/task-policy.md), whoever scales the service.
+    policy_key: str | None = None
 
     @property
     def scope(self) -> Scope:

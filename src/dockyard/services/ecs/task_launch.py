@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dockyard.core.taskpolicy import PolicyRefusal, TaskPolicy
 from dockyard.core.taskspec import (
     ContainerSpec,
     Dependency,
@@ -29,7 +30,7 @@ from dockyard.placement import (
 )
 from dockyard.services.ecs import container_options
 from dockyard.services.ecs.clusters import Cluster
-from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import validate_tags
 
@@ -278,6 +279,15 @@ def placement_rules(
         raise InvalidParameterException(str(exc)) from exc
 
 
+def check_policy(spec: TaskSpec, policy: TaskPolicy) -> None:
+    """The operator's task policy: root, other host accounts, privileged containers, host
+    paths, ... only where it allows them (docs/task-policy.md)."""
+    try:
+        policy.check(spec)
+    except PolicyRefusal as exc:
+        raise ClientException(str(exc)) from None
+
+
 def reject_unsupported(p: dict[str, Any], launch_type: str) -> None:
     if p.get("enableExecuteCommand"):
         raise InvalidParameterException(
@@ -298,8 +308,10 @@ def prepare(
     launch_type: str,
     capacity_provider: str | None = None,
     taskdef_tags: dict[str, str] | None = None,
+    policy: TaskPolicy | None = None,
 ) -> Launch:
-    """Everything RunTask/StartTask checks before placing: compatibility, network, overrides."""
+    """Everything RunTask/StartTask checks before placing: compatibility, network, overrides,
+    and (given the caller's `policy`) the host powers the task asks for."""
     reject_unsupported(p, launch_type)
     container_options.unsupported(taskdef)
     strategies, constraints = placement_rules(taskdef, p, launch_type)
@@ -312,6 +324,8 @@ def prepare(
     network = network_config(spec.network_mode, launch_type, p)
     overrides = dict(p.get("overrides") or {})
     apply_overrides(spec, overrides)
+    if policy is not None:
+        check_policy(spec, policy)
     if launch_type == "FARGATE" and (spec.cpu is None or spec.memory is None):
         raise InvalidParameterException(
             "Fargate tasks need task-level cpu and memory (taskDefinition cpu/memory)."

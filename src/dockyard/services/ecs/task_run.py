@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockyard.api.errors import ServiceError
+from dockyard.core.taskpolicy import TaskPolicy
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.capacity import launch_type_for, split
 from dockyard.services.ecs.clusters import Cluster
@@ -38,6 +39,9 @@ class RunTaskRequest:
     started_by: str | None = None
     group: str | None = None
     options: dict[str, Any] = field(default_factory=dict)
+    # Whose task policy applies (docs/task-policy.md): the caller's access key; None, the
+    # default policy (EventBridge targets).
+    policy_key: str | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> RunTaskRequest:
@@ -84,17 +88,18 @@ def run(ecs: Ecs, scope: Scope, request: RunTaskRequest) -> RunResult:
         )
     cluster = ecs.clusters.get(scope, request.cluster)
     p = request.params()
+    policy = ecs.task_policies.for_key(request.policy_key)
     launch_type, provider = task_launch.launch_type_of(cluster, p)
     result = RunResult()
     if provider is None:
-        launch = launch_of(ecs, scope, cluster, p, launch_type, provider)
+        launch = launch_of(ecs, scope, cluster, p, launch_type, provider, policy)
         result.tasks, result.failures = ecs.tasks.run(launch, request.count)
         return result
     # A capacity provider strategy: base first, then by weight, one launch per provider.
     raw = request.capacity_provider_strategy or cluster.default_capacity_provider_strategy
     items = ecs.capacity_providers.strategy_for(scope, cluster, raw, "capacityProviderStrategy")
     for name, n in Counter(split(items, request.count, {})).items():
-        launch = launch_of(ecs, scope, cluster, p, launch_type_for(name), name)
+        launch = launch_of(ecs, scope, cluster, p, launch_type_for(name), name, policy)
         started, failed = ecs.tasks.run(launch, n)
         result.tasks += started
         result.failures += failed
@@ -103,7 +108,7 @@ def run(ecs: Ecs, scope: Scope, request: RunTaskRequest) -> RunResult:
 
 def launch_of(
     ecs: Ecs, scope: Scope, cluster: Cluster, p: dict[str, Any], launch_type: str,
-    provider: str | None,
+    provider: str | None, policy: TaskPolicy | None = None,
 ) -> task_launch.Launch:  # fmt: skip
     """RunTask or StartTask input, checked against the task definition: what to launch."""
     taskdef = ecs.taskdefs.resolve(scope, p["taskDefinition"], launchable=True)
@@ -121,4 +126,5 @@ def launch_of(
         launch_type=launch_type,
         capacity_provider=provider,
         taskdef_tags=taskdef_tags,
+        policy=policy,
     )
