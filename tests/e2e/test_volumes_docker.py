@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_tasks_docker import container, wait_for
+from tests.e2e.test_tasks_docker import container, wait_status
 from tests.integration.conftest import make_client
 from tests.support.images import build_busybox_image
 from tests.support.server import DockyardProcess
@@ -62,7 +62,7 @@ def run_to_end(ecs: Any, volumes: list[dict[str, Any]], *containers: dict[str, A
     out = ecs.run_task(taskDefinition=taskdef)
     assert not out["failures"], out["failures"]
     arn = out["tasks"][0]["taskArn"]
-    return wait_for(ecs, [arn], "STOPPED", 60.0)[0]
+    return wait_status(ecs, [arn], "STOPPED", 60.0)[0]
 
 
 def codes(task: dict[str, Any]) -> dict[str, int | None]:
