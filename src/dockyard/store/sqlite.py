@@ -1,15 +1,27 @@
-"""SQLite store: WAL mode, one committed transaction per write, versioned schema."""
+"""SQLite store: WAL mode, one committed transaction per write, versioned schema.
+
+Writes are synchronous on the caller's thread (the event loop): a local WAL commit with
+synchronous=NORMAL takes tens of microseconds and never waits on a network. A failed
+commit (disk full, I/O error, locked) is rolled back and raised as `StoreUnavailable`.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dockyard.store.base import StoreError
+from dockyard.store.base import Delete, Put, StoreError, StoreUnavailable, is_unavailable
 from dockyard.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+UPSERT = (
+    "INSERT INTO records (kind, key, body) VALUES (?, ?, ?) "
+    "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body"
+)
+# How long a write waits for another connection's lock before it fails (milliseconds).
+BUSY_TIMEOUT_MS = 2000
 
 
 class SqliteStore:
@@ -18,6 +30,7 @@ class SqliteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed write survives a killed process; only a power
         # loss can take back the last transactions.
@@ -46,15 +59,31 @@ class SqliteStore:
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         return int(row[0]) if row else 0
 
+    def write(self, puts: Iterable[Put] = (), deletes: Iterable[Delete] = ()) -> None:
+        rows = [(kind, key, json.dumps(value, separators=(",", ":"))) for kind, key, value in puts]
+        gone = list(deletes)
+        if not rows and not gone:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("DELETE FROM records WHERE kind = ? AND key = ?", gone)
+                self._db.executemany(UPSERT, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if not is_unavailable(exc):
+                raise
+            raise StoreUnavailable(f"cannot write to the store {self.path}: {exc}") from exc
+
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT INTO records (kind, key, body) VALUES (?, ?, ?) "
-            "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
-            (kind, key, json.dumps(value, separators=(",", ":"))),
-        )
+        self.write(puts=[(kind, key, value)])
 
     def delete(self, kind: str, key: str) -> None:
-        self._db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+        self.write(deletes=[(kind, key)])
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         row = self._db.execute(
@@ -70,7 +99,12 @@ class SqliteStore:
             yield key, json.loads(body)
 
     def reset(self) -> None:
-        self._db.execute("DELETE FROM records")
+        try:
+            self._db.execute("DELETE FROM records")
+        except sqlite3.Error as exc:
+            if not is_unavailable(exc):
+                raise
+            raise StoreUnavailable(f"cannot write to the store {self.path}: {exc}") from exc
 
     def close(self) -> None:
         self._db.close()
