@@ -12,6 +12,7 @@ import logging
 import secrets
 import string
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from dockyard.core.clock import Clock
@@ -88,17 +89,17 @@ class CodeDeploy:
 
     def save_app(self, app: Application) -> None:
         key = Scope(app.account_id, app.region).key(app.name)
-        self.applications[key] = app
         self.store.put(APP_KIND, key, app.to_dict())
+        self.applications[key] = app
 
     def save_group(self, group: DeploymentGroup) -> None:
         key = Scope(group.account_id, group.region).key(group.application_name, group.name)
-        self.groups[key] = group
         self.store.put(GROUP_KIND, key, group.to_dict())
+        self.groups[key] = group
 
     def save_deployment(self, deployment: Deployment, notify: bool = True) -> None:
-        self.deployments[deployment.key] = deployment
         self.store.put(DEPLOYMENT_KIND, deployment.key, deployment.to_dict())
+        self.deployments[deployment.key] = deployment
         if notify:
             for watcher in list(self._watchers):
                 watcher(deployment)
@@ -138,21 +139,31 @@ class CodeDeploy:
             return
         if scope.key(new_name) in self.applications:
             raise e.ApplicationAlreadyExistsException(f"{new_name} already exists in your account")
-        self.applications.pop(scope.key(name))
-        self.store.delete(APP_KIND, scope.key(name))
-        app.name = new_name
-        self.save_app(app)
-        for group in self.groups_of(app):
-            self.store.delete(GROUP_KIND, scope.key(name, group.name))
-            self.groups.pop(scope.key(name, group.name), None)
-            group.application_name = new_name
-            self.save_group(group)
-        for d in self.deployments.values():
+        groups = self.groups_of(app)
+        deployments = [
+            d for d in self.deployments.values()
             if (d.account_id, d.region, d.application_name) == (
                 scope.account_id, scope.region, name,
-            ):  # fmt: skip
-                d.application_name = new_name
-                self.save_deployment(d, notify=False)
+            )
+        ]  # fmt: skip
+        # One transaction: the application, its groups and deployments under the new name.
+        renamed = replace(app, name=new_name)
+        moved = [replace(g, application_name=new_name) for g in groups]
+        redone = [replace(d, application_name=new_name) for d in deployments]
+        self.store.write(
+            puts=[(APP_KIND, scope.key(new_name), renamed.to_dict())]
+            + [(GROUP_KIND, scope.key(new_name, g.name), g.to_dict()) for g in moved]
+            + [(DEPLOYMENT_KIND, d.key, d.to_dict()) for d in redone],
+            deletes=[(APP_KIND, scope.key(name))]
+            + [(GROUP_KIND, scope.key(name, g.name)) for g in groups],
+        )
+        self.applications.pop(scope.key(name))
+        self.applications[scope.key(new_name)] = renamed
+        for g in moved:
+            self.groups.pop(scope.key(name, g.name), None)
+            self.groups[scope.key(new_name, g.name)] = g
+        for d in redone:
+            self.deployments[d.key] = d
 
     def delete_application(self, scope: Scope, name: str) -> None:
         validation.application_name(name)
@@ -161,8 +172,8 @@ class CodeDeploy:
             return  # AWS answers success for an application that does not exist
         for group in self.groups_of(app):
             self.delete_group(scope, name, group.name)
-        self.applications.pop(scope.key(name))
         self.store.delete(APP_KIND, scope.key(name))
+        self.applications.pop(scope.key(name))
 
     # -- deployment configs ---------------------------------------------------------------
 
@@ -185,8 +196,8 @@ class CodeDeploy:
         routing = validation.traffic_routing(p.get("trafficRoutingConfig"))
         config = DeploymentConfig(new_uuid(), name, platform, self.clock.now(), routing,
                                   None, scope.account_id, scope.region)  # fmt: skip
-        self.configs[scope.key(name)] = config
         self.store.put(CONFIG_KIND, scope.key(name), config.to_dict())
+        self.configs[scope.key(name)] = config
         return config
 
     def config(self, scope: Scope, name: str | None) -> DeploymentConfig:
@@ -220,8 +231,8 @@ class CodeDeploy:
                     f"The deployment configuration {name} is in use by deployment group "
                     f"{group.name}."
                 )
-        self.configs.pop(scope.key(name))
         self.store.delete(CONFIG_KIND, scope.key(name))
+        self.configs.pop(scope.key(name))
 
     # -- deployment groups ----------------------------------------------------------------
 
@@ -364,8 +375,8 @@ class CodeDeploy:
         self._check_ecs(scope, updated)
         if updated.name != current.name:
             key = scope.key(current.application_name, current.name)
-            self.groups.pop(key, None)
             self.store.delete(GROUP_KIND, key)
+            self.groups.pop(key, None)
             for d in self.deployments.values():
                 if (d.account_id, d.region, d.application_name, d.group_name) == (
                     scope.account_id, scope.region, current.application_name, current.name,
@@ -379,8 +390,9 @@ class CodeDeploy:
         validation.application_name(app_name)
         validation.group_name(name)
         key = scope.key(app_name, name)
-        if self.groups.pop(key, None) is not None:
+        if key in self.groups:
             self.store.delete(GROUP_KIND, key)
+            del self.groups[key]
 
     # -- deployments ----------------------------------------------------------------------
 

@@ -77,8 +77,8 @@ class CapacityProviders(EcsDomain):
         self.by_arn.clear()
 
     def save(self, provider: CapacityProvider) -> None:
-        self.by_arn[provider.arn] = provider
         self.store.put(KIND, provider.arn, provider.to_dict())
+        self.by_arn[provider.arn] = provider
 
     def find(self, scope: Scope, ref: str) -> CapacityProvider | None:
         """The provider `ref` (a name or ARN) names; FARGATE and FARGATE_SPOT always exist."""

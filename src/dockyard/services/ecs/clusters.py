@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn
@@ -51,8 +51,8 @@ class Clusters(EcsDomain):
         self.by_arn.clear()
 
     def save(self, cluster: Cluster) -> None:
-        self.by_arn[cluster.arn] = cluster
         self.store.put(KIND, cluster.arn, cluster.to_dict())
+        self.by_arn[cluster.arn] = cluster
 
     def arn_for(self, scope: Scope, ref: str | None) -> str:
         ref = ref or DEFAULT_CLUSTER
@@ -99,6 +99,7 @@ class Clusters(EcsDomain):
         )
 
     def delete(self, cluster: Cluster) -> Cluster:
-        cluster.status = "INACTIVE"
-        self.save(cluster)
-        return cluster
+        """The cluster, now INACTIVE (a new record: memory changes only once stored)."""
+        inactive = replace(cluster, status="INACTIVE")
+        self.save(inactive)
+        return inactive

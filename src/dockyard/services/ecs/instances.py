@@ -90,8 +90,8 @@ class Instances(EcsDomain):
         self.by_arn.clear()
 
     def save(self, instance: ContainerInstance) -> None:
-        self.by_arn[instance.arn] = instance
         self.store.put(KIND, instance.arn, instance.to_dict())
+        self.by_arn[instance.arn] = instance
 
     def register(
         self,
@@ -197,7 +197,7 @@ class Instances(EcsDomain):
         instance = self.by_arn.get(instance_arn)
         if instance is None or instance.status != "INACTIVE":
             return False
-        del self.by_arn[instance_arn]
         self.store.delete(KIND, instance_arn)
+        del self.by_arn[instance_arn]
         log.info("container instance %s forgotten", instance_arn, extra={"arn": instance_arn})
         return True

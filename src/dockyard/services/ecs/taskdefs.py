@@ -123,8 +123,8 @@ class TaskDefinitions(EcsDomain):
         self.last_revision.clear()
 
     def save(self, td: TaskDefinition) -> None:
-        self._index(td)
         self.store.put(KIND, td.arn, td.to_dict())
+        self._index(td)
 
     def _index(self, td: TaskDefinition) -> None:
         self.by_arn[td.arn] = td
@@ -235,10 +235,14 @@ class TaskDefinitions(EcsDomain):
             registered_at=self.clock.now(),
             registered_by=registered_by or f"arn:aws:iam::{scope.account_id}:root",
         )
-        self.last_revision[key] = revision
-        self.store.put(FAMILY_KIND, key, {"family": family, "lastRevision": revision})
         td = TaskDefinition(document, dict(tags or {}))
-        self.save(td)
+        # One transaction: the family's revision counter and the new revision.
+        self.store.write(puts=[
+            (FAMILY_KIND, key, {"family": family, "lastRevision": revision}),
+            (KIND, td.arn, td.to_dict()),
+        ])
+        self.last_revision[key] = revision
+        self._index(td)
         return td
 
     def deregister(self, scope: Scope, ref: str) -> TaskDefinition:
@@ -293,12 +297,12 @@ class TaskDefinitions(EcsDomain):
         td = self.by_arn.get(taskdef_arn)
         if td is None or td.status != TaskDefinitionStatus.DELETE_IN_PROGRESS:
             return False
+        self.store.delete(KIND, taskdef_arn)
         del self.by_arn[taskdef_arn]
         revisions = self.revisions.get(td.family_key, {})
         revisions.pop(td.revision, None)
         if not revisions:
             self.revisions.pop(td.family_key, None)
-        self.store.delete(KIND, taskdef_arn)
         return True
 
     def _with_revision(self, ref: str, field_name: str) -> str:

@@ -135,18 +135,18 @@ class Tasks(EcsDomain):
         task = self.by_arn.get(task_arn)
         if task is None or not task.is_stopped:
             return False
+        self.store.delete(KIND, task_arn)
         del self.by_arn[task_arn]
         active = self._active_on.get(task.host_arn)
         if active is not None:
             active.discard(task_arn)
             if not active:
                 del self._active_on[task.host_arn]
-        self.store.delete(KIND, task_arn)
         return True
 
     def save(self, task: Task, event: bool = False) -> None:
-        self._index(task)
         self.store.put(KIND, task.arn, task.to_dict())
+        self._index(task)
         if event:
             self.events.append(
                 state_change_event(

@@ -87,38 +87,41 @@ class Directory:
     # Write-through
 
     def save_lb(self, lb: LoadBalancer) -> None:
-        self.load_balancers[lb.arn] = lb
         self.store.put(LB_KIND, lb.arn, lb.to_dict())
+        self.load_balancers[lb.arn] = lb
 
     def save_tg(self, tg: TargetGroup) -> None:
-        self.target_groups[tg.arn] = tg
         self.store.put(TG_KIND, tg.arn, tg.to_dict())
+        self.target_groups[tg.arn] = tg
 
     def save_listener(self, listener: Listener) -> None:
-        self.listeners[listener.arn] = listener
         self.store.put(LISTENER_KIND, listener.arn, listener.to_dict())
+        self.listeners[listener.arn] = listener
 
     def save_rule(self, rule: Rule) -> None:
-        self.rules[rule.arn] = rule
         self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        self.rules[rule.arn] = rule
 
     def drop_lb(self, lb: LoadBalancer) -> None:
-        self.load_balancers.pop(lb.arn, None)
         self.store.delete(LB_KIND, lb.arn)
+        self.load_balancers.pop(lb.arn, None)
 
     def drop_tg(self, tg: TargetGroup) -> None:
-        self.target_groups.pop(tg.arn, None)
         self.store.delete(TG_KIND, tg.arn)
+        self.target_groups.pop(tg.arn, None)
 
     def drop_listener(self, listener: Listener) -> None:
-        for rule in self.rules_of(listener):
-            self.drop_rule(rule)
+        rules = self.rules_of(listener)
+        self.store.write(
+            deletes=[(RULE_KIND, r.arn) for r in rules] + [(LISTENER_KIND, listener.arn)]
+        )
+        for rule in rules:
+            self.rules.pop(rule.arn, None)
         self.listeners.pop(listener.arn, None)
-        self.store.delete(LISTENER_KIND, listener.arn)
 
     def drop_rule(self, rule: Rule) -> None:
-        self.rules.pop(rule.arn, None)
         self.store.delete(RULE_KIND, rule.arn)
+        self.rules.pop(rule.arn, None)
 
     # Lookups (a resource of another account or region is not found)
 

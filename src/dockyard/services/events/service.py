@@ -87,28 +87,29 @@ class Events:
         return bus
 
     def save_bus(self, bus: EventBus) -> None:
-        self.buses[bus.arn] = bus
         self.store.put(BUS_KIND, bus.arn, bus.to_dict())
+        self.buses[bus.arn] = bus
 
     def delete_bus(self, bus: EventBus) -> None:
-        for rule in [
-            r for r in self.rules.values() if r.scope == _scope(bus) and r.bus == bus.name
-        ]:
-            self.delete_rule(rule)
+        rules = [r for r in self.rules.values() if r.scope == _scope(bus) and r.bus == bus.name]
+        self.store.write(deletes=[(RULE_KIND, r.arn) for r in rules] + [(BUS_KIND, bus.arn)])
         self.buses.pop(bus.arn, None)
-        self.store.delete(BUS_KIND, bus.arn)
+        for rule in rules:
+            self.rules.pop(rule.arn, None)
+            for hook in self.rule_hooks:
+                hook(rule)
 
     # -- rules -------------------------------------------------------------------------
 
     def save_rule(self, rule: Rule) -> None:
-        self.rules[rule.arn] = rule
         self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        self.rules[rule.arn] = rule
         for hook in self.rule_hooks:
             hook(rule)
 
     def delete_rule(self, rule: Rule) -> None:
-        self.rules.pop(rule.arn, None)
         self.store.delete(RULE_KIND, rule.arn)
+        self.rules.pop(rule.arn, None)
         for hook in self.rule_hooks:
             hook(rule)
 
@@ -121,12 +122,12 @@ class Events:
     # -- connections and API destinations ---------------------------------------------
 
     def save_connection(self, connection: Connection) -> None:
-        self.connections[connection.arn] = connection
         self.store.put(CONNECTION_KIND, connection.arn, connection.to_dict())
+        self.connections[connection.arn] = connection
 
     def save_destination(self, destination: ApiDestination) -> None:
-        self.destinations[destination.arn] = destination
         self.store.put(DESTINATION_KIND, destination.arn, destination.to_dict())
+        self.destinations[destination.arn] = destination
 
     # -- events ------------------------------------------------------------------------
 

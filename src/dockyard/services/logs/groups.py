@@ -65,12 +65,12 @@ class Directory:
         self.streams.clear()
 
     def save_group(self, group: LogGroup) -> None:
-        self.groups[group.arn] = group
         self.store.put(GROUP_KIND, group.arn, group.to_dict())
+        self.groups[group.arn] = group
 
     def save_stream(self, stream: LogStream) -> None:
-        self.streams[stream.group_arn][stream.name] = stream
         self.store.put(STREAM_KIND, stream.arn, stream.to_dict())
+        self.streams[stream.group_arn][stream.name] = stream
 
     # Log groups
 
@@ -121,10 +121,12 @@ class Directory:
         return group
 
     def delete_group(self, group: LogGroup) -> None:
-        for stream in self.streams.pop(group.arn, {}).values():
-            self.store.delete(STREAM_KIND, stream.arn)
+        streams = self.streams.get(group.arn, {}).values()
+        self.store.write(
+            deletes=[(STREAM_KIND, s.arn) for s in streams] + [(GROUP_KIND, group.arn)]
+        )
+        self.streams.pop(group.arn, None)
         self.groups.pop(group.arn, None)
-        self.store.delete(GROUP_KIND, group.arn)
 
     def list_groups(self, scope: Scope) -> list[LogGroup]:
         return sorted(
@@ -156,5 +158,5 @@ class Directory:
         return stream
 
     def delete_stream(self, stream: LogStream) -> None:
-        self.streams.get(stream.group_arn, {}).pop(stream.name, None)
         self.store.delete(STREAM_KIND, stream.arn)
+        self.streams.get(stream.group_arn, {}).pop(stream.name, None)

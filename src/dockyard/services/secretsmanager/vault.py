@@ -53,12 +53,12 @@ class Vault:
         self.by_arn.clear()
 
     def save(self, secret: Secret) -> None:
-        self.by_arn[secret.arn] = secret
         self.store.put(KIND, secret.arn, secret.to_dict())
+        self.by_arn[secret.arn] = secret
 
     def remove(self, secret: Secret) -> None:
-        self.by_arn.pop(secret.arn, None)
         self.store.delete(KIND, secret.arn)
+        self.by_arn.pop(secret.arn, None)
         log.info("secretsmanager: deleted secret %s", secret.name, extra={"arn": secret.arn})
 
     def purge(self) -> None:

@@ -80,8 +80,8 @@ class Parameters:
         self.by_scope.clear()
 
     def save(self, parameter: Parameter) -> None:
-        self.by_scope.setdefault(parameter.scope, {})[parameter.name] = parameter
         self.store.put(KIND, parameter.arn, parameter.to_dict())
+        self.by_scope.setdefault(parameter.scope, {})[parameter.name] = parameter
 
     def all(self, scope: Scope) -> list[Parameter]:
         return sorted(self.by_scope.get(scope, {}).values(), key=lambda p: p.name)
@@ -215,8 +215,8 @@ class Parameters:
         return parameter
 
     def delete(self, parameter: Parameter) -> None:
-        self.by_scope.get(parameter.scope, {}).pop(parameter.name, None)
         self.store.delete(KIND, parameter.arn)
+        self.by_scope.get(parameter.scope, {}).pop(parameter.name, None)
 
     def label(
         self, parameter: Parameter, number: int | None, labels: list[str]
