@@ -1,0 +1,140 @@
+"""What a client saw succeed is stored, what it saw fail is not: with the data dir on a full
+disk (a 1 MiB tmpfs) and with PostgreSQL stopped mid-run. A refused write answers a
+retryable 503 ServiceUnavailable, the server keeps answering reads, and after a `kill -9`
+and a restart exactly the acknowledged clusters are there."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.integration.conftest import REGION
+from tests.support.postgres import start_postgres
+from tests.support.server import DockyardProcess
+
+StartServer = Callable[..., DockyardProcess]
+MAX_CALLS = 5000  # a 1 MiB disk is full long before this
+FAILURES_WANTED = 15  # calls that must fail once the disk is full
+
+
+def retrying_ecs(endpoint: str) -> Any:
+    """An ECS client as users have it: the SDK retries 5xx answers on its own."""
+    return boto3.client(
+        "ecs",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+
+def cluster_names(ecs: Any) -> set[str]:
+    names: set[str] = set()
+    for page in ecs.get_paginator("list_clusters").paginate():
+        names |= {arn.rsplit("/", 1)[1] for arn in page["clusterArns"]}
+    return names
+
+
+def create(ecs: Any, name: str, ok: list[str], failed: list[str], codes: list[str]) -> None:
+    """One CreateCluster (with the SDK's retries); the name goes where the client saw it go."""
+    try:
+        ecs.create_cluster(clusterName=name, tags=[{"key": "pad", "value": "x" * 200}])
+        ok.append(name)
+    except ClientError as err:
+        failed.append(name)
+        codes.append(err.response["Error"]["Code"])
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "data"  # the server's log goes beside it, not on it
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    yield disk
+    with contextlib.suppress(subprocess.CalledProcessError):
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def test_full_disk_answers_503_and_loses_nothing_acknowledged(
+    small_disk: Path, fresh_server: StartServer
+) -> None:
+    server = fresh_server("--runtime", "process", data_dir=small_disk)
+    ecs = retrying_ecs(server.endpoint)
+    prefix = f"full-{uuid.uuid4().hex[:6]}-"
+    ok: list[str] = []
+    failed: list[str] = []
+    codes: list[str] = []
+    for i in range(MAX_CALLS):
+        create(ecs, f"{prefix}{i:05d}" + "n" * 180, ok, failed, codes)
+        if len(failed) >= FAILURES_WANTED:
+            break
+    assert len(failed) >= FAILURES_WANTED, "the 1 MiB disk never filled"
+    assert ok, "nothing succeeded before the disk was full"
+    assert set(codes) == {"ServiceUnavailable"}
+
+    # The server still answers: reads see exactly what was acknowledged.
+    assert server.proc is not None and server.proc.poll() is None
+    seen = {n for n in cluster_names(ecs) if n.startswith(prefix)}
+    assert seen == set(ok)
+    with pytest.raises(ClientError) as refused:
+        ecs.delete_cluster(cluster=ok[0])  # a write that would change a stored record
+    assert refused.value.response["Error"]["Code"] == "ServiceUnavailable"
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    described = ecs.describe_clusters(clusters=[ok[0]])["clusters"]
+    assert [c["status"] for c in described] == ["ACTIVE"]  # the refused delete changed nothing
+
+    server.kill()  # SIGKILL, then a start on the same, still full, disk
+    again = fresh_server("--runtime", "process", data_dir=small_disk)
+    after = {n for n in cluster_names(retrying_ecs(again.endpoint)) if n.startswith(prefix)}
+    assert after == set(ok)
+    assert not after & set(failed)
+
+
+def test_postgresql_stopped_mid_run_answers_503_and_loses_nothing_acknowledged(
+    fresh_server: StartServer, tmp_path: Path
+) -> None:
+    database = start_postgres()  # a server of this test's own, to stop
+    try:
+        url = database.create_database()
+        server = fresh_server("--no-local-agent", "--store", url, data_dir=tmp_path / "d")
+        ecs = retrying_ecs(server.endpoint)
+        prefix = f"pg-{uuid.uuid4().hex[:6]}-"
+        ok: list[str] = []
+        failed: list[str] = []
+        codes: list[str] = []
+        for i in range(20):
+            create(ecs, f"{prefix}a{i:03d}", ok, failed, codes)
+        assert len(ok) == 20 and not failed
+
+        database.stop()
+        for i in range(10):
+            create(ecs, f"{prefix}b{i:03d}", ok, failed, codes)
+        assert len(failed) == 10 and set(codes) == {"ServiceUnavailable"}
+        assert server.proc is not None and server.proc.poll() is None
+        assert {n for n in cluster_names(ecs) if n.startswith(prefix)} == set(ok)
+
+        database.start()
+        for i in range(10):  # the store reconnects: writes succeed again
+            create(ecs, f"{prefix}c{i:03d}", ok, failed, codes)
+        assert len(ok) == 30 and len(failed) == 10
+
+        server.kill()
+        again = fresh_server("--no-local-agent", "--store", url, data_dir=tmp_path / "d")
+        after = {n for n in cluster_names(retrying_ecs(again.endpoint)) if n.startswith(prefix)}
+        assert after == set(ok)
+        assert not after & set(failed)
+    finally:
+        database.destroy()
