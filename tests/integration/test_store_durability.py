@@ -24,13 +24,17 @@ from tests.support.server import DockyardProcess
 
 StartServer = Callable[..., DockyardProcess]
 MAX_CALLS = 5000  # a 1 MiB disk is full long before this
-FAILURES_WANTED = 15  # calls that must fail once the disk is full
+FAILURES_WANTED = 8  # calls that must fail once the disk is full
 
 
 def retrying_ecs(endpoint: str) -> Any:
-    """An ECS client as users have it: the SDK retries 5xx answers on its own."""
+    return retrying_client("ecs", endpoint)
+
+
+def retrying_client(service: str, endpoint: str) -> Any:
+    """A client as users have it: the SDK retries 5xx answers on its own."""
     return boto3.client(
-        "ecs",
+        service,
         endpoint_url=endpoint,
         region_name=REGION,
         aws_access_key_id="test",
@@ -73,6 +77,9 @@ def test_full_disk_answers_503_and_loses_nothing_acknowledged(
 ) -> None:
     server = fresh_server("--runtime", "process", data_dir=small_disk)
     ecs = retrying_ecs(server.endpoint)
+    ssm = retrying_client("ssm", server.endpoint)
+    parameter = f"/durability/{uuid.uuid4().hex[:6]}"
+    ssm.put_parameter(Name=parameter, Value="first", Type="String")
     prefix = f"full-{uuid.uuid4().hex[:6]}-"
     ok: list[str] = []
     failed: list[str] = []
@@ -96,11 +103,27 @@ def test_full_disk_answers_503_and_loses_nothing_acknowledged(
     described = ecs.describe_clusters(clusters=[ok[0]])["clusters"]
     assert [c["status"] for c in described] == ["ACTIVE"]  # the refused delete changed nothing
 
+    # A refused overwrite (a change made in place) leaves the parameter as last stored.
+    expected, refusals = ("first", 1), 0
+    for i in range(10):
+        value = f"v{i}-" + "x" * 4000
+        try:
+            version = ssm.put_parameter(Name=parameter, Value=value, Overwrite=True)["Version"]
+            expected = (value, version)
+        except ClientError as err:
+            assert err.response["Error"]["Code"] == "ServiceUnavailable"
+            refusals += 1
+        got = ssm.get_parameter(Name=parameter)["Parameter"]
+        assert (got["Value"], got["Version"]) == expected
+    assert refusals > 0
+
     server.kill()  # SIGKILL, then a start on the same, still full, disk
     again = fresh_server("--runtime", "process", data_dir=small_disk)
     after = {n for n in cluster_names(retrying_ecs(again.endpoint)) if n.startswith(prefix)}
     assert after == set(ok)
     assert not after & set(failed)
+    got = retrying_client("ssm", again.endpoint).get_parameter(Name=parameter)["Parameter"]
+    assert (got["Value"], got["Version"]) == expected
 
 
 def test_postgresql_stopped_mid_run_answers_503_and_loses_nothing_acknowledged(

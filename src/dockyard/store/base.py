@@ -10,6 +10,7 @@ and keys are usually ARNs, so they carry the account and region.
 from __future__ import annotations
 
 import errno
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
@@ -58,6 +59,32 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno in OS_UNAVAILABLE
 
 
+class Committed:
+    """A write-through copy of the committed records (their JSON text), kept by a store."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[tuple[str, str], str] = {}
+
+    def seen(self, kind: str, key: str, body: str | None) -> None:
+        if body is None:
+            self._bodies.pop((kind, key), None)
+        else:
+            self._bodies[(kind, key)] = body
+
+    def written(self, rows: Iterable[tuple[str, str, str]], gone: Iterable[Delete]) -> None:
+        for kind, key in gone:
+            self._bodies.pop((kind, key), None)
+        for kind, key, body in rows:
+            self._bodies[(kind, key)] = body
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        body = self._bodies.get((kind, key))
+        return None if body is None else dict(json.loads(body))
+
+    def clear(self) -> None:
+        self._bodies.clear()
+
+
 class Store(Protocol):
     def write(self, puts: Iterable[Put] = (), deletes: Iterable[Delete] = ()) -> None:
         """Commit every put (an upsert) and delete in one transaction: all or nothing.
@@ -73,6 +100,11 @@ class Store(Protocol):
         ...
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    def committed(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The record as this store last committed or read it, without I/O (so it answers
+        while the database is down): what a failed write rolls memory back to."""
+        ...
 
     def load(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every record of a kind, in key order."""

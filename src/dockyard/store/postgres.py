@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from dockyard.store.base import Delete, Put, StoreError, StoreUnavailable
+from dockyard.store.base import Committed, Delete, Put, StoreError, StoreUnavailable
 from dockyard.store.migrations import POSTGRES_MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ class PostgresStore:
         self.url = url
         self.display_url = redact(url)
         self._closed = False
+        self._committed = Committed()
         # One worker thread owns the connection: calls run one at a time, in order.
         self._worker = concurrent.futures.ThreadPoolExecutor(
             max_workers=1, thread_name_prefix="dockyard-postgres"
@@ -193,6 +194,7 @@ class PostgresStore:
                     cur.executemany(UPSERT, rows)
 
         self._run(commit)
+        self._committed.written(rows, gone)
 
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
         self.write(puts=[(kind, key, value)])
@@ -206,6 +208,7 @@ class PostgresStore:
                 "SELECT body FROM records WHERE kind = %s AND key = %s", (kind, key)
             ).fetchone()
         )
+        self._committed.seen(kind, key, None if row is None else row[0])
         return None if row is None else dict(json.loads(row[0]))
 
     def load(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -215,10 +218,15 @@ class PostgresStore:
             ).fetchall()
         )
         for key, body in rows:
+            self._committed.seen(kind, key, body)
             yield key, json.loads(body)
 
     def reset(self) -> None:
         self._run(lambda c: c.execute("DELETE FROM records"))
+        self._committed.clear()
+
+    def committed(self, kind: str, key: str) -> dict[str, Any] | None:
+        return self._committed.get(kind, key)
 
     def close(self) -> None:
         self._closed = True

@@ -13,7 +13,14 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dockyard.store.base import Delete, Put, StoreError, StoreUnavailable, is_unavailable
+from dockyard.store.base import (
+    Committed,
+    Delete,
+    Put,
+    StoreError,
+    StoreUnavailable,
+    is_unavailable,
+)
 from dockyard.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 UPSERT = (
@@ -27,6 +34,7 @@ BUSY_TIMEOUT_MS = 2000
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._committed = Committed()
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -70,6 +78,7 @@ class SqliteStore:
                 self._db.executemany("DELETE FROM records WHERE kind = ? AND key = ?", gone)
                 self._db.executemany(UPSERT, rows)
                 self._db.execute("COMMIT")
+                self._committed.written(rows, gone)
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
@@ -89,6 +98,7 @@ class SqliteStore:
         row = self._db.execute(
             "SELECT body FROM records WHERE kind = ? AND key = ?", (kind, key)
         ).fetchone()
+        self._committed.seen(kind, key, None if row is None else row[0])
         return None if row is None else dict(json.loads(row[0]))
 
     def load(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -96,15 +106,20 @@ class SqliteStore:
             "SELECT key, body FROM records WHERE kind = ? ORDER BY key", (kind,)
         ).fetchall()
         for key, body in rows:
+            self._committed.seen(kind, key, body)
             yield key, json.loads(body)
 
     def reset(self) -> None:
         try:
             self._db.execute("DELETE FROM records")
+            self._committed.clear()
         except sqlite3.Error as exc:
             if not is_unavailable(exc):
                 raise
             raise StoreUnavailable(f"cannot write to the store {self.path}: {exc}") from exc
+
+    def committed(self, kind: str, key: str) -> dict[str, Any] | None:
+        return self._committed.get(kind, key)
 
     def close(self) -> None:
         self._db.close()

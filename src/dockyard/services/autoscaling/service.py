@@ -24,6 +24,7 @@ from dockyard.services.autoscaling.model import (
     ScheduledAction,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -75,15 +76,15 @@ class AutoScaling:
     # -- persistence ---------------------------------------------------------------------
 
     def save_target(self, target: ScalableTarget) -> None:
-        self.store.put(TARGET_KIND, target.key, target.to_dict())
+        put_record(self.store, TARGET_KIND, target.key, target, lambda b: ScalableTarget(**b))
         self.targets[target.key] = target
 
     def save_policy(self, policy: Policy) -> None:
-        self.store.put(POLICY_KIND, policy.arn, policy.to_dict())
+        put_record(self.store, POLICY_KIND, policy.arn, policy, lambda b: Policy(**b))
         self.policies[policy.arn] = policy
 
     def save_scheduled(self, action: ScheduledAction) -> None:
-        self.store.put(SCHEDULED_KIND, action.arn, action.to_dict())
+        put_record(self.store, SCHEDULED_KIND, action.arn, action, lambda b: ScheduledAction(**b))
         self.scheduled[action.arn] = action
         for hook in self.scheduled_hooks:
             hook(action)

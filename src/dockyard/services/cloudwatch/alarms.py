@@ -14,6 +14,7 @@ from dockyard.core.clock import Clock
 from dockyard.services.cloudwatch.errors import ResourceNotFound
 from dockyard.services.cloudwatch.model import Alarm, AlarmState, HistoryItem, Scope, alarm_arn
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ class Alarms:
         self.history.clear()
 
     def save(self, alarm: Alarm) -> None:
-        self.store.put(ALARM_KIND, alarm.arn, alarm.to_dict())
+        put_record(self.store, ALARM_KIND, alarm.arn, alarm, lambda b: Alarm(**b))
         self.by_arn[alarm.arn] = alarm
 
     def find(self, scope: Scope, name: str) -> Alarm | None:

@@ -32,6 +32,7 @@ from dockyard.services.codedeploy.model import (
 )
 from dockyard.services.codedeploy.ports import BlueGreenTargets
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +90,16 @@ class CodeDeploy:
 
     def save_app(self, app: Application) -> None:
         key = Scope(app.account_id, app.region).key(app.name)
-        self.store.put(APP_KIND, key, app.to_dict())
+        put_record(self.store, APP_KIND, key, app, lambda b: Application(**b))
         self.applications[key] = app
 
     def save_group(self, group: DeploymentGroup) -> None:
         key = Scope(group.account_id, group.region).key(group.application_name, group.name)
-        self.store.put(GROUP_KIND, key, group.to_dict())
+        put_record(self.store, GROUP_KIND, key, group, lambda b: DeploymentGroup(**b))
         self.groups[key] = group
 
     def save_deployment(self, deployment: Deployment, notify: bool = True) -> None:
-        self.store.put(DEPLOYMENT_KIND, deployment.key, deployment.to_dict())
+        put_record(self.store, DEPLOYMENT_KIND, deployment.key, deployment, Deployment.from_dict)
         self.deployments[deployment.key] = deployment
         if notify:
             for watcher in list(self._watchers):

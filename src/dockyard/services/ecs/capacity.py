@@ -22,6 +22,7 @@ from typing import Any
 from dockyard.core.ids import arn, arn_resource, is_arn
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class CapacityProviders(EcsDomain):
         self.by_arn.clear()
 
     def save(self, provider: CapacityProvider) -> None:
-        self.store.put(KIND, provider.arn, provider.to_dict())
+        put_record(self.store, KIND, provider.arn, provider, lambda b: CapacityProvider(**b))
         self.by_arn[provider.arn] = provider
 
     def find(self, scope: Scope, ref: str) -> CapacityProvider | None:

@@ -8,6 +8,7 @@ from typing import Any
 from dockyard.core.ids import arn, arn_resource, is_arn
 from dockyard.services.ecs.errors import ClusterNotFoundException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 KIND = "ecs.cluster"
 DEFAULT_CLUSTER = "default"
@@ -51,7 +52,7 @@ class Clusters(EcsDomain):
         self.by_arn.clear()
 
     def save(self, cluster: Cluster) -> None:
-        self.store.put(KIND, cluster.arn, cluster.to_dict())
+        put_record(self.store, KIND, cluster.arn, cluster, lambda b: Cluster(**b))
         self.by_arn[cluster.arn] = cluster
 
     def arn_for(self, scope: Scope, ref: str | None) -> str:

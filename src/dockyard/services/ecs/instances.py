@@ -10,6 +10,7 @@ from dockyard.core.ids import arn, arn_resource, is_arn, new_id
 from dockyard.services.ecs.clusters import cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class Instances(EcsDomain):
         self.by_arn.clear()
 
     def save(self, instance: ContainerInstance) -> None:
-        self.store.put(KIND, instance.arn, instance.to_dict())
+        put_record(self.store, KIND, instance.arn, instance, lambda b: ContainerInstance(**b))
         self.by_arn[instance.arn] = instance
 
     def register(

@@ -21,6 +21,7 @@ from dockyard.services.ecs.service_events import (
     emit_deployment,
 )
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -280,7 +281,7 @@ class Services(EcsDomain):
     def save(self, service: EcsService, notify: bool = True) -> None:
         if service.status == "INACTIVE" and service.inactive_at is None:
             service.inactive_at = self.clock.now()
-        self.store.put(KIND, service.arn, service.to_dict())
+        put_record(self.store, KIND, service.arn, service, EcsService.from_dict)
         self.by_arn[service.arn] = service
         if notify:
             for watcher in list(self._watchers):

@@ -20,6 +20,7 @@ from dockyard.core.ids import arn, is_arn
 from dockyard.services.ecs import taskdef_validation as rules
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 KIND = "ecs.taskdef"
 FAMILY_KIND = "ecs.taskdef-family"
@@ -79,6 +80,10 @@ class TaskDefinition:
         return {"taskDefinition": self.document, "tags": self.tags}
 
 
+def taskdef_from_body(body: dict[str, Any]) -> TaskDefinition:
+    return TaskDefinition(body["taskDefinition"], dict(body.get("tags") or {}))
+
+
 @dataclass(slots=True)
 class Ref:
     """A parsed task definition reference: `family`, `family:revision` or an ARN."""
@@ -115,7 +120,7 @@ class TaskDefinitions(EcsDomain):
         for key, body in self.store.load(FAMILY_KIND):
             self.last_revision[key] = int(body["lastRevision"])
         for _, body in self.store.load(KIND):
-            self._index(TaskDefinition(body["taskDefinition"], dict(body.get("tags") or {})))
+            self._index(taskdef_from_body(body))
 
     def reset(self) -> None:
         self.by_arn.clear()
@@ -123,7 +128,7 @@ class TaskDefinitions(EcsDomain):
         self.last_revision.clear()
 
     def save(self, td: TaskDefinition) -> None:
-        self.store.put(KIND, td.arn, td.to_dict())
+        put_record(self.store, KIND, td.arn, td, taskdef_from_body)
         self._index(td)
 
     def _index(self, td: TaskDefinition) -> None:

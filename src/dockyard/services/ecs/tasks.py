@@ -29,6 +29,7 @@ from dockyard.services.ecs.task_model import (
     TaskContainer,
 )
 from dockyard.services.ecs.task_wire import state_change_event, task_to_wire
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ class Tasks(EcsDomain):
         return True
 
     def save(self, task: Task, event: bool = False) -> None:
-        self.store.put(KIND, task.arn, task.to_dict())
+        put_record(self.store, KIND, task.arn, task, Task.from_dict)
         self._index(task)
         if event:
             self.events.append(

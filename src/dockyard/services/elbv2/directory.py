@@ -15,6 +15,7 @@ from dockyard.services.elbv2.errors import (
 )
 from dockyard.services.elbv2.model import Listener, LoadBalancer, Rule, TargetGroup
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 LB_KIND = "elbv2.lb"
 TG_KIND = "elbv2.tg"
@@ -87,19 +88,19 @@ class Directory:
     # Write-through
 
     def save_lb(self, lb: LoadBalancer) -> None:
-        self.store.put(LB_KIND, lb.arn, lb.to_dict())
+        put_record(self.store, LB_KIND, lb.arn, lb, LoadBalancer.from_dict)
         self.load_balancers[lb.arn] = lb
 
     def save_tg(self, tg: TargetGroup) -> None:
-        self.store.put(TG_KIND, tg.arn, tg.to_dict())
+        put_record(self.store, TG_KIND, tg.arn, tg, TargetGroup.from_dict)
         self.target_groups[tg.arn] = tg
 
     def save_listener(self, listener: Listener) -> None:
-        self.store.put(LISTENER_KIND, listener.arn, listener.to_dict())
+        put_record(self.store, LISTENER_KIND, listener.arn, listener, Listener.from_dict)
         self.listeners[listener.arn] = listener
 
     def save_rule(self, rule: Rule) -> None:
-        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        put_record(self.store, RULE_KIND, rule.arn, rule, Rule.from_dict)
         self.rules[rule.arn] = rule
 
     def drop_lb(self, lb: LoadBalancer) -> None:

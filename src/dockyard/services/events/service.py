@@ -28,6 +28,7 @@ from dockyard.services.events.model import (
     bus_arn,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class Events:
         return bus
 
     def save_bus(self, bus: EventBus) -> None:
-        self.store.put(BUS_KIND, bus.arn, bus.to_dict())
+        put_record(self.store, BUS_KIND, bus.arn, bus, lambda b: EventBus(**b))
         self.buses[bus.arn] = bus
 
     def delete_bus(self, bus: EventBus) -> None:
@@ -102,7 +103,7 @@ class Events:
     # -- rules -------------------------------------------------------------------------
 
     def save_rule(self, rule: Rule) -> None:
-        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        put_record(self.store, RULE_KIND, rule.arn, rule, lambda b: Rule(**b))
         self.rules[rule.arn] = rule
         for hook in self.rule_hooks:
             hook(rule)
@@ -122,11 +123,16 @@ class Events:
     # -- connections and API destinations ---------------------------------------------
 
     def save_connection(self, connection: Connection) -> None:
-        self.store.put(CONNECTION_KIND, connection.arn, connection.to_dict())
+        put_record(
+            self.store, CONNECTION_KIND, connection.arn, connection, lambda b: Connection(**b)
+        )
         self.connections[connection.arn] = connection
 
     def save_destination(self, destination: ApiDestination) -> None:
-        self.store.put(DESTINATION_KIND, destination.arn, destination.to_dict())
+        put_record(
+            self.store, DESTINATION_KIND, destination.arn, destination,
+            lambda b: ApiDestination(**b),
+        )
         self.destinations[destination.arn] = destination
 
     # -- events ------------------------------------------------------------------------
@@ -162,7 +168,7 @@ class Events:
             "detail": {},
         }
         rule.last_fired = when
-        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        put_record(self.store, RULE_KIND, rule.arn, rule, lambda b: Rule(**b))
         self.deliver(rule, event)
 
     def deliver(self, rule: Rule, event: dict[str, Any]) -> None:

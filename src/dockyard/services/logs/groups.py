@@ -15,6 +15,7 @@ from dockyard.services.logs.errors import (
 )
 from dockyard.services.logs.model import LogGroup, LogStream, Scope, group_arn
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 GROUP_KIND = "logs.group"
 STREAM_KIND = "logs.stream"
@@ -65,11 +66,11 @@ class Directory:
         self.streams.clear()
 
     def save_group(self, group: LogGroup) -> None:
-        self.store.put(GROUP_KIND, group.arn, group.to_dict())
+        put_record(self.store, GROUP_KIND, group.arn, group, lambda b: LogGroup(**b))
         self.groups[group.arn] = group
 
     def save_stream(self, stream: LogStream) -> None:
-        self.store.put(STREAM_KIND, stream.arn, stream.to_dict())
+        put_record(self.store, STREAM_KIND, stream.arn, stream, lambda b: LogStream(**b))
         self.streams[stream.group_arn][stream.name] = stream
 
     # Log groups

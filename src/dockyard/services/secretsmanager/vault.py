@@ -25,6 +25,7 @@ from dockyard.services.secretsmanager.model import (
     secret_arn,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Vault:
         self.by_arn.clear()
 
     def save(self, secret: Secret) -> None:
-        self.store.put(KIND, secret.arn, secret.to_dict())
+        put_record(self.store, KIND, secret.arn, secret, Secret.from_dict)
         self.by_arn[secret.arn] = secret
 
     def remove(self, secret: Secret) -> None:

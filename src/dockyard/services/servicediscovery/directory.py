@@ -16,6 +16,7 @@ from dockyard.services.servicediscovery.errors import (
 )
 from dockyard.services.servicediscovery.model import Instance, Namespace, Operation, SdService
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 NAMESPACE_KIND = "servicediscovery.namespace"
 SERVICE_KIND = "servicediscovery.service"
@@ -80,7 +81,7 @@ class Directory:
     # Write-through
 
     def save_namespace(self, ns: Namespace) -> None:
-        self.store.put(NAMESPACE_KIND, ns.id, ns.to_dict())
+        put_record(self.store, NAMESPACE_KIND, ns.id, ns, Namespace.from_dict)
         self.namespaces[ns.id] = ns
 
     def drop_namespace(self, ns: Namespace) -> None:
@@ -88,7 +89,7 @@ class Directory:
         self.namespaces.pop(ns.id, None)
 
     def save_service(self, svc: SdService) -> None:
-        self.store.put(SERVICE_KIND, svc.id, svc.to_dict())
+        put_record(self.store, SERVICE_KIND, svc.id, svc, SdService.from_dict)
         self.services[svc.id] = svc
 
     def drop_service(self, svc: SdService) -> None:
@@ -97,7 +98,9 @@ class Directory:
         self.instances.pop(svc.id, None)
 
     def save_instance(self, inst: Instance) -> None:
-        self.store.put(INSTANCE_KIND, f"{inst.service_id}/{inst.id}", inst.to_dict())
+        put_record(
+            self.store, INSTANCE_KIND, f"{inst.service_id}/{inst.id}", inst, Instance.from_dict
+        )
         self.instances.setdefault(inst.service_id, {})[inst.id] = inst
 
     def drop_instance(self, inst: Instance) -> None:
@@ -105,7 +108,7 @@ class Directory:
         self.instances.get(inst.service_id, {}).pop(inst.id, None)
 
     def save_operation(self, op: Operation) -> None:
-        self.store.put(OPERATION_KIND, op.id, op.to_dict())
+        put_record(self.store, OPERATION_KIND, op.id, op, Operation.from_dict)
         self.operations[op.id] = op
 
     def drop_operation(self, op: Operation) -> None:

@@ -27,6 +27,7 @@ from dockyard.services.ssm.model import (
     Version,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class Parameters:
         self.by_scope.clear()
 
     def save(self, parameter: Parameter) -> None:
-        self.store.put(KIND, parameter.arn, parameter.to_dict())
+        put_record(self.store, KIND, parameter.arn, parameter, Parameter.from_dict)
         self.by_scope.setdefault(parameter.scope, {})[parameter.name] = parameter
 
     def all(self, scope: Scope) -> list[Parameter]:
