@@ -4,7 +4,10 @@ A write returns once PostgreSQL has committed it, so a killed server loses nothi
 acknowledged; a write that raises committed nothing. All I/O runs on one worker thread that
 owns the connection, never on the caller's thread (the server's event loop):
 
-- a healthy call blocks its caller for one round trip to the database;
+- a healthy call blocks its caller for one round trip to the database, and never more
+  than `CALL_TIMEOUT` seconds: a write not answered by then is cancelled (rolled back,
+  never committed later) and the caller gets `StoreUnavailable`; while the worker is
+  still stuck on it, further calls fail at once instead of queueing behind it;
 - a connection found broken is replaced on the worker; the caller waits for that at most
   `RECONNECT_WAIT` seconds, then gets `StoreUnavailable` (a 503 for the client) while the
   worker keeps trying: an unreachable database never stalls the loop for a connect timeout;
@@ -38,10 +41,12 @@ T = TypeVar("T")
 URL_SCHEMES = ("postgresql", "postgres")
 CONNECT_TIMEOUT = 5  # seconds, unless the URL says otherwise
 RECONNECT_WAIT = 1.0  # seconds a caller waits for a reconnect before answering unavailable
+CALL_TIMEOUT = 2.0  # seconds a caller waits for its statement before answering unavailable
 # libpq parameters, unless the URL says otherwise: a statement is cut after 10 s, and a dead
 # peer is noticed in about 10 s instead of the kernel's two hours.
+STATEMENT_TIMEOUT_S = 10
 SESSION_DEFAULTS: dict[str, Any] = {
-    "options": "-c statement_timeout=10000",
+    "options": f"-c statement_timeout={STATEMENT_TIMEOUT_S * 1000}",
     "keepalives": 1,
     "keepalives_idle": 5,
     "keepalives_interval": 2,
@@ -67,6 +72,29 @@ def redact(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+class Ticket:
+    """A write's race between the worker reaching COMMIT and its caller giving up: exactly
+    one wins. A cancelled write rolls back; once committing, the caller waits for the end."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state = "pending"
+
+    def start_commit(self) -> bool:
+        with self._lock:
+            if self._state == "cancelled":
+                return False
+            self._state = "committing"
+            return True
+
+    def cancel(self) -> bool:
+        with self._lock:
+            if self._state == "committing":
+                return False
+            self._state = "cancelled"
+            return True
+
+
 def _reason(exc: BaseException) -> str:
     return str(exc).strip().replace("\n", " ")
 
@@ -84,6 +112,7 @@ class PostgresStore:
             max_workers=1, thread_name_prefix="dockyard-postgres"
         )
         self._reconnecting: concurrent.futures.Future[None] | None = None
+        self._stuck: concurrent.futures.Future[Any] | None = None  # a call given up on
         self._lock = threading.Lock()
         self._conn = self._connect()
         try:
@@ -150,7 +179,31 @@ class PostgresStore:
                 f"cannot reach the PostgreSQL store at {self.display_url}: still reconnecting"
             ) from None
 
-    def _run(self, op: Callable[[psycopg.Connection[tuple[Any, ...]]], T]) -> T:
+    def _call(
+        self, op: Callable[[psycopg.Connection[tuple[Any, ...]]], T], ticket: Ticket | None
+    ) -> T:
+        """`op` on the worker, waited for at most CALL_TIMEOUT seconds (see the module doc)."""
+        stuck = self._stuck
+        if stuck is not None and not stuck.done():
+            raise StoreUnavailable(
+                f"the PostgreSQL store at {self.display_url} is not answering"
+            )
+        future = self._worker.submit(lambda: op(self._conn))
+        try:
+            return future.result(timeout=CALL_TIMEOUT)
+        except concurrent.futures.TimeoutError:
+            if ticket is not None and not ticket.cancel():
+                return future.result()  # already committing: its outcome is the answer
+            future.cancel()
+            self._stuck = future
+            raise StoreUnavailable(
+                f"the PostgreSQL store at {self.display_url} did not answer within "
+                f"{CALL_TIMEOUT:g} s"
+            ) from None
+
+    def _run(
+        self, op: Callable[[psycopg.Connection[tuple[Any, ...]]], T], ticket: Ticket | None = None
+    ) -> T:
         """`op` on the worker's connection. A lost connection is replaced and `op` retried
         once (every op is one idempotent transaction); any other database failure is
         `StoreUnavailable`, with nothing committed."""
@@ -159,9 +212,7 @@ class PostgresStore:
         for attempt in (1, 2):
             self._ensure_connected()
             try:
-                # Never abandoned once submitted: a write the caller gave up on must not
-                # commit later. The libpq timeouts above bound the wait.
-                return self._worker.submit(lambda: op(self._conn)).result()
+                return self._call(op, ticket)
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 lost = self._conn.closed or self._conn.broken
                 if lost and attempt == 1:
@@ -186,14 +237,18 @@ class PostgresStore:
         if not rows and not gone:
             return
 
+        ticket = Ticket()
+
         def commit(c: psycopg.Connection[tuple[Any, ...]]) -> None:
             with c.transaction(), c.cursor() as cur:
                 if gone:
                     cur.executemany("DELETE FROM records WHERE kind = %s AND key = %s", gone)
                 if rows:
                     cur.executemany(UPSERT, rows)
+                if not ticket.start_commit():
+                    raise psycopg.Rollback()  # the caller gave up: it answered "not stored"
 
-        self._run(commit)
+        self._run(commit, ticket)
         self._committed.written(rows, gone)
 
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
