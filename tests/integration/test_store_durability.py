@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 from tests.integration.conftest import REGION
 from tests.support.postgres import start_postgres
 from tests.support.server import DockyardProcess
+from tests.support.waiting import wait_for
 
 StartServer = Callable[..., DockyardProcess]
 MAX_CALLS = 5000  # a 1 MiB disk is full long before this
@@ -188,3 +189,33 @@ def test_postgresql_stopped_mid_run_answers_503_and_loses_nothing_acknowledged(
         assert not after & set(failed)
     finally:
         database.destroy()
+
+
+def test_a_task_that_exits_while_the_disk_is_full_is_reported_stopped(
+    small_disk: Path, fresh_server: StartServer, tmp_path: Path
+) -> None:
+    server = fresh_server("--runtime", "process", data_dir=small_disk)
+    ecs = retrying_ecs(server.endpoint)
+    go = tmp_path / "go"
+    script = f"while [ ! -e {go} ]; do sleep 0.1; done"
+    ecs.register_task_definition(family="full", containerDefinitions=[
+        {"name": "w", "image": "process:/tmp", "memory": 64, "command": ["sh", "-c", script]},
+    ])  # fmt: skip
+    task_arn = ecs.run_task(taskDefinition="full")["tasks"][0]["taskArn"]
+
+    def status() -> str:
+        return str(ecs.describe_tasks(tasks=[task_arn])["tasks"][0]["lastStatus"])
+
+    wait_for(lambda: status() == "RUNNING", timeout=30, what="the task to run")
+    filler = small_disk / "filler"
+    subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], capture_output=True)
+    go.touch()  # the process exits now, with no room left for the agent's state file
+    wait_for(
+        lambda: status() == "STOPPED" or "cannot save the state of task" in server.log(),
+        timeout=30, what="the agent to see the exit",
+    )
+    filler.unlink()
+    wait_for(lambda: status() == "STOPPED", timeout=30, what="the task to be reported STOPPED")
+    task = ecs.describe_tasks(tasks=[task_arn])["tasks"][0]
+    assert task["stoppedReason"] == "Essential container in task exited"
+    assert server.proc is not None and server.proc.poll() is None
