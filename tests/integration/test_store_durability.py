@@ -219,3 +219,34 @@ def test_a_task_that_exits_while_the_disk_is_full_is_reported_stopped(
     task = ecs.describe_tasks(tasks=[task_arn])["tasks"][0]
     assert task["stoppedReason"] == "Essential container in task exited"
     assert server.proc is not None and server.proc.poll() is None
+
+
+def test_changes_of_several_records_survive_kill_9_whole(
+    fresh_server: StartServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "multi"
+    server = fresh_server("--no-local-agent", data_dir=data)
+    ecs = retrying_ecs(server.endpoint)
+    logs = retrying_client("logs", server.endpoint)
+    cd = retrying_client("codedeploy", server.endpoint)
+    container = {"name": "w", "image": "process:/tmp", "memory": 64, "command": ["true"]}
+    for _ in range(2):  # each: the revision and the family's counter, together
+        ecs.register_task_definition(family="multi", containerDefinitions=[container])
+    logs.create_log_group(logGroupName="/gone")
+    for stream in ("a", "b"):
+        logs.create_log_stream(logGroupName="/gone", logStreamName=stream)
+    logs.delete_log_group(logGroupName="/gone")  # the group and its streams, together
+    cd.create_application(applicationName="before", computePlatform="ECS")
+    cd.update_application(applicationName="before", newApplicationName="after")
+
+    server.kill()
+    again = fresh_server("--no-local-agent", data_dir=data)
+    ecs = retrying_ecs(again.endpoint)
+    logs = retrying_client("logs", again.endpoint)
+    cd = retrying_client("codedeploy", again.endpoint)
+    revision = ecs.register_task_definition(family="multi", containerDefinitions=[container])
+    assert revision["taskDefinition"]["revision"] == 3
+    assert logs.describe_log_groups(logGroupNamePrefix="/gone")["logGroups"] == []
+    logs.create_log_group(logGroupName="/gone")
+    assert logs.describe_log_streams(logGroupName="/gone")["logStreams"] == []
+    assert cd.list_applications()["applications"] == ["after"]

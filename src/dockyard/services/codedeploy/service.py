@@ -150,11 +150,11 @@ class CodeDeploy:
         # One transaction: the application, its groups and deployments under the new name.
         renamed = replace(app, name=new_name)
         moved = [replace(g, application_name=new_name) for g in groups]
-        redone = [replace(d, application_name=new_name) for d in deployments]
         self.store.write(
             puts=[(APP_KIND, scope.key(new_name), renamed.to_dict())]
             + [(GROUP_KIND, scope.key(new_name, g.name), g.to_dict()) for g in moved]
-            + [(DEPLOYMENT_KIND, d.key, d.to_dict()) for d in redone],
+            + [(DEPLOYMENT_KIND, d.key, replace(d, application_name=new_name).to_dict())
+               for d in deployments],
             deletes=[(APP_KIND, scope.key(name))]
             + [(GROUP_KIND, scope.key(name, g.name)) for g in groups],
         )
@@ -163,8 +163,8 @@ class CodeDeploy:
         for g in moved:
             self.groups.pop(scope.key(name, g.name), None)
             self.groups[scope.key(new_name, g.name)] = g
-        for d in redone:
-            self.deployments[d.key] = d
+        for d in deployments:  # in place: controllers hold these
+            d.application_name = new_name
 
     def delete_application(self, scope: Scope, name: str) -> None:
         validation.application_name(name)
@@ -374,17 +374,28 @@ class CodeDeploy:
         if p.get("alarmConfiguration") is not None:
             updated.alarm_configuration = validation.alarm_configuration(p["alarmConfiguration"])
         self._check_ecs(scope, updated)
-        if updated.name != current.name:
-            key = scope.key(current.application_name, current.name)
-            self.store.delete(GROUP_KIND, key)
-            self.groups.pop(key, None)
-            for d in self.deployments.values():
-                if (d.account_id, d.region, d.application_name, d.group_name) == (
-                    scope.account_id, scope.region, current.application_name, current.name,
-                ):  # fmt: skip
-                    d.group_name = updated.name
-                    self.save_deployment(d, notify=False)
-        self.save_group(updated)
+        if updated.name == current.name:
+            self.save_group(updated)
+            return updated
+        # Renamed: the group under its new key and its deployments, in one transaction.
+        old_key = scope.key(current.application_name, current.name)
+        new_key = scope.key(updated.application_name, updated.name)
+        moved = [
+            d for d in self.deployments.values()
+            if (d.account_id, d.region, d.application_name, d.group_name) == (
+                scope.account_id, scope.region, current.application_name, current.name,
+            )
+        ]  # fmt: skip
+        self.store.write(
+            puts=[(GROUP_KIND, new_key, updated.to_dict())]
+            + [(DEPLOYMENT_KIND, d.key, replace(d, group_name=updated.name).to_dict())
+               for d in moved],
+            deletes=[(GROUP_KIND, old_key)],
+        )  # fmt: skip
+        self.groups.pop(old_key, None)
+        self.groups[new_key] = updated
+        for d in moved:  # in place: controllers hold these
+            d.group_name = updated.name
         return updated
 
     def delete_group(self, scope: Scope, app_name: str, name: str) -> None:
