@@ -104,7 +104,18 @@ class Directory:
         self.rules[rule.arn] = rule
 
     def drop_lb(self, lb: LoadBalancer) -> None:
-        self.store.delete(LB_KIND, lb.arn)
+        """The load balancer with its listeners and their rules, in one transaction."""
+        listeners = self.listeners_of(lb)
+        rules = [rule for listener in listeners for rule in self.rules_of(listener)]
+        self.store.write(
+            deletes=[(RULE_KIND, r.arn) for r in rules]
+            + [(LISTENER_KIND, listener.arn) for listener in listeners]
+            + [(LB_KIND, lb.arn)]
+        )
+        for rule in rules:
+            self.rules.pop(rule.arn, None)
+        for listener in listeners:
+            self.listeners.pop(listener.arn, None)
         self.load_balancers.pop(lb.arn, None)
 
     def drop_tg(self, tg: TargetGroup) -> None:
