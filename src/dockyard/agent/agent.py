@@ -285,7 +285,10 @@ class Agent:
         if runner.status.status == "STOPPED":
             self.state.forget_task(arn)
         else:
-            self.state.save_task(arn, runner.record())
+            try:
+                self.state.save_task(arn, runner.record())
+            except OSError as exc:  # a full disk: the report below still goes to the server
+                log.warning("cannot save the state of task %s: %s", arn, exc, extra={"arn": arn})
         self._dirty[arn] = TaskStatus.from_dict(runner.status.to_dict())
         self._dirty_event.set()
 

@@ -26,6 +26,7 @@ from dockyard.api.limits import (
 )
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
+from dockyard.store.base import StoreUnavailable
 
 __all__ = ["DockyardApp", "FrontDoorConfig", "create_app"]
 
@@ -172,7 +173,10 @@ class DockyardApp:
                 return _json(403, {"__type": "AccessDeniedException",
                                    "message": "Reset is disabled on this server"})
             if self.on_reset is not None:
-                self.on_reset()
+                try:
+                    self.on_reset()
+                except StoreUnavailable as exc:
+                    return _json(503, {"__type": "ServiceUnavailable", "message": str(exc)})
             for provider in self.providers:
                 if provider.reset is not None:
                     provider.reset()

@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from dockyard.api.auth import SigV4, identify, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.context import RequestContext
-from dockyard.api.errors import InternalError, ServiceError, UnsupportedOperation
+from dockyard.api.errors import (
+    InternalError,
+    ServiceError,
+    ServiceUnavailable,
+    UnsupportedOperation,
+)
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.models import ModelCatalog, ServiceInfo
 from dockyard.api.protocols.base import Codec
@@ -21,6 +26,7 @@ from dockyard.api.protocols.rest import RestJsonCodec, RestXmlCodec
 from dockyard.api.provider import Provider
 from dockyard.api.router import QUERY, REST, Router, RoutingError
 from dockyard.api.validate import validate
+from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +123,17 @@ class FrontDoor:
             return codec.serialize(op, result or {}, info, request_id)
         except ServiceError as err:
             return codec.error(err, info, operation, request_id)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                log.warning(
+                    "%s:%s answered unavailable: %s", info.name, operation, exc,
+                    extra={"request_id": request_id},
+                )
+                unavailable = ServiceUnavailable(
+                    "The service cannot store the change right now; nothing was changed. "
+                    "Please try again."
+                )
+                return codec.error(unavailable, info, operation, request_id)
             log.exception(
                 "internal failure in %s:%s", info.name, operation,
                 extra={"request_id": request_id},

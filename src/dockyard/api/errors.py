@@ -52,3 +52,12 @@ class InternalError(ServiceError):
     code = "InternalFailure"
     status = 500
     sender_fault = False
+
+
+class ServiceUnavailable(ServiceError):
+    """The state store could not commit (disk full, database unreachable): nothing changed,
+    and the client may retry (AWS SDKs retry a 503 on their own)."""
+
+    code = "ServiceUnavailable"
+    status = 503
+    sender_fault = False

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from dockyard.core.clock import Clock
+from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -136,19 +137,26 @@ class Runtime:
             again = await self.reconcile(key)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
             self.errors += 1
             failures = self._failures.get(key, 0) + 1
             self._failures[key] = failures
             delay = min(self.backoff_max, self.backoff_base * 2 ** (failures - 1))
-            log.exception(
-                "%s: reconcile of %s failed (attempt %d); retrying in %.2fs",
-                self.name,
-                key,
-                failures,
-                delay,
-                extra={"key": key, "controller": self.name},
-            )
+            if is_unavailable(exc):  # expected while the disk is full or the database down
+                log.warning(
+                    "%s: reconcile of %s could not store its changes (%s); retrying in %.2fs",
+                    self.name, key, exc, delay,
+                    extra={"key": key, "controller": self.name},
+                )
+            else:
+                log.exception(
+                    "%s: reconcile of %s failed (attempt %d); retrying in %.2fs",
+                    self.name,
+                    key,
+                    failures,
+                    delay,
+                    extra={"key": key, "controller": self.name},
+                )
             self.enqueue(key, after=delay)
             return
         self._failures.pop(key, None)

@@ -54,10 +54,13 @@ def write_private(path: Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             fd = -1
             f.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk: leave the last good file, not half a one
+        raise
     finally:
         if fd >= 0:
             os.close(fd)
-    os.replace(tmp, path)
 
 
 def private_sqlite(path: str) -> None:

@@ -1,16 +1,35 @@
-"""SQLite store: WAL mode, one committed transaction per write, versioned schema."""
+"""SQLite store: WAL mode, one committed transaction per write, versioned schema.
+
+Writes are synchronous on the caller's thread (the event loop): a local WAL commit with
+synchronous=NORMAL takes tens of microseconds and never waits on a network. A failed
+commit (disk full, I/O error, locked) is rolled back and raised as `StoreUnavailable`.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from dockyard.store.base import StoreError
+from dockyard.store.base import (
+    Committed,
+    Delete,
+    Put,
+    StoreError,
+    StoreUnavailable,
+    is_unavailable,
+)
 from dockyard.store.migrations import MIGRATIONS, SCHEMA_VERSION
+
+UPSERT = (
+    "INSERT INTO records (kind, key, body) VALUES (?, ?, ?) "
+    "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body"
+)
+# How long a write waits for another connection's lock before it fails (milliseconds).
+BUSY_TIMEOUT_MS = 2000
 
 
 def _private(path: str) -> None:
@@ -25,10 +44,12 @@ def _private(path: str) -> None:
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        self._committed = Committed()
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             _private(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode: a committed write survives a killed process; only a power
         # loss can take back the last transactions.
@@ -57,20 +78,38 @@ class SqliteStore:
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         return int(row[0]) if row else 0
 
+    def write(self, puts: Iterable[Put] = (), deletes: Iterable[Delete] = ()) -> None:
+        rows = [(kind, key, json.dumps(value, separators=(",", ":"))) for kind, key, value in puts]
+        gone = list(deletes)
+        if not rows and not gone:
+            return
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("DELETE FROM records WHERE kind = ? AND key = ?", gone)
+                self._db.executemany(UPSERT, rows)
+                self._db.execute("COMMIT")
+                self._committed.written(rows, gone)
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if not is_unavailable(exc):
+                raise
+            raise StoreUnavailable(f"cannot write to the store {self.path}: {exc}") from exc
+
     def put(self, kind: str, key: str, value: dict[str, Any]) -> None:
-        self._db.execute(
-            "INSERT INTO records (kind, key, body) VALUES (?, ?, ?) "
-            "ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
-            (kind, key, json.dumps(value, separators=(",", ":"))),
-        )
+        self.write(puts=[(kind, key, value)])
 
     def delete(self, kind: str, key: str) -> None:
-        self._db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+        self.write(deletes=[(kind, key)])
 
     def get(self, kind: str, key: str) -> dict[str, Any] | None:
         row = self._db.execute(
             "SELECT body FROM records WHERE kind = ? AND key = ?", (kind, key)
         ).fetchone()
+        self._committed.seen(kind, key, None if row is None else row[0])
         return None if row is None else dict(json.loads(row[0]))
 
     def load(self, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -78,10 +117,20 @@ class SqliteStore:
             "SELECT key, body FROM records WHERE kind = ? ORDER BY key", (kind,)
         ).fetchall()
         for key, body in rows:
+            self._committed.seen(kind, key, body)
             yield key, json.loads(body)
 
     def reset(self) -> None:
-        self._db.execute("DELETE FROM records")
+        try:
+            self._db.execute("DELETE FROM records")
+            self._committed.clear()
+        except sqlite3.Error as exc:
+            if not is_unavailable(exc):
+                raise
+            raise StoreUnavailable(f"cannot write to the store {self.path}: {exc}") from exc
+
+    def committed(self, kind: str, key: str) -> dict[str, Any] | None:
+        return self._committed.get(kind, key)
 
     def close(self) -> None:
         self._db.close()

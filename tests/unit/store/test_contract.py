@@ -89,3 +89,27 @@ def test_writes_survive_a_killed_process(backend: Backend) -> None:
     rows = list(backend.open().load("k"))
     assert len(rows) == 100
     assert rows[-1] == ("099", {"i": 99})
+
+
+def test_write_commits_puts_and_deletes_together(backend: Backend) -> None:
+    store = backend.open()
+    store.put("k", "old", {"n": 0})
+    store.write(puts=[("k", "a", {"n": 1}), ("j", "b", {"n": 2})], deletes=[("k", "old")])
+    assert list(store.load("k")) == [("a", {"n": 1})]
+    assert store.get("j", "b") == {"n": 2}
+    assert store.committed("k", "a") == {"n": 1}
+    assert store.committed("k", "old") is None
+    store.write()  # nothing to write is no error
+    other = backend.open()
+    assert other.get("k", "old") is None and other.get("j", "b") == {"n": 2}
+
+
+def test_committed_answers_what_was_last_read_or_written(backend: Backend) -> None:
+    store = backend.open()
+    store.put("k", "a", {"n": 1})
+    again = backend.open()
+    assert again.committed("k", "a") is None  # not seen yet
+    assert list(again.load("k")) == [("a", {"n": 1})]
+    assert again.committed("k", "a") == {"n": 1}
+    again.reset()
+    assert again.committed("k", "a") is None

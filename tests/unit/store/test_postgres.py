@@ -4,15 +4,18 @@ database restart, refuse clearly when the database cannot be reached."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
 from dockyard.store import StoreError, StoreUnavailable
 from dockyard.store.migrations import SCHEMA_VERSION
-from dockyard.store.postgres import PostgresStore, redact
+from dockyard.store.postgres import CALL_TIMEOUT, STATEMENT_TIMEOUT_S, PostgresStore, redact
 from tests.support.postgres import PASSWORD, PostgresServer, start_postgres
 from tests.support.server import free_port
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture
@@ -101,3 +104,35 @@ def test_servers_starting_together_migrate_the_database_once(postgres_url: str) 
     assert [s.schema_version for s in stores] == [SCHEMA_VERSION] * 4
     for store in stores:
         store.close()
+
+
+def test_a_stuck_write_fails_fast_and_never_commits_later(postgres_url: str) -> None:
+    store = PostgresStore(postgres_url)
+    store.put("k", "a", {"n": 1})
+    other = psycopg.connect(postgres_url)  # holds the table locked in an open transaction
+    try:
+        other.execute("LOCK TABLE records IN ACCESS EXCLUSIVE MODE")
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="did not answer"):
+            store.put("k", "a", {"n": 2})
+        # Given up on well before PostgreSQL's own statement timeout would cut it.
+        assert time.monotonic() - started < STATEMENT_TIMEOUT_S
+        with pytest.raises(StoreUnavailable, match="not answering"):
+            store.put("k", "b", {"n": 3})  # at once, not queued behind the stuck write
+    finally:
+        other.rollback()
+        other.close()
+
+    def writes_again() -> bool:
+        try:
+            store.put("k", "c", {"n": 4})
+        except StoreUnavailable:
+            return False
+        return True
+
+    wait_for(writes_again, timeout=30, what="the store to take writes again")
+    assert store.get("k", "a") == {"n": 1}  # the cancelled write was rolled back
+    assert store.get("k", "b") is None
+    assert store.get("k", "c") == {"n": 4}
+    assert CALL_TIMEOUT < STATEMENT_TIMEOUT_S
+    store.close()

@@ -24,6 +24,7 @@ from dockyard.services.autoscaling.model import (
     ScheduledAction,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -75,22 +76,22 @@ class AutoScaling:
     # -- persistence ---------------------------------------------------------------------
 
     def save_target(self, target: ScalableTarget) -> None:
+        put_record(self.store, TARGET_KIND, target.key, target, lambda b: ScalableTarget(**b))
         self.targets[target.key] = target
-        self.store.put(TARGET_KIND, target.key, target.to_dict())
 
     def save_policy(self, policy: Policy) -> None:
+        put_record(self.store, POLICY_KIND, policy.arn, policy, lambda b: Policy(**b))
         self.policies[policy.arn] = policy
-        self.store.put(POLICY_KIND, policy.arn, policy.to_dict())
 
     def save_scheduled(self, action: ScheduledAction) -> None:
+        put_record(self.store, SCHEDULED_KIND, action.arn, action, lambda b: ScheduledAction(**b))
         self.scheduled[action.arn] = action
-        self.store.put(SCHEDULED_KIND, action.arn, action.to_dict())
         for hook in self.scheduled_hooks:
             hook(action)
 
     def delete_scheduled(self, action: ScheduledAction) -> None:
-        self.scheduled.pop(action.arn, None)
         self.store.delete(SCHEDULED_KIND, action.arn)
+        self.scheduled.pop(action.arn, None)
         for hook in self.scheduled_hooks:
             hook(action)
 
@@ -98,16 +99,16 @@ class AutoScaling:
         target = self.targets.get(policy.target_key)
         if self.alarms is not None and target is not None and policy.alarm_names:
             self.alarms.delete_alarms(target.account_id, target.region, policy.alarm_names)
-        self.policies.pop(policy.arn, None)
         self.store.delete(POLICY_KIND, policy.arn)
+        self.policies.pop(policy.arn, None)
 
     def delete_target(self, target: ScalableTarget) -> None:
         for policy in self.policies_of(target):
             self.delete_policy(policy)
         for action in [a for a in self.scheduled.values() if a.target_key == target.key]:
             self.delete_scheduled(action)
-        self.targets.pop(target.key, None)
         self.store.delete(TARGET_KIND, target.key)
+        self.targets.pop(target.key, None)
 
     def policies_of(self, target: ScalableTarget) -> list[Policy]:
         return [p for p in self.policies.values() if p.target_key == target.key]
@@ -151,8 +152,8 @@ class AutoScaling:
                 target.last_scale_in = now
             self.save_target(target)
         activity.end = self.clock.now()
-        self.activities.append(activity)
         self.store.put(ACTIVITY_KIND, f"{activity.start:017.6f}-{activity.id}", activity.to_dict())
+        self.activities.append(activity)
         del self.activities[:-MAX_ACTIVITIES]
         log.info("autoscaling: %s %s (%s)", target.resource_id, activity.message, cause,
                  extra={"resource_id": target.resource_id})  # fmt: skip

@@ -15,6 +15,7 @@ from dockyard.core.clock import Clock
 from dockyard.services.cloudwatch.errors import ResourceNotFound
 from dockyard.services.cloudwatch.model import Alarm, AlarmState, HistoryItem, Scope, alarm_arn
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,8 @@ class Alarms:
         self.history.clear()
 
     def save(self, alarm: Alarm) -> None:
+        put_record(self.store, ALARM_KIND, alarm.arn, alarm, lambda b: Alarm(**b))
         self.by_arn[alarm.arn] = alarm
-        self.store.put(ALARM_KIND, alarm.arn, alarm.to_dict())
 
     def find(self, scope: Scope, name: str) -> Alarm | None:
         return self.by_arn.get(alarm_arn(scope, name))
@@ -121,8 +122,8 @@ class Alarms:
         return alarm
 
     def delete(self, alarm: Alarm) -> None:
-        self.by_arn.pop(alarm.arn, None)
         self.store.delete(ALARM_KIND, alarm.arn)
+        self.by_arn.pop(alarm.arn, None)
         for hook in self.changed:
             hook(alarm)
 
@@ -180,10 +181,10 @@ class Alarms:
             summary=summary,
             data=json.dumps(data),
         )
-        items = self.history.setdefault(alarm.arn, [])
-        items.append(item)
         key = f"{alarm.arn}#{item.timestamp:.6f}#{next(self._seq)}"
         self.store.put(HISTORY_KIND, key, item.to_dict())
+        items = self.history.setdefault(alarm.arn, [])
+        items.append(item)
         if len(items) > MAX_HISTORY:
             del items[: len(items) - MAX_HISTORY]
 

@@ -169,10 +169,11 @@ class SampleLog:
             db.executemany(
                 "UPDATE metrics SET last_put = ? WHERE id = ?", [(last_put, m) for m in batch]
             )
+            db.execute("COMMIT")  # may fail too (a full disk): then nothing is kept
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     def metrics(self) -> Iterator[StoredMetric]:
         for mid, account, region, namespace, name, dims, last_put in self._db.execute(
@@ -215,10 +216,11 @@ class SampleLog:
                         f"DELETE FROM {table} WHERE {column} IN (SELECT value FROM json_each(?))",
                         (ids,),
                     )
+            db.execute("COMMIT")  # may fail too (a full disk): then nothing is kept
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
     def clear(self) -> None:
         db = self._db

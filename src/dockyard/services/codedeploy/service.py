@@ -12,6 +12,7 @@ import logging
 import secrets
 import string
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from dockyard.core.clock import Clock
@@ -31,6 +32,7 @@ from dockyard.services.codedeploy.model import (
 )
 from dockyard.services.codedeploy.ports import BlueGreenTargets
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -88,17 +90,17 @@ class CodeDeploy:
 
     def save_app(self, app: Application) -> None:
         key = Scope(app.account_id, app.region).key(app.name)
+        put_record(self.store, APP_KIND, key, app, lambda b: Application(**b))
         self.applications[key] = app
-        self.store.put(APP_KIND, key, app.to_dict())
 
     def save_group(self, group: DeploymentGroup) -> None:
         key = Scope(group.account_id, group.region).key(group.application_name, group.name)
+        put_record(self.store, GROUP_KIND, key, group, lambda b: DeploymentGroup(**b))
         self.groups[key] = group
-        self.store.put(GROUP_KIND, key, group.to_dict())
 
     def save_deployment(self, deployment: Deployment, notify: bool = True) -> None:
+        put_record(self.store, DEPLOYMENT_KIND, deployment.key, deployment, Deployment.from_dict)
         self.deployments[deployment.key] = deployment
-        self.store.put(DEPLOYMENT_KIND, deployment.key, deployment.to_dict())
         if notify:
             for watcher in list(self._watchers):
                 watcher(deployment)
@@ -138,21 +140,31 @@ class CodeDeploy:
             return
         if scope.key(new_name) in self.applications:
             raise e.ApplicationAlreadyExistsException(f"{new_name} already exists in your account")
-        self.applications.pop(scope.key(name))
-        self.store.delete(APP_KIND, scope.key(name))
-        app.name = new_name
-        self.save_app(app)
-        for group in self.groups_of(app):
-            self.store.delete(GROUP_KIND, scope.key(name, group.name))
-            self.groups.pop(scope.key(name, group.name), None)
-            group.application_name = new_name
-            self.save_group(group)
-        for d in self.deployments.values():
+        groups = self.groups_of(app)
+        deployments = [
+            d for d in self.deployments.values()
             if (d.account_id, d.region, d.application_name) == (
                 scope.account_id, scope.region, name,
-            ):  # fmt: skip
-                d.application_name = new_name
-                self.save_deployment(d, notify=False)
+            )
+        ]  # fmt: skip
+        # One transaction: the application, its groups and deployments under the new name.
+        renamed = replace(app, name=new_name)
+        moved = [replace(g, application_name=new_name) for g in groups]
+        self.store.write(
+            puts=[(APP_KIND, scope.key(new_name), renamed.to_dict())]
+            + [(GROUP_KIND, scope.key(new_name, g.name), g.to_dict()) for g in moved]
+            + [(DEPLOYMENT_KIND, d.key, replace(d, application_name=new_name).to_dict())
+               for d in deployments],
+            deletes=[(APP_KIND, scope.key(name))]
+            + [(GROUP_KIND, scope.key(name, g.name)) for g in groups],
+        )
+        self.applications.pop(scope.key(name))
+        self.applications[scope.key(new_name)] = renamed
+        for g in moved:
+            self.groups.pop(scope.key(name, g.name), None)
+            self.groups[scope.key(new_name, g.name)] = g
+        for d in deployments:  # in place: controllers hold these
+            d.application_name = new_name
 
     def delete_application(self, scope: Scope, name: str) -> None:
         validation.application_name(name)
@@ -161,8 +173,8 @@ class CodeDeploy:
             return  # AWS answers success for an application that does not exist
         for group in self.groups_of(app):
             self.delete_group(scope, name, group.name)
-        self.applications.pop(scope.key(name))
         self.store.delete(APP_KIND, scope.key(name))
+        self.applications.pop(scope.key(name))
 
     # -- deployment configs ---------------------------------------------------------------
 
@@ -185,8 +197,8 @@ class CodeDeploy:
         routing = validation.traffic_routing(p.get("trafficRoutingConfig"))
         config = DeploymentConfig(new_uuid(), name, platform, self.clock.now(), routing,
                                   None, scope.account_id, scope.region)  # fmt: skip
-        self.configs[scope.key(name)] = config
         self.store.put(CONFIG_KIND, scope.key(name), config.to_dict())
+        self.configs[scope.key(name)] = config
         return config
 
     def config(self, scope: Scope, name: str | None) -> DeploymentConfig:
@@ -220,8 +232,8 @@ class CodeDeploy:
                     f"The deployment configuration {name} is in use by deployment group "
                     f"{group.name}."
                 )
-        self.configs.pop(scope.key(name))
         self.store.delete(CONFIG_KIND, scope.key(name))
+        self.configs.pop(scope.key(name))
 
     # -- deployment groups ----------------------------------------------------------------
 
@@ -362,25 +374,37 @@ class CodeDeploy:
         if p.get("alarmConfiguration") is not None:
             updated.alarm_configuration = validation.alarm_configuration(p["alarmConfiguration"])
         self._check_ecs(scope, updated)
-        if updated.name != current.name:
-            key = scope.key(current.application_name, current.name)
-            self.groups.pop(key, None)
-            self.store.delete(GROUP_KIND, key)
-            for d in self.deployments.values():
-                if (d.account_id, d.region, d.application_name, d.group_name) == (
-                    scope.account_id, scope.region, current.application_name, current.name,
-                ):  # fmt: skip
-                    d.group_name = updated.name
-                    self.save_deployment(d, notify=False)
-        self.save_group(updated)
+        if updated.name == current.name:
+            self.save_group(updated)
+            return updated
+        # Renamed: the group under its new key and its deployments, in one transaction.
+        old_key = scope.key(current.application_name, current.name)
+        new_key = scope.key(updated.application_name, updated.name)
+        moved = [
+            d for d in self.deployments.values()
+            if (d.account_id, d.region, d.application_name, d.group_name) == (
+                scope.account_id, scope.region, current.application_name, current.name,
+            )
+        ]  # fmt: skip
+        self.store.write(
+            puts=[(GROUP_KIND, new_key, updated.to_dict())]
+            + [(DEPLOYMENT_KIND, d.key, replace(d, group_name=updated.name).to_dict())
+               for d in moved],
+            deletes=[(GROUP_KIND, old_key)],
+        )  # fmt: skip
+        self.groups.pop(old_key, None)
+        self.groups[new_key] = updated
+        for d in moved:  # in place: controllers hold these
+            d.group_name = updated.name
         return updated
 
     def delete_group(self, scope: Scope, app_name: str, name: str) -> None:
         validation.application_name(app_name)
         validation.group_name(name)
         key = scope.key(app_name, name)
-        if self.groups.pop(key, None) is not None:
+        if key in self.groups:
             self.store.delete(GROUP_KIND, key)
+            del self.groups[key]
 
     # -- deployments ----------------------------------------------------------------------
 

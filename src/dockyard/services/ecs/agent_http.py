@@ -52,6 +52,7 @@ from dockyard.services.ecs.agent_identity import (
 )
 from dockyard.services.ecs.agent_link import EmbeddedLink
 from dockyard.services.ecs.state import Scope
+from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +172,10 @@ class AgentEndpoint:
             return exc.status, {"__type": exc.code, "message": exc.message}
         except (KeyError, TypeError, ValueError) as exc:
             return 400, {"__type": "InvalidParameterException", "message": f"bad {name}: {exc}"}
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):  # the store refused the write: nothing changed, retry
+                log.warning("agent call %s: the store is unavailable: %s", name, exc)
+                return 503, {"__type": "ServiceUnavailable", "message": "store unavailable"}
             log.exception("agent call %s failed", name)
             return 500, {"__type": "ServerException", "message": "internal error"}
 

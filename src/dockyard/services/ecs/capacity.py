@@ -23,6 +23,7 @@ from dockyard.core.ids import arn, arn_resource, is_arn
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,8 @@ class CapacityProviders(EcsDomain):
         self.by_arn.clear()
 
     def save(self, provider: CapacityProvider) -> None:
+        put_record(self.store, KIND, provider.arn, provider, lambda b: CapacityProvider(**b))
         self.by_arn[provider.arn] = provider
-        self.store.put(KIND, provider.arn, provider.to_dict())
 
     def strategy_for(
         self, scope: Scope, cluster: Cluster, raw: Sequence[Mapping[str, Any]], name: str

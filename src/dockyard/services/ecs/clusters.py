@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn
 from dockyard.services.ecs.errors import ClusterNotFoundException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 KIND = "ecs.cluster"
 DEFAULT_CLUSTER = "default"
@@ -51,8 +52,8 @@ class Clusters(EcsDomain):
         self.by_arn.clear()
 
     def save(self, cluster: Cluster) -> None:
+        put_record(self.store, KIND, cluster.arn, cluster, lambda b: Cluster(**b))
         self.by_arn[cluster.arn] = cluster
-        self.store.put(KIND, cluster.arn, cluster.to_dict())
 
     def arn_for(self, scope: Scope, ref: str | None) -> str:
         ref = ref or DEFAULT_CLUSTER
@@ -99,6 +100,7 @@ class Clusters(EcsDomain):
         )
 
     def delete(self, cluster: Cluster) -> Cluster:
-        cluster.status = "INACTIVE"
-        self.save(cluster)
-        return cluster
+        """The cluster, now INACTIVE (a new record: memory changes only once stored)."""
+        inactive = replace(cluster, status="INACTIVE")
+        self.save(inactive)
+        return inactive

@@ -10,6 +10,7 @@ from dockyard.core.ids import arn, arn_resource, is_arn, new_id
 from dockyard.services.ecs.clusters import cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -90,8 +91,8 @@ class Instances(EcsDomain):
         self.by_arn.clear()
 
     def save(self, instance: ContainerInstance) -> None:
+        put_record(self.store, KIND, instance.arn, instance, lambda b: ContainerInstance(**b))
         self.by_arn[instance.arn] = instance
-        self.store.put(KIND, instance.arn, instance.to_dict())
 
     def register(
         self,
@@ -197,7 +198,7 @@ class Instances(EcsDomain):
         instance = self.by_arn.get(instance_arn)
         if instance is None or instance.status != "INACTIVE":
             return False
-        del self.by_arn[instance_arn]
         self.store.delete(KIND, instance_arn)
+        del self.by_arn[instance_arn]
         log.info("container instance %s forgotten", instance_arn, extra={"arn": instance_arn})
         return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dockyard.api.context import RequestContext
@@ -144,7 +145,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
 
     def put_cluster_capacity_providers(ctx: RequestContext, p: Params) -> Result:
         scope = scope_of(ctx)
-        cluster = ecs.clusters.get(scope, p["cluster"])
+        cluster = replace(ecs.clusters.get(scope, p["cluster"]))  # a draft, saved at the end
         names = [provider_name(r) for r in p["capacityProviders"]]
         if len(set(names)) != len(names):
             raise InvalidParameterException(

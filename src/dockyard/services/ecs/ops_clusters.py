@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dockyard.api.context import RequestContext
@@ -87,7 +88,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         return out
 
     def update_cluster(ctx: RequestContext, p: Params) -> Result:
-        cluster = ecs.clusters.get(scope_of(ctx), p["cluster"])
+        cluster = replace(ecs.clusters.get(scope_of(ctx), p["cluster"]))  # a draft
         if "settings" in p:
             settings = validation.cluster_settings(p["settings"])
             cluster.settings = merge_settings(cluster.settings, settings)
@@ -99,7 +100,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         return {"cluster": cluster_to_wire(ecs, cluster, {"SETTINGS", "CONFIGURATIONS"})}
 
     def update_cluster_settings(ctx: RequestContext, p: Params) -> Result:
-        cluster = ecs.clusters.get(scope_of(ctx), p["cluster"])
+        cluster = replace(ecs.clusters.get(scope_of(ctx), p["cluster"]))  # a draft
         settings = validation.cluster_settings(p["settings"])
         cluster.settings = merge_settings(cluster.settings, settings)
         ecs.clusters.save(cluster)
@@ -120,8 +121,8 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             raise ClusterContainsTasksException(
                 "The Cluster cannot be deleted while Tasks are active."
             )
-        ecs.clusters.delete(cluster)
-        return {"cluster": cluster_to_wire(ecs, cluster, {"SETTINGS", "CONFIGURATIONS"})}
+        inactive = ecs.clusters.delete(cluster)
+        return {"cluster": cluster_to_wire(ecs, inactive, {"SETTINGS", "CONFIGURATIONS"})}
 
     def tag_resource(ctx: RequestContext, p: Params) -> Result:
         tags = ecs.tags_of(p["resourceArn"])

@@ -21,6 +21,7 @@ from dockyard.services.ecs.service_events import (
     emit_deployment,
 )
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -285,8 +286,8 @@ class Services(EcsDomain):
     def save(self, service: EcsService, notify: bool = True) -> None:
         if service.status == "INACTIVE" and service.inactive_at is None:
             service.inactive_at = self.clock.now()
+        put_record(self.store, KIND, service.arn, service, EcsService.from_dict)
         self.by_arn[service.arn] = service
-        self.store.put(KIND, service.arn, service.to_dict())
         if notify:
             for watcher in list(self._watchers):
                 watcher(service)
@@ -297,8 +298,8 @@ class Services(EcsDomain):
         service = self.by_arn.get(service_arn)
         if service is None or service.status != "INACTIVE":
             return False
-        del self.by_arn[service_arn]
         self.store.delete(KIND, service_arn)
+        del self.by_arn[service_arn]
         return True
 
     def arn_for(self, scope: Scope, cluster_arn: str, ref: str) -> str:

@@ -20,6 +20,7 @@ from dockyard.core.ids import arn, is_arn
 from dockyard.services.ecs import taskdef_validation as rules
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.store.undo import put_record
 
 KIND = "ecs.taskdef"
 FAMILY_KIND = "ecs.taskdef-family"
@@ -79,6 +80,10 @@ class TaskDefinition:
         return {"taskDefinition": self.document, "tags": self.tags}
 
 
+def taskdef_from_body(body: dict[str, Any]) -> TaskDefinition:
+    return TaskDefinition(body["taskDefinition"], dict(body.get("tags") or {}))
+
+
 @dataclass(slots=True)
 class Ref:
     """A parsed task definition reference: `family`, `family:revision` or an ARN."""
@@ -115,7 +120,7 @@ class TaskDefinitions(EcsDomain):
         for key, body in self.store.load(FAMILY_KIND):
             self.last_revision[key] = int(body["lastRevision"])
         for _, body in self.store.load(KIND):
-            self._index(TaskDefinition(body["taskDefinition"], dict(body.get("tags") or {})))
+            self._index(taskdef_from_body(body))
 
     def reset(self) -> None:
         self.by_arn.clear()
@@ -123,8 +128,8 @@ class TaskDefinitions(EcsDomain):
         self.last_revision.clear()
 
     def save(self, td: TaskDefinition) -> None:
+        put_record(self.store, KIND, td.arn, td, taskdef_from_body)
         self._index(td)
-        self.store.put(KIND, td.arn, td.to_dict())
 
     def _index(self, td: TaskDefinition) -> None:
         self.by_arn[td.arn] = td
@@ -235,10 +240,14 @@ class TaskDefinitions(EcsDomain):
             registered_at=self.clock.now(),
             registered_by=registered_by or f"arn:aws:iam::{scope.account_id}:root",
         )
-        self.last_revision[key] = revision
-        self.store.put(FAMILY_KIND, key, {"family": family, "lastRevision": revision})
         td = TaskDefinition(document, dict(tags or {}))
-        self.save(td)
+        # One transaction: the family's revision counter and the new revision.
+        self.store.write(puts=[
+            (FAMILY_KIND, key, {"family": family, "lastRevision": revision}),
+            (KIND, td.arn, td.to_dict()),
+        ])
+        self.last_revision[key] = revision
+        self._index(td)
         return td
 
     def deregister(self, scope: Scope, ref: str) -> TaskDefinition:
@@ -293,12 +302,12 @@ class TaskDefinitions(EcsDomain):
         td = self.by_arn.get(taskdef_arn)
         if td is None or td.status != TaskDefinitionStatus.DELETE_IN_PROGRESS:
             return False
+        self.store.delete(KIND, taskdef_arn)
         del self.by_arn[taskdef_arn]
         revisions = self.revisions.get(td.family_key, {})
         revisions.pop(td.revision, None)
         if not revisions:
             self.revisions.pop(td.family_key, None)
-        self.store.delete(KIND, taskdef_arn)
         return True
 
     def _with_revision(self, ref: str, field_name: str) -> str:

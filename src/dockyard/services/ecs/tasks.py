@@ -29,6 +29,7 @@ from dockyard.services.ecs.task_model import (
     TaskContainer,
 )
 from dockyard.services.ecs.task_wire import state_change_event, task_to_wire
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -155,16 +156,16 @@ class Tasks(EcsDomain):
         task = self.by_arn.get(task_arn)
         if task is None or not task.is_stopped:
             return False
+        self.store.delete(KIND, task_arn)
         del self.by_arn[task_arn]
         _unindex(self._active_on, task.host_arn, task_arn)
         _unindex(self._in_cluster, task.cluster_arn, task_arn)
         _unindex(self._in_group, (task.cluster_arn, task.group or ""), task_arn)
-        self.store.delete(KIND, task_arn)
         return True
 
     def save(self, task: Task, event: bool = False) -> None:
+        put_record(self.store, KIND, task.arn, task, Task.from_dict)
         self._index(task)
-        self.store.put(KIND, task.arn, task.to_dict())
         if event:
             self.events.append(
                 state_change_event(

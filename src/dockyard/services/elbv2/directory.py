@@ -15,6 +15,7 @@ from dockyard.services.elbv2.errors import (
 )
 from dockyard.services.elbv2.model import Listener, LoadBalancer, Rule, TargetGroup
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 LB_KIND = "elbv2.lb"
 TG_KIND = "elbv2.tg"
@@ -87,38 +88,52 @@ class Directory:
     # Write-through
 
     def save_lb(self, lb: LoadBalancer) -> None:
+        put_record(self.store, LB_KIND, lb.arn, lb, LoadBalancer.from_dict)
         self.load_balancers[lb.arn] = lb
-        self.store.put(LB_KIND, lb.arn, lb.to_dict())
 
     def save_tg(self, tg: TargetGroup) -> None:
+        put_record(self.store, TG_KIND, tg.arn, tg, TargetGroup.from_dict)
         self.target_groups[tg.arn] = tg
-        self.store.put(TG_KIND, tg.arn, tg.to_dict())
 
     def save_listener(self, listener: Listener) -> None:
+        put_record(self.store, LISTENER_KIND, listener.arn, listener, Listener.from_dict)
         self.listeners[listener.arn] = listener
-        self.store.put(LISTENER_KIND, listener.arn, listener.to_dict())
 
     def save_rule(self, rule: Rule) -> None:
+        put_record(self.store, RULE_KIND, rule.arn, rule, Rule.from_dict)
         self.rules[rule.arn] = rule
-        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
 
     def drop_lb(self, lb: LoadBalancer) -> None:
+        """The load balancer with its listeners and their rules, in one transaction."""
+        listeners = self.listeners_of(lb)
+        rules = [rule for listener in listeners for rule in self.rules_of(listener)]
+        self.store.write(
+            deletes=[(RULE_KIND, r.arn) for r in rules]
+            + [(LISTENER_KIND, listener.arn) for listener in listeners]
+            + [(LB_KIND, lb.arn)]
+        )
+        for rule in rules:
+            self.rules.pop(rule.arn, None)
+        for listener in listeners:
+            self.listeners.pop(listener.arn, None)
         self.load_balancers.pop(lb.arn, None)
-        self.store.delete(LB_KIND, lb.arn)
 
     def drop_tg(self, tg: TargetGroup) -> None:
-        self.target_groups.pop(tg.arn, None)
         self.store.delete(TG_KIND, tg.arn)
+        self.target_groups.pop(tg.arn, None)
 
     def drop_listener(self, listener: Listener) -> None:
-        for rule in self.rules_of(listener):
-            self.drop_rule(rule)
+        rules = self.rules_of(listener)
+        self.store.write(
+            deletes=[(RULE_KIND, r.arn) for r in rules] + [(LISTENER_KIND, listener.arn)]
+        )
+        for rule in rules:
+            self.rules.pop(rule.arn, None)
         self.listeners.pop(listener.arn, None)
-        self.store.delete(LISTENER_KIND, listener.arn)
 
     def drop_rule(self, rule: Rule) -> None:
-        self.rules.pop(rule.arn, None)
         self.store.delete(RULE_KIND, rule.arn)
+        self.rules.pop(rule.arn, None)
 
     # Lookups (a resource of another account or region is not found)
 

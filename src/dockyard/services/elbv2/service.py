@@ -176,9 +176,7 @@ class Elbv2:
             raise OperationNotPermitted(
                 f"Load balancer '{lb.arn}' cannot be deleted because deletion protection is enabled"
             )
-        for listener in self.directory.listeners_of(lb):
-            self.directory.drop_listener(listener)
-        self.directory.drop_lb(lb)
+        self.directory.drop_lb(lb)  # with its listeners and rules
         self.changed()
 
     def set_lb_attributes(self, lb: LoadBalancer, items: Sequence[dict[str, str]]) -> None:

@@ -319,8 +319,8 @@ def handlers(events: Events) -> dict[str, Handler]:
 
     def delete_connection(ctx: RequestContext, p: Params) -> Result:
         c = _connection(scope_of(ctx), p["Name"])
-        events.connections.pop(c.arn, None)
         events.store.delete("events.connection", c.arn)
+        events.connections.pop(c.arn, None)
         return {"ConnectionArn": c.arn, "ConnectionState": "DELETING"}
 
     def create_api_destination(ctx: RequestContext, p: Params) -> Result:
@@ -357,8 +357,8 @@ def handlers(events: Events) -> dict[str, Handler]:
 
     def delete_api_destination(ctx: RequestContext, p: Params) -> Result:
         d = _destination(scope_of(ctx), p["Name"])
-        events.destinations.pop(d.arn, None)
         events.store.delete("events.api-destination", d.arn)
+        events.destinations.pop(d.arn, None)
         return {}
 
     # -- tags --

@@ -35,6 +35,7 @@ from dockyard.services.events.model import (
     bus_arn,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -106,28 +107,29 @@ class Events:
         return bus
 
     def save_bus(self, bus: EventBus) -> None:
+        put_record(self.store, BUS_KIND, bus.arn, bus, lambda b: EventBus(**b))
         self.buses[bus.arn] = bus
-        self.store.put(BUS_KIND, bus.arn, bus.to_dict())
 
     def delete_bus(self, bus: EventBus) -> None:
-        for rule in [
-            r for r in self.rules.values() if r.scope == _scope(bus) and r.bus == bus.name
-        ]:
-            self.delete_rule(rule)
+        rules = [r for r in self.rules.values() if r.scope == _scope(bus) and r.bus == bus.name]
+        self.store.write(deletes=[(RULE_KIND, r.arn) for r in rules] + [(BUS_KIND, bus.arn)])
         self.buses.pop(bus.arn, None)
-        self.store.delete(BUS_KIND, bus.arn)
+        for rule in rules:
+            self.rules.pop(rule.arn, None)
+            for hook in self.rule_hooks:
+                hook(rule)
 
     # -- rules -------------------------------------------------------------------------
 
     def save_rule(self, rule: Rule) -> None:
+        put_record(self.store, RULE_KIND, rule.arn, rule, lambda b: Rule(**b))
         self.rules[rule.arn] = rule
-        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
         for hook in self.rule_hooks:
             hook(rule)
 
     def delete_rule(self, rule: Rule) -> None:
-        self.rules.pop(rule.arn, None)
         self.store.delete(RULE_KIND, rule.arn)
+        self.rules.pop(rule.arn, None)
         for hook in self.rule_hooks:
             hook(rule)
 
@@ -140,12 +142,17 @@ class Events:
     # -- connections and API destinations ---------------------------------------------
 
     def save_connection(self, connection: Connection) -> None:
+        put_record(
+            self.store, CONNECTION_KIND, connection.arn, connection, lambda b: Connection(**b)
+        )
         self.connections[connection.arn] = connection
-        self.store.put(CONNECTION_KIND, connection.arn, connection.to_dict())
 
     def save_destination(self, destination: ApiDestination) -> None:
+        put_record(
+            self.store, DESTINATION_KIND, destination.arn, destination,
+            lambda b: ApiDestination(**b),
+        )
         self.destinations[destination.arn] = destination
-        self.store.put(DESTINATION_KIND, destination.arn, destination.to_dict())
 
     # -- events ------------------------------------------------------------------------
 
@@ -180,7 +187,7 @@ class Events:
             "detail": {},
         }
         rule.last_fired = when
-        self.store.put(RULE_KIND, rule.arn, rule.to_dict())
+        put_record(self.store, RULE_KIND, rule.arn, rule, lambda b: Rule(**b))
         self.deliver(rule, event)
 
     def deliver(self, rule: Rule, event: dict[str, Any], forwarded: bool = False) -> None:

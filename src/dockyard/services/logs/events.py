@@ -94,10 +94,11 @@ class EventLog:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 [(gid, sid, ts, ingested, message_size(msg), msg) for ts, msg in events],
             )
+            self._db.execute("COMMIT")  # may fail too (a full disk): then nothing is kept
         except BaseException:
-            self._db.execute("ROLLBACK")
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def stream_events(
         self,

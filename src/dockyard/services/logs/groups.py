@@ -15,6 +15,7 @@ from dockyard.services.logs.errors import (
 )
 from dockyard.services.logs.model import LogGroup, LogStream, Scope, group_arn
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 GROUP_KIND = "logs.group"
 STREAM_KIND = "logs.stream"
@@ -65,12 +66,12 @@ class Directory:
         self.streams.clear()
 
     def save_group(self, group: LogGroup) -> None:
+        put_record(self.store, GROUP_KIND, group.arn, group, lambda b: LogGroup(**b))
         self.groups[group.arn] = group
-        self.store.put(GROUP_KIND, group.arn, group.to_dict())
 
     def save_stream(self, stream: LogStream) -> None:
+        put_record(self.store, STREAM_KIND, stream.arn, stream, lambda b: LogStream(**b))
         self.streams[stream.group_arn][stream.name] = stream
-        self.store.put(STREAM_KIND, stream.arn, stream.to_dict())
 
     # Log groups
 
@@ -121,10 +122,12 @@ class Directory:
         return group
 
     def delete_group(self, group: LogGroup) -> None:
-        for stream in self.streams.pop(group.arn, {}).values():
-            self.store.delete(STREAM_KIND, stream.arn)
+        streams = self.streams.get(group.arn, {}).values()
+        self.store.write(
+            deletes=[(STREAM_KIND, s.arn) for s in streams] + [(GROUP_KIND, group.arn)]
+        )
+        self.streams.pop(group.arn, None)
         self.groups.pop(group.arn, None)
-        self.store.delete(GROUP_KIND, group.arn)
 
     def list_groups(self, scope: Scope) -> list[LogGroup]:
         return sorted(
@@ -156,5 +159,5 @@ class Directory:
         return stream
 
     def delete_stream(self, stream: LogStream) -> None:
-        self.streams.get(stream.group_arn, {}).pop(stream.name, None)
         self.store.delete(STREAM_KIND, stream.arn)
+        self.streams.get(stream.group_arn, {}).pop(stream.name, None)

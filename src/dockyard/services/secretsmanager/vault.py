@@ -25,6 +25,7 @@ from dockyard.services.secretsmanager.model import (
     secret_arn,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -53,12 +54,12 @@ class Vault:
         self.by_arn.clear()
 
     def save(self, secret: Secret) -> None:
+        put_record(self.store, KIND, secret.arn, secret, Secret.from_dict)
         self.by_arn[secret.arn] = secret
-        self.store.put(KIND, secret.arn, secret.to_dict())
 
     def remove(self, secret: Secret) -> None:
-        self.by_arn.pop(secret.arn, None)
         self.store.delete(KIND, secret.arn)
+        self.by_arn.pop(secret.arn, None)
         log.info("secretsmanager: deleted secret %s", secret.name, extra={"arn": secret.arn})
 
     def purge(self) -> None:

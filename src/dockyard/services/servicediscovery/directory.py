@@ -16,6 +16,7 @@ from dockyard.services.servicediscovery.errors import (
 )
 from dockyard.services.servicediscovery.model import Instance, Namespace, Operation, SdService
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 NAMESPACE_KIND = "servicediscovery.namespace"
 SERVICE_KIND = "servicediscovery.service"
@@ -80,37 +81,39 @@ class Directory:
     # Write-through
 
     def save_namespace(self, ns: Namespace) -> None:
+        put_record(self.store, NAMESPACE_KIND, ns.id, ns, Namespace.from_dict)
         self.namespaces[ns.id] = ns
-        self.store.put(NAMESPACE_KIND, ns.id, ns.to_dict())
 
     def drop_namespace(self, ns: Namespace) -> None:
-        self.namespaces.pop(ns.id, None)
         self.store.delete(NAMESPACE_KIND, ns.id)
+        self.namespaces.pop(ns.id, None)
 
     def save_service(self, svc: SdService) -> None:
+        put_record(self.store, SERVICE_KIND, svc.id, svc, SdService.from_dict)
         self.services[svc.id] = svc
-        self.store.put(SERVICE_KIND, svc.id, svc.to_dict())
 
     def drop_service(self, svc: SdService) -> None:
+        self.store.delete(SERVICE_KIND, svc.id)
         self.services.pop(svc.id, None)
         self.instances.pop(svc.id, None)
-        self.store.delete(SERVICE_KIND, svc.id)
 
     def save_instance(self, inst: Instance) -> None:
+        put_record(
+            self.store, INSTANCE_KIND, f"{inst.service_id}/{inst.id}", inst, Instance.from_dict
+        )
         self.instances.setdefault(inst.service_id, {})[inst.id] = inst
-        self.store.put(INSTANCE_KIND, f"{inst.service_id}/{inst.id}", inst.to_dict())
 
     def drop_instance(self, inst: Instance) -> None:
-        self.instances.get(inst.service_id, {}).pop(inst.id, None)
         self.store.delete(INSTANCE_KIND, f"{inst.service_id}/{inst.id}")
+        self.instances.get(inst.service_id, {}).pop(inst.id, None)
 
     def save_operation(self, op: Operation) -> None:
+        put_record(self.store, OPERATION_KIND, op.id, op, Operation.from_dict)
         self.operations[op.id] = op
-        self.store.put(OPERATION_KIND, op.id, op.to_dict())
 
     def drop_operation(self, op: Operation) -> None:
-        self.operations.pop(op.id, None)
         self.store.delete(OPERATION_KIND, op.id)
+        self.operations.pop(op.id, None)
 
     # Lookups (a resource of another account or region is not found)
 

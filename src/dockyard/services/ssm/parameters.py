@@ -27,6 +27,7 @@ from dockyard.services.ssm.model import (
     Version,
 )
 from dockyard.store.base import Store
+from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,8 @@ class Parameters:
         self.by_scope.clear()
 
     def save(self, parameter: Parameter) -> None:
+        put_record(self.store, KIND, parameter.arn, parameter, Parameter.from_dict)
         self.by_scope.setdefault(parameter.scope, {})[parameter.name] = parameter
-        self.store.put(KIND, parameter.arn, parameter.to_dict())
 
     def all(self, scope: Scope) -> list[Parameter]:
         return sorted(self.by_scope.get(scope, {}).values(), key=lambda p: p.name)
@@ -215,8 +216,8 @@ class Parameters:
         return parameter
 
     def delete(self, parameter: Parameter) -> None:
-        self.by_scope.get(parameter.scope, {}).pop(parameter.name, None)
         self.store.delete(KIND, parameter.arn)
+        self.by_scope.get(parameter.scope, {}).pop(parameter.name, None)
 
     def label(
         self, parameter: Parameter, number: int | None, labels: list[str]
