@@ -66,9 +66,7 @@ def measure(endpoint: str, operation: str, clients: int, requests: int) -> dict[
     with mp.Manager() as manager:
         barrier = manager.Barrier(clients + 1)
         with mp.Pool(clients) as pool:
-            result = pool.map_async(
-                worker, [(endpoint, operation, per_client, barrier)] * clients
-            )
+            result = pool.map_async(worker, [(endpoint, operation, per_client, barrier)] * clients)
             barrier.wait()
             start = time.perf_counter()
             latencies = [x for chunk in result.get() for x in chunk]

@@ -61,8 +61,14 @@ def put_worker(args: tuple[str, int, int, float, Any]) -> int:
         data = []
         for i in range(start, min(start + BATCH, first + count)):
             ts = dt.datetime.fromtimestamp(now - (i * 7919 % DAY), dt.UTC)
-            data.append({"MetricName": "Latency", "Timestamp": ts, "Value": float(i % 1000),
-                         "Dimensions": [{"Name": "Shard", "Value": str(i % METRICS)}]})
+            data.append(
+                {
+                    "MetricName": "Latency",
+                    "Timestamp": ts,
+                    "Value": float(i % 1000),
+                    "Dimensions": [{"Name": "Shard", "Value": str(i % METRICS)}],
+                }
+            )
         cw.put_metric_data(Namespace=NAMESPACE, MetricData=data)
         sent += len(data)
     return sent

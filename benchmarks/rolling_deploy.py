@@ -113,12 +113,12 @@ def main() -> int:
                 peak = max(peak, len([t for t in tasks if t["lastStatus"] != "STOPPED"]))
                 checks = {
                     "new tasks placed": len(fresh) >= count,
-                    "new tasks RUNNING": len(
-                        [t for t in fresh if t["lastStatus"] == "RUNNING"]
-                    ) >= count,
+                    "new tasks RUNNING": len([t for t in fresh if t["lastStatus"] == "RUNNING"])
+                    >= count,
                     "new tasks HEALTHY": len(
                         [t for t in fresh if t.get("healthStatus") == "HEALTHY"]
-                    ) >= count,
+                    )
+                    >= count,
                     "old tasks STOPPED": all(t["lastStatus"] == "STOPPED" for t in stale),
                 }
                 for phase, reached in checks.items():

@@ -237,9 +237,7 @@ def add_agent_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
         help="process runtime as root: who containers without `user` run as "
         "(default: $DOCKYARD_TASK_USER, else nobody)",
     )  # fmt: skip
-    agent.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
-    )
+    agent.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
 def run_agent_command(args: argparse.Namespace) -> int:
@@ -320,9 +318,7 @@ def read_auth_entries(path: Path) -> tuple[dict[str, str], dict[str, str]]:
             )
         if len(parts) == 3:
             if not (len(parts[2]) == 12 and parts[2].isdigit()):
-                raise SystemExit(
-                    f"dockyard: {path}:{number}: the account id must be 12 digits"
-                )
+                raise SystemExit(f"dockyard: {path}:{number}: the account id must be 12 digits")
             accounts[parts[0]] = parts[2]
         credentials[parts[0]] = parts[1]
     return credentials, accounts
@@ -356,9 +352,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"dockyard: {exc}", file=sys.stderr)
             return 2
-        credentials, accounts = (
-            read_auth_entries(args.auth_file) if args.auth_file else (None, {})
-        )
+        credentials, accounts = read_auth_entries(args.auth_file) if args.auth_file else (None, {})
         options = ServerOptions(
             host=args.host,
             port=args.port,

@@ -95,9 +95,14 @@ def test_target_tracking_creates_alarms_and_min_max_hold(fresh_server: Any) -> N
     alarms = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=names)["MetricAlarms"]}
     high = alarms[names[0]]
     assert (high["Namespace"], high["MetricName"], high["Threshold"]) == (
-        "AWS/ECS", "CPUUtilization", 50.0)
+        "AWS/ECS",
+        "CPUUtilization",
+        50.0,
+    )
     assert {d["Name"]: d["Value"] for d in high["Dimensions"]} == {
-        "ClusterName": "default", "ServiceName": "web"}
+        "ClusterName": "default",
+        "ServiceName": "web",
+    }
     assert high["EvaluationPeriods"] == 3 and high["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarms[names[1]]["Threshold"] == 45.0
     assert alarms[names[1]]["EvaluationPeriods"] == 15

@@ -118,8 +118,10 @@ def test_bad_input_gets_aws_errors(cw: Any) -> None:
             StartTime=now(), EndTime=now() + dt.timedelta(minutes=1),
             MetricDataQueries=[{"Id": "e", "Expression": "SUM(("}],
         )  # fmt: skip
-    assert err.value.response["Error"]["Code"] in ("InvalidParameterValue",
-                                                   "InvalidParameterValueException")
+    assert err.value.response["Error"]["Code"] in (
+        "InvalidParameterValue",
+        "InvalidParameterValueException",
+    )
 
 
 def test_alarm_on_custom_metric_goes_to_alarm(fresh_server: Any) -> None:

@@ -61,9 +61,7 @@ def test_list_clusters_paginates(dockyard: DockyardProcess) -> None:
     for page in client.get_paginator("list_clusters").paginate(PaginationConfig={"PageSize": 3}):
         assert len(page["clusterArns"]) <= 3
         arns.extend(page["clusterArns"])
-    assert sorted(arns) == sorted(
-        f"arn:aws:ecs:us-east-1:123456789012:cluster/{n}" for n in names
-    )
+    assert sorted(arns) == sorted(f"arn:aws:ecs:us-east-1:123456789012:cluster/{n}" for n in names)
 
 
 def test_update_cluster_settings_and_tags(ecs: Any) -> None:

@@ -77,8 +77,6 @@ def test_bad_input_gets_4xx_and_the_server_keeps_serving(dockyard: DockyardProce
     assert make_client("ecs", dockyard.endpoint).list_clusters()["clusterArns"] is not None
 
 
-
-
 def test_a_scaled_clock_never_goes_back_after_a_restart(
     fresh_server: Callable[..., DockyardProcess],
 ) -> None:

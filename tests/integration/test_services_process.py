@@ -204,9 +204,9 @@ def test_circuit_breaker_rolls_back_a_revision_that_exits(dockyard: DockyardProc
     assert {t["taskDefinitionArn"] for t in running} == {good}
 
     # The service deployments API tells the story, through the AWS CLI.
-    listed = aws_json(
-        dockyard.endpoint, "ecs", "list-service-deployments", "--service", name
-    )["serviceDeployments"]
+    listed = aws_json(dockyard.endpoint, "ecs", "list-service-deployments", "--service", name)[
+        "serviceDeployments"
+    ]
     assert [d["status"] for d in listed] == ["SUCCESSFUL", "ROLLBACK_SUCCESSFUL", "SUCCESSFUL"]
     described = ecs.describe_service_deployments(
         serviceDeploymentArns=[listed[1]["serviceDeploymentArn"]]
@@ -236,9 +236,7 @@ def test_a_killed_task_is_replaced(dockyard: DockyardProcess) -> None:
     os.kill(json.loads(pid_files[0].read_text())["pid"], signal.SIGKILL)
 
     def replaced(service: dict[str, Any]) -> bool:
-        running = {
-            t["taskArn"] for t in service_tasks(ecs, name) if t["lastStatus"] == "RUNNING"
-        }
+        running = {t["taskArn"] for t in service_tasks(ecs, name) if t["lastStatus"] == "RUNNING"}
         return service["runningCount"] == 2 and victim["taskArn"] not in running
 
     service = wait_service(ecs, name, replaced, timeout=30)

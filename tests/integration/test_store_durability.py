@@ -70,7 +70,8 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     disk.mkdir()
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
@@ -137,7 +138,8 @@ def test_full_disk_answers_503_and_loses_nothing_acknowledged(
         message = f"line {i} " + "y" * 60_000
         try:
             logs.put_log_events(
-                logGroupName="/durability", logStreamName="s",
+                logGroupName="/durability",
+                logStreamName="s",
                 logEvents=[{"timestamp": int(time.time() * 1000), "message": message}],
             )
             accepted.append(message)
@@ -217,7 +219,8 @@ def test_a_task_that_exits_while_the_disk_is_full_is_reported_stopped(
     go.touch()  # the process exits now, with no room left for the agent's state file
     wait_for(
         lambda: status() == "STOPPED" or "cannot save the state of task" in server.log(),
-        timeout=30, what="the agent to see the exit",
+        timeout=30,
+        what="the agent to see the exit",
     )
     filler.unlink()
     wait_for(lambda: status() == "STOPPED", timeout=30, what="the task to be reported STOPPED")

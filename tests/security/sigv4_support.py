@@ -39,7 +39,10 @@ class SignedAt(SigV4Auth):
     """botocore's SigV4 signer with the clock set to `when` and some headers left unsigned."""
 
     def __init__(
-        self, credentials: tuple[str, str], service: str, when: datetime.datetime,
+        self,
+        credentials: tuple[str, str],
+        service: str,
+        when: datetime.datetime,
         unsigned: tuple[str, ...] = (),
     ) -> None:
         super().__init__(Credentials(*credentials), service, REGION)
@@ -63,7 +66,10 @@ class SignedAt(SigV4Auth):
 
 class PresignedAt(SigV4QueryAuth):
     def __init__(
-        self, credentials: tuple[str, str], service: str, when: datetime.datetime,
+        self,
+        credentials: tuple[str, str],
+        service: str,
+        when: datetime.datetime,
         expires: int,
     ) -> None:
         super().__init__(Credentials(*credentials), service, REGION, expires=expires)
@@ -114,8 +120,14 @@ class Reply:
 
 
 def sign(
-    method: str, url: str, body: bytes, headers: dict[str, str], service: str, *,
-    credentials: tuple[str, str] = KEY, when: datetime.datetime | None = None,
+    method: str,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    service: str,
+    *,
+    credentials: tuple[str, str] = KEY,
+    when: datetime.datetime | None = None,
     unsigned: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """The request's headers with a SigV4 Authorization (and X-Amz-Date) added."""
@@ -125,7 +137,11 @@ def sign(
 
 
 def presign(
-    url: str, service: str, *, when: datetime.datetime, expires: int,
+    url: str,
+    service: str,
+    *,
+    when: datetime.datetime,
+    expires: int,
     credentials: tuple[str, str] = KEY,
 ) -> str:
     request = AWSRequest(method="GET", url=url)
@@ -151,9 +167,7 @@ def ecs_call(
     return url, body, sign("POST", url, body, headers, "ecs", **signing)
 
 
-def elbv2_call(
-    endpoint: str, form: str, **signing: Any
-) -> tuple[str, bytes, dict[str, str]]:
+def elbv2_call(endpoint: str, form: str, **signing: Any) -> tuple[str, bytes, dict[str, str]]:
     """An ELBv2 (query protocol) request: its url, form body and signed headers."""
     body = form.encode()
     headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
@@ -168,9 +182,7 @@ def vm_rss_kib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for pid {pid}")
 
 
-def raw_exchange(
-    port: int, head: bytes, body_chunks: Any = (), timeout: float = 30.0
-) -> bytes:
+def raw_exchange(port: int, head: bytes, body_chunks: Any = (), timeout: float = 30.0) -> bytes:
     """Send a request head, then body chunks for as long as the server reads them; return
     whatever the server answered (its status line and body), read until it closes or a
     deadline."""

@@ -154,9 +154,7 @@ def agent_call(
     s: Secured, name: str, body: dict[str, Any], headers: dict[str, str] | None = None
 ) -> httpx.Response:
     with httpx.Client(verify=str(s.pki.ca), timeout=30) as http:
-        return http.post(
-            f"{s.server.endpoint}{AGENT_PATH}{name}", json=body, headers=headers or {}
-        )
+        return http.post(f"{s.server.endpoint}{AGENT_PATH}{name}", json=body, headers=headers or {})
 
 
 def refused(response: httpx.Response, code: str) -> str:
@@ -183,8 +181,9 @@ def sleeper(s: Secured, account: str, family: str, group: str) -> str:
     assert out["failures"] == [], out["failures"]
     arn = str(out["tasks"][0]["taskArn"])
     wait_for(
-        lambda: ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]["lastStatus"]
-        == "RUNNING",
+        lambda: (
+            ecs.describe_tasks(cluster=CLUSTER, tasks=[arn])["tasks"][0]["lastStatus"] == "RUNNING"
+        ),
         60,
         f"task {arn} RUNNING",
     )

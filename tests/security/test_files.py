@@ -73,9 +73,7 @@ def test_secret_values_stay_out_of_the_data_dir_and_its_modes_are_private(
     sm = make_client("secretsmanager", server.endpoint)
     ecs = make_client("ecs", server.endpoint)
     ssm.put_parameter(Name="/sec/db/password", Value=PASSWORD, Type="SecureString")
-    secret_arn = sm.create_secret(Name="sec/api", SecretString=json.dumps({"token": TOKEN}))[
-        "ARN"
-    ]
+    secret_arn = sm.create_secret(Name="sec/api", SecretString=json.dumps({"token": TOKEN}))["ARN"]
     family = "secrets-" + uuid.uuid4().hex[:6]
     taskdef = ecs.register_task_definition(
         family=family,

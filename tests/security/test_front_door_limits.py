@@ -70,7 +70,9 @@ def test_a_stale_date_is_refused_before_the_body_is_sent(
     sigv4_server: DockyardProcess,
 ) -> None:
     _, _, headers = ecs_call(
-        sigv4_server.endpoint, "ListClusters", {},
+        sigv4_server.endpoint,
+        "ListClusters",
+        {},
         when=datetime.datetime(2015, 1, 1, tzinfo=datetime.UTC),
     )
     headers["Content-Length"] = str(50 * MIB)
@@ -124,7 +126,9 @@ def test_a_gzip_bomb_is_refused_before_it_inflates(sigv4_open_server: DockyardPr
 def test_a_gzip_body_within_the_cap_still_works(sigv4_open_server: DockyardProcess) -> None:
     body = gzip.compress(json.dumps({"clusterName": "gzipped"}).encode())
     reply = send(
-        "POST", f"{sigv4_open_server.endpoint}/", body,
+        "POST",
+        f"{sigv4_open_server.endpoint}/",
+        body,
         {**_ecs_headers("CreateCluster"), "Content-Encoding": "gzip"},
     )
     assert reply.status == 200, reply.body
@@ -166,7 +170,8 @@ def test_brackets_inside_strings_do_not_count_as_nesting(
 ) -> None:
     name = 'b\\"' + "[" * 200 + "{"
     reply = send(
-        "POST", f"{sigv4_open_server.endpoint}/",
+        "POST",
+        f"{sigv4_open_server.endpoint}/",
         json.dumps({"clusterName": "brackets", "tags": [{"key": "k", "value": name}]}).encode(),
         _ecs_headers("CreateCluster"),
     )
@@ -181,8 +186,10 @@ def test_5000_deep_cbor_answers_a_serialization_exception(
         deep = [deep]
     body = cbor2.dumps({"Namespace": "x", "MetricData": deep})
     reply = send(
-        "POST", f"{sigv4_open_server.endpoint}/service/GraniteServiceVersion20100801/operation/"
-        "PutMetricData", body,
+        "POST",
+        f"{sigv4_open_server.endpoint}/service/GraniteServiceVersion20100801/operation/"
+        "PutMetricData",
+        body,
         {"Content-Type": "application/cbor", "Smithy-Protocol": "rpc-v2-cbor"},
     )
     assert reply.status == 400

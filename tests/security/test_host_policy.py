@@ -259,8 +259,11 @@ def test_the_operator_allows_root_tasks_and_host_volumes_with_flags(
         assert run_and_print(ecs, server, taskdef) == ["0", "0"]
         out_dir = tmp_path / "out"
         out_dir.mkdir()
-        writer = container(script=f"id -u > {out_dir}/uid; id -u; id -g", user="0",
-                           mountPoints=[{"sourceVolume": "o", "containerPath": str(out_dir)}])
+        writer = container(
+            script=f"id -u > {out_dir}/uid; id -u; id -g",
+            user="0",
+            mountPoints=[{"sourceVolume": "o", "containerPath": str(out_dir)}],
+        )
         volumes = [{"name": "o", "host": {"sourcePath": str(out_dir)}}]
         taskdef = register(ecs, writer, volumes=volumes)
         assert run_and_print(ecs, server, taskdef) == ["0", "0"]

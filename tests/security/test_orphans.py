@@ -157,9 +157,9 @@ def test_a_remote_agent_reports_its_orphans_after_the_reset(
         ecs = make_client("ecs", server.endpoint)
         wait_for(lambda: instances(ecs), 20, "the agent registered")
         port = free_port()
-        arn = ecs.run_task(taskDefinition=web_taskdef(ecs, port), launchType="EC2")["tasks"][
-            0
-        ]["taskArn"]
+        arn = ecs.run_task(taskDefinition=web_taskdef(ecs, port), launchType="EC2")["tasks"][0][
+            "taskArn"
+        ]
         task = running(ecs, arn)
         pid = main_pid(agent_dir, task["containers"][0]["runtimeId"])
         wait_for(lambda: answers(port), 20, "the web task answering")

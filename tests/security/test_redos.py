@@ -136,8 +136,9 @@ def listeners(server: DockyardProcess) -> tuple[int, int]:
     calm, rules = free_port(), free_port()
     elb.create_listener(LoadBalancerArn=lb_arn, Port=calm, Protocol="HTTP",
                         DefaultActions=fixed(200, "calm"))  # fmt: skip
-    arn = elb.create_listener(LoadBalancerArn=lb_arn, Port=rules, Protocol="HTTP",
-                              DefaultActions=fixed(404, "no rule"))["Listeners"][0]["ListenerArn"]
+    arn = elb.create_listener(
+        LoadBalancerArn=lb_arn, Port=rules, Protocol="HTTP", DefaultActions=fixed(404, "no rule")
+    )["Listeners"][0]["ListenerArn"]
     conditions: list[dict[str, Any]] = [
         {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*/*/*/*.png"]}},
         {"Field": "host-header", "HostHeaderConfig": {"Values": ["*.*.*.*.example.com"]}},
@@ -188,8 +189,10 @@ def test_rule_values_past_aws_limits_are_refused_naming_them(
             "LoadBalancerArn"
         ]
     )["Listeners"][0]["ListenerArn"]
-    too_long = {"Field": "http-header",
-                "HttpHeaderConfig": {"HttpHeaderName": "X-A", "Values": ["a" * 129]}}
+    too_long = {
+        "Field": "http-header",
+        "HttpHeaderConfig": {"HttpHeaderName": "X-A", "Values": ["a" * 129]},
+    }
     too_wild = {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*/*/*/*/*/*"]}}
     for condition, words in ((too_long, "HTTP header value"), (too_wild, "wildcards")):
         _, err = refused(

@@ -32,8 +32,11 @@ from tests.support.server import DockyardProcess, signed_headers
 
 def _client(service: str, server: DockyardProcess, credentials: tuple[str, str] = KEY) -> Any:
     return boto3.client(
-        service, endpoint_url=server.endpoint, region_name=REGION,
-        aws_access_key_id=credentials[0], aws_secret_access_key=credentials[1],
+        service,
+        endpoint_url=server.endpoint,
+        region_name=REGION,
+        aws_access_key_id=credentials[0],
+        aws_secret_access_key=credentials[1],
         config=Config(retries={"max_attempts": 1}),
     )
 
@@ -177,14 +180,18 @@ def test_a_replayed_describe_with_a_create_body_is_refused(
 
 @pytest.mark.parametrize(
     ("unsigned", "message"),
-    [("host", "'Host' or ':authority' must be a 'SignedHeader'"),
-     ("x-amz-date", "'X-Amz-Date' must be a 'SignedHeader'")],
+    [
+        ("host", "'Host' or ':authority' must be a 'SignedHeader'"),
+        ("x-amz-date", "'X-Amz-Date' must be a 'SignedHeader'"),
+    ],
 )
 def test_host_and_x_amz_date_must_be_signed(
     sigv4_server: DockyardProcess, unsigned: str, message: str
 ) -> None:
     url, body, headers = ecs_call(
-        sigv4_server.endpoint, "CreateCluster", {"clusterName": f"no-{unsigned}"},
+        sigv4_server.endpoint,
+        "CreateCluster",
+        {"clusterName": f"no-{unsigned}"},
         unsigned=(unsigned,),
     )
     reply = send("POST", url, body, headers)

@@ -29,8 +29,11 @@ def test_the_store_url_comes_from_a_file_and_stays_out_of_ps(
         cmdline = Path(f"/proc/{first.proc.pid}/cmdline").read_bytes()
         assert PASSWORD.encode() not in cmdline
         ecs = boto3.client(
-            "ecs", endpoint_url=first.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            "ecs",
+            endpoint_url=first.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}),
         )
         ecs.create_cluster(clusterName="kept-in-postgres")
@@ -42,8 +45,11 @@ def test_the_store_url_comes_from_a_file_and_stays_out_of_ps(
     ).start()
     try:
         ecs = boto3.client(
-            "ecs", endpoint_url=second.endpoint, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
+            "ecs",
+            endpoint_url=second.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}),
         )
         arns = ecs.list_clusters()["clusterArns"]

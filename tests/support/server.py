@@ -159,8 +159,12 @@ class DockyardProcess:
 
 
 def signed_headers(
-    method: str, url: str, credentials: tuple[str, str], body: bytes = b"",
-    service: str = "dockyard", region: str = "us-east-1",
+    method: str,
+    url: str,
+    credentials: tuple[str, str],
+    body: bytes = b"",
+    service: str = "dockyard",
+    region: str = "us-east-1",
 ) -> dict[str, str]:
     """SigV4 headers for a call to one of Dockyard's own routes (as for any AWS call)."""
     from botocore.auth import SigV4Auth

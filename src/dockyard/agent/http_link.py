@@ -195,9 +195,7 @@ class HttpLink:
             },
         )
 
-    async def orphans(
-        self, instance_arn: str, reports: list[OrphanReport]
-    ) -> list[OrphanVerdict]:
+    async def orphans(self, instance_arn: str, reports: list[OrphanReport]) -> list[OrphanVerdict]:
         doc = await self._call(
             "orphans",
             {"containerInstanceArn": instance_arn, "tasks": [r.to_dict() for r in reports]},

@@ -121,7 +121,8 @@ class DockyardApp:
                     protocol = self.front_door.guess(req, sig)[0]
                 secret = check_headers(req, sig, credentials, protocol)
             req.body = await read_body(
-                receive, content_length(headers.get("content-length")),
+                receive,
+                content_length(headers.get("content-length")),
                 self.config.max_body_bytes,
             )
             if secret is not None and sig is not None:
@@ -151,8 +152,7 @@ class DockyardApp:
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
         headers.append((b"content-length", str(len(response.body)).encode()))
-        await send({"type": "http.response.start", "status": response.status,
-                    "headers": headers})
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else response.body})
 
     # -- Dockyard's own routes ------------------------------------------------------------
@@ -162,16 +162,24 @@ class DockyardApp:
             if self.config.credentials is not None:
                 # With auth on, this route stays open (liveness) and tells only that much.
                 return _json(200, {"status": "running", "pid": os.getpid()})
-            return _json(200, {
-                "status": "running",
-                "version": self.config.version,
-                "services": sorted(p.service for p in self.providers),
-                "pid": os.getpid(),
-            })
+            return _json(
+                200,
+                {
+                    "status": "running",
+                    "version": self.config.version,
+                    "services": sorted(p.service for p in self.providers),
+                    "pid": os.getpid(),
+                },
+            )
         if path == "/_dockyard/reset" and req.method == "POST":
             if not self.config.allow_reset:
-                return _json(403, {"__type": "AccessDeniedException",
-                                   "message": "Reset is disabled on this server"})
+                return _json(
+                    403,
+                    {
+                        "__type": "AccessDeniedException",
+                        "message": "Reset is disabled on this server",
+                    },
+                )
             if self.on_reset is not None:
                 try:
                     self.on_reset()

@@ -86,7 +86,9 @@ def parse_sigv4(req: HttpRequest) -> SigV4 | None:
 
 
 def identify(
-    sig: SigV4 | None, default_account: str, default_region: str,
+    sig: SigV4 | None,
+    default_account: str,
+    default_region: str,
     accounts: Mapping[str, str] | None = None,
 ) -> Identity:
     """Who calls: a key scoped to an account in the auth file acts in it; else a 12-digit
@@ -192,19 +194,22 @@ def _check_time(req: HttpRequest, sig: SigV4, protocol: str, now: float) -> None
     except ValueError:
         raise _incomplete(
             f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'. "
-            "See http://en.wikipedia.org/wiki/ISO_8601", protocol,
+            "See http://en.wikipedia.org/wiki/ISO_8601",
+            protocol,
         ) from None
     if amz_date[:8] != sig.date:
         raise _mismatch(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
-            f"from HTTP: '{sig.date}' != '{amz_date[:8]}', from '{amz_date}'.", protocol,
+            f"from HTTP: '{sig.date}' != '{amz_date[:8]}', from '{amz_date}'.",
+            protocol,
         )
     if signed_at > now + MAX_SKEW_SECONDS:
         if sig.service == "s3" and not sig.presigned:
             raise _too_skewed()
         raise _mismatch(
             f"Signature not yet current: {amz_date} is still later than "
-            f"{_iso(now + MAX_SKEW_SECONDS)} ({_iso(now)} + 15 min.)", protocol,
+            f"{_iso(now + MAX_SKEW_SECONDS)} ({_iso(now)} + 15 min.)",
+            protocol,
         )
     if sig.presigned:
         raw = req.query_value("X-Amz-Expires")
@@ -212,7 +217,8 @@ def _check_time(req: HttpRequest, sig: SigV4, protocol: str, now: float) -> None
             raise AuthError(
                 "X-Amz-Expires must be a whole number of seconds from 1 to "
                 f"{MAX_PRESIGNED_SECONDS} (a week); got {raw!r}",
-                code="AuthorizationQueryParametersError", status=400,
+                code="AuthorizationQueryParametersError",
+                status=400,
             )
         expires_at = signed_at + int(raw)
         if now > expires_at:
@@ -220,7 +226,8 @@ def _check_time(req: HttpRequest, sig: SigV4, protocol: str, now: float) -> None
                 raise AuthError("Request has expired", code="AccessDenied")
             raise _mismatch(
                 f"Signature expired: {amz_date} is now earlier than {_iso(now - int(raw))} "
-                f"({_iso(now)} - {int(raw)} sec.)", protocol,
+                f"({_iso(now)} - {int(raw)} sec.)",
+                protocol,
             )
         return
     if signed_at < now - MAX_SKEW_SECONDS:
@@ -228,7 +235,8 @@ def _check_time(req: HttpRequest, sig: SigV4, protocol: str, now: float) -> None
             raise _too_skewed()
         raise _mismatch(
             f"Signature expired: {amz_date} is now earlier than "
-            f"{_iso(now - MAX_SKEW_SECONDS)} ({_iso(now)} - 15 min.)", protocol,
+            f"{_iso(now - MAX_SKEW_SECONDS)} ({_iso(now)} - 15 min.)",
+            protocol,
         )
 
 
@@ -240,7 +248,10 @@ def _too_skewed() -> AuthError:
 
 
 def check_headers(
-    req: HttpRequest, sig: SigV4 | None, credentials: Mapping[str, str], protocol: str,
+    req: HttpRequest,
+    sig: SigV4 | None,
+    credentials: Mapping[str, str],
+    protocol: str,
     now: float | None = None,
 ) -> str:
     """What can be decided before the body is read: a signature is there, its key is
@@ -263,18 +274,20 @@ def check_headers(
         )
     signed = sig.signed_headers
     if "host" not in signed:
-        raise _incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS "
-                          "Authorization.", protocol)
+        raise _incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.", protocol
+        )
     if sig.presigned:
         if req.query_value("X-Amz-Date") is None:
-            raise _incomplete("AWS query-string parameters must include 'X-Amz-Date'.",
-                              protocol)
+            raise _incomplete("AWS query-string parameters must include 'X-Amz-Date'.", protocol)
     elif "x-amz-date" not in req.headers:
-        raise _incomplete("Authorization header requires existence of a 'X-Amz-Date' "
-                          "header.", protocol)
+        raise _incomplete(
+            "Authorization header requires existence of a 'X-Amz-Date' header.", protocol
+        )
     elif "x-amz-date" not in signed:
-        raise _incomplete("'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
-                          protocol)
+        raise _incomplete(
+            "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.", protocol
+        )
     _check_time(req, sig, protocol, time.time() if now is None else now)
     return secret
 
@@ -290,7 +303,8 @@ def check_signature(req: HttpRequest, sig: SigV4, secret: str, protocol: str) ->
     elif claimed is not None and claimed != computed and sig.service == "s3":
         raise AuthError(
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
-            code="XAmzContentSHA256Mismatch", status=400,
+            code="XAmzContentSHA256Mismatch",
+            status=400,
         )
     elif sig.presigned and not (req.body or req.raw_body):
         # S3 presigns with UNSIGNED-PAYLOAD; other presigners hash the (empty) body.
@@ -300,12 +314,16 @@ def check_signature(req: HttpRequest, sig: SigV4, secret: str, protocol: str) ->
             return
     raise _mismatch(
         "The request signature we calculated does not match the signature you "
-        "provided. Check your AWS Secret Access Key and signing method.", protocol,
+        "provided. Check your AWS Secret Access Key and signing method.",
+        protocol,
     )
 
 
 def verify(
-    req: HttpRequest, sig: SigV4 | None, credentials: Mapping[str, str], protocol: str,
+    req: HttpRequest,
+    sig: SigV4 | None,
+    credentials: Mapping[str, str],
+    protocol: str,
     now: float | None = None,
 ) -> None:
     """Raise the AWS error for a request whose signature does not hold."""

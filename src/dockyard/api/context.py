@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockyard.core.scope import Scope
+
 
 @dataclass(slots=True)
 class RequestContext:
@@ -15,3 +17,8 @@ class RequestContext:
     protocol: str = "json"  # json | query | rest-json | rest-xml | smithy-rpc-v2-cbor
     access_key_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def scope_of(ctx: RequestContext) -> Scope:
+    """The account and region a request acts in."""
+    return Scope(ctx.account_id, ctx.region)

@@ -73,9 +73,7 @@ class FrontDoor:
                     return protocol, info
         return "rest-json", None
 
-    def error(
-        self, err: ServiceError, req: HttpRequest, sig: SigV4 | None
-    ) -> HttpResponse:
+    def error(self, err: ServiceError, req: HttpRequest, sig: SigV4 | None) -> HttpResponse:
         """`err` answered in the protocol the request seems to speak (before routing)."""
         protocol, info = self.guess(req, sig)
         return CODECS[protocol].error(err, info, None, str(uuid.uuid4()))
@@ -97,11 +95,11 @@ class FrontDoor:
             provider = self.providers.get(info.name)
             handler = provider.handlers.get(operation) if provider is not None else None
             if provider is None or handler is None:
-                raise UnsupportedOperation(
-                    f"Dockyard does not support {info.name}:{operation} yet"
-                )
+                raise UnsupportedOperation(f"Dockyard does not support {info.name}:{operation} yet")
             identity = identify(
-                sig, self.config.default_account_id, self.config.default_region,
+                sig,
+                self.config.default_account_id,
+                self.config.default_region,
                 self.config.accounts,
             )
             op = self.catalog.operation_model(info.name, operation)
@@ -126,7 +124,10 @@ class FrontDoor:
         except Exception as exc:
             if is_unavailable(exc):
                 log.warning(
-                    "%s:%s answered unavailable: %s", info.name, operation, exc,
+                    "%s:%s answered unavailable: %s",
+                    info.name,
+                    operation,
+                    exc,
                     extra={"request_id": request_id},
                 )
                 unavailable = ServiceUnavailable(
@@ -135,7 +136,9 @@ class FrontDoor:
                 )
                 return codec.error(unavailable, info, operation, request_id)
             log.exception(
-                "internal failure in %s:%s", info.name, operation,
+                "internal failure in %s:%s",
+                info.name,
+                operation,
                 extra={"request_id": request_id},
             )
             internal = InternalError("We encountered an internal error. Please try again.")

@@ -34,9 +34,7 @@ class HttpRequest:
 
     @property
     def is_form(self) -> bool:
-        return self.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"
-        )
+        return self.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
 
     @property
     def form(self) -> dict[str, str]:

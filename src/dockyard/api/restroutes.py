@@ -37,7 +37,9 @@ class RestRoute:
 
 
 def compile_route(
-    operation: str, request_uri: str, query_members: tuple[tuple[str, str | None], ...] = (),
+    operation: str,
+    request_uri: str,
+    query_members: tuple[tuple[str, str | None], ...] = (),
     headers_required: tuple[str, ...] = (),
 ) -> RestRoute:
     path, _, qs = request_uri.partition("?")

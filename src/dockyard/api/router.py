@@ -29,7 +29,12 @@ class RoutingError(ServiceError):
     protocol the client speaks, so the error can be answered in it."""
 
     def __init__(
-        self, message: str, *, code: str, status: int, protocol: str,
+        self,
+        message: str,
+        *,
+        code: str,
+        status: int,
+        protocol: str,
         service: ServiceInfo | None = None,
     ) -> None:
         super().__init__(message, code=code, status=status)
@@ -55,14 +60,18 @@ class Router:
             "smithy-protocol" in req.headers or "/operation/" in req.path
         ):
             return self._route_smithy(req.path)
-        if req.method in ("POST", "GET") and (
-            (req.is_form and req.method == "POST") or "Action=" in req.query_string
-        ) and "Action" in req.form:
+        if (
+            req.method in ("POST", "GET")
+            and ((req.is_form and req.method == "POST") or "Action=" in req.query_string)
+            and "Action" in req.form
+        ):
             return self._route_query(req, sig)
         if req.method == "POST" and req.is_form and self._candidates(sig, QUERY):
             raise RoutingError(
                 "The request must contain the parameter Action.",
-                code="MissingAction", status=400, protocol="query",
+                code="MissingAction",
+                status=400,
+                protocol="query",
             )
         return self._route_rest(req, sig)
 
@@ -77,12 +86,17 @@ class Router:
         if info is None or "json" not in info.protocols:
             raise RoutingError(
                 f"Unable to determine service/operation name to be authorized: {target}",
-                code="UnknownOperationException", status=400, protocol="json",
+                code="UnknownOperationException",
+                status=400,
+                protocol="json",
             )
         if operation not in self.catalog.service_model(info.name).operation_names:
             raise RoutingError(
                 f"Operation {operation} is not known to {info.name}",
-                code="UnknownOperationException", status=400, protocol="json", service=info,
+                code="UnknownOperationException",
+                status=400,
+                protocol="json",
+                service=info,
             )
         route = Route(info, operation, "json")
         self._targets[target] = route
@@ -102,14 +116,18 @@ class Router:
         if info is None or "smithy-rpc-v2-cbor" not in info.protocols:
             raise RoutingError(
                 f"No service speaking rpc-v2-cbor at {path}",
-                code="UnknownOperationException", status=404, protocol="smithy-rpc-v2-cbor",
+                code="UnknownOperationException",
+                status=404,
+                protocol="smithy-rpc-v2-cbor",
             )
         operation = parts[4]
         if operation not in self.catalog.service_model(info.name).operation_names:
             raise RoutingError(
                 f"Operation {operation} is not known to {info.name}",
-                code="UnknownOperationException", status=404,
-                protocol="smithy-rpc-v2-cbor", service=info,
+                code="UnknownOperationException",
+                status=404,
+                protocol="smithy-rpc-v2-cbor",
+                service=info,
             )
         route = Route(info, operation, "smithy-rpc-v2-cbor")
         self._smithy[path] = route
@@ -140,7 +158,9 @@ class Router:
                 return Route(info, action, protocol)
         raise RoutingError(
             f"The action {action} is not valid for this web service.",
-            code="InvalidAction", status=400, protocol="query",
+            code="InvalidAction",
+            status=400,
+            protocol="query",
             service=candidates[0] if candidates else None,
         )
 
@@ -158,9 +178,7 @@ class Router:
         best: Route | None = None
         best_score: tuple[int, int, int] | None = None
         for info in candidates:
-            found = self.rest_table(info.name).match(
-                req.method, req.path, req.query, req.headers
-            )
+            found = self.rest_table(info.name).match(req.method, req.path, req.query, req.headers)
             if found is None:
                 continue
             rest_route, labels = found
@@ -174,10 +192,14 @@ class Router:
         if sig is None and not candidates:
             raise RoutingError(
                 "Request is missing Authentication Token; the service cannot be determined",
-                code="MissingAuthenticationToken", status=403, protocol="rest-json",
+                code="MissingAuthenticationToken",
+                status=403,
+                protocol="rest-json",
             )
         raise RoutingError(
             f"No operation matches {req.method} {req.path}",
-            code="UnknownOperationException", status=404, protocol=guess,
+            code="UnknownOperationException",
+            status=404,
+            protocol=guess,
             service=candidates[0] if candidates else None,
         )

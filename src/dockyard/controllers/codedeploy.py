@@ -19,6 +19,7 @@ from dockyard.controllers.runtime import Runtime
 from dockyard.controllers.service_observe import service_tasks, target_of
 from dockyard.core.alarmwatch import AlarmStates
 from dockyard.core.clock import Clock
+from dockyard.core.scope import Scope as ElbScope
 from dockyard.services.codedeploy.model import (
     ECS_EVENTS,
     Deployment,
@@ -38,7 +39,6 @@ from dockyard.services.ecs.task_sets import (
     make_primary,
     new_task_set,
 )
-from dockyard.services.elbv2.directory import Scope as ElbScope
 from dockyard.services.elbv2.model import Action, WeightedGroup
 from dockyard.services.elbv2.service import Elbv2
 

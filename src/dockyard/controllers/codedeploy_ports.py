@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dockyard.api.errors import ServiceError
+from dockyard.core.scope import Scope as EcsScope
+from dockyard.core.scope import Scope as ElbScope
 from dockyard.services.codedeploy.ports import EcsServiceView
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope as EcsScope
-from dockyard.services.elbv2.directory import Scope as ElbScope
 from dockyard.services.elbv2.service import Elbv2
 
 

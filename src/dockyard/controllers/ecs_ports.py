@@ -8,8 +8,8 @@ from typing import Any
 
 from dockyard.api.errors import ServiceError
 from dockyard.core.scaling import Capacity
+from dockyard.core.scope import Scope
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.task_run import RunTaskRequest
 
 log = logging.getLogger(__name__)

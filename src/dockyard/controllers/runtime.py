@@ -145,7 +145,10 @@ class Runtime:
             if is_unavailable(exc):  # expected while the disk is full or the database down
                 log.warning(
                     "%s: reconcile of %s could not store its changes (%s); retrying in %.2fs",
-                    self.name, key, exc, delay,
+                    self.name,
+                    key,
+                    exc,
+                    delay,
                     extra={"key": key, "controller": self.name},
                 )
             else:

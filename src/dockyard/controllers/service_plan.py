@@ -377,9 +377,7 @@ def _plan_daemon(
     frozen: bool,
     now: float,
 ) -> None:
-    eligible = [
-        h for h in hosts.values() if h.status == "ACTIVE" and h.connected and h.eligible
-    ]
+    eligible = [h for h in hosts.values() if h.status == "ACTIVE" and h.connected and h.eligible]
     floor = min_healthy(len(eligible), desired.min_percent)
     healthy = [t for t in live if is_healthy(t, desired, now)]
     allowance = len(healthy) - floor

@@ -185,9 +185,7 @@ class PostgresStore:
         """`op` on the worker, waited for at most CALL_TIMEOUT seconds (see the module doc)."""
         stuck = self._stuck
         if stuck is not None and not stuck.done():
-            raise StoreUnavailable(
-                f"the PostgreSQL store at {self.display_url} is not answering"
-            )
+            raise StoreUnavailable(f"the PostgreSQL store at {self.display_url} is not answering")
         future = self._worker.submit(lambda: op(self._conn))
         try:
             return future.result(timeout=CALL_TIMEOUT)
@@ -218,7 +216,8 @@ class PostgresStore:
                 if lost and attempt == 1:
                     log.warning(
                         "lost the connection to the store %s (%s); reconnecting",
-                        self.display_url, _reason(exc),
+                        self.display_url,
+                        _reason(exc),
                     )
                     continue
                 raise StoreUnavailable(

@@ -34,8 +34,9 @@ def _echo(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _fail(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    raise ServiceError(params.get("Message", "failed"), code=params["Code"],
-                       status=params.get("Status", 400))
+    raise ServiceError(
+        params.get("Message", "failed"), code=params["Code"], status=params.get("Status", 400)
+    )
 
 
 def _boom(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -55,8 +56,14 @@ def _whoami(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def providers() -> list[Provider]:
-    handlers = {"Echo": _echo, "Fail": _fail, "Boom": _boom, "Upload": _upload,
-                "PutDoc": _put_doc, "Whoami": _whoami}
+    handlers = {
+        "Echo": _echo,
+        "Fail": _fail,
+        "Boom": _boom,
+        "Upload": _upload,
+        "PutDoc": _put_doc,
+        "Whoami": _whoami,
+    }
     out = [Provider(s, dict(handlers)) for s in SERVICES]
     out[0] = Provider("testjson", dict(handlers), "InvalidParameterException")
     out[1] = Provider("testquery", dict(handlers), "ValidationError")
@@ -92,8 +99,9 @@ class Server:
 
 def _serve(app: Any) -> Iterator[Server]:
     port = _free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                            ws="none", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -116,8 +124,12 @@ def resets() -> list[str]:
 @pytest.fixture(scope="session")
 def server(model_root: Path, resets: list[str]) -> Iterator[Server]:
     provs = providers()
-    provs[0] = Provider("testjson", provs[0].handlers,
-                        "InvalidParameterException", reset=lambda: resets.append("testjson"))
+    provs[0] = Provider(
+        "testjson",
+        provs[0].handlers,
+        "InvalidParameterException",
+        reset=lambda: resets.append("testjson"),
+    )
     app = create_app(
         FrontDoorConfig(allow_reset=True, model_paths=(str(model_root / "server"),)),
         provs,
@@ -133,8 +145,11 @@ def secure_server(model_root: Path) -> Iterator[Server]:
             credentials={"AKIDGOOD": "secret", "123456789012": "acct-secret"},
             model_paths=(str(model_root / "server"),),
         ),
-        [Provider("testjson", {"Whoami": _whoami}), Provider("testquery", {"Whoami": _whoami}),
-         Provider("testrestxml", {"Whoami": _whoami})],
+        [
+            Provider("testjson", {"Whoami": _whoami}),
+            Provider("testquery", {"Whoami": _whoami}),
+            Provider("testrestxml", {"Whoami": _whoami}),
+        ],
     )
     yield from _serve(app)
 
@@ -147,8 +162,14 @@ def make_client(model_root: Path) -> ClientFactory:
     sessions: dict[str, botocore.session.Session] = {}
 
     def factory(
-        service: str, url: str, *, variant: str = "client", validate: bool = True,
-        key: str = "AKIDEXAMPLE", secret: str = "x", region: str = "us-east-1",
+        service: str,
+        url: str,
+        *,
+        variant: str = "client",
+        validate: bool = True,
+        key: str = "AKIDEXAMPLE",
+        secret: str = "x",
+        region: str = "us-east-1",
     ) -> Any:
         session = sessions.get(variant)
         if session is None:
@@ -163,8 +184,11 @@ def make_client(model_root: Path) -> ClientFactory:
             endpoint_url=url,
             aws_access_key_id=key,
             aws_secret_access_key=secret,
-            config=Config(parameter_validation=validate, retries={"max_attempts": 0},
-                          s3={"addressing_style": "path"}),
+            config=Config(
+                parameter_validation=validate,
+                retries={"max_attempts": 0},
+                s3={"addressing_style": "path"},
+            ),
         )
 
     return factory

@@ -34,11 +34,20 @@ def request(
 
 def json_call(url: str, target: str, body: bytes | dict[str, Any]) -> Reply:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return request(url, "POST", "/", raw, {
-        "X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1",
-    })
+    return request(
+        url,
+        "POST",
+        "/",
+        raw,
+        {
+            "X-Amz-Target": target,
+            "Content-Type": "application/x-amz-json-1.1",
+        },
+    )
 
 
 def scope_header(service: str, key: str = "AKIDEXAMPLE", region: str = "us-east-1") -> str:
-    return (f"AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/{service}/aws4_request, "
-            "SignedHeaders=host;x-amz-date, Signature=0000")
+    return (
+        f"AWS4-HMAC-SHA256 Credential={key}/20260101/{region}/{service}/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=0000"
+    )

@@ -25,8 +25,9 @@ def test_service_errors_round_trip(
     service: str, server: Server, make_client: ClientFactory
 ) -> None:
     client = make_client(service, server.url)
-    err = _error(client.fail, Code="ThingNotFoundException", Message="No thing <x> & co",
-                 Status=404)
+    err = _error(
+        client.fail, Code="ThingNotFoundException", Message="No thing <x> & co", Status=404
+    )
     assert err["Error"]["Code"] == "ThingNotFoundException"
     assert err["Error"]["Message"] == "No thing <x> & co"
     assert err["ResponseMetadata"]["HTTPStatusCode"] == 404
@@ -77,7 +78,10 @@ UNSERVED = [
 
 @pytest.mark.parametrize(("service", "method", "kwargs"), UNSERVED)
 def test_real_services_we_do_not_serve_answer_a_parsed_501(
-    service: str, method: str, kwargs: dict[str, Any], server: Server,
+    service: str,
+    method: str,
+    kwargs: dict[str, Any],
+    server: Server,
     make_client: ClientFactory,
 ) -> None:
     client = make_client(service, server.url, variant="real")

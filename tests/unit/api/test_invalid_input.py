@@ -58,22 +58,32 @@ def test_enum_range_length_and_nested_violations(
     message = err["Error"]["Message"]
     assert err["Error"]["Code"] == CODES[service]
     assert message.startswith("5 validation errors detected: ")
-    assert ("Value 'BLUE' at 'Color' failed to satisfy constraint: "
-            "Member must satisfy enum value set: [RED, GREEN]") in message
-    assert ("Value '500' at 'Count' failed to satisfy constraint: "
-            "Member must have value less than or equal to 100") in message
-    assert "at 'Name' failed to satisfy constraint: Member must have length less than or " \
-           "equal to 20" in message
+    assert (
+        "Value 'BLUE' at 'Color' failed to satisfy constraint: "
+        "Member must satisfy enum value set: [RED, GREEN]"
+    ) in message
+    assert (
+        "Value '500' at 'Count' failed to satisfy constraint: "
+        "Member must have value less than or equal to 100"
+    ) in message
+    assert (
+        "at 'Name' failed to satisfy constraint: Member must have length less than or "
+        "equal to 20" in message
+    )
     assert "Value null at 'Items.2.member.name'" in message
-    assert ("Value '0' at 'Items.2.member.count' failed to satisfy constraint: "
-            "Member must have value greater than or equal to 1") in message
+    assert (
+        "Value '0' at 'Items.2.member.count' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1"
+    ) in message
 
 
 def test_list_too_long(server: Server, make_client: ClientFactory) -> None:
     client = make_client("testjson", server.url, validate=False)
     err = _error(client, "echo", Items=[{"name": str(i)} for i in range(6)])
-    assert "at 'Items' failed to satisfy constraint: Member must have length less than or " \
-           "equal to 5" in err["Error"]["Message"]
+    assert (
+        "at 'Items' failed to satisfy constraint: Member must have length less than or "
+        "equal to 5" in err["Error"]["Message"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -101,17 +111,24 @@ def test_wrong_json_types_name_the_member(
 
 
 def test_query_value_that_is_not_a_number(server: Server) -> None:
-    reply = request(server.url, "POST", "/", b"Action=Echo&Version=2024-01-01&Count=many", {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Authorization": scope_header("testquery"),
-    })
+    reply = request(
+        server.url,
+        "POST",
+        "/",
+        b"Action=Echo&Version=2024-01-01&Count=many",
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": scope_header("testquery"),
+        },
+    )
     assert reply.status == 400
     assert b"<Code>ValidationError</Code>" in reply.body
     assert b"Value 'many' at 'Count' failed to satisfy constraint" in reply.body
 
 
 @pytest.mark.parametrize(
-    "body", [b"{not json", b"[1, 2]", b"\xff\xfe", b'"string"'],
+    "body",
+    [b"{not json", b"[1, 2]", b"\xff\xfe", b'"string"'],
 )
 def test_json_body_that_is_not_an_object(body: bytes, server: Server) -> None:
     reply = json_call(server.url, "TestjsonService.Echo", body)
@@ -123,56 +140,84 @@ def test_json_body_that_is_not_an_object(body: bytes, server: Server) -> None:
 def test_cbor_body_that_is_not_cbor(server: Server) -> None:
     headers = {"Smithy-Protocol": "rpc-v2-cbor", "Content-Type": "application/cbor"}
     for body in (b"\xff\x00garbage", cbor2.dumps([1, 2])):
-        reply = request(server.url, "POST", "/service/TestcborService/operation/Echo", body,
-                        headers)
+        reply = request(
+            server.url, "POST", "/service/TestcborService/operation/Echo", body, headers
+        )
         assert reply.status == 400
         assert reply.headers["smithy-protocol"] == "rpc-v2-cbor"
         assert cbor2.loads(reply.body)["__type"] == "SerializationException"
 
 
 def test_rest_xml_body_that_is_not_xml(server: Server) -> None:
-    reply = request(server.url, "POST", "/things/a/files/b?echo", b"<EchoRequest><Name>",
-                    {"Authorization": scope_header("testrestxml")})
+    reply = request(
+        server.url,
+        "POST",
+        "/things/a/files/b?echo",
+        b"<EchoRequest><Name>",
+        {"Authorization": scope_header("testrestxml")},
+    )
     assert reply.status == 400
     assert b"<Code>SerializationException</Code>" in reply.body
 
 
 def test_rest_json_body_that_is_not_json(server: Server) -> None:
-    reply = request(server.url, "POST", "/things/a/files/b?echo", b"{oops",
-                    {"Authorization": scope_header("testrestjson")})
+    reply = request(
+        server.url,
+        "POST",
+        "/things/a/files/b?echo",
+        b"{oops",
+        {"Authorization": scope_header("testrestjson")},
+    )
     assert reply.status == 400
     assert reply.json()["__type"] == "SerializationException"
 
 
 def test_form_without_action(server: Server) -> None:
-    reply = request(server.url, "POST", "/", b"Version=2024-01-01&Name=x", {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Authorization": scope_header("testquery"),
-    })
+    reply = request(
+        server.url,
+        "POST",
+        "/",
+        b"Version=2024-01-01&Name=x",
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": scope_header("testquery"),
+        },
+    )
     assert reply.status == 400
     assert b"<Code>MissingAction</Code>" in reply.body
 
 
 def test_unknown_query_action(server: Server) -> None:
-    reply = request(server.url, "POST", "/", b"Action=Nope&Version=2024-01-01", {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Authorization": scope_header("testquery"),
-    })
+    reply = request(
+        server.url,
+        "POST",
+        "/",
+        b"Action=Nope&Version=2024-01-01",
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": scope_header("testquery"),
+        },
+    )
     assert reply.status == 400
     assert b"<Code>InvalidAction</Code>" in reply.body
 
 
 def test_query_action_in_the_query_string(server: Server) -> None:
-    reply = request(server.url, "GET", "/?Action=Echo&Version=2024-01-01&Name=via-get",
-                    headers={"Authorization": scope_header("testquery")})
+    reply = request(
+        server.url,
+        "GET",
+        "/?Action=Echo&Version=2024-01-01&Name=via-get",
+        headers={"Authorization": scope_header("testquery")},
+    )
     assert reply.status == 200
     assert b"<Name>via-get</Name>" in reply.body
     assert b"<EchoResult>" in reply.body
 
 
 def test_unroutable_rest_request(server: Server) -> None:
-    reply = request(server.url, "GET", "/no/such/path",
-                    headers={"Authorization": scope_header("testrestjson")})
+    reply = request(
+        server.url, "GET", "/no/such/path", headers={"Authorization": scope_header("testrestjson")}
+    )
     assert reply.status == 404
     assert reply.json()["__type"] == "UnknownOperationException"
     reply = request(server.url, "GET", "/no/such/path")
@@ -233,12 +278,22 @@ def test_deeply_nested_documents_are_serialization_errors(server: Server) -> Non
     deep_json = b'{"Name": ' + b"[" * 5000 + b"]" * 5000 + b"}"
     reply = json_call(server.url, "TestjsonService.Echo", deep_json)
     assert (reply.status, reply.json()["__type"]) == (400, "SerializationException")
-    reply = request(server.url, "POST", "/things/a/files/b?echo", deep_json,
-                    {"Authorization": scope_header("testrestjson")})
+    reply = request(
+        server.url,
+        "POST",
+        "/things/a/files/b?echo",
+        deep_json,
+        {"Authorization": scope_header("testrestjson")},
+    )
     assert (reply.status, reply.json()["__type"]) == (400, "SerializationException")
     deep_xml = b"<EchoRequest>" + b"<a>" * 5000 + b"</a>" * 5000 + b"</EchoRequest>"
-    reply = request(server.url, "POST", "/things/a/files/b?echo", deep_xml,
-                    {"Authorization": scope_header("testrestxml")})
+    reply = request(
+        server.url,
+        "POST",
+        "/things/a/files/b?echo",
+        deep_xml,
+        {"Authorization": scope_header("testrestxml")},
+    )
     assert reply.status == 400
     assert b"<Code>SerializationException</Code>" in reply.body
     assert b"nests deeper than 100 levels" in reply.body

@@ -21,8 +21,9 @@ def _sig(service: str) -> SigV4:
 
 
 def _form(body: str) -> HttpRequest:
-    return HttpRequest("POST", "/", "", {"content-type": "application/x-www-form-urlencoded"},
-                       body.encode())
+    return HttpRequest(
+        "POST", "/", "", {"content-type": "application/x-www-form-urlencoded"}, body.encode()
+    )
 
 
 def test_catalog_indexes_every_botocore_service() -> None:
@@ -38,30 +39,43 @@ def test_catalog_indexes_every_botocore_service() -> None:
 
 
 def test_json_target(router: Router) -> None:
-    req = HttpRequest("POST", "/", "", {
-        "x-amz-target": "AmazonEC2ContainerServiceV20141113.DescribeClusters"})
+    req = HttpRequest(
+        "POST", "/", "", {"x-amz-target": "AmazonEC2ContainerServiceV20141113.DescribeClusters"}
+    )
     route = router.route(req, None)
     assert (route.service.name, route.operation, route.protocol) == (
-        "ecs", "DescribeClusters", "json")
+        "ecs",
+        "DescribeClusters",
+        "json",
+    )
 
 
 def test_query_signing_names_resolve_by_version(router: Router) -> None:
-    v2 = router.route(_form("Action=DescribeLoadBalancers&Version=2015-12-01"),
-                      _sig("elasticloadbalancing"))
+    v2 = router.route(
+        _form("Action=DescribeLoadBalancers&Version=2015-12-01"), _sig("elasticloadbalancing")
+    )
     assert v2.service.name == "elbv2"
-    v1 = router.route(_form("Action=DescribeLoadBalancers&Version=2012-06-01"),
-                      _sig("elasticloadbalancing"))
+    v1 = router.route(
+        _form("Action=DescribeLoadBalancers&Version=2012-06-01"), _sig("elasticloadbalancing")
+    )
     assert v1.service.name == "elb"
     cw = router.route(_form("Action=ListMetrics&Version=2010-08-01"), _sig("monitoring"))
     assert (cw.service.name, cw.protocol) == ("cloudwatch", "query")
 
 
 def test_smithy_cbor_path(router: Router) -> None:
-    req = HttpRequest("POST", "/service/GraniteServiceVersion20100801/operation/ListMetrics",
-                      "", {"smithy-protocol": "rpc-v2-cbor"})
+    req = HttpRequest(
+        "POST",
+        "/service/GraniteServiceVersion20100801/operation/ListMetrics",
+        "",
+        {"smithy-protocol": "rpc-v2-cbor"},
+    )
     route = router.route(req, None)
     assert (route.service.name, route.operation, route.protocol) == (
-        "cloudwatch", "ListMetrics", "smithy-rpc-v2-cbor")
+        "cloudwatch",
+        "ListMetrics",
+        "smithy-rpc-v2-cbor",
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,7 +90,11 @@ def test_smithy_cbor_path(router: Router) -> None:
     ],
 )
 def test_rest_xml_routes_of_s3(
-    router: Router, method: str, path: str, query: str, operation: str,
+    router: Router,
+    method: str,
+    path: str,
+    query: str,
+    operation: str,
     labels: dict[str, str],
 ) -> None:
     route = router.route(HttpRequest(method, path, query, {}), _sig("s3"))
@@ -86,7 +104,8 @@ def test_rest_xml_routes_of_s3(
 
 def test_rest_json_routes_of_lambda(router: Router) -> None:
     route = router.route(
-        HttpRequest("POST", "/2015-03-31/functions/my-fn/invocations", "", {}), _sig("lambda"))
+        HttpRequest("POST", "/2015-03-31/functions/my-fn/invocations", "", {}), _sig("lambda")
+    )
     assert (route.operation, route.labels) == ("Invoke", {"FunctionName": "my-fn"})
     with pytest.raises(RoutingError) as info:
         router.route(HttpRequest("PATCH", "/nothing", "", {}), _sig("lambda"))

@@ -20,8 +20,9 @@ SIGNED_AT = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=datetime.UTC)
 T0 = calendar.timegm(SIGNED_AT.timetuple())
 
 
-def _sign(signer: SigV4Auth, method: str = "POST", url: str = "http://h:1/",
-          body: bytes = b"{}") -> HttpRequest:
+def _sign(
+    signer: SigV4Auth, method: str = "POST", url: str = "http://h:1/", body: bytes = b"{}"
+) -> HttpRequest:
     request = AWSRequest(method=method, url=url, data=body, headers={"Content-Type": "x"})
     request.context["timestamp"] = SIGNED_AT.strftime(SIGV4_TIMESTAMP)
     signer._modify_request_before_signing(request)
@@ -73,8 +74,7 @@ def test_a_presigned_url_lives_x_amz_expires_seconds() -> None:
 
 
 def test_an_x_amz_expires_over_a_week_is_refused() -> None:
-    signer = SigV4QueryAuth(Credentials("AKID", "secret"), "ecs", "us-east-1",
-                            expires=604801)
+    signer = SigV4QueryAuth(Credentials("AKID", "secret"), "ecs", "us-east-1", expires=604801)
     req = _sign(signer, "GET", "http://h:1/?Action=X", b"")
     assert _code(req, T0) == "AuthorizationQueryParametersError"
 

@@ -127,8 +127,11 @@ def _base(protocol: str, name: str, protocols: list[str] | None = None) -> dict[
             "FailInput": {
                 "type": "structure",
                 "required": ["Code"],
-                "members": {"Code": {"shape": "Text"}, "Message": {"shape": "Text"},
-                            "Status": {"shape": "Long"}},
+                "members": {
+                    "Code": {"shape": "Text"},
+                    "Message": {"shape": "Text"},
+                    "Status": {"shape": "Long"},
+                },
             },
             "Empty": {"type": "structure", "members": {}},
         }
@@ -159,14 +162,18 @@ def _rest(model: dict[str, Any], protocol: str) -> None:
     echo_in["members"].update(copy.deepcopy(REST_MEMBERS))
     echo_in["required"] = ["Id", "Path"]
     shapes["EchoOutput"]["members"].update(copy.deepcopy(REST_OUT_MEMBERS))
-    ops["Echo"]["http"] = {"method": "POST", "requestUri": "/things/{Id}/files/{Path+}?echo",
-                           "responseCode": 201}
+    ops["Echo"]["http"] = {
+        "method": "POST",
+        "requestUri": "/things/{Id}/files/{Path+}?echo",
+        "responseCode": 201,
+    }
     ops["Fail"]["http"] = {"method": "POST", "requestUri": "/fail"}
     ops["Boom"]["http"] = {"method": "GET", "requestUri": "/boom"}
     ops["Whoami"]["http"] = {"method": "GET", "requestUri": "/whoami"}
     ops["Missing"]["http"] = {"method": "DELETE", "requestUri": "/things/{Id}"}
     shapes["MissingInput"] = {
-        "type": "structure", "required": ["Id"],
+        "type": "structure",
+        "required": ["Id"],
         "members": {"Id": {"shape": "Str", "location": "uri", "locationName": "Id"}},
     }
     ops["Missing"]["input"] = {"shape": "MissingInput"}
@@ -175,8 +182,7 @@ def _rest(model: dict[str, Any], protocol: str) -> None:
         "required": ["Id"],
         "members": {
             "Id": {"shape": "Str", "location": "uri", "locationName": "Id"},
-            "ContentType": {"shape": "Str", "location": "header",
-                            "locationName": "Content-Type"},
+            "ContentType": {"shape": "Str", "location": "header", "locationName": "Content-Type"},
             "Body": {"shape": "Stream"},
         },
         "payload": "Body",
@@ -184,8 +190,7 @@ def _rest(model: dict[str, Any], protocol: str) -> None:
     shapes["UploadOutput"] = {
         "type": "structure",
         "members": {
-            "ContentType": {"shape": "Str", "location": "header",
-                            "locationName": "Content-Type"},
+            "ContentType": {"shape": "Str", "location": "header", "locationName": "Content-Type"},
             "Body": {"shape": "Stream"},
         },
         "payload": "Body",
@@ -197,17 +202,23 @@ def _rest(model: dict[str, Any], protocol: str) -> None:
         "output": {"shape": "UploadOutput"},
     }
     # A structure payload.
-    shapes["Doc"] = {"type": "structure", "members": {"Item": {"shape": "Item"},
-                                                       "Note": {"shape": "Str"}}}
+    shapes["Doc"] = {
+        "type": "structure",
+        "members": {"Item": {"shape": "Item"}, "Note": {"shape": "Str"}},
+    }
     shapes["PutDocInput"] = {
         "type": "structure",
         "required": ["Id"],
-        "members": {"Id": {"shape": "Str", "location": "uri", "locationName": "Id"},
-                    "Doc": {"shape": "Doc", "locationName": "Doc"}},
+        "members": {
+            "Id": {"shape": "Str", "location": "uri", "locationName": "Id"},
+            "Doc": {"shape": "Doc", "locationName": "Doc"},
+        },
         "payload": "Doc",
     }
     shapes["PutDocOutput"] = {
-        "type": "structure", "members": {"Doc": {"shape": "Doc"}}, "payload": "Doc",
+        "type": "structure",
+        "members": {"Doc": {"shape": "Doc"}},
+        "payload": "Doc",
     }
     ops["PutDoc"] = {
         "name": "PutDoc",
@@ -229,8 +240,9 @@ def models() -> dict[str, dict[str, Any]]:
         "testcbor": _base("smithy-rpc-v2-cbor", "testcbor"),
         "testrestjson": _base("rest-json", "testrestjson"),
         "testrestxml": _base("rest-xml", "testrestxml"),
-        "testmulti": _base("smithy-rpc-v2-cbor", "testmulti",
-                           ["smithy-rpc-v2-cbor", "json", "query"]),
+        "testmulti": _base(
+            "smithy-rpc-v2-cbor", "testmulti", ["smithy-rpc-v2-cbor", "json", "query"]
+        ),
     }
     out["testmulti"]["metadata"]["awsQueryCompatible"] = {}
     _rest(out["testrestjson"], "rest-json")

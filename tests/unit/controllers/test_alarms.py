@@ -10,7 +10,7 @@ from dockyard.controllers.alarms import AlarmController
 from dockyard.core.clock import ManualClock
 from dockyard.core.metrics import Datum
 from dockyard.core.scaling import AlarmFiring
-from dockyard.services.cloudwatch.model import Scope
+from dockyard.core.scope import Scope
 from dockyard.services.cloudwatch.service import CloudWatch
 from dockyard.store.sqlite import SqliteStore
 

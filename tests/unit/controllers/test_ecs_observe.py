@@ -59,8 +59,13 @@ CONFIG = {"alarmNames": ["a", "b"], "enable": True, "rollback": True}
         # Past it: no longer.
         (deployment(RolloutState.COMPLETED, 50.0), {"a": ("ALARM", 60.0)}, 171.0, (), False),
         # A rollback deployment is not rolled back again.
-        (deployment(RolloutState.IN_PROGRESS, rollback_of="x"), {"a": ("ALARM", 60.0)}, 1.0,
-         (), False),
+        (
+            deployment(RolloutState.IN_PROGRESS, rollback_of="x"),
+            {"a": ("ALARM", 60.0)},
+            1.0,
+            (),
+            False,
+        ),
         (deployment(RolloutState.FAILED), {"a": ("ALARM", 60.0)}, 1.0, (), False),
     ],
 )

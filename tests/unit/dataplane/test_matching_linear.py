@@ -21,10 +21,11 @@ def view(path: str = "/", host: str = "h", query: str = "",
     [
         (ConditionConfig("path-pattern", ("/*/*/*/*.png",)), view(path="/" * 8000)),
         (ConditionConfig("host-header", ("*.*.*.*.example.com",)), view(host="a." * 4000)),
-        (ConditionConfig("http-header", ("*a*a*a*a*b",), "X-P"),
-         view(headers={"x-p": "a" * 8000})),
-        (ConditionConfig("query-string", ("*a*a*a*a*b",), query=(("q", "*a*a*a*a*b"),)),
-         view(query="q=" + "a" * 8000)),
+        (ConditionConfig("http-header", ("*a*a*a*a*b",), "X-P"), view(headers={"x-p": "a" * 8000})),
+        (
+            ConditionConfig("query-string", ("*a*a*a*a*b",), query=(("q", "*a*a*a*a*b"),)),
+            view(query="q=" + "a" * 8000),
+        ),
     ],
 )
 def test_backtracking_shapes_do_not_match_and_return_at_once(

@@ -88,7 +88,8 @@ def test_a_request_within_the_limits_is_answered(loop: asyncio.AbstractEventLoop
     [
         b"GET /" + b"a" * (17 * 1024) + b" HTTP/1.1\r\n\r\n",
         b"GET / HTTP/1.1\r\nX-A: " + b"b" * (17 * 1024) + b"\r\n\r\n",
-        b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: %s\r\n" % (i, b"c" * 15000) for i in range(5))
+        b"GET / HTTP/1.1\r\n"
+        + b"".join(b"X-%d: %s\r\n" % (i, b"c" * 15000) for i in range(5))
         + b"\r\n",
     ],
 )

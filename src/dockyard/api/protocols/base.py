@@ -25,7 +25,10 @@ class Codec(Protocol):
         """The handler's output dict as this protocol's HTTP response."""
 
     def error(
-        self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
+        self,
+        err: ServiceError,
+        info: ServiceInfo | None,
+        operation: str | None,
         request_id: str,
     ) -> HttpResponse:
         """An AWS error in this protocol's format."""
@@ -40,4 +43,3 @@ def query_error_header(err: ServiceError, info: ServiceInfo | None) -> list[tupl
         fault = "Sender" if err.sender_fault else "Receiver"
         return [("x-amzn-query-error", f"{err.code};{fault}")]
     return []
-

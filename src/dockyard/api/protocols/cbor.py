@@ -58,13 +58,16 @@ class CborCodec:
         self, op: OperationModel, result: Mapping[str, Any], info: ServiceInfo, request_id: str
     ) -> HttpResponse:
         shape = op.output_shape
-        doc = {} if shape is None else to_doc(
-            shape, result, _timestamp, _blob, use_wire_names=False
+        doc = (
+            {} if shape is None else to_doc(shape, result, _timestamp, _blob, use_wire_names=False)
         )
         return HttpResponse(200, _headers(request_id), cbor2.dumps(doc))
 
     def error(
-        self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
+        self,
+        err: ServiceError,
+        info: ServiceInfo | None,
+        operation: str | None,
         request_id: str,
     ) -> HttpResponse:
         body = cbor2.dumps({"__type": err.code, "message": err.message})

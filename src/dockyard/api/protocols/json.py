@@ -78,7 +78,10 @@ class JsonCodec:
         )
 
     def error(
-        self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
+        self,
+        err: ServiceError,
+        info: ServiceInfo | None,
+        operation: str | None,
         request_id: str,
     ) -> HttpResponse:
         version = info.json_version if info is not None else "1.1"

@@ -129,7 +129,10 @@ class QueryCodec:
         return HttpResponse(200, _headers(request_id), "".join(out).encode("utf-8"))
 
     def error(
-        self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
+        self,
+        err: ServiceError,
+        info: ServiceInfo | None,
+        operation: str | None,
         request_id: str,
     ) -> HttpResponse:
         ns = ""
@@ -167,7 +170,10 @@ class Ec2Codec(QueryCodec):
         return HttpResponse(200, _headers(request_id), "".join(out).encode("utf-8"))
 
     def error(
-        self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
+        self,
+        err: ServiceError,
+        info: ServiceInfo | None,
+        operation: str | None,
         request_id: str,
     ) -> HttpResponse:
         body = (

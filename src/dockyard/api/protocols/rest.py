@@ -125,7 +125,7 @@ class _RestCodec(abc.ABC):
             elif location == "headers":
                 prefix = wire.lower()
                 found = {
-                    k[len(prefix):]: v for k, v in req.headers.items() if k.startswith(prefix)
+                    k[len(prefix) :]: v for k, v in req.headers.items() if k.startswith(prefix)
                 }
                 if found:
                     params[mname] = found
@@ -233,7 +233,10 @@ class RestJsonCodec(_RestCodec):
         return b"{}"
 
     def error(
-        self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
+        self,
+        err: ServiceError,
+        info: ServiceInfo | None,
+        operation: str | None,
         request_id: str,
     ) -> HttpResponse:
         headers = [
@@ -265,7 +268,10 @@ class RestXmlCodec(_RestCodec):
         ]
 
     def error(
-        self, err: ServiceError, info: ServiceInfo | None, operation: str | None,
+        self,
+        err: ServiceError,
+        info: ServiceInfo | None,
+        operation: str | None,
         request_id: str,
     ) -> HttpResponse:
         code, message = xml.xml_text(err.code), xml.xml_text(err.message)
@@ -284,4 +290,3 @@ class RestXmlCodec(_RestCodec):
             )
         payload = ('<?xml version="1.0" encoding="UTF-8"?>\n' + body).encode("utf-8")
         return HttpResponse(err.status, self.base_headers(request_id), payload)
-

@@ -26,8 +26,7 @@ def members_of(shape: Shape) -> tuple[Member, ...]:
     cached: tuple[Member, ...] | None = shape.__dict__.get("_dy_members")
     if cached is None:
         cached = tuple(
-            (name, m.serialization.get("name", name), m)
-            for name, m in shape.members.items()
+            (name, m.serialization.get("name", name), m) for name, m in shape.members.items()
         )
         shape.__dict__["_dy_members"] = cached
     return cached
@@ -86,8 +85,9 @@ def iso8601(value: datetime | float) -> str:
 
 def rfc822(value: datetime | float) -> str:
     seconds = epoch_seconds(value)
-    return formatdate(calendar.timegm(datetime.fromtimestamp(seconds, UTC).timetuple()),
-                      usegmt=True)
+    return formatdate(
+        calendar.timegm(datetime.fromtimestamp(seconds, UTC).timetuple()), usegmt=True
+    )
 
 
 def format_timestamp(value: datetime | float, fmt: str) -> str | int | float:

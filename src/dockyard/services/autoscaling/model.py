@@ -6,12 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    account_id: str
-    region: str
+from dockyard.core.scope import Scope
 
 
 def target_key(scope: Scope, namespace: str, resource_id: str, dimension: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core import schedule
 from dockyard.core.ids import arn, new_uuid
@@ -19,7 +19,6 @@ from dockyard.services.autoscaling.model import (
     Policy,
     ScalableTarget,
     ScheduledAction,
-    Scope,
     policy_arn,
     scheduled_action_arn,
     target_key,
@@ -27,10 +26,6 @@ from dockyard.services.autoscaling.model import (
 from dockyard.services.autoscaling.service import PREDEFINED, AutoScaling
 
 SUPPORTED = {("ecs", "ecs:service:DesiredCount")}
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def seconds(value: Any) -> float:

@@ -12,8 +12,9 @@ from typing import Any
 
 from dockyard.core import timefmt
 from dockyard.core.clock import Clock
+from dockyard.core.scope import Scope
 from dockyard.services.cloudwatch.errors import ResourceNotFound
-from dockyard.services.cloudwatch.model import Alarm, AlarmState, HistoryItem, Scope, alarm_arn
+from dockyard.services.cloudwatch.model import Alarm, AlarmState, HistoryItem, alarm_arn
 from dockyard.store.base import Store
 from dockyard.store.undo import put_record
 

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dockyard.core.clock import Clock
-from dockyard.services.cloudwatch.model import MetricKey, Scope
+from dockyard.core.scope import Scope
+from dockyard.services.cloudwatch.model import MetricKey
 from dockyard.services.cloudwatch.samples import Entry, SampleLog, StoredMetric
 from dockyard.services.cloudwatch.statistics import Aggregate, aggregate
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 
 Dimensions = tuple[tuple[str, str], ...]
 
@@ -29,12 +30,6 @@ class Comparison(enum.StrEnum):
     GT = "GreaterThanThreshold"
     LT = "LessThanThreshold"
     LE = "LessThanOrEqualToThreshold"
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    account_id: str
-    region: str
 
 
 @dataclass(slots=True, frozen=True)

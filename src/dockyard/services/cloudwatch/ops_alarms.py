@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.cloudwatch import validation
@@ -17,7 +17,7 @@ from dockyard.services.cloudwatch.errors import (
     ResourceNotFoundException,
 )
 from dockyard.services.cloudwatch.model import Alarm, AlarmState, MetricKey, alarm_arn
-from dockyard.services.cloudwatch.ops_metrics import scope_of, seconds
+from dockyard.services.cloudwatch.ops_metrics import seconds
 from dockyard.services.cloudwatch.service import CloudWatch
 
 DESCRIBE_PAGE = 50

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.metrics import Datum
 from dockyard.core.paging import InvalidToken, page
@@ -16,7 +16,7 @@ from dockyard.services.cloudwatch.errors import (
     InvalidParameterValueException,
     MissingRequiredParameterException,
 )
-from dockyard.services.cloudwatch.model import MetricKey, Scope
+from dockyard.services.cloudwatch.model import MetricKey
 from dockyard.services.cloudwatch.service import CloudWatch
 
 MAX_DATUMS = 1000
@@ -26,10 +26,6 @@ MAX_GET_DATA_POINTS = 100_800
 LIST_PAGE = 500
 TWO_WEEKS = 14 * 86_400
 TWO_HOURS = 2 * 3600
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def seconds(value: datetime | float | int) -> float:

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from dockyard.core.scope import Scope
 from dockyard.services.cloudwatch import mathexpr
 from dockyard.services.cloudwatch.errors import (
     InvalidParameterCombinationException,
@@ -14,7 +15,7 @@ from dockyard.services.cloudwatch.errors import (
 )
 from dockyard.services.cloudwatch.mathexpr import Grid, Labelled, MathError, TimeSeries, Value
 from dockyard.services.cloudwatch.metrics import MetricStore
-from dockyard.services.cloudwatch.model import MetricKey, Scope
+from dockyard.services.cloudwatch.model import MetricKey
 
 _ID = re.compile(r"^[a-z][a-zA-Z0-9_]*$")
 

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.core.private import private_dir, private_sqlite
-from dockyard.services.cloudwatch.model import MetricKey, Scope
+from dockyard.core.scope import Scope
+from dockyard.services.cloudwatch.model import MetricKey
 from dockyard.services.cloudwatch.statistics import Aggregate
 
 _SCHEMA = [

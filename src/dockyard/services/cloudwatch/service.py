@@ -17,11 +17,12 @@ from dockyard.core.alarmwatch import AlarmStatus, StateListener
 from dockyard.core.clock import Clock
 from dockyard.core.metrics import Datum
 from dockyard.core.scaling import AlarmSpec
+from dockyard.core.scope import Scope
 from dockyard.services.cloudwatch import composite, evaluation, query, statistics
 from dockyard.services.cloudwatch.alarms import Alarms
 from dockyard.services.cloudwatch.evaluation import Outcome, Rule
 from dockyard.services.cloudwatch.metrics import MetricStore, Sample, align
-from dockyard.services.cloudwatch.model import Alarm, AlarmState, MetricKey, Scope
+from dockyard.services.cloudwatch.model import Alarm, AlarmState, MetricKey
 from dockyard.services.cloudwatch.samples import SampleLog
 from dockyard.services.cloudwatch.statistics import Aggregate
 from dockyard.store.base import Store

@@ -227,12 +227,3 @@ class Deployment:
         data["appspec"] = EcsAppSpec(**data["appspec"])
         data["events"] = [LifecycleEvent(**e) for e in data.get("events", [])]
         return cls(**data)
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    account_id: str
-    region: str
-
-    def key(self, *parts: str) -> str:
-        return "/".join((self.account_id, self.region, *parts))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.codedeploy import errors as e
 from dockyard.services.codedeploy.model import DeploymentStatus
-from dockyard.services.codedeploy.ops_groups import batch, paged, scope_of
+from dockyard.services.codedeploy.ops_groups import batch, paged
 from dockyard.services.codedeploy.service import CodeDeploy
 from dockyard.services.codedeploy.wire import deployment_to_wire, target_to_wire
 

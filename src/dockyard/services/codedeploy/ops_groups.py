@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.codedeploy import errors as e
 from dockyard.services.codedeploy import validation
-from dockyard.services.codedeploy.model import Scope
 from dockyard.services.codedeploy.service import CodeDeploy
 from dockyard.services.codedeploy.wire import (
     app_arn,
@@ -22,10 +21,6 @@ from dockyard.services.codedeploy.wire import (
 
 T = TypeVar("T")
 MAX_BATCH = 100
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def paged(items: Sequence[T], key: Callable[[T], str], token: str | None,

@@ -17,6 +17,7 @@ from typing import Any
 
 from dockyard.core.clock import Clock
 from dockyard.core.ids import new_uuid
+from dockyard.core.scope import Scope
 from dockyard.services.codedeploy import appspec, configs, validation
 from dockyard.services.codedeploy import errors as e
 from dockyard.services.codedeploy.model import (
@@ -28,7 +29,6 @@ from dockyard.services.codedeploy.model import (
     DeploymentGroup,
     DeploymentStatus,
     LifecycleEvent,
-    Scope,
 )
 from dockyard.services.codedeploy.ports import BlueGreenTargets
 from dockyard.store.base import Store
@@ -153,8 +153,10 @@ class CodeDeploy:
         self.store.write(
             puts=[(APP_KIND, scope.key(new_name), renamed.to_dict())]
             + [(GROUP_KIND, scope.key(new_name, g.name), g.to_dict()) for g in moved]
-            + [(DEPLOYMENT_KIND, d.key, replace(d, application_name=new_name).to_dict())
-               for d in deployments],
+            + [
+                (DEPLOYMENT_KIND, d.key, replace(d, application_name=new_name).to_dict())
+                for d in deployments
+            ],
             deletes=[(APP_KIND, scope.key(name))]
             + [(GROUP_KIND, scope.key(name, g.name)) for g in groups],
         )

@@ -131,6 +131,5 @@ class AgentGuard:
         ):
             return
         raise denied(
-            f"no task of container instance {caller} sends awslogs to log group {group} "
-            f"in {region}"
+            f"no task of container instance {caller} sends awslogs to log group {group} in {region}"
         )

@@ -42,6 +42,7 @@ from dockyard.api.http import HttpRequest
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
 from dockyard.core.orphans import OrphanReport
+from dockyard.core.scope import Scope
 from dockyard.core.taskspec import TaskStatus
 from dockyard.services.ecs.agent_guard import AgentGuard, arn_account, denied
 from dockyard.services.ecs.agent_identity import (
@@ -51,7 +52,6 @@ from dockyard.services.ecs.agent_identity import (
     InvalidToken,
 )
 from dockyard.services.ecs.agent_link import EmbeddedLink
-from dockyard.services.ecs.state import Scope
 from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)

@@ -15,13 +15,13 @@ from collections.abc import Awaitable, Callable
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
 from dockyard.core.orphans import OrphanReport, OrphanVerdict
+from dockyard.core.scope import Scope
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs import task_secrets
 from dockyard.services.ecs.errors import ClientException
 from dockyard.services.ecs.instances import ContainerInstance
 from dockyard.services.ecs.ops_instances import cluster_for_registration, record_instance_event
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.task_model import StopCode
 
 log = logging.getLogger(__name__)

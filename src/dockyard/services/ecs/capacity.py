@@ -20,9 +20,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn
+from dockyard.core.scope import Scope
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
-from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.services.ecs.state import EcsDomain
 from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)

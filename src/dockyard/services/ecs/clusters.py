@@ -6,8 +6,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn
+from dockyard.core.scope import Scope
 from dockyard.services.ecs.errors import ClusterNotFoundException, InvalidParameterException
-from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.services.ecs.state import EcsDomain
 from dockyard.store.undo import put_record
 
 KIND = "ecs.cluster"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import (
@@ -20,7 +20,6 @@ from dockyard.services.ecs.errors import (
 )
 from dockyard.services.ecs.instances import ContainerInstance
 from dockyard.services.ecs.listing import list_page
-from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 
 TARGET_TYPE = "container-instance"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
+from dockyard.core.scope import Scope
 from dockyard.services.ecs.capacity import (
     FARGATE_PROVIDERS,
     CapacityProvider,
@@ -20,9 +21,8 @@ from dockyard.services.ecs.errors import (
     InvalidParameterException,
     ResourceInUseException,
 )
-from dockyard.services.ecs.ops_clusters import cluster_to_wire, scope_of
+from dockyard.services.ecs.ops_clusters import cluster_to_wire
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import tags_to_wire, validate_tags
 
 IN_USE = "The specified capacity provider is in use and cannot be removed."

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs import validation
@@ -17,12 +17,7 @@ from dockyard.services.ecs.errors import (
     InvalidParameterException,
 )
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import tags_to_wire, validate_tags
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def cluster_to_wire(ecs: Ecs, cluster: Cluster, include: set[str]) -> dict[str, Any]:

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.ecs.errors import InvalidParameterException
-from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.ops_instances import describe_instance, record_instance_event
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.task_model import Task

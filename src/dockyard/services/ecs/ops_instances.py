@@ -6,8 +6,9 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
+from dockyard.core.scope import Scope
 from dockyard.placement import ExpressionError, compile_expression
 from dockyard.services.ecs.clusters import DEFAULT_CLUSTER, Cluster, cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
@@ -17,9 +18,7 @@ from dockyard.services.ecs.instances import (
     ContainerInstance,
 )
 from dockyard.services.ecs.listing import list_page
-from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import validate_tags
 from dockyard.services.ecs.task_wire import instance_to_wire, state_change_event
 

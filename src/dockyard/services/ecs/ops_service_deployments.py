@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.ids import arn_resource, is_arn
+from dockyard.core.scope import Scope
 from dockyard.services.ecs.errors import (
     ConflictException,
     InvalidParameterException,
@@ -16,7 +17,6 @@ from dockyard.services.ecs.errors import (
     ServiceNotFoundException,
 )
 from dockyard.services.ecs.listing import list_page
-from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_rollback import stop_deployment
 from dockyard.services.ecs.service_wire import (
@@ -31,7 +31,6 @@ from dockyard.services.ecs.services import (
     ServiceDeploymentStatus,
     service_arn,
 )
-from dockyard.services.ecs.state import Scope
 
 MAX_DESCRIBE = 20
 STOP_TYPES = ("ROLLBACK", "ABORT")

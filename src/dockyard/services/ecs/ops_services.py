@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
+from dockyard.core.scope import Scope
 from dockyard.services.ecs import service_validation as rules
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.capacity import launch_type_for, strategy_to_wire
@@ -18,11 +19,9 @@ from dockyard.services.ecs.errors import (
     ServiceNotFoundException,
 )
 from dockyard.services.ecs.listing import list_page
-from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_wire import service_to_wire
 from dockyard.services.ecs.services import EcsService, computed_count, service_arn
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import validate_tags
 from dockyard.services.ecs.task_sets import new_task_set
 
@@ -39,7 +38,12 @@ def active_service(ecs: Ecs, scope: Scope, cluster: Cluster, ref: str) -> EcsSer
 
 
 def check_launch(
-    ecs: Ecs, scope: Scope, cluster: Cluster, taskdef_ref: str, p: Params, launch_type: str,
+    ecs: Ecs,
+    scope: Scope,
+    cluster: Cluster,
+    taskdef_ref: str,
+    p: Params,
+    launch_type: str,
     policy_key: str | None,
 ) -> dict[str, Any]:
     """The task definition, checked as RunTask would check it for this service's tasks, under

@@ -4,21 +4,20 @@ percentage of the service's desired count)."""
 
 from __future__ import annotations
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 from dockyard.services.ecs import service_validation as rules
 from dockyard.services.ecs.clusters import cluster_name
 from dockyard.services.ecs.errors import (
     InvalidParameterException,
     TaskSetNotFoundException,
 )
-from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.ops_services import active_service, check_launch
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_wire import task_set_to_wire
 from dockyard.services.ecs.services import EcsService, TaskSet, computed_count, new_numeric_id
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import validate_tags
 
 

@@ -6,11 +6,10 @@ import copy
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, decode_token, encode_token
 from dockyard.services.ecs.errors import InvalidParameterException
-from dockyard.services.ecs.ops_clusters import scope_of
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tags import tags_to_wire, validate_tags
 from dockyard.services.ecs.taskdef_validation import max_results

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.core.scope import Scope
 from dockyard.core.secrets import SecretSource
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.services.ecs.capacity import CapacityProviders
@@ -14,7 +15,7 @@ from dockyard.services.ecs.events import EventLog
 from dockyard.services.ecs.instances import REGISTERED_STATUSES, Instances
 from dockyard.services.ecs.orphans import Orphans
 from dockyard.services.ecs.services import Services
-from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.services.ecs.state import EcsDomain
 from dockyard.services.ecs.task_run import RunResult, RunTaskRequest, run
 from dockyard.services.ecs.taskdefs import TaskDefinitions
 from dockyard.services.ecs.tasks import Tasks

@@ -7,9 +7,9 @@ from typing import Any
 
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.core.scope import Scope
 from dockyard.placement import PlacementError, parse_constraints, parse_strategies
 from dockyard.services.ecs.errors import InvalidParameterException
-from dockyard.services.ecs.state import Scope
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 CONTROLLERS = ("ECS", "CODE_DEPLOY", "EXTERNAL")

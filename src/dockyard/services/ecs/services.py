@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn, new_uuid
+from dockyard.core.scope import Scope
 from dockyard.services.ecs.clusters import cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
@@ -20,7 +21,7 @@ from dockyard.services.ecs.service_events import (
     emit_action,
     emit_deployment,
 )
-from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.services.ecs.state import EcsDomain
 from dockyard.store.undo import put_record
 
 log = logging.getLogger(__name__)

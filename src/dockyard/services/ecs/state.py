@@ -7,18 +7,8 @@ them. Objects carry their account and region in their ARNs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from dockyard.core.clock import Clock
 from dockyard.store.base import Store
-
-
-@dataclass(slots=True)
-class Scope:
-    """An account and region: each has its own ECS state."""
-
-    account_id: str
-    region: str
 
 
 class EcsDomain:

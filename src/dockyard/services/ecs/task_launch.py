@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dockyard.core.scope import Scope
 from dockyard.core.taskpolicy import PolicyRefusal, TaskPolicy
 from dockyard.core.taskspec import (
     ContainerSpec,
@@ -31,7 +32,6 @@ from dockyard.placement import (
 from dockyard.services.ecs import container_options
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.tags import validate_tags
 
 LAUNCH_TYPES = ("EC2", "FARGATE", "EXTERNAL")

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dockyard.api.errors import ServiceError
+from dockyard.core.scope import Scope
 from dockyard.core.taskpolicy import TaskPolicy
 from dockyard.services.ecs import task_launch
 from dockyard.services.ecs.capacity import launch_type_for, split
 from dockyard.services.ecs.clusters import Cluster
 from dockyard.services.ecs.errors import InvalidParameterException
-from dockyard.services.ecs.state import Scope
 from dockyard.services.ecs.task_model import Task
 
 if TYPE_CHECKING:

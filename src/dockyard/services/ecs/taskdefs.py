@@ -17,9 +17,10 @@ from enum import StrEnum
 from typing import Any
 
 from dockyard.core.ids import arn, is_arn
+from dockyard.core.scope import Scope
 from dockyard.services.ecs import taskdef_validation as rules
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
-from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.services.ecs.state import EcsDomain
 from dockyard.store.undo import put_record
 
 KIND = "ecs.taskdef"
@@ -242,10 +243,12 @@ class TaskDefinitions(EcsDomain):
         )
         td = TaskDefinition(document, dict(tags or {}))
         # One transaction: the family's revision counter and the new revision.
-        self.store.write(puts=[
-            (FAMILY_KIND, key, {"family": family, "lastRevision": revision}),
-            (KIND, td.arn, td.to_dict()),
-        ])
+        self.store.write(
+            puts=[
+                (FAMILY_KIND, key, {"family": family, "lastRevision": revision}),
+                (KIND, td.arn, td.to_dict()),
+            ]
+        )
         self.last_revision[key] = revision
         self._index(td)
         return td

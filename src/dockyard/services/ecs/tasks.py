@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from dockyard.core.ids import arn, arn_resource, is_arn, new_id, new_uuid
+from dockyard.core.scope import Scope
 from dockyard.core.taskspec import TaskStatus
 from dockyard.placement import Candidate, Placement, check, place_many
 from dockyard.services.ecs.clusters import cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
 from dockyard.services.ecs.instances import ContainerInstance, Instances
-from dockyard.services.ecs.state import EcsDomain, Scope
+from dockyard.services.ecs.state import EcsDomain
 from dockyard.services.ecs.task_launch import Launch
 from dockyard.services.ecs.task_lifecycle import apply_report, request_stop
 from dockyard.services.ecs.task_model import (

@@ -4,9 +4,9 @@ store."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 from dockyard.services.elbv2.errors import (
     ListenerNotFound,
     LoadBalancerNotFound,
@@ -22,12 +22,6 @@ TG_KIND = "elbv2.tg"
 LISTENER_KIND = "elbv2.listener"
 RULE_KIND = "elbv2.rule"
 SERVICE = "elasticloadbalancing"
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    account_id: str
-    region: str
 
 
 def short_id() -> str:

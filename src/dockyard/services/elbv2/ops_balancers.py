@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
+from dockyard.core.scope import Scope
 from dockyard.services.elbv2 import validation
-from dockyard.services.elbv2.directory import Scope
 from dockyard.services.elbv2.errors import (
     LoadBalancerNotFound,
     RuleNotFound,
@@ -19,10 +19,6 @@ from dockyard.services.elbv2.service import Elbv2
 from dockyard.services.elbv2.wire import attributes_to_wire, lb_to_wire, tags_to_wire
 
 Tagged = LoadBalancer | TargetGroup | Listener | Rule
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def paged(items: list[Any], key: Any, p: Params, out_key: str, wire: Any) -> Result:

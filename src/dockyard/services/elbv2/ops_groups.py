@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.elbv2 import defaults, validation
 from dockyard.services.elbv2.errors import TargetGroupNotFound, ValidationError
 from dockyard.services.elbv2.model import TargetGroup
-from dockyard.services.elbv2.ops_balancers import paged, scope_of
+from dockyard.services.elbv2.ops_balancers import paged
 from dockyard.services.elbv2.service import Elbv2
 from dockyard.services.elbv2.wire import attributes_to_wire, health_check_from, tg_to_wire
 

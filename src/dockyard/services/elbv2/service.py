@@ -14,10 +14,10 @@ from collections.abc import Callable, Sequence
 
 from dockyard.core.clock import Clock
 from dockyard.core.loadbalancing import Target
+from dockyard.core.scope import Scope
 from dockyard.services.elbv2 import defaults, validation
 from dockyard.services.elbv2.directory import (
     Directory,
-    Scope,
     lb_arn,
     listener_arn,
     rule_arn,

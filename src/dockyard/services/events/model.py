@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 
 DEFAULT_BUS = "default"
 
@@ -16,12 +17,6 @@ class RuleState(enum.StrEnum):
     ENABLED = "ENABLED"
     DISABLED = "DISABLED"
     ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS = "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    account_id: str
-    region: str
 
 
 def bus_arn(scope: Scope, name: str) -> str:

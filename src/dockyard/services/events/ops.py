@@ -6,10 +6,11 @@ import datetime as dt
 import json
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.ids import arn, new_uuid
 from dockyard.core.paging import InvalidToken, page
+from dockyard.core.scope import Scope
 from dockyard.services.events import patterns, validation
 from dockyard.services.events.errors import (
     ResourceAlreadyExistsException,
@@ -23,7 +24,6 @@ from dockyard.services.events.model import (
     EventBus,
     Rule,
     RuleState,
-    Scope,
     bus_arn,
     rule_arn,
 )
@@ -32,10 +32,6 @@ from dockyard.services.events.service import Events, iso
 MAX_TARGETS = 5
 MAX_ENTRIES = 10
 MAX_EVENT_SIZE = 256 * 1024
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def seconds(value: Any) -> float:

@@ -23,6 +23,7 @@ from dockyard.core import timefmt
 from dockyard.core.clock import Clock
 from dockyard.core.eventbus import Mailbox
 from dockyard.core.ids import new_uuid
+from dockyard.core.scope import Scope
 from dockyard.services.events import patterns, targets, transform
 from dockyard.services.events.errors import ResourceNotFoundException
 from dockyard.services.events.model import (
@@ -31,7 +32,6 @@ from dockyard.services.events.model import (
     Connection,
     EventBus,
     Rule,
-    Scope,
     bus_arn,
 )
 from dockyard.store.base import Store
@@ -149,7 +149,10 @@ class Events:
 
     def save_destination(self, destination: ApiDestination) -> None:
         put_record(
-            self.store, DESTINATION_KIND, destination.arn, destination,
+            self.store,
+            DESTINATION_KIND,
+            destination.arn,
+            destination,
             lambda b: ApiDestination(**b),
         )
         self.destinations[destination.arn] = destination

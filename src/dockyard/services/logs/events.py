@@ -115,8 +115,7 @@ class EventLog:
         `newest_first` picks the `limit` newest events of the range (returned oldest first).
         """
         sql = (
-            "SELECT id, sid, ts, ingested, message FROM events "
-            "WHERE sid = ? AND ts >= ? AND ts < ?"
+            "SELECT id, sid, ts, ingested, message FROM events WHERE sid = ? AND ts >= ? AND ts < ?"
         )
         params: list[object] = [sid, window.start, window.end]
         if after is not None:
@@ -146,8 +145,7 @@ class EventLog:
         """Events of a group (optionally of some of its streams) matching `pattern`,
         interleaved by time, oldest first; and whether more follow."""
         sql = (
-            "SELECT id, sid, ts, ingested, message FROM events "
-            "WHERE gid = ? AND ts >= ? AND ts < ?"
+            "SELECT id, sid, ts, ingested, message FROM events WHERE gid = ? AND ts >= ? AND ts < ?"
         )
         params: list[object] = [gid, window.start, window.end]
         if sids is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dockyard.core.clock import Clock
 from dockyard.core.ids import is_arn
+from dockyard.core.scope import Scope
 from dockyard.services.logs.errors import (
     GROUP_EXISTS,
     GROUP_NOT_FOUND,
@@ -13,7 +14,7 @@ from dockyard.services.logs.errors import (
     ResourceAlreadyExistsException,
     ResourceNotFoundException,
 )
-from dockyard.services.logs.model import LogGroup, LogStream, Scope, group_arn
+from dockyard.services.logs.model import LogGroup, LogStream, group_arn
 from dockyard.store.base import Store
 from dockyard.store.undo import put_record
 
@@ -130,9 +131,7 @@ class Directory:
         self.groups.pop(group.arn, None)
 
     def list_groups(self, scope: Scope) -> list[LogGroup]:
-        return sorted(
-            (g for g in self.groups.values() if g.scope == scope), key=lambda g: g.name
-        )
+        return sorted((g for g in self.groups.values() if g.scope == scope), key=lambda g: g.name)
 
     # Log streams
 

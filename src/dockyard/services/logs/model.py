@@ -7,20 +7,13 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 
 
 class LogGroupClass(enum.StrEnum):
     STANDARD = "STANDARD"
     INFREQUENT_ACCESS = "INFREQUENT_ACCESS"
     DELIVERY = "DELIVERY"
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    """An account and region: each has its own log groups."""
-
-    account_id: str
-    region: str
 
 
 def group_arn(scope: Scope, name: str) -> str:

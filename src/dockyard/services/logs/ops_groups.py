@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.logs import validation
@@ -14,14 +14,10 @@ from dockyard.services.logs.errors import (
     ValidationException,
 )
 from dockyard.services.logs.groups import parse_group_arn
-from dockyard.services.logs.model import LogGroup, Scope
+from dockyard.services.logs.model import LogGroup
 from dockyard.services.logs.service import Logs
 
 DESCRIBE_LIMIT = 50
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def group_to_wire(logs: Logs, group: LogGroup) -> Result:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, decode_token, encode_token
 from dockyard.services.logs import patterns, validation
 from dockyard.services.logs.errors import InvalidParameterException
 from dockyard.services.logs.model import LogGroup, LogStream
-from dockyard.services.logs.ops_groups import scope_of
 from dockyard.services.logs.reading import event_id, filter_group, read_stream
 from dockyard.services.logs.service import Logs, sequence_token
 

@@ -120,5 +120,3 @@ def filter_group(
         last = events[-1]
         next_token = encode_token(f"{last.timestamp}:{last.id}")
     return events, next_token
-
-

@@ -13,11 +13,12 @@ import math
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
+from dockyard.core.scope import Scope
 from dockyard.services.logs import validation
 from dockyard.services.logs.errors import InvalidParameterException
 from dockyard.services.logs.events import EventLog, Window, message_size
 from dockyard.services.logs.groups import Directory, now_ms
-from dockyard.services.logs.model import LogGroup, LogStream, Scope
+from dockyard.services.logs.model import LogGroup, LogStream
 from dockyard.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,7 @@ class Logs:
 
     # Ingestion
 
-    def ingest(
-        self, group: LogGroup, stream: LogStream, batch: list[tuple[int, str]]
-    ) -> Rejected:
+    def ingest(self, group: LogGroup, stream: LogStream, batch: list[tuple[int, str]]) -> Rejected:
         """Store a chronological batch; events too old, too new or expired are rejected."""
         self.maybe_purge()
         now = now_ms(self.clock)
@@ -150,8 +149,8 @@ class Logs:
         if accepted:
             self.events.append(group.gid, stream.sid, accepted, now)
             first, last = accepted[0][0], accepted[-1][0]
-            stream.first_event = first if stream.first_event is None else min(
-                stream.first_event, first
+            stream.first_event = (
+                first if stream.first_event is None else min(stream.first_event, first)
             )
             stream.last_event = last if stream.last_event is None else max(stream.last_event, last)
             stream.last_ingestion = now

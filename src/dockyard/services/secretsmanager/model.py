@@ -9,17 +9,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 
 CURRENT = "AWSCURRENT"
 PREVIOUS = "AWSPREVIOUS"
 PENDING = "AWSPENDING"
 _SUFFIX_ALPHABET = string.ascii_letters + string.digits
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    account_id: str
-    region: str
 
 
 def secret_arn(scope: Scope, name: str) -> str:

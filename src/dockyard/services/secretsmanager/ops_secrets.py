@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, decode_token, encode_token
 from dockyard.services.secretsmanager import validation
@@ -15,14 +15,10 @@ from dockyard.services.secretsmanager.errors import (
     InvalidParameterException,
     InvalidRequestException,
 )
-from dockyard.services.secretsmanager.model import Scope, Secret, SecretVersion
+from dockyard.services.secretsmanager.model import Secret, SecretVersion
 from dockyard.services.secretsmanager.vault import Vault
 
 LIST_DEFAULT = 100
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def tags_to_wire(tags: dict[str, str]) -> list[dict[str, str]]:

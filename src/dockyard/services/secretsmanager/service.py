@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dockyard.api.errors import ServiceError
 from dockyard.core.clock import Clock
-from dockyard.services.secretsmanager.model import Scope
+from dockyard.core.scope import Scope
 from dockyard.services.secretsmanager.vault import Vault
 from dockyard.store.base import Store
 

@@ -7,6 +7,7 @@ import logging
 
 from dockyard.core.clock import Clock
 from dockyard.core.ids import new_uuid
+from dockyard.core.scope import Scope
 from dockyard.services.secretsmanager import validation
 from dockyard.services.secretsmanager.errors import (
     MARKED_FOR_DELETION,
@@ -18,7 +19,6 @@ from dockyard.services.secretsmanager.errors import (
 from dockyard.services.secretsmanager.model import (
     CURRENT,
     PREVIOUS,
-    Scope,
     Secret,
     SecretVersion,
     encode,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import secrets
 import string
-from dataclasses import dataclass
 
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 from dockyard.services.servicediscovery.errors import (
     InstanceNotFound,
     NamespaceNotFound,
@@ -24,12 +24,6 @@ INSTANCE_KIND = "servicediscovery.instance"
 OPERATION_KIND = "servicediscovery.operation"
 SERVICE = "servicediscovery"
 _ALPHABET = string.ascii_lowercase + string.digits
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    account_id: str
-    region: str
 
 
 def random_id(length: int) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.servicediscovery.errors import InstanceNotFound, InvalidInput
 from dockyard.services.servicediscovery.model import Instance
 from dockyard.services.servicediscovery.service import CloudMap
-from dockyard.services.servicediscovery.wire import paged, scope_of
+from dockyard.services.servicediscovery.wire import paged
 
 DISCOVER_DEFAULT_MAX = 100
 

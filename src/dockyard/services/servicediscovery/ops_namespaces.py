@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.errors import UnsupportedOperation
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.servicediscovery import validation
@@ -19,7 +19,6 @@ from dockyard.services.servicediscovery.wire import (
     namespace_to_wire,
     operation_to_wire,
     paged,
-    scope_of,
     tags_to_wire,
 )
 

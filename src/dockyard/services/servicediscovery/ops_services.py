@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.servicediscovery import validation
 from dockyard.services.servicediscovery.errors import (
@@ -11,7 +11,7 @@ from dockyard.services.servicediscovery.errors import (
 )
 from dockyard.services.servicediscovery.model import SdService
 from dockyard.services.servicediscovery.service import CloudMap
-from dockyard.services.servicediscovery.wire import matches, paged, scope_of, service_to_wire
+from dockyard.services.servicediscovery.wire import matches, paged, service_to_wire
 
 
 def handlers(cm: CloudMap) -> dict[str, Handler]:

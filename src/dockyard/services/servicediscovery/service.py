@@ -13,10 +13,10 @@ from typing import Any
 
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import NameRecords, Registry
+from dockyard.core.scope import Scope
 from dockyard.services.servicediscovery import validation
 from dockyard.services.servicediscovery.directory import (
     Directory,
-    Scope,
     namespace_arn,
     random_id,
     service_arn,

@@ -5,18 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from dockyard.api.context import RequestContext
 from dockyard.api.provider import Params, Result
 from dockyard.core.paging import InvalidToken, page
-from dockyard.services.servicediscovery.directory import Scope
 from dockyard.services.servicediscovery.errors import InvalidInput
 from dockyard.services.servicediscovery.model import Namespace, Operation, SdService
 
 T = TypeVar("T")
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def paged(items: Sequence[T], key: Callable[[T], str], p: Params, out_key: str,

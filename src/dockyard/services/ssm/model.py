@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from dockyard.core.ids import arn
+from dockyard.core.scope import Scope
 
 DEFAULT_KEY_ID = "alias/aws/ssm"
 
@@ -21,12 +22,6 @@ class Tier(enum.StrEnum):
     STANDARD = "Standard"
     ADVANCED = "Advanced"
     INTELLIGENT_TIERING = "Intelligent-Tiering"
-
-
-@dataclass(slots=True, frozen=True)
-class Scope:
-    account_id: str
-    region: str
 
 
 def parameter_arn(scope: Scope, name: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.api.context import RequestContext
+from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ssm import filters, validation
@@ -14,14 +14,10 @@ from dockyard.services.ssm.errors import (
     ParameterVersionNotFound,
     ValidationException,
 )
-from dockyard.services.ssm.model import Parameter, ParameterType, Scope, Version
+from dockyard.services.ssm.model import Parameter, ParameterType, Version
 from dockyard.services.ssm.parameters import Parameters, PutRequest
 
 MAX_NAMES = 10
-
-
-def scope_of(ctx: RequestContext) -> Scope:
-    return Scope(ctx.account_id, ctx.region)
 
 
 def user_of(ctx: RequestContext) -> str:

@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
+from dockyard.core.scope import Scope
 from dockyard.services.ssm import validation
 from dockyard.services.ssm.errors import (
     HierarchyTypeMismatchException,
@@ -19,13 +20,7 @@ from dockyard.services.ssm.errors import (
     ValidationException,
     not_found,
 )
-from dockyard.services.ssm.model import (
-    DEFAULT_KEY_ID,
-    Parameter,
-    ParameterType,
-    Scope,
-    Version,
-)
+from dockyard.services.ssm.model import DEFAULT_KEY_ID, Parameter, ParameterType, Version
 from dockyard.store.base import Store
 from dockyard.store.undo import put_record
 

@@ -6,8 +6,8 @@
 from __future__ import annotations
 
 from dockyard.core.clock import Clock
+from dockyard.core.scope import Scope
 from dockyard.services.ssm.errors import ParameterNotFound, ParameterVersionNotFound
-from dockyard.services.ssm.model import Scope
 from dockyard.services.ssm.parameters import Parameters
 from dockyard.store.base import Store
 

@@ -9,8 +9,9 @@ import pytest
 
 from dockyard.core.clock import ManualClock
 from dockyard.core.metrics import Datum
+from dockyard.core.scope import Scope
 from dockyard.services.cloudwatch.metrics import RETENTION, MetricStore, Sample, align
-from dockyard.services.cloudwatch.model import MetricKey, Scope
+from dockyard.services.cloudwatch.model import MetricKey
 from dockyard.services.cloudwatch.samples import SampleLog, StoredMetric, decode_chunk, encode_chunk
 from dockyard.services.cloudwatch.service import CloudWatch, sample_of
 from dockyard.services.cloudwatch.statistics import Aggregate

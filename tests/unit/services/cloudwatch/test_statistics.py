@@ -15,7 +15,11 @@ def agg(values: list[float]) -> Aggregate:
 def test_standard_statistics() -> None:
     a = agg([1, 2, 3, 4, 10])
     assert [a.statistic(s) for s in ("SampleCount", "Sum", "Average", "Minimum", "Maximum")] == [
-        5, 20, 4, 1, 10
+        5,
+        20,
+        4,
+        1,
+        10,
     ]
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.scope import Scope
 from dockyard.services.codedeploy import appspec, validation
-from dockyard.services.codedeploy.model import Scope
 from dockyard.services.codedeploy.service import CodeDeploy
 from dockyard.store.sqlite import SqliteStore
 

@@ -97,7 +97,7 @@ def test_required_attributes_for_container_members() -> None:
 
 
 def test_requirements_add_dockyard_features_to_ecs_attributes() -> None:
-    from dockyard.services.ecs.state import Scope
+    from dockyard.core.scope import Scope
     from dockyard.services.ecs.task_launch import build_spec
 
     doc = td([{"name": "a", "image": "i", "mountPoints": [{"sourceVolume": "v",

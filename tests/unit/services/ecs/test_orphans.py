@@ -79,9 +79,7 @@ def test_stopped_tasks_are_stopped_unknown_ones_orphaned_listed_and_stopped(
         bad = await operator.post("/_dockyard/orphans/stop", json={"taskArns": "x"})
         assert bad.status_code == 400
         assert bad.json()["__type"] == "InvalidParameterException"
-        answer = await operator.post(
-            "/_dockyard/orphans/stop", json={"taskArns": [LOST, known]}
-        )
+        answer = await operator.post("/_dockyard/orphans/stop", json={"taskArns": [LOST, known]})
         assert answer.json() == {"stopping": [LOST], "unknown": [known]}
         (stop,) = await link.assignments(instance, 0)
         assert (stop.spec.task_arn, stop.desired_status) == (LOST, DesiredStatus.STOPPED)

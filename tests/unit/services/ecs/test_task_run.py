@@ -7,7 +7,7 @@ import pytest
 
 from dockyard.api.errors import ServiceError
 from dockyard.controllers.ecs_ports import EcsTaskLauncher
-from dockyard.services.ecs.state import Scope
+from dockyard.core.scope import Scope
 from dockyard.services.ecs.task_run import RunTaskRequest
 from tests.unit.services.ecs.tasks_harness import (
     ACCOUNT,

@@ -12,8 +12,8 @@ from botocore.validate import ParamValidator
 from dockyard.api.context import RequestContext
 from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.scope import Scope
 from dockyard.services.ecs import Ecs, provider
-from dockyard.services.ecs.state import Scope
 from dockyard.store.sqlite import SqliteStore
 
 ACCOUNT, REGION = "123456789012", "us-east-1"

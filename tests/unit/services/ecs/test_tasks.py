@@ -72,9 +72,7 @@ def test_run_task_places_a_provisioning_task(client: Client, ecs: Ecs, instance:
     assert task["launchType"] == "EC2"
     assert (task["cpu"], task["memory"]) == ("256", "128")
     assert task["tags"] == [{"key": "team", "value": "a"}]
-    assert task["taskArn"].startswith(
-        "arn:aws:ecs:us-east-1:123456789012:task/default/"
-    )
+    assert task["taskArn"].startswith("arn:aws:ecs:us-east-1:123456789012:task/default/")
     (container,) = task["containers"]
     assert container["name"] == "app"
     assert container["lastStatus"] == "PENDING"
@@ -266,9 +264,7 @@ def test_a_task_that_never_ran_failed_to_start(
     client.taskdef()
     arn = client.run_task()["tasks"][0]["taskArn"]
     run(link.assignments(instance, 0))
-    failed = report(
-        arn, "STOPPED", stopped_reason="CannotPullContainerError: no such image"
-    )
+    failed = report(arn, "STOPPED", stopped_reason="CannotPullContainerError: no such image")
     failed.containers[0].reason = "CannotPullContainerError: no such image"
     run(link.report(instance, [failed]))
     task = client.describe(arn)
@@ -544,9 +540,7 @@ def test_describe_tasks_by_id_and_missing(client: Client, instance: str) -> None
     task_id = arn.rsplit("/", 1)[-1]
     out = client("DescribeTasks", tasks=[task_id, "0" * 32])
     assert [t["taskArn"] for t in out["tasks"]] == [arn]
-    assert out["failures"] == [
-        {"arn": arn.rsplit("/", 1)[0] + "/" + "0" * 32, "reason": "MISSING"}
-    ]
+    assert out["failures"] == [{"arn": arn.rsplit("/", 1)[0] + "/" + "0" * 32, "reason": "MISSING"}]
     assert "tags" not in out["tasks"][0]
     with pytest.raises(ServiceError, match="The referenced task was not found"):
         client("StopTask", task="0" * 32)
@@ -554,9 +548,7 @@ def test_describe_tasks_by_id_and_missing(client: Client, instance: str) -> None
 
 def test_task_tags_and_managed_tags(client: Client, instance: str) -> None:
     client.taskdef(tags=[{"key": "owner", "value": "td"}])
-    task = client.run_task(enableECSManagedTags=True, propagateTags="TASK_DEFINITION")[
-        "tasks"
-    ][0]
+    task = client.run_task(enableECSManagedTags=True, propagateTags="TASK_DEFINITION")["tasks"][0]
     tags = {t["key"]: t["value"] for t in task["tags"]}
     assert tags == {"owner": "td", "aws:ecs:clusterName": "default"}
     client("TagResource", resourceArn=task["taskArn"], tags=[{"key": "x", "value": "1"}])

@@ -10,9 +10,9 @@ import pytest
 from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
 from dockyard.core.loadbalancing import Target
+from dockyard.core.scope import Scope
 from dockyard.services.elbv2 import Elbv2, defaults
 from dockyard.services.elbv2.actions import parse_actions, parse_conditions
-from dockyard.services.elbv2.directory import Scope
 from dockyard.store import SqliteStore
 
 SCOPE = Scope("000000000000", "us-east-1")

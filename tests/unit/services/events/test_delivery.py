@@ -70,8 +70,18 @@ def rule(events: Events, name: str, targets: list[dict[str, Any]], bus: str = "d
 
 
 def put(events: Events, n: int, bus: str = "default") -> None:
-    call(events, "PutEvents", Entries=[{"Source": "my.app", "DetailType": "t",
-                                        "Detail": json.dumps({"n": n}), "EventBusName": bus}])
+    call(
+        events,
+        "PutEvents",
+        Entries=[
+            {
+                "Source": "my.app",
+                "DetailType": "t",
+                "Detail": json.dumps({"n": n}),
+                "EventBusName": bus,
+            }
+        ],
+    )
 
 
 def messages(events: Events) -> list[tuple[str, int]]:
@@ -115,8 +125,18 @@ def test_an_event_forwarded_to_another_bus_is_not_forwarded_again(events: Events
 def test_ecs_targets_run_tasks_from_the_queue_and_record_failures(events: Events) -> None:
     launcher = Launcher()
     events.tasks = launcher
-    rule(events, "run", [{"Id": "ecs", "Arn": CLUSTER, "RoleArn": "arn:aws:iam::0:role/r",
-                          "EcsParameters": {"TaskDefinitionArn": "web:1", "TaskCount": 2}}])
+    rule(
+        events,
+        "run",
+        [
+            {
+                "Id": "ecs",
+                "Arn": CLUSTER,
+                "RoleArn": "arn:aws:iam::0:role/r",
+                "EcsParameters": {"TaskDefinitionArn": "web:1", "TaskCount": 2},
+            }
+        ],
+    )
     put(events, 1)
     assert launcher.calls == []
     events.outbox.drain()
@@ -129,8 +149,18 @@ def test_an_ecs_target_that_refuses_is_logged_without_a_traceback(
     events: Events, caplog: pytest.LogCaptureFixture
 ) -> None:
     events.tasks = Launcher(refuse=True)
-    rule(events, "run", [{"Id": "ecs", "Arn": CLUSTER, "RoleArn": "arn:aws:iam::0:role/r",
-                          "EcsParameters": {"TaskDefinitionArn": "web:1"}}])
+    rule(
+        events,
+        "run",
+        [
+            {
+                "Id": "ecs",
+                "Arn": CLUSTER,
+                "RoleArn": "arn:aws:iam::0:role/r",
+                "EcsParameters": {"TaskDefinitionArn": "web:1"},
+            }
+        ],
+    )
     put(events, 1)
     with caplog.at_level(logging.WARNING):
         events.outbox.drain()

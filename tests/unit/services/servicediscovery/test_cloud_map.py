@@ -10,8 +10,8 @@ import pytest
 
 from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.scope import Scope
 from dockyard.services.servicediscovery import CloudMap
-from dockyard.services.servicediscovery.directory import Scope
 from dockyard.store import SqliteStore
 
 SCOPE = Scope("000000000000", "us-east-1")
