@@ -48,6 +48,7 @@ from dockyard.drivers.base import (
     Usage,
 )
 from dockyard.drivers.procenv import image_directory, launch_for, resolve_user, task_user
+from dockyard.drivers.proclogs import follow
 from dockyard.drivers.proxy import PortProxy
 
 log = logging.getLogger(__name__)
@@ -514,42 +515,11 @@ class ProcessDriver:
         return "UNKNOWN"
 
     async def logs(self, runtime_id: str, since: int = 0) -> AsyncIterator[LogLine]:
-        path = self._dir(runtime_id) / "output.log"
-        offset = since
-        pending = b""
-        while True:
-            finished = self._exited(runtime_id) is not None or not self._shim_alive(runtime_id)
-            try:
-                with open(path, "rb") as f:
-                    f.seek(offset)
-                    chunk = f.read()
-            except FileNotFoundError:
-                chunk = b""
-            if chunk:
-                cursor = offset - len(pending)
-                offset += len(chunk)
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    cursor += len(line) + 1
-                    parsed = self._parse(line, cursor)
-                    if parsed is not None:
-                        yield parsed
-                continue
-            if finished:
-                return
-            await asyncio.sleep(POLL)
+        def finished() -> bool:
+            return self._exited(runtime_id) is not None or not self._shim_alive(runtime_id)
 
-    @staticmethod
-    def _parse(line: bytes, cursor: int) -> LogLine | None:
-        ts, _, rest = line.partition(b" ")
-        tag, _, message = rest.partition(b" ")
-        try:
-            stamp = int(ts)
-        except ValueError:
-            return None
-        stream = "stderr" if tag == b"e" else "stdout"
-        return LogLine(stamp, stream, message.decode("utf-8", "replace"), cursor)
+        async for line in follow(self._dir(runtime_id) / "output.log", since, finished, POLL):
+            yield line
 
     async def remove_container(self, runtime_id: str) -> None:
         state = _read_json(self._dir(runtime_id) / "state.json") or {}
