@@ -31,7 +31,7 @@ from dockyard.services.codedeploy.model import (
 from dockyard.services.codedeploy.service import CodeDeploy, new_deployment_id
 from dockyard.services.ecs import service_validation as rules
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.services import EcsService, computed_count
+from dockyard.services.ecs.service_model import EcsService, computed_count
 from dockyard.services.ecs.task_model import StopCode
 from dockyard.services.ecs.task_sets import (
     delete_task_set,

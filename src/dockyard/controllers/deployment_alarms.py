@@ -21,11 +21,7 @@ from dockyard.core.alarmwatch import AlarmStates
 from dockyard.core.clock import Clock
 from dockyard.services.ecs import rollout
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.services import (
-    Deployment,
-    EcsService,
-    RolloutState,
-)
+from dockyard.services.ecs.service_model import Deployment, EcsService, RolloutState
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from dockyard.services.ecs.service_events import (
     ServiceAction,
     emit_action,
 )
-from dockyard.services.ecs.services import (
+from dockyard.services.ecs.service_model import (
     Deployment,
     DeploymentStatus,
     EcsService,

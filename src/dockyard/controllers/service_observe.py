@@ -15,7 +15,7 @@ from dockyard.core.taskspec import NetworkMode
 from dockyard.placement import PlacementError, parse_constraints
 from dockyard.services.ecs.instances import REGISTERED_STATUSES, ContainerInstance
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.services import DeploymentStatus, EcsService
+from dockyard.services.ecs.service_model import DeploymentStatus, EcsService
 from dockyard.services.ecs.task_model import StopCode, Task
 from dockyard.services.ecs.tasks import TaskFilter
 

@@ -22,7 +22,7 @@ from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.taskspec import NetworkMode
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.services import EcsService
+from dockyard.services.ecs.service_model import EcsService
 from dockyard.services.ecs.task_model import Task
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from dockyard.controllers.service_plan import plan
 from dockyard.core.clock import Clock
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.services import EcsService
+from dockyard.services.ecs.service_model import EcsService
 
 log = logging.getLogger(__name__)
 

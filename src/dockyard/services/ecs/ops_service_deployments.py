@@ -18,18 +18,18 @@ from dockyard.services.ecs.errors import (
 )
 from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_rollback import stop_deployment
-from dockyard.services.ecs.service_wire import (
-    service_deployment_brief,
-    service_deployment_to_wire,
-    service_revision_to_wire,
-)
-from dockyard.services.ecs.services import (
+from dockyard.services.ecs.service_model import (
     Deployment,
     EcsService,
     RolloutState,
     ServiceDeploymentStatus,
     service_arn,
+)
+from dockyard.services.ecs.service_rollback import stop_deployment
+from dockyard.services.ecs.service_wire import (
+    service_deployment_brief,
+    service_deployment_to_wire,
+    service_revision_to_wire,
 )
 
 MAX_DESCRIBE = 20

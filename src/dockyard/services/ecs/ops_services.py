@@ -20,8 +20,8 @@ from dockyard.services.ecs.errors import (
 )
 from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.service_model import EcsService, computed_count, service_arn
 from dockyard.services.ecs.service_wire import service_to_wire
-from dockyard.services.ecs.services import EcsService, computed_count, service_arn
 from dockyard.services.ecs.tags import validate_tags
 from dockyard.services.ecs.task_sets import new_task_set
 

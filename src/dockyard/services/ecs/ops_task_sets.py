@@ -16,8 +16,8 @@ from dockyard.services.ecs.errors import (
 )
 from dockyard.services.ecs.ops_services import active_service, check_launch
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.service_model import EcsService, TaskSet, computed_count, new_numeric_id
 from dockyard.services.ecs.service_wire import task_set_to_wire
-from dockyard.services.ecs.services import EcsService, TaskSet, computed_count, new_numeric_id
 from dockyard.services.ecs.tags import validate_tags
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from dockyard.services.ecs.errors import ConflictException
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.service_events import DeploymentEvent, emit_deployment
-from dockyard.services.ecs.services import (
+from dockyard.services.ecs.service_model import (
     Deployment,
     EcsService,
     RolloutState,

@@ -6,14 +6,12 @@ EventBridge."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from dockyard.core import timefmt
 from dockyard.core.ids import new_uuid
 from dockyard.services.ecs.events import Event, EventLog
-
-if TYPE_CHECKING:
-    from dockyard.services.ecs.services import Deployment, EcsService
+from dockyard.services.ecs.service_model import Deployment, EcsService
 
 SERVICE_ACTION = "ECS Service Action"
 DEPLOYMENT_STATE_CHANGE = "ECS Deployment State Change"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockyard.services.ecs import rollout
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.services import Deployment, EcsService
+from dockyard.services.ecs.service_model import Deployment, EcsService
 
 
 def stop_deployment(ecs: Ecs, service: EcsService, deployment: Deployment, stop_type: str) -> None:

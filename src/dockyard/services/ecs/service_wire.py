@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockyard.services.ecs.services import Deployment, EcsService, TaskSet
+from dockyard.services.ecs.service_model import Deployment, EcsService, TaskSet
 from dockyard.services.ecs.tags import tags_to_wire
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from dockyard.core.ids import arn
 from dockyard.services.ecs.clusters import cluster_name
-from dockyard.services.ecs.services import EcsService, TaskSet, new_numeric_id
+from dockyard.services.ecs.service_model import EcsService, TaskSet, new_numeric_id
 
 
 def new_task_set(
