@@ -9,6 +9,7 @@ from typing import Any
 from dockyard.api.errors import ServiceError
 from dockyard.core.scaling import Capacity
 from dockyard.core.scope import Scope
+from dockyard.services.ecs import task_run
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.task_run import RunTaskRequest
 
@@ -29,7 +30,7 @@ class EcsTaskLauncher:
         self, account_id: str, region: str, params: dict[str, Any]
     ) -> tuple[list[str], list[dict[str, Any]]]:
         request = RunTaskRequest.from_params(params)
-        result = self.ecs.run_task(Scope(account_id, region), request)
+        result = task_run.run(self.ecs, Scope(account_id, region), request)
         return [t.arn for t in result.tasks], result.failures
 
 

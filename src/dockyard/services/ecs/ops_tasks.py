@@ -27,7 +27,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
     def run_task(ctx: RequestContext, p: Params) -> Result:
         request = RunTaskRequest.from_params(p)
         request.policy_key = ctx.access_key_id
-        result = ecs.run_task(scope_of(ctx), request)
+        result = task_run.run(ecs, scope_of(ctx), request)
         return _result(result.tasks, result.failures)
 
     def start_task(ctx: RequestContext, p: Params) -> Result:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
-from dockyard.core.scope import Scope
 from dockyard.core.secrets import SecretSource
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.services.ecs.capacity import CapacityProviders
@@ -16,7 +15,6 @@ from dockyard.services.ecs.instances import REGISTERED_STATUSES, Instances
 from dockyard.services.ecs.orphans import Orphans
 from dockyard.services.ecs.services import Services
 from dockyard.services.ecs.state import EcsDomain
-from dockyard.services.ecs.task_run import RunResult, RunTaskRequest, run
 from dockyard.services.ecs.taskdefs import TaskDefinitions
 from dockyard.services.ecs.tasks import Tasks
 from dockyard.store.base import Store
@@ -64,10 +62,6 @@ class Ecs:
 
     # Cross-domain questions, answered by the domains that know. Domains added later
     # (task definitions, container instances, tasks, services) extend these.
-
-    def run_task(self, scope: Scope, request: RunTaskRequest) -> RunResult:
-        """RunTask (the operation, EventBridge's ECS targets): place and create tasks."""
-        return run(self, scope, request)
 
     def cluster_counts(self, cluster: Cluster) -> dict[str, int]:
         running, pending = self.tasks.counts(cluster.arn)

@@ -8,6 +8,7 @@ import pytest
 from dockyard.api.errors import ServiceError
 from dockyard.controllers.ecs_ports import EcsTaskLauncher
 from dockyard.core.scope import Scope
+from dockyard.services.ecs import task_run
 from dockyard.services.ecs.task_run import RunTaskRequest
 from tests.unit.services.ecs.tasks_harness import (
     ACCOUNT,
@@ -43,7 +44,7 @@ def test_run_task_places_what_fits_and_reports_the_rest() -> None:
     client = Client(ecs)
     run(make_link(ecs).register(registration(memory=300)))
     client.taskdef()  # 128 MiB per task
-    result = ecs.run_task(SCOPE, RunTaskRequest("web", count=3, started_by="me"))
+    result = task_run.run(ecs, SCOPE, RunTaskRequest("web", count=3, started_by="me"))
     assert len(result.tasks) == 2
     assert all(t.started_by == "me" for t in result.tasks)
     assert [f["reason"] for f in result.failures] == ["RESOURCE:MEMORY"]
@@ -52,7 +53,7 @@ def test_run_task_places_what_fits_and_reports_the_rest() -> None:
 def test_a_count_out_of_range_is_refused_naming_the_field() -> None:
     ecs = make_ecs()
     with pytest.raises(ServiceError) as err:
-        ecs.run_task(SCOPE, RunTaskRequest("web", count=11))
+        task_run.run(ecs, SCOPE, RunTaskRequest("web", count=11))
     assert err.value.code == "InvalidParameterException"
     assert "(count: 11)" in err.value.message
 
