@@ -30,7 +30,7 @@ from dockyard.core.clock import ManualClock
 from dockyard.core.taskspec import FEATURES, ContainerStatus, NetworkMode, TaskStatus
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.services.ecs import Ecs, provider
-from dockyard.services.ecs.agent_link import EmbeddedLink
+from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from dockyard.store.sqlite import SqliteStore
 
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -38,12 +38,12 @@ from dockyard.services import logs as logs_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
 from dockyard.services import ssm as ssm_service
-from dockyard.services.ecs.agent_http import PREFIX as AGENT_PREFIX
-from dockyard.services.ecs.agent_http import AgentEndpoint
-from dockyard.services.ecs.agent_identity import AgentIdentities
-from dockyard.services.ecs.agent_link import EmbeddedLink
-from dockyard.services.ecs.orphans_http import PREFIX as ORPHANS_PREFIX
-from dockyard.services.ecs.orphans_http import OrphansEndpoint
+from dockyard.services.ecs.instances.agent_http import PREFIX as AGENT_PREFIX
+from dockyard.services.ecs.instances.agent_http import AgentEndpoint
+from dockyard.services.ecs.instances.agent_identity import AgentIdentities
+from dockyard.services.ecs.instances.agent_link import EmbeddedLink
+from dockyard.services.ecs.instances.orphans_http import PREFIX as ORPHANS_PREFIX
+from dockyard.services.ecs.instances.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
 
 log = logging.getLogger(__name__)

@@ -17,11 +17,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
-from dockyard.services.ecs.instances import ContainerInstance
-from dockyard.services.ecs.ops_instances import record_instance_event
+from dockyard.services.ecs.instances.domain import ContainerInstance
+from dockyard.services.ecs.instances.ops import record_instance_event
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.task_lifecycle import host_lost
-from dockyard.services.ecs.task_model import StopCode
+from dockyard.services.ecs.tasks.lifecycle import host_lost
+from dockyard.services.ecs.tasks.model import StopCode
 
 log = logging.getLogger(__name__)
 

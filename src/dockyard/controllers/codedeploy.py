@@ -29,16 +29,16 @@ from dockyard.services.codedeploy.model import (
     Phase,
 )
 from dockyard.services.codedeploy.service import CodeDeploy, new_deployment_id
-from dockyard.services.ecs import service_validation as rules
-from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_model import EcsService, computed_count
-from dockyard.services.ecs.task_model import StopCode
-from dockyard.services.ecs.task_sets import (
+from dockyard.services.ecs.deployments import validation as rules
+from dockyard.services.ecs.deployments.model import EcsService, computed_count
+from dockyard.services.ecs.deployments.task_sets import (
     delete_task_set,
     find_task_set,
     make_primary,
     new_task_set,
 )
+from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.tasks.model import StopCode
 from dockyard.services.elbv2.model import Action, WeightedGroup
 from dockyard.services.elbv2.service import Elbv2
 

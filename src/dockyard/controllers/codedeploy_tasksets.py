@@ -7,8 +7,8 @@ from __future__ import annotations
 from dockyard.controllers.service_apply import reconcile_task_sets
 from dockyard.controllers.service_observe import service_tasks, target_of
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.services.ecs.deployments.model import EcsService
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_model import EcsService
 
 
 def sync_targets(ecs: Ecs, service: EcsService, groups: TargetGroups) -> bool:

@@ -19,9 +19,9 @@ from typing import Any
 from dockyard.controllers.runtime import Runtime
 from dockyard.core.alarmwatch import AlarmStates
 from dockyard.core.clock import Clock
-from dockyard.services.ecs import rollout
+from dockyard.services.ecs.deployments import rollout
+from dockyard.services.ecs.deployments.model import Deployment, EcsService, RolloutState
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_model import Deployment, EcsService, RolloutState
 
 log = logging.getLogger(__name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 from dockyard.api.errors import ServiceError
 from dockyard.core.scaling import Capacity
 from dockyard.core.scope import Scope
-from dockyard.services.ecs import task_run
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.task_run import RunTaskRequest
+from dockyard.services.ecs.tasks import run as task_run
+from dockyard.services.ecs.tasks.run import RunTaskRequest
 
 log = logging.getLogger(__name__)
 

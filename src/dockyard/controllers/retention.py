@@ -23,7 +23,7 @@ from dockyard.controllers.retention_plan import (
 from dockyard.controllers.runtime import Runtime
 from dockyard.core.clock import Clock
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.taskdefs import TaskDefinitionStatus
+from dockyard.services.ecs.taskdefs.domain import TaskDefinitionStatus
 
 log = logging.getLogger(__name__)
 

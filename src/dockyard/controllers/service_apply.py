@@ -11,22 +11,20 @@ from dockyard.controllers.service_observe import hosts_of, service_tasks, target
 from dockyard.controllers.service_plan import IMPAIRED, Plan, failure_threshold
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.placement import SERVICE_DEFAULT
-from dockyard.services.ecs import rollout, task_launch
-from dockyard.services.ecs.capacity import parse_strategy, split
-from dockyard.services.ecs.errors import ClientException, InvalidParameterException
-from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_events import (
-    ServiceAction,
-    emit_action,
-)
-from dockyard.services.ecs.service_model import (
+from dockyard.services.ecs.capacity.domain import parse_strategy, split
+from dockyard.services.ecs.deployments import rollout
+from dockyard.services.ecs.deployments.events import ServiceAction, emit_action
+from dockyard.services.ecs.deployments.model import (
     Deployment,
     DeploymentStatus,
     EcsService,
     TaskSet,
     computed_count,
 )
-from dockyard.services.ecs.task_model import StopCode, Task
+from dockyard.services.ecs.errors import ClientException, InvalidParameterException
+from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.tasks import launch as task_launch
+from dockyard.services.ecs.tasks.model import StopCode, Task
 
 log = logging.getLogger(__name__)
 

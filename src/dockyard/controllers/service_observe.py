@@ -13,11 +13,11 @@ from dockyard.controllers.service_plan import (
 from dockyard.core.loadbalancing import Target, TargetGroups
 from dockyard.core.taskspec import NetworkMode
 from dockyard.placement import PlacementError, parse_constraints
-from dockyard.services.ecs.instances import REGISTERED_STATUSES, ContainerInstance
+from dockyard.services.ecs.deployments.model import DeploymentStatus, EcsService
+from dockyard.services.ecs.instances.domain import REGISTERED_STATUSES, ContainerInstance
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_model import DeploymentStatus, EcsService
-from dockyard.services.ecs.task_model import StopCode, Task
-from dockyard.services.ecs.tasks import TaskFilter
+from dockyard.services.ecs.tasks.domain import TaskFilter
+from dockyard.services.ecs.tasks.model import StopCode, Task
 
 FAILURE_CODES = (StopCode.TASK_FAILED_TO_START, StopCode.ESSENTIAL_CONTAINER_EXITED)
 

@@ -21,9 +21,9 @@ from dockyard.controllers.service_observe import has_health_check, service_tasks
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.taskspec import NetworkMode
+from dockyard.services.ecs.deployments.model import EcsService
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.service_model import EcsService
-from dockyard.services.ecs.task_model import Task
+from dockyard.services.ecs.tasks.model import Task
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from dockyard.agent.stats import cpu_units
 from dockyard.controllers.deployment_alarms import judge
 from dockyard.controllers.ecs_metrics import TaskUsage, utilization
 from dockyard.drivers.base import Usage
-from dockyard.services.ecs.service_model import Deployment, RolloutState
+from dockyard.services.ecs.deployments.model import Deployment, RolloutState
 
 
 def task(cpu_reserved: float, memory_reserved: float, cpu: list[float],

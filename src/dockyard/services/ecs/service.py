@@ -7,16 +7,16 @@ from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.core.secrets import SecretSource
 from dockyard.core.taskpolicy import TaskPolicies
-from dockyard.services.ecs.capacity import CapacityProviders
-from dockyard.services.ecs.clusters import Cluster, Clusters
+from dockyard.services.ecs.capacity.domain import CapacityProviders
+from dockyard.services.ecs.clusters.domain import Cluster, Clusters
+from dockyard.services.ecs.deployments.domain import Services
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
-from dockyard.services.ecs.instances import REGISTERED_STATUSES, Instances
-from dockyard.services.ecs.orphans import Orphans
-from dockyard.services.ecs.services import Services
+from dockyard.services.ecs.instances.domain import REGISTERED_STATUSES, Instances
+from dockyard.services.ecs.instances.orphans import Orphans
 from dockyard.services.ecs.state import EcsDomain
-from dockyard.services.ecs.taskdefs import TaskDefinitions
-from dockyard.services.ecs.tasks import Tasks
+from dockyard.services.ecs.taskdefs.domain import TaskDefinitions
+from dockyard.services.ecs.tasks.domain import Tasks
 from dockyard.store.base import Store
 
 

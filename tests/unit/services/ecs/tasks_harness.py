@@ -19,7 +19,7 @@ from dockyard.core.taskspec import (
 )
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.services.ecs import Ecs, provider
-from dockyard.services.ecs.agent_link import EmbeddedLink
+from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from dockyard.store.sqlite import SqliteStore
 
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -12,7 +12,7 @@ from dockyard.agent.http_link import HttpLink, LinkError
 from dockyard.core.agentlink import LogEvent, UnknownInstance
 from dockyard.core.agentstats import ContainerStats, StatsLink
 from dockyard.core.taskspec import DesiredStatus
-from dockyard.services.ecs.agent_http import AgentEndpoint
+from dockyard.services.ecs.instances.agent_http import AgentEndpoint
 from tests.unit.services.ecs.tasks_harness import (
     Client,
     make_ecs,

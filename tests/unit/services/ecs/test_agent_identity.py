@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.core.clock import ManualClock
-from dockyard.services.ecs.agent_identity import AgentIdentities, InvalidToken
+from dockyard.services.ecs.instances.agent_identity import AgentIdentities, InvalidToken
 from dockyard.store.sqlite import SqliteStore
 
 ARN = "arn:aws:ecs:us-east-1:111111111111:container-instance/web/0123456789abcdef"

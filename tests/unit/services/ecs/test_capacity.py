@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from dockyard.services.ecs.capacity import StrategyItem, parse_strategy, split
+from dockyard.services.ecs.capacity.domain import StrategyItem, parse_strategy, split
 from dockyard.services.ecs.errors import InvalidParameterException
 
 

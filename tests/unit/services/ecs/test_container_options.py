@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from dockyard.core.taskspec import FEATURE_PREFIX, NetworkMode, VolumeKind
-from dockyard.services.ecs.container_options import requirements, task_volumes, unsupported
 from dockyard.services.ecs.errors import InvalidParameterException
-from dockyard.services.ecs.task_launch import container_spec
-from dockyard.services.ecs.taskdefs import required_attributes
+from dockyard.services.ecs.taskdefs.container_options import requirements, task_volumes, unsupported
+from dockyard.services.ecs.taskdefs.domain import required_attributes
+from dockyard.services.ecs.tasks.launch import container_spec
 
 
 def td(containers: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def test_required_attributes_for_container_members() -> None:
 
 def test_requirements_add_dockyard_features_to_ecs_attributes() -> None:
     from dockyard.core.scope import Scope
-    from dockyard.services.ecs.task_launch import build_spec
+    from dockyard.services.ecs.tasks.launch import build_spec
 
     doc = td([{"name": "a", "image": "i", "mountPoints": [{"sourceVolume": "v",
                                                           "containerPath": "/v"}],

@@ -10,7 +10,7 @@ import pytest
 from dockyard.api.errors import ServiceError
 from dockyard.core.agentlink import LogEvent
 from dockyard.services.ecs import Ecs
-from dockyard.services.ecs.agent_link import EmbeddedLink
+from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from tests.unit.services.ecs.tasks_harness import (
     ACCOUNT,
     REGION,

@@ -11,8 +11,8 @@ import httpx
 from dockyard.agent.http_link import HttpLink
 from dockyard.core.orphans import OrphanReport, Verdict
 from dockyard.core.taskspec import DesiredStatus
-from dockyard.services.ecs.agent_http import AgentEndpoint
-from dockyard.services.ecs.orphans_http import OrphansEndpoint
+from dockyard.services.ecs.instances.agent_http import AgentEndpoint
+from dockyard.services.ecs.instances.orphans_http import OrphansEndpoint
 from dockyard.services.ecs.service import Ecs
 from tests.unit.services.ecs.tasks_harness import (
     Client,

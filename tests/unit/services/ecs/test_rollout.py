@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from dockyard.services.ecs import rollout
+from dockyard.services.ecs.deployments import rollout
+from dockyard.services.ecs.deployments.model import Deployment, EcsService
 from dockyard.services.ecs.errors import ConflictException
-from dockyard.services.ecs.service_model import Deployment, EcsService
 from tests.unit.services.ecs.tasks_harness import Client, make_ecs
 
 NOW = 1_700_000_100.0

@@ -8,8 +8,8 @@ import pytest
 
 from dockyard.core.discovery import Registry
 from dockyard.core.scope import Scope
+from dockyard.services.ecs.deployments.validation import service_registries, unsupported
 from dockyard.services.ecs.errors import InvalidParameterException
-from dockyard.services.ecs.service_validation import service_registries, unsupported
 
 SCOPE = Scope("000000000000", "us-east-1")
 SRV = "arn:aws:servicediscovery:us-east-1:000000000000:service/srv-srv"

@@ -8,8 +8,8 @@ import pytest
 from dockyard.api.errors import ServiceError
 from dockyard.controllers.ecs_ports import EcsTaskLauncher
 from dockyard.core.scope import Scope
-from dockyard.services.ecs import task_run
-from dockyard.services.ecs.task_run import RunTaskRequest
+from dockyard.services.ecs.tasks import run as task_run
+from dockyard.services.ecs.tasks.run import RunTaskRequest
 from tests.unit.services.ecs.tasks_harness import (
     ACCOUNT,
     REGION,

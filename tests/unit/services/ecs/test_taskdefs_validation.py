@@ -11,7 +11,7 @@ import pytest
 from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
 from dockyard.services.ecs import Ecs
-from dockyard.services.ecs import taskdef_validation as rules
+from dockyard.services.ecs.taskdefs import validation as rules
 from dockyard.store.sqlite import SqliteStore
 from tests.unit.services.ecs.test_taskdefs import Client
 

@@ -11,7 +11,7 @@ from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
 from dockyard.core.taskspec import NetworkBinding
 from dockyard.services.ecs import Ecs
-from dockyard.services.ecs.agent_link import EmbeddedLink
+from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from tests.unit.services.ecs.tasks_harness import (
     Client,
     FakeAgent,

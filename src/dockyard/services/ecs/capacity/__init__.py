@@ -1,0 +1,1 @@
+"""Capacity providers and strategies."""

@@ -1,0 +1,1 @@
+"""Clusters: CreateCluster and its settings, the cluster records."""

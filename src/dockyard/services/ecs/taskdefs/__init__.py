@@ -1,0 +1,1 @@
+"""Task definitions: registration, revisions, validation, container options."""

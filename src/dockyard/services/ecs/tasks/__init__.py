@@ -1,0 +1,1 @@
+"""Tasks: RunTask/StartTask launch checks, placement, the lifecycle agents report."""
