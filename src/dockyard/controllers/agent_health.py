@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
 from dockyard.services.ecs.instances.domain import ContainerInstance
-from dockyard.services.ecs.instances.ops import record_instance_event
+from dockyard.services.ecs.instances.wire import record_instance_event
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tasks.lifecycle import host_lost
 from dockyard.services.ecs.tasks.model import StopCode

@@ -17,8 +17,8 @@ from dockyard.services.cloudwatch.errors import (
     ResourceNotFoundException,
 )
 from dockyard.services.cloudwatch.model import Alarm, AlarmState, MetricKey, alarm_arn
-from dockyard.services.cloudwatch.ops_metrics import seconds
 from dockyard.services.cloudwatch.service import CloudWatch
+from dockyard.services.cloudwatch.wire import seconds
 
 DESCRIBE_PAGE = 50
 HISTORY_PAGE = 100

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
@@ -18,6 +17,7 @@ from dockyard.services.cloudwatch.errors import (
 )
 from dockyard.services.cloudwatch.model import MetricKey
 from dockyard.services.cloudwatch.service import CloudWatch
+from dockyard.services.cloudwatch.wire import seconds
 
 MAX_DATUMS = 1000
 MAX_VALUES = 150
@@ -26,10 +26,6 @@ MAX_GET_DATA_POINTS = 100_800
 LIST_PAGE = 500
 TWO_WEEKS = 14 * 86_400
 TWO_HOURS = 2 * 3600
-
-
-def seconds(value: datetime | float | int) -> float:
-    return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
 def datum_of(namespace: str, d: dict[str, Any], now: float, index: int) -> Datum:

@@ -9,9 +9,8 @@ from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.codedeploy import errors as e
 from dockyard.services.codedeploy.model import DeploymentStatus
-from dockyard.services.codedeploy.ops_groups import batch, paged
 from dockyard.services.codedeploy.service import CodeDeploy
-from dockyard.services.codedeploy.wire import deployment_to_wire, target_to_wire
+from dockyard.services.codedeploy.wire import batch, deployment_to_wire, paged, target_to_wire
 
 MAX_TARGETS = 25
 

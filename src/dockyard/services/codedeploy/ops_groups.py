@@ -2,44 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.paging import InvalidToken, page
 from dockyard.services.codedeploy import errors as e
 from dockyard.services.codedeploy import validation
 from dockyard.services.codedeploy.service import CodeDeploy
 from dockyard.services.codedeploy.wire import (
     app_arn,
     application_to_wire,
+    batch,
     config_to_wire,
     group_arn,
     group_to_wire,
+    paged,
 )
-
-T = TypeVar("T")
-MAX_BATCH = 100
-
-
-def paged(items: Sequence[T], key: Callable[[T], str], token: str | None,
-          limit: int = 100) -> tuple[list[T], str | None]:  # fmt: skip
-    try:
-        return page(items, key, token, limit, default_max=limit)
-    except InvalidToken as exc:
-        message = "The next token was specified in an invalid format."
-        raise e.InvalidNextTokenException(message) from exc
-
-
-def batch(names: list[str] | None, field: str) -> list[str]:
-    names = list(names or [])
-    if len(names) > MAX_BATCH:
-        raise e.BatchLimitExceededException(
-            f"The maximum number of names or IDs allowed for this request ({MAX_BATCH}) was "
-            f"exceeded ({field})."
-        )
-    return names
 
 
 def handlers(cd: CodeDeploy) -> dict[str, Handler]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from dockyard.core.ids import arn
+from dockyard.core.paging import InvalidToken, page
+from dockyard.services.codedeploy import errors as e
 from dockyard.services.codedeploy.model import (
     Application,
     Deployment,
@@ -133,3 +136,26 @@ def target_to_wire(d: Deployment) -> dict[str, Any]:
             "taskSetsInfo": d.task_sets_info,
         }),
     }  # fmt: skip
+
+
+T = TypeVar("T")
+MAX_BATCH = 100
+
+
+def paged(items: Sequence[T], key: Callable[[T], str], token: str | None,
+          limit: int = 100) -> tuple[list[T], str | None]:  # fmt: skip
+    try:
+        return page(items, key, token, limit, default_max=limit)
+    except InvalidToken as exc:
+        message = "The next token was specified in an invalid format."
+        raise e.InvalidNextTokenException(message) from exc
+
+
+def batch(names: list[str] | None, field: str) -> list[str]:
+    names = list(names or [])
+    if len(names) > MAX_BATCH:
+        raise e.BatchLimitExceededException(
+            f"The maximum number of names or IDs allowed for this request ({MAX_BATCH}) was "
+            f"exceeded ({field})."
+        )
+    return names

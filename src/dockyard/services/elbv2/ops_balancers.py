@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.paging import InvalidToken, page
 from dockyard.core.scope import Scope
 from dockyard.services.elbv2 import validation
 from dockyard.services.elbv2.errors import (
@@ -16,20 +13,9 @@ from dockyard.services.elbv2.errors import (
 )
 from dockyard.services.elbv2.model import Listener, LoadBalancer, Rule, TargetGroup
 from dockyard.services.elbv2.service import Elbv2
-from dockyard.services.elbv2.wire import attributes_to_wire, lb_to_wire, tags_to_wire
+from dockyard.services.elbv2.wire import attributes_to_wire, lb_to_wire, paged, tags_to_wire
 
 Tagged = LoadBalancer | TargetGroup | Listener | Rule
-
-
-def paged(items: list[Any], key: Any, p: Params, out_key: str, wire: Any) -> Result:
-    try:
-        chunk, token = page(items, key, p.get("Marker"), p.get("PageSize"), 400)
-    except InvalidToken as exc:
-        raise ValidationError("The marker is not valid") from exc
-    out: Result = {out_key: [wire(i) for i in chunk]}
-    if token:
-        out["NextMarker"] = token
-    return out
 
 
 def handlers(elb: Elbv2) -> dict[str, Handler]:

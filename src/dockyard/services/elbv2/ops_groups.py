@@ -7,9 +7,8 @@ from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.elbv2 import defaults, validation
 from dockyard.services.elbv2.errors import TargetGroupNotFound, ValidationError
 from dockyard.services.elbv2.model import TargetGroup
-from dockyard.services.elbv2.ops_balancers import paged
 from dockyard.services.elbv2.service import Elbv2
-from dockyard.services.elbv2.wire import attributes_to_wire, health_check_from, tg_to_wire
+from dockyard.services.elbv2.wire import attributes_to_wire, health_check_from, paged, tg_to_wire
 
 
 def handlers(elb: Elbv2) -> dict[str, Handler]:

@@ -10,9 +10,8 @@ from dockyard.services.elbv2 import validation
 from dockyard.services.elbv2.actions import parse_actions, parse_conditions
 from dockyard.services.elbv2.errors import SSLPolicyNotFound, ValidationError
 from dockyard.services.elbv2.model import Listener, Rule
-from dockyard.services.elbv2.ops_balancers import paged
 from dockyard.services.elbv2.service import Elbv2
-from dockyard.services.elbv2.wire import default_rule_to_wire, listener_to_wire, rule_to_wire
+from dockyard.services.elbv2.wire import default_rule_to_wire, listener_to_wire, paged, rule_to_wire
 
 SSL_POLICIES = (
     "ELBSecurityPolicy-2016-08",

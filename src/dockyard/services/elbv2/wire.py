@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from dockyard.api.provider import Params
+from dockyard.core.paging import InvalidToken, page
 from dockyard.services.elbv2.actions import action_to_wire, condition_to_wire
 from dockyard.services.elbv2.directory import Directory
-from dockyard.services.elbv2.errors import ValidationError
+from dockyard.services.elbv2.errors import (
+    ValidationError,
+)
 from dockyard.services.elbv2.model import (
     HealthCheck,
     Listener,
@@ -143,3 +147,14 @@ def health_check_from(p: Mapping[str, Any], base: HealthCheck) -> HealthCheck:
         hc.path = hc.path or "/"
         hc.matcher = hc.matcher or "200"
     return hc
+
+
+def paged(items: list[Any], key: Any, p: Params, out_key: str, wire: Any) -> Result:
+    try:
+        chunk, token = page(items, key, p.get("Marker"), p.get("PageSize"), 400)
+    except InvalidToken as exc:
+        raise ValidationError("The marker is not valid") from exc
+    out: Result = {out_key: [wire(i) for i in chunk]}
+    if token:
+        out["NextMarker"] = token
+    return out

@@ -16,7 +16,7 @@ from dockyard.services.ecs.capacity.domain import (
     provider_name,
 )
 from dockyard.services.ecs.clusters.domain import Cluster
-from dockyard.services.ecs.clusters.ops import cluster_to_wire
+from dockyard.services.ecs.clusters.wire import cluster_to_wire
 from dockyard.services.ecs.errors import (
     ClientException,
     InvalidParameterException,

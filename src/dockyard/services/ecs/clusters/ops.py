@@ -9,7 +9,7 @@ from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecs import validation
-from dockyard.services.ecs.clusters.domain import Cluster
+from dockyard.services.ecs.clusters.wire import cluster_to_wire
 from dockyard.services.ecs.errors import (
     ClusterContainsContainerInstancesException,
     ClusterContainsServicesException,
@@ -18,27 +18,6 @@ from dockyard.services.ecs.errors import (
 )
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tags import tags_to_wire, validate_tags
-
-
-def cluster_to_wire(ecs: Ecs, cluster: Cluster, include: set[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "clusterArn": cluster.arn,
-        "clusterName": cluster.name,
-        "status": cluster.status,
-        "capacityProviders": cluster.capacity_providers,
-        "defaultCapacityProviderStrategy": cluster.default_capacity_provider_strategy,
-        "statistics": [],
-    }
-    out.update(ecs.cluster_counts(cluster))
-    if cluster.configuration is not None and "CONFIGURATIONS" in include:
-        out["configuration"] = cluster.configuration
-    if "SETTINGS" in include:
-        out["settings"] = cluster.settings
-    if "TAGS" in include:
-        out["tags"] = tags_to_wire(cluster.tags)
-    if cluster.service_connect_defaults is not None:
-        out["serviceConnectDefaults"] = cluster.service_connect_defaults
-    return out
 
 
 def handlers(ecs: Ecs) -> dict[str, Handler]:

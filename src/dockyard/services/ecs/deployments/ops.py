@@ -7,17 +7,16 @@ from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.scope import Scope
 from dockyard.services.ecs.capacity.domain import launch_type_for, strategy_to_wire
-from dockyard.services.ecs.clusters.domain import Cluster, cluster_name
+from dockyard.services.ecs.clusters.domain import cluster_name
 from dockyard.services.ecs.deployments import validation as rules
+from dockyard.services.ecs.deployments.launch import active_service, check_launch
 from dockyard.services.ecs.deployments.model import EcsService, computed_count, service_arn
 from dockyard.services.ecs.deployments.task_sets import new_task_set
 from dockyard.services.ecs.deployments.wire import service_to_wire
 from dockyard.services.ecs.errors import (
     InvalidParameterException,
     NamespaceNotFoundException,
-    ServiceNotActiveException,
     ServiceNotFoundException,
 )
 from dockyard.services.ecs.listing import list_page
@@ -26,36 +25,6 @@ from dockyard.services.ecs.tags import validate_tags
 from dockyard.services.ecs.tasks import launch as task_launch
 
 MAX_DESCRIBE = 10
-
-
-def active_service(ecs: Ecs, scope: Scope, cluster: Cluster, ref: str) -> EcsService:
-    service = ecs.services.find(scope, cluster.arn, ref)
-    if service is None:
-        raise ServiceNotFoundException("Service not found.")
-    if service.status != "ACTIVE":
-        raise ServiceNotActiveException("Service was not ACTIVE.")
-    return service
-
-
-def check_launch(
-    ecs: Ecs,
-    scope: Scope,
-    cluster: Cluster,
-    taskdef_ref: str,
-    p: Params,
-    launch_type: str,
-    policy_key: str | None,
-) -> dict[str, Any]:
-    """The task definition, checked as RunTask would check it for this service's tasks, under
-    the task policy of `policy_key` (the caller's access key, or the one the service keeps)."""
-    taskdef = ecs.taskdefs.resolve(scope, taskdef_ref, launchable=True)
-    params = {
-        "networkConfiguration": p.get("networkConfiguration"),
-        "placementConstraints": p.get("placementConstraints"),
-    }
-    policy = ecs.task_policies.for_key(policy_key)
-    task_launch.prepare(scope, cluster, taskdef, params, launch_type=launch_type, policy=policy)
-    return taskdef
 
 
 def describe(ecs: Ecs, service: EcsService, include_tags: bool = False) -> dict[str, Any]:

@@ -10,13 +10,13 @@ from dockyard.core.ids import arn
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.clusters.domain import cluster_name
 from dockyard.services.ecs.deployments import validation as rules
+from dockyard.services.ecs.deployments.launch import active_service, check_launch
 from dockyard.services.ecs.deployments.model import (
     EcsService,
     TaskSet,
     computed_count,
     new_numeric_id,
 )
-from dockyard.services.ecs.deployments.ops import active_service, check_launch
 from dockyard.services.ecs.deployments.wire import task_set_to_wire
 from dockyard.services.ecs.errors import (
     InvalidParameterException,

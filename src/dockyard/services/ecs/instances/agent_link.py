@@ -19,7 +19,8 @@ from dockyard.core.scope import Scope
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs.errors import ClientException
 from dockyard.services.ecs.instances.domain import ContainerInstance
-from dockyard.services.ecs.instances.ops import cluster_for_registration, record_instance_event
+from dockyard.services.ecs.instances.registration import cluster_for_registration
+from dockyard.services.ecs.instances.wire import record_instance_event
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tasks import secrets as task_secrets
 from dockyard.services.ecs.tasks.model import StopCode

@@ -3,59 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
 from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.scope import Scope
 from dockyard.placement import ExpressionError, compile_expression
-from dockyard.services.ecs.clusters.domain import DEFAULT_CLUSTER, Cluster, cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.instances.domain import (
     LISTABLE_STATUSES,
     REGISTERED_STATUSES,
     ContainerInstance,
 )
+from dockyard.services.ecs.instances.registration import cluster_for_registration
+from dockyard.services.ecs.instances.wire import describe_instance, record_instance_event
 from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tags import validate_tags
-from dockyard.services.ecs.tasks.wire import instance_to_wire, state_change_event
 
 RUNNING_TASKS_ERROR = "Found running tasks on the instance."
-
-
-def cluster_for_registration(ecs: Ecs, scope: Scope, ref: str | None) -> Cluster:
-    """The cluster an instance registers into; `default` is created when missing, as ECS does."""
-    # A malformed cluster ARN is an InvalidParameterException, not a name to look up.
-    if cluster_name(ecs.clusters.arn_for(scope, ref)) == DEFAULT_CLUSTER:
-        return ecs.clusters.ensure(scope, DEFAULT_CLUSTER)
-    return ecs.clusters.get(scope, ref)
-
-
-def describe_instance(
-    ecs: Ecs, instance: ContainerInstance, include: Collection[str] = ()
-) -> dict[str, Any]:
-    usage = ecs.tasks.usage(instance.arn)
-    return instance_to_wire(
-        instance,
-        remaining_cpu=instance.cpu - usage.cpu,
-        remaining_memory=instance.memory - usage.memory,
-        used_ports=usage.ports,
-        running=usage.running,
-        pending=usage.pending,
-        include=include,
-    )
-
-
-def record_instance_event(ecs: Ecs, instance: ContainerInstance) -> None:
-    detail = describe_instance(ecs, instance)
-    detail["clusterArn"] = instance.cluster_arn
-    ecs.events.append(
-        state_change_event(
-            "ECS Container Instance State Change", instance.arn, detail, ecs.clock.now()
-        )
-    )
 
 
 def parse_resources(resources: list[dict[str, Any]]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.ecs.errors import InvalidParameterException
-from dockyard.services.ecs.instances.ops import describe_instance, record_instance_event
+from dockyard.services.ecs.instances.wire import describe_instance, record_instance_event
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tasks.model import Task
 
