@@ -325,7 +325,6 @@ def test_fleet_spreads_replaces_a_dead_host_and_drains(
     stale = dead.processes(f"sleep {MARKER}")
     dead_tasks = {t["taskArn"] for t in tasks if t["containerInstanceArn"] == dead_arn}
     assert len(dead_tasks) == 2
-    killed_at = time.monotonic()
     dead.kill_agent(signal.SIGKILL)
 
     wait_for(
@@ -342,8 +341,6 @@ def test_fleet_spreads_replaces_a_dead_host_and_drains(
         ),
         30,
     )
-    replaced_after = time.monotonic() - killed_at
-    assert replaced_after < 30
     stopped = ecs.describe_tasks(cluster=CLUSTER, tasks=sorted(dead_tasks))["tasks"]
     for task in stopped:
         assert task["lastStatus"] == "STOPPED"

@@ -15,7 +15,7 @@ import pytest
 
 from dockyard.drivers.hostnet import key_of
 from tests.integration.conftest import make_client
-from tests.integration.test_tasks_process import wait_for
+from tests.integration.test_tasks_process import wait_status
 from tests.support.server import DockyardProcess
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mount namespaces need root")
@@ -59,7 +59,7 @@ def register(ecs: Any, containers: list[dict[str, Any]], volumes: list[dict[str,
 def run_to_end(ecs: Any, taskdef: str, timeout: float = 20.0) -> dict[str, Any]:
     out = ecs.run_task(taskDefinition=taskdef)
     assert not out["failures"], out["failures"]
-    return wait_for(ecs, [out["tasks"][0]["taskArn"]], "STOPPED", timeout)[0]
+    return wait_status(ecs, [out["tasks"][0]["taskArn"]], "STOPPED", timeout)[0]
 
 
 def scratch_dir(server: DockyardProcess, task_arn: str, volume: str) -> Path:
@@ -142,10 +142,10 @@ def test_a_task_volume_is_shared_by_mount_points_and_volumes_from_then_removed(
         [{"name": "scratch"}, {"name": "out", "host": {"sourcePath": str(out)}}],
     )
     started = ecs.run_task(taskDefinition=taskdef)["tasks"][0]
-    wait_for(ecs, [started["taskArn"]], "RUNNING", 20.0)
+    wait_status(ecs, [started["taskArn"]], "RUNNING", 20.0)
     scratch = scratch_dir(dockyard, started["taskArn"], "scratch")
     assert scratch.is_dir()
-    task = wait_for(ecs, [started["taskArn"]], "STOPPED", 20.0)[0]
+    task = wait_status(ecs, [started["taskArn"]], "STOPPED", 20.0)[0]
     assert exit_codes(task)["writer"] == 0
     assert (out / "reader.txt").read_text() == "shared\n"
     assert (out / "from.txt").read_text() == "shared\n"
@@ -174,12 +174,12 @@ def test_a_restarted_server_keeps_running_tasks_volumes(
         ecs, [container], [{"name": "s"}, {"name": "o", "host": {"sourcePath": str(out)}}]
     )
     arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
-    wait_for(ecs, [arn], "RUNNING")
+    wait_status(ecs, [arn], "RUNNING")
     scratch = scratch_dir(server, arn, "s")
     server.kill()
     again = fresh_server(*ALLOW, data_dir=server.data_dir)
     ecs = make_client("ecs", again.endpoint)
-    assert wait_for(ecs, [arn], "RUNNING")[0]["taskArn"] == arn
+    assert wait_status(ecs, [arn], "RUNNING")[0]["taskArn"] == arn
     before = (out / "tick").read_text()
     deadline = time.monotonic() + 5
     while (out / "tick").read_text() == before and time.monotonic() < deadline:
@@ -187,7 +187,7 @@ def test_a_restarted_server_keeps_running_tasks_volumes(
     assert (out / "tick").read_text() != before  # still writing through both mounts
     assert (scratch / "tick").exists()
     ecs.stop_task(task=arn)
-    wait_for(ecs, [arn], "STOPPED", 20.0)
+    wait_status(ecs, [arn], "STOPPED", 20.0)
     deadline = time.monotonic() + 5
     while scratch.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
