@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 from dockyard.core.secrets import (
     ParameterRef,
     SecretUnavailable,

@@ -12,7 +12,6 @@ from dockyard.api.asgi import ASGIApp, Receive, Scope, Send
 from dockyard.api.auth import check_headers, check_signature, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.dispatch import FrontDoor
-from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.limits import (
     MAX_HEADER_BYTES,
@@ -26,6 +25,7 @@ from dockyard.api.limits import (
 )
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
+from dockyard.core.errors import ServiceError
 from dockyard.store.base import StoreUnavailable
 
 __all__ = ["DockyardApp", "FrontDoorConfig", "create_app"]

@@ -13,8 +13,8 @@ from urllib.parse import quote, unquote
 
 from botocore.utils import normalize_url_path
 
-from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
+from dockyard.core.errors import ServiceError
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"

@@ -10,12 +10,7 @@ from collections.abc import Sequence
 from dockyard.api.auth import SigV4, identify, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.context import RequestContext
-from dockyard.api.errors import (
-    InternalError,
-    ServiceError,
-    ServiceUnavailable,
-    UnsupportedOperation,
-)
+from dockyard.api.errors import InternalError, ServiceUnavailable, UnsupportedOperation
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.models import ModelCatalog, ServiceInfo
 from dockyard.api.protocols.base import Codec
@@ -26,6 +21,7 @@ from dockyard.api.protocols.rest import RestJsonCodec, RestXmlCodec
 from dockyard.api.provider import Provider
 from dockyard.api.router import QUERY, REST, Router, RoutingError
 from dockyard.api.validate import validate
+from dockyard.core.errors import ServiceError
 from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)

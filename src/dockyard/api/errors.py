@@ -7,22 +7,7 @@ client sees, `status` the HTTP status.
 
 from __future__ import annotations
 
-
-class ServiceError(Exception):
-    code: str = "InternalFailure"
-    status: int = 400
-    sender_fault: bool = True
-
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        if status is not None:
-            self.status = status
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.message}"
+from dockyard.core.errors import ServiceError as ServiceError
 
 
 class ValidationError(ServiceError):

@@ -11,7 +11,8 @@ import re
 import zlib
 
 from dockyard.api.asgi import Receive
-from dockyard.api.errors import SerializationError, ServiceError
+from dockyard.api.errors import SerializationError
+from dockyard.core.errors import ServiceError
 
 # A request body, as sent and after gzip is undone.
 MAX_BODY_BYTES = 16 * 1024 * 1024

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dockyard.api.auth import SigV4
-from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
 from dockyard.api.models import ModelCatalog, ServiceInfo
 from dockyard.api.restroutes import RestTable
+from dockyard.core.errors import ServiceError
 
 REST = ("rest-json", "rest-xml")
 QUERY = ("query", "ec2")

@@ -13,12 +13,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from dockyard.api.errors import ServiceError
 from dockyard.controllers.codedeploy_plan import Act, Observed, Plan, plan
 from dockyard.controllers.runtime import Runtime
 from dockyard.controllers.service_observe import service_tasks, target_of
 from dockyard.core.alarmwatch import AlarmStates
 from dockyard.core.clock import Clock
+from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope as ElbScope
 from dockyard.services.codedeploy.model import (
     ECS_EVENTS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope as EcsScope
 from dockyard.core.scope import Scope as ElbScope
 from dockyard.services.codedeploy.ports import EcsServiceView

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 from dockyard.core.scaling import Capacity
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.service import Ecs

@@ -19,8 +19,8 @@ from botocore.config import Config
 
 from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.context import RequestContext
-from dockyard.api.errors import ServiceError
 from dockyard.api.provider import Provider
+from dockyard.core.errors import ServiceError
 from tests.unit.api import testmodels
 
 SERVICES = ("testjson", "testquery", "testcbor", "testrestjson", "testrestxml", "testmulti")

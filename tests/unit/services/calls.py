@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from dockyard.api.context import RequestContext
-from dockyard.api.errors import ServiceError
 from dockyard.api.provider import Provider
+from dockyard.core.errors import ServiceError
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

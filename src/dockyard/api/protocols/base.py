@@ -7,10 +7,10 @@ from typing import Any, Protocol
 
 from botocore.model import OperationModel
 
-from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.models import ServiceInfo
 from dockyard.api.router import Route
+from dockyard.core.errors import ServiceError
 
 
 class Codec(Protocol):

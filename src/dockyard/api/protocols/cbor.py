@@ -9,13 +9,14 @@ from typing import Any
 import cbor2
 from botocore.model import OperationModel, Shape
 
-from dockyard.api.errors import SerializationError, ServiceError
+from dockyard.api.errors import SerializationError
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.models import ServiceInfo
 from dockyard.api.protocols.base import query_error_header
 from dockyard.api.protocols.jsonvalues import from_doc, to_doc
 from dockyard.api.protocols.shapes import epoch_number
 from dockyard.api.router import Route
+from dockyard.core.errors import ServiceError
 
 CONTENT_TYPE = "application/cbor"
 

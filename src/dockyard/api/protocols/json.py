@@ -9,13 +9,14 @@ from typing import Any
 
 from botocore.model import OperationModel
 
-from dockyard.api.errors import SerializationError, ServiceError
+from dockyard.api.errors import SerializationError
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.limits import check_json_depth, nested_too_deep
 from dockyard.api.models import ServiceInfo
 from dockyard.api.protocols.base import query_error_header
 from dockyard.api.protocols.jsonvalues import from_doc, json_blob, json_timestamp, to_doc
 from dockyard.api.router import Route
+from dockyard.core.errors import ServiceError
 
 _dumps = json.JSONEncoder(separators=(",", ":")).encode
 _dumps_unicode = json.JSONEncoder(ensure_ascii=False).encode

@@ -8,12 +8,12 @@ from xml.sax.saxutils import escape
 
 from botocore.model import OperationModel, Shape
 
-from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.models import ServiceInfo
 from dockyard.api.protocols.shapes import members_of, scalar_from_text
 from dockyard.api.protocols.xml import write, xml_text
 from dockyard.api.router import Route
+from dockyard.core.errors import ServiceError
 
 CONTENT_TYPE = "text/xml"
 _MISSING: Any = object()

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 
 from botocore.model import OperationModel, Shape
 
-from dockyard.api.errors import SerializationError, ServiceError
+from dockyard.api.errors import SerializationError
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.limits import check_json_depth
 from dockyard.api.models import ServiceInfo
@@ -22,6 +22,7 @@ from dockyard.api.protocols.json import load_json_body
 from dockyard.api.protocols.jsonvalues import from_doc, json_blob, json_timestamp, to_doc
 from dockyard.api.protocols.shapes import members_of, scalar_from_text, text_of
 from dockyard.api.router import Route
+from dockyard.core.errors import ServiceError
 
 _LOCATED = ("uri", "querystring", "header", "headers", "statusCode")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 
 
 class ValidationError(ServiceError):

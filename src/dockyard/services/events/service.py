@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from dockyard.api.errors import ServiceError
 from dockyard.core import timefmt
 from dockyard.core.clock import Clock
+from dockyard.core.errors import ServiceError
 from dockyard.core.eventbus import Mailbox
 from dockyard.core.ids import new_uuid
 from dockyard.core.scope import Scope

@@ -6,8 +6,8 @@ what ECS reads of them.
 
 from __future__ import annotations
 
-from dockyard.api.errors import ServiceError
 from dockyard.core.clock import Clock
+from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.secretsmanager.vault import Vault
 from dockyard.store.base import Store

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 from dockyard.services.cloudwatch import validation
 
 ALARM: dict[str, Any] = {

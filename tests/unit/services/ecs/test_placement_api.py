@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 from dockyard.services.ecs import Ecs
 from tests.unit.services.ecs.tasks_harness import Client, make_ecs, make_link, registration, run
 

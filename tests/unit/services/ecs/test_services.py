@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from dockyard.api.errors import ServiceError
 from dockyard.controllers.services import ServiceController
 from dockyard.core.clock import ManualClock
+from dockyard.core.errors import ServiceError
 from dockyard.core.loadbalancing import Target
 from dockyard.services.ecs import Ecs
 from tests.unit.services.ecs.tasks_harness import (

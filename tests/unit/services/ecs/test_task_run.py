@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.api.errors import ServiceError
 from dockyard.controllers.ecs_ports import EcsTaskLauncher
+from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.tasks import run as task_run
 from dockyard.services.ecs.tasks.run import RunTaskRequest

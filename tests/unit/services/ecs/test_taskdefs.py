@@ -10,8 +10,8 @@ import pytest
 from botocore.validate import ParamValidator
 
 from dockyard.api.context import RequestContext
-from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.ecs import Ecs, provider
 from dockyard.store.sqlite import SqliteStore

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.errors import ServiceError
 from dockyard.services.ecs import Ecs
 from dockyard.services.ecs.taskdefs import validation as rules
 from dockyard.store.sqlite import SqliteStore

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.errors import ServiceError
 from dockyard.core.taskspec import NetworkBinding
 from dockyard.services.ecs import Ecs
 from dockyard.services.ecs.instances.agent_link import EmbeddedLink

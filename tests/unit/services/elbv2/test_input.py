@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from dockyard.api.context import RequestContext
-from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.errors import ServiceError
 from dockyard.services.elbv2 import Elbv2, provider
 from dockyard.store import SqliteStore
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.errors import ServiceError
 from dockyard.core.loadbalancing import Target
 from dockyard.core.scope import Scope
 from dockyard.services.elbv2 import Elbv2, defaults

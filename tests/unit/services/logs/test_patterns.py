@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 from dockyard.services.logs.patterns import parse
 
 

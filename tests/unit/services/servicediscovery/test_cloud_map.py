@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from dockyard.api.errors import ServiceError
 from dockyard.core.clock import ManualClock
+from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.servicediscovery import CloudMap
 from dockyard.store import SqliteStore

@@ -37,10 +37,10 @@ from typing import Any
 from dockyard.api.asgi import Receive, Send
 from dockyard.api.asgi import Scope as AsgiScope
 from dockyard.api.auth import AuthError, identify, parse_sigv4, verify
-from dockyard.api.errors import ServiceError
 from dockyard.api.http import HttpRequest
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
+from dockyard.core.errors import ServiceError
 from dockyard.core.orphans import OrphanReport
 from dockyard.core.scope import Scope
 from dockyard.core.taskspec import TaskStatus

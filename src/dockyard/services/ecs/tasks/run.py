@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dockyard.api.errors import ServiceError
+from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.core.taskpolicy import TaskPolicy
 from dockyard.services.ecs.capacity.domain import launch_type_for, split
