@@ -154,13 +154,20 @@ DNS_TTL = 60  # seconds, as ELB's own records
 class LoadBalancing:
     """The ELBv2 service and its data plane, kept in step."""
 
-    def __init__(self, elb: Elbv2, clock: Clock, *, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        elb: Elbv2,
+        clock: Clock,
+        *,
+        host: str = "127.0.0.1",
+        metric_sink: MetricSink | None = None,
+    ) -> None:
         self.elb = elb
         self.clock = clock
         self.plane = DataPlane(clock, self._health, host=host)
         self._task: asyncio.Task[None] | None = None
         # Where RequestCount, TargetResponseTime, HealthyHostCount... go (CloudWatch).
-        self.metric_sink: MetricSink | None = None
+        self.metric_sink = metric_sink
         elb.on_change.append(self.sync)
         elb.port_check = lambda port, _listener: self.plane.check_port(port)
         elb.certificate_check = self._certificate_problem

@@ -94,32 +94,32 @@ class Dockyard:
         self.store = open_store(options.store, options.data_dir)
         self.clock: Clock = self._make_clock()
         self._clock_task: asyncio.Task[None] | None = None
-        self.ecs = ecs_service.Ecs(self.store, self.clock)
-        if options.task_policies is not None:
-            self.ecs.task_policies = options.task_policies
-        self.ecs.load()
-        # ELBv2 before ECS services: the service controller registers tasks as targets.
+        # Each domain is built with its collaborators: the services ECS reaches through ports
+        # (target groups, service registries, secrets) come first.
         self.elbv2 = elbv2_service.Elbv2(self.store, self.clock)
         self.elbv2.load()
-        self.ecs.target_groups = self.elbv2
         # Cloud Map: ECS services register their tasks there; the DNS server answers from it.
         self.cloud_map = sd_service.CloudMap(self.store, self.clock)
         self.cloud_map.load()
-        self.ecs.service_registries = self.cloud_map
-        self.dns: DnsServer | None = None
-        self.load_balancing = LoadBalancing(
-            self.elbv2, self.clock, host=options.lb_host or options.host
-        )
-        self.logs = logs_service.Logs(
-            self.store, self.clock, events_path=str(options.data_dir / "logs.sqlite3")
-        )
-        self.logs.load()
         # SSM Parameter Store and Secrets Manager: where tasks' `secrets` are read from.
         self.ssm = ssm_service.Ssm(self.store, self.clock)
         self.ssm.load()
         self.secretsmanager = secretsmanager_service.SecretsManager(self.store, self.clock)
         self.secretsmanager.load()
-        self.ecs.secrets = ServedSecrets(self.ssm, self.secretsmanager)
+        self.ecs = ecs_service.Ecs(
+            self.store,
+            self.clock,
+            target_groups=self.elbv2,
+            service_registries=self.cloud_map,
+            secrets=ServedSecrets(self.ssm, self.secretsmanager),
+            task_policies=options.task_policies,
+        )
+        self.ecs.load()
+        self.dns: DnsServer | None = None
+        self.logs = logs_service.Logs(
+            self.store, self.clock, events_path=str(options.data_dir / "logs.sqlite3")
+        )
+        self.logs.load()
         self.providers: list[Provider] = [
             ecs_service.provider(self.ecs),
             logs_service.provider(self.logs),
@@ -128,29 +128,40 @@ class Dockyard:
             ssm_service.provider(self.ssm),
             secretsmanager_service.provider(self.secretsmanager),
         ]
-        # CloudWatch, EventBridge, Application Auto Scaling and their controllers.
+        # CloudWatch, EventBridge, Application Auto Scaling and their controllers; metric data
+        # survives restarts: written through to, and reloaded from, its own log.
         self.monitoring = Monitoring(
             self.store, self.clock, self.ecs, self.logs,
-            MonitoringOptions(account_id=options.account_id, region=options.region),
+            MonitoringOptions(
+                account_id=options.account_id, region=options.region,
+                samples_path=str(options.data_dir / "metrics.sqlite3"),
+            ),
         )  # fmt: skip
-        # Metric data survives restarts: written through to, and reloaded from, its own log.
-        self.monitoring.cloudwatch.keep_samples(str(options.data_dir / "metrics.sqlite3"))
         self.providers.extend(self.monitoring.providers())
+        self.load_balancing = LoadBalancing(
+            self.elbv2,
+            self.clock,
+            host=options.lb_host or options.host,
+            metric_sink=self.monitoring.cloudwatch,  # ALB/NLB metrics
+        )
         # CodeDeploy blue/green deployments of ECS services, through the load balancers.
-        self.codedeploy = codedeploy_service.CodeDeploy(self.store, self.clock)
+        self.codedeploy = codedeploy_service.CodeDeploy(
+            self.store, self.clock, targets=EcsBlueGreenTargets(self.ecs, self.elbv2)
+        )
         self.codedeploy.load()
-        self.codedeploy.targets = EcsBlueGreenTargets(self.ecs, self.elbv2)
         self.providers.append(codedeploy_service.provider(self.codedeploy))
         self.codedeploy_controller = CodeDeployController(
             self.codedeploy, self.ecs, self.elbv2, self.clock, self.monitoring.cloudwatch
         )
-        self.load_balancing.metric_sink = self.monitoring.cloudwatch  # ALB/NLB metrics
+        # Container stats -> AWS/ECS metrics.
+        stats = self.monitoring.ecs_metrics.record if self.monitoring.ecs_metrics else None
         self.link = EmbeddedLink(
             self.ecs,
             self.ship_logs,
             account_id=options.account_id,
             region=options.region,
             managed_capacity=True,
+            stats_sink=stats,
         )
         # Remote `dockyard agent` hosts: plain container instances, over HTTP.
         self.remote_link = EmbeddedLink(
@@ -159,9 +170,8 @@ class Dockyard:
             account_id=options.account_id,
             region=options.region,
             managed_capacity=False,
+            stats_sink=stats,
         )
-        if self.monitoring.ecs_metrics is not None:  # container stats -> AWS/ECS metrics
-            self.link.stats_sink = self.remote_link.stats_sink = self.monitoring.ecs_metrics.record
         # Join tokens and the credentials of the agents that joined with them.
         self.agent_identities = AgentIdentities(self.store, self.clock)
         self.app = create_app(

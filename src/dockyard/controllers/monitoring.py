@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 class MonitoringOptions:
     account_id: str = "000000000000"
     region: str = "us-east-1"
+    # Where metric data is written through to and reloaded from (None: memory only).
+    samples_path: str | None = None
 
 
 class Monitoring:
@@ -46,18 +48,21 @@ class Monitoring:
         self.clock = clock
         self.ecs = ecs
         self.logs = logs
-        self.cloudwatch = cloudwatch_service.CloudWatch(store, clock)
+        self.cloudwatch = cloudwatch_service.CloudWatch(
+            store, clock, self.options.samples_path, action_prefixes=("arn:aws:autoscaling:",)
+        )
         self.cloudwatch.load()
-        self.events = events_service.Events(store, clock)
+        self.events = events_service.Events(
+            store, clock, logs=logs, tasks=EcsTaskLauncher(ecs) if ecs is not None else None
+        )
         self.events.load()
-        self.events.logs = logs
-        self.autoscaling = autoscaling_service.AutoScaling(store, clock)
+        self.autoscaling = autoscaling_service.AutoScaling(
+            store,
+            clock,
+            scalable=EcsScalableTargets(ecs) if ecs is not None else None,
+            alarms=self.cloudwatch,
+        )
         self.autoscaling.load()
-        self.autoscaling.alarms = self.cloudwatch
-        if ecs is not None:
-            self.events.tasks = EcsTaskLauncher(ecs)
-            self.autoscaling.scalable = EcsScalableTargets(ecs)
-        self.cloudwatch.action_prefixes = ("arn:aws:autoscaling:",)
         self.alarms = AlarmController(
             self.cloudwatch, clock, actions=[self.autoscaling], events=self.events
         )

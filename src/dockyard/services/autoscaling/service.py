@@ -44,15 +44,22 @@ PREDEFINED: dict[str, tuple[str, str, str]] = {
 
 
 class AutoScaling:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        scalable: ScalableTargets | None = None,
+        alarms: ManagedAlarms | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.targets: dict[str, ScalableTarget] = {}
         self.policies: dict[str, Policy] = {}  # by ARN
         self.scheduled: dict[str, ScheduledAction] = {}  # by ARN
         self.activities: list[Activity] = []
-        self.scalable: ScalableTargets | None = None
-        self.alarms: ManagedAlarms | None = None
+        self.scalable = scalable
+        self.alarms = alarms
         self.scheduled_hooks: list[Callable[[ScheduledAction], None]] = []
 
     def load(self) -> None:

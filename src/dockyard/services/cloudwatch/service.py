@@ -58,23 +58,23 @@ def sample_of(datum: Datum) -> Sample:
 
 
 class CloudWatch:
-    def __init__(self, store: Store, clock: Clock, samples_path: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        samples_path: str | None = None,
+        *,
+        action_prefixes: tuple[str, ...] = (),
+    ) -> None:
         self.store = store
         self.clock = clock
         self.metrics = MetricStore(clock, SampleLog(samples_path) if samples_path else None)
         self.alarms = Alarms(store, clock)
-        # Action ARN prefixes some wired part of Dockyard can run (set by the server).
-        self.action_prefixes: tuple[str, ...] = ()
+        # Action ARN prefixes some wired part of Dockyard can run (given by the server).
+        self.action_prefixes = action_prefixes
 
     def load(self) -> None:
         self.alarms.load()
-        self.metrics.load()
-
-    def keep_samples(self, samples_path: str) -> None:
-        """Write metric data through to the sample log at `samples_path` from now on, and load
-        what it holds: for a CloudWatch built before its data dir was known."""
-        self.metrics.close()
-        self.metrics.sample_log = SampleLog(samples_path)
         self.metrics.load()
 
     def reset(self) -> None:

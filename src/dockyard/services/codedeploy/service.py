@@ -51,7 +51,9 @@ def new_deployment_id() -> str:
 
 
 class CodeDeploy:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, *, targets: BlueGreenTargets | None = None
+    ) -> None:
         self.store = store
         self.clock = clock
         self.applications: dict[str, Application] = {}
@@ -59,7 +61,7 @@ class CodeDeploy:
         self.predefined = configs.predefined()
         self.groups: dict[str, DeploymentGroup] = {}
         self.deployments: dict[str, Deployment] = {}
-        self.targets: BlueGreenTargets | None = None
+        self.targets = targets
         self._watchers: list[Watcher] = []
 
     # -- state ----------------------------------------------------------------------------

@@ -21,7 +21,16 @@ from dockyard.store.base import Store
 
 
 class Ecs:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        target_groups: TargetGroups | None = None,
+        service_registries: ServiceRegistries | None = None,
+        secrets: SecretSource | None = None,
+        task_policies: TaskPolicies | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.clusters = Clusters(store, clock)
@@ -36,12 +45,12 @@ class Ecs:
         self.services = Services(store, clock)
         self.services.events = self.events
         # Load balancer target groups (the ELBv2 service), when the server wires them.
-        self.target_groups: TargetGroups | None = None
+        self.target_groups = target_groups
         # Cloud Map services (service discovery), when the server wires them.
-        self.service_registries: ServiceRegistries | None = None
+        self.service_registries = service_registries
         # Where containers' `secrets` are read (SSM and Secrets Manager), when the server
         # wires them; without, a task with secrets stops before it starts.
-        self.secrets: SecretSource | None = None
+        self.secrets = secrets
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)
@@ -49,8 +58,8 @@ class Ecs:
         self.orphans = Orphans(store, clock, self.tasks)
         self.domains.append(self.orphans)
         # What tasks may ask of a host (root, privileged, host paths, ...), per access key;
-        # the server sets the operator's (docs/task-policy.md). By default: nothing.
-        self.task_policies = TaskPolicies()
+        # the server passes the operator's (docs/task-policy.md). By default: nothing.
+        self.task_policies = task_policies or TaskPolicies()
 
     def load(self) -> None:
         for domain in self.domains:

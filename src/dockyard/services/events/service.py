@@ -60,15 +60,22 @@ def iso(ts: float) -> str:
 
 
 class Events:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        logs: targets.LogSink | None = None,
+        tasks: targets.TaskLauncher | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.buses: dict[str, EventBus] = {}  # by ARN
         self.rules: dict[str, Rule] = {}  # by ARN
         self.connections: dict[str, Connection] = {}  # by ARN
         self.destinations: dict[str, ApiDestination] = {}  # by ARN
-        self.logs: targets.LogSink | None = None
-        self.tasks: targets.TaskLauncher | None = None
+        self.logs = logs
+        self.tasks = tasks
         self.rule_hooks: list[Callable[[Rule], None]] = []  # rule saved or deleted
         self.deliveries: list[dict[str, Any]] = []  # recent (rule, target, outcome)
         # Matched events wait here; one task delivers them in order, after the operation

@@ -57,6 +57,7 @@ class EmbeddedLink:
         account_id: str = DEFAULT_ACCOUNT,
         region: str = DEFAULT_REGION,
         managed_capacity: bool = True,
+        stats_sink: StatsSink | None = None,
     ) -> None:
         self.ecs = ecs
         self.log_sink = log_sink
@@ -65,7 +66,7 @@ class EmbeddedLink:
         self.managed_capacity = managed_capacity
         self._seen: dict[str, int] = {}  # instance ARN -> change count at its last fetch
         self.last_heartbeat: dict[str, float] = {}
-        self.stats_sink: StatsSink | None = None  # set by the server (else stats are dropped)
+        self.stats_sink = stats_sink  # where container stats go (None: dropped)
 
     def _instance(self, instance_arn: str, *, registered: bool = True) -> ContainerInstance:
         instance = self.ecs.instances.by_arn.get(instance_arn)
