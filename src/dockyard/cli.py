@@ -342,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command == "server":
-        from dockyard.server import ServerOptions, serve
+        from dockyard.wiring.server import ServerOptions, serve
 
         if args.time_scale <= 0:
             print("dockyard: --time-scale must be positive", file=sys.stderr)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from dockyard.controllers.ecs_ports import EcsTaskLauncher
 from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.tasks import run as task_run
 from dockyard.services.ecs.tasks.run import RunTaskRequest
+from dockyard.wiring.ecs_ports import EcsTaskLauncher
 from tests.unit.services.ecs.tasks_harness import (
     ACCOUNT,
     REGION,

@@ -10,12 +10,12 @@ import pytest
 
 from dockyard.core.clock import ManualClock
 from dockyard.core.secrets import SecretUnavailable
-from dockyard.secretwiring import ServedSecrets
 from dockyard.services.ecs import Ecs
 from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from dockyard.services.secretsmanager import SecretsManager
 from dockyard.services.ssm import Ssm
 from dockyard.store import SqliteStore
+from dockyard.wiring.secrets import ServedSecrets
 from tests.unit.services.ecs.tasks_harness import (
     ACCOUNT,
     REGION,

@@ -19,8 +19,6 @@ from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
 from dockyard.controllers.codedeploy import CodeDeployController
-from dockyard.controllers.codedeploy_ports import EcsBlueGreenTargets
-from dockyard.controllers.monitoring import Monitoring, MonitoringOptions
 from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
@@ -29,8 +27,6 @@ from dockyard.core.private import private_dir, restrict_umask
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.hostsafety import warn_if_open
-from dockyard.lbwiring import LoadBalancing
-from dockyard.secretwiring import ServedSecrets
 from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
@@ -45,6 +41,10 @@ from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from dockyard.services.ecs.instances.orphans_http import PREFIX as ORPHANS_PREFIX
 from dockyard.services.ecs.instances.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
+from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
+from dockyard.wiring.loadbalancing import LoadBalancing
+from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
+from dockyard.wiring.secrets import ServedSecrets
 
 log = logging.getLogger(__name__)
 

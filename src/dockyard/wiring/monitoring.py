@@ -13,7 +13,6 @@ from dockyard.api.provider import Provider
 from dockyard.controllers.alarms import AlarmController
 from dockyard.controllers.deployment_alarms import DeploymentAlarmController
 from dockyard.controllers.ecs_metrics import EcsServiceMetrics
-from dockyard.controllers.ecs_ports import EcsScalableTargets, EcsTaskLauncher
 from dockyard.controllers.scaling import ScheduledScalingController
 from dockyard.controllers.schedules import ScheduleController
 from dockyard.core.clock import Clock
@@ -23,6 +22,7 @@ from dockyard.services import events as events_service
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.logs.service import Logs
 from dockyard.store.base import Store
+from dockyard.wiring.ecs_ports import EcsScalableTargets, EcsTaskLauncher
 
 log = logging.getLogger(__name__)
 
