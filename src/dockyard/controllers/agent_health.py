@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
-from dockyard.services.ecs.instances.domain import ContainerInstance
+from dockyard.services.ecs.instances.domain import ContainerInstance, InstanceStatus
 from dockyard.services.ecs.instances.wire import record_instance_event
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tasks.lifecycle import host_lost
@@ -109,7 +109,7 @@ class AgentHealth:
     def observe(self) -> list[HostState]:
         hosts = []
         for instance in list(self.ecs.instances.by_arn.values()):
-            if instance.status == "INACTIVE":
+            if instance.status == InstanceStatus.INACTIVE:
                 continue
             # After a server restart every agent starts out disconnected: count from then.
             since = max(instance.health_changed_at, self._started)

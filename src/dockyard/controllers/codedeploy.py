@@ -30,7 +30,12 @@ from dockyard.services.codedeploy.model import (
 )
 from dockyard.services.codedeploy.service import CodeDeploy, new_deployment_id
 from dockyard.services.ecs.deployments import validation as rules
-from dockyard.services.ecs.deployments.model import EcsService, computed_count
+from dockyard.services.ecs.deployments.model import (
+    EcsService,
+    ServiceStatus,
+    TaskSetStatus,
+    computed_count,
+)
 from dockyard.services.ecs.deployments.task_sets import (
     delete_task_set,
     find_task_set,
@@ -38,7 +43,7 @@ from dockyard.services.ecs.deployments.task_sets import (
     new_task_set,
 )
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.tasks.model import StopCode
+from dockyard.services.ecs.tasks.model import LastStatus, StopCode
 from dockyard.services.elbv2.model import Action, WeightedGroup
 from dockyard.services.elbv2.service import Elbv2
 
@@ -102,7 +107,7 @@ class CodeDeployController:
 
     def _service(self, d: Deployment) -> EcsService | None:
         service = self.ecs.services.by_arn.get(d.service_arn)
-        return service if service is not None and service.status == "ACTIVE" else None
+        return service if service is not None and service.status == ServiceStatus.ACTIVE else None
 
     def _green_state(self, d: Deployment, service: EcsService) -> tuple[bool, str | None]:
         """(every green task RUNNING and healthy, why green cannot come up)."""
@@ -123,7 +128,7 @@ class CodeDeployController:
                 f"The ECS service cannot reach a steady state: {len(failed)} tasks of the "
                 f"replacement task set {ts.id} stopped. Last reason: {reason}"
             )
-        running = [t for t in tasks if not t.is_stopped and t.last_status == "RUNNING"]
+        running = [t for t in tasks if not t.is_stopped and t.last_status == LastStatus.RUNNING]
         if want == 0 or len(running) < want:
             return False, None
         if groups is None:
@@ -260,7 +265,7 @@ class CodeDeployController:
                 for arn in self._route(d, "testTrafficRoute"):
                     self._forward(d, arn, {d.blue_target_group: 1}, single=True)
             blue = find_task_set(service, d.blue_task_set)
-            if blue is not None and blue.status != "DRAINING":
+            if blue is not None and blue.status != TaskSetStatus.DRAINING:
                 make_primary(service, blue, now)
         elif act == Act.DELETE_GREEN:
             green = find_task_set(service, d.green_task_set)
@@ -272,7 +277,7 @@ class CodeDeployController:
         return list((pair.get(which) or {}).get("listenerArns") or [])
 
     def _create_green(self, d: Deployment, service: EcsService, now: float) -> None:
-        blue = next((ts for ts in service.task_sets if ts.status == "PRIMARY"), None)
+        blue = next((ts for ts in service.task_sets if ts.status == TaskSetStatus.PRIMARY), None)
         if blue is None:
             raise DeploymentError(f"The ECS service {service.name} has no primary task set.")
         scope = ElbScope(d.account_id, d.region)

@@ -7,8 +7,10 @@ from __future__ import annotations
 from dockyard.controllers.service_apply import reconcile_task_sets
 from dockyard.controllers.service_observe import service_tasks, target_of
 from dockyard.core.loadbalancing import TargetGroups
-from dockyard.services.ecs.deployments.model import EcsService
+from dockyard.core.taskspec import DesiredStatus
+from dockyard.services.ecs.deployments.model import EcsService, TaskSetStatus
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.tasks.model import LastStatus
 
 
 def sync_targets(ecs: Ecs, service: EcsService, groups: TargetGroups) -> bool:
@@ -21,10 +23,10 @@ def sync_targets(ecs: Ecs, service: EcsService, groups: TargetGroups) -> bool:
         if ts is None:
             continue
         wanted = (
-            ts.status != "DRAINING"
+            ts.status != TaskSetStatus.DRAINING
             and not task.is_stopped
-            and task.desired_status == "RUNNING"
-            and task.last_status == "RUNNING"
+            and task.desired_status == DesiredStatus.RUNNING
+            and task.last_status == LastStatus.RUNNING
         )
         for lb in ts.load_balancers:
             tg = str(lb.get("targetGroupArn") or "")

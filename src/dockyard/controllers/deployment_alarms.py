@@ -20,7 +20,12 @@ from dockyard.controllers.runtime import Runtime
 from dockyard.core.alarmwatch import AlarmStates
 from dockyard.core.clock import Clock
 from dockyard.services.ecs.deployments import rollout
-from dockyard.services.ecs.deployments.model import Deployment, EcsService, RolloutState
+from dockyard.services.ecs.deployments.model import (
+    Deployment,
+    EcsService,
+    RolloutState,
+    ServiceStatus,
+)
 from dockyard.services.ecs.service import Ecs
 
 log = logging.getLogger(__name__)
@@ -78,7 +83,7 @@ class DeploymentAlarmController:
         self._unsubscribe.append(self.alarms.watch_states(self._alarm_changed))
         self.runtime.start()
         for service in list(self.ecs.services.by_arn.values()):
-            if service.status == "ACTIVE":
+            if service.status == ServiceStatus.ACTIVE:
                 self.runtime.enqueue(service.arn)
 
     async def stop(self) -> None:
@@ -92,7 +97,7 @@ class DeploymentAlarmController:
             return
         for service in list(self.ecs.services.by_arn.values()):
             scope = service.scope
-            if service.status != "ACTIVE" or (scope.account_id, scope.region) != (
+            if service.status != ServiceStatus.ACTIVE or (scope.account_id, scope.region) != (
                 account_id, region,
             ):  # fmt: skip
                 continue
@@ -105,7 +110,11 @@ class DeploymentAlarmController:
 
     async def reconcile(self, key: str) -> float | None:
         service = self.ecs.services.by_arn.get(key)
-        if service is None or service.status != "ACTIVE" or service.deployment_controller != "ECS":
+        if (
+            service is None
+            or service.status != ServiceStatus.ACTIVE
+            or service.deployment_controller != "ECS"
+        ):
             return None
         deployment = service.primary
         if deployment is None:

@@ -22,6 +22,8 @@ from dockyard.controllers.retention_plan import (
 )
 from dockyard.controllers.runtime import Runtime
 from dockyard.core.clock import Clock
+from dockyard.services.ecs.deployments.model import ServiceStatus
+from dockyard.services.ecs.instances.domain import InstanceStatus
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.taskdefs.domain import TaskDefinitionStatus
 
@@ -40,7 +42,7 @@ def taskdefs_in_use(ecs: Ecs) -> frozenset[str]:
     (its task definition, its live deployments' and its task sets')."""
     used = {t.task_definition_arn for t in ecs.tasks.by_arn.values() if not t.is_stopped}
     for service in ecs.services.by_arn.values():
-        if service.status == "INACTIVE":
+        if service.status == ServiceStatus.INACTIVE:
             continue
         if service.task_definition_arn:
             used.add(service.task_definition_arn)
@@ -58,7 +60,7 @@ def observe(ecs: Ecs, last_contact: LastContact, started: float) -> Observed:
     services = [
         Finished(s.arn, s.inactive_at)
         for s in ecs.services.by_arn.values()
-        if s.status == "INACTIVE"
+        if s.status == ServiceStatus.INACTIVE
     ]
     # An agent not heard from since this server started counts from the start: one that is
     # still there has its chance to poll before its instance is let go.
@@ -70,7 +72,7 @@ def observe(ecs: Ecs, last_contact: LastContact, started: float) -> Observed:
             last_contact=last_contact(i.arn) or started,
         )
         for i in ecs.instances.by_arn.values()
-        if i.status == "INACTIVE"
+        if i.status == InstanceStatus.INACTIVE
     ]
     deleting = [
         Finished(td.arn, _number(td.document.get("deleteRequestedAt")))

@@ -10,6 +10,7 @@ from typing import Any
 from dockyard.controllers.service_observe import hosts_of, service_tasks, target_of
 from dockyard.controllers.service_plan import IMPAIRED, Plan, failure_threshold
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.core.taskspec import DesiredStatus
 from dockyard.placement import SERVICE_DEFAULT
 from dockyard.services.ecs.capacity.domain import parse_strategy, split
 from dockyard.services.ecs.deployments import rollout
@@ -18,13 +19,16 @@ from dockyard.services.ecs.deployments.model import (
     Deployment,
     DeploymentStatus,
     EcsService,
+    ServiceStatus,
     TaskSet,
+    TaskSetStatus,
     computed_count,
 )
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
+from dockyard.services.ecs.instances.domain import InstanceStatus
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tasks import launch as task_launch
-from dockyard.services.ecs.tasks.model import StopCode, Task
+from dockyard.services.ecs.tasks.model import LastStatus, StopCode, Task
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +234,7 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
             )  # fmt: skip
     if primary is not None:
         if service.scheduling_strategy == "DAEMON":
-            eligible = [h for h in hosts_of(ecs, service) if h.status == "ACTIVE"]
+            eligible = [h for h in hosts_of(ecs, service) if h.status == InstanceStatus.ACTIVE]
             if service.desired_count != len(eligible):
                 service.desired_count = len(eligible)
                 emit_action(ecs.events, service, ServiceAction.SERVICE_DESIRED_COUNT_UPDATED, now)
@@ -299,8 +303,8 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
     if plan.steady and not service.steady:
         emit_action(ecs.events, service, ServiceAction.SERVICE_STEADY_STATE, now)
     service.steady = plan.steady
-    if service.status == "DRAINING" and not still and not plan.start:
-        service.status = "INACTIVE"
+    if service.status == ServiceStatus.DRAINING and not still and not plan.start:
+        service.status = ServiceStatus.INACTIVE
         for d in service.deployments:
             d.status = DeploymentStatus.INACTIVE
     if service.to_dict() != before:
@@ -313,26 +317,28 @@ def reconcile_task_sets(ecs: Ecs, service: EcsService, now: float) -> float | No
     a DRAINING task set (deleted) goes once its tasks have stopped."""
     before = service.to_dict()
     tasks = service_tasks(ecs, service)
-    active = service.status == "ACTIVE"
-    wanted = {ts.id: ts for ts in service.task_sets if active and ts.status != "DRAINING"}
+    active = service.status == ServiceStatus.ACTIVE
+    wanted = {
+        ts.id: ts for ts in service.task_sets if active and ts.status != TaskSetStatus.DRAINING
+    }
     known = {ts.id for ts in service.task_sets}
     busy = False
     running = pending = 0
     for task in tasks:
-        if task.is_stopped or task.desired_status == "STOPPED":
+        if task.is_stopped or task.desired_status == DesiredStatus.STOPPED:
             continue
         if task.started_by not in known:
             ecs.tasks.stop(task, StopCode.SERVICE_SCHEDULER_INITIATED, "Task set deleted")
             busy = True
     for ts in list(service.task_sets):
         mine = [t for t in tasks if t.started_by == ts.id and not t.is_stopped]
-        wanted_running = [t for t in mine if t.desired_status == "RUNNING"]
+        wanted_running = [t for t in mine if t.desired_status == DesiredStatus.RUNNING]
         count = computed_count(service, ts) if ts.id in wanted else 0
-        ts.running_count = len([t for t in mine if t.last_status == "RUNNING"])
-        ts.pending_count = len([t for t in mine if t.last_status != "RUNNING"])
+        ts.running_count = len([t for t in mine if t.last_status == LastStatus.RUNNING])
+        ts.pending_count = len([t for t in mine if t.last_status != LastStatus.RUNNING])
         running += ts.running_count
         pending += ts.pending_count
-        if ts.status == "DRAINING" and not mine:
+        if ts.status == TaskSetStatus.DRAINING and not mine:
             service.task_sets.remove(ts)
             continue
         if len(wanted_running) > count:
@@ -348,8 +354,8 @@ def reconcile_task_sets(ecs: Ecs, service: EcsService, now: float) -> float | No
         if ts.stability_status != status:
             ts.stability_status, ts.stability_status_at = status, now
     service.running_count, service.pending_count = running, pending
-    if service.status == "DRAINING" and not [t for t in tasks if not t.is_stopped]:
-        service.status = "INACTIVE"
+    if service.status == ServiceStatus.DRAINING and not [t for t in tasks if not t.is_stopped]:
+        service.status = ServiceStatus.INACTIVE
     if service.to_dict() != before:
         ecs.services.save(service, notify=False)
     unsettled = (

@@ -11,9 +11,9 @@ from dockyard.controllers.service_plan import (
     TaskView,
 )
 from dockyard.core.loadbalancing import Target, TargetGroups
-from dockyard.core.taskspec import NetworkMode
+from dockyard.core.taskspec import DesiredStatus, NetworkMode
 from dockyard.placement import PlacementError, parse_constraints
-from dockyard.services.ecs.deployments.model import DeploymentStatus, EcsService
+from dockyard.services.ecs.deployments.model import DeploymentStatus, EcsService, ServiceStatus
 from dockyard.services.ecs.instances.domain import REGISTERED_STATUSES, ContainerInstance
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tasks.domain import TaskFilter
@@ -23,7 +23,7 @@ FAILURE_CODES = (StopCode.TASK_FAILED_TO_START, StopCode.ESSENTIAL_CONTAINER_EXI
 
 
 def is_failure(task: Task) -> bool:
-    if task.desired_status != "STOPPED":
+    if task.desired_status != DesiredStatus.STOPPED:
         return False
     if task.stop_code in FAILURE_CODES:
         return True
@@ -158,7 +158,7 @@ def observe(
         can_roll_back=can_roll_back,
         grace_period=float(service.health_check_grace_period or 0),
         load_balanced=groups is not None and bool(service.load_balancers),
-        active=service.status == "ACTIVE",
+        active=service.status == ServiceStatus.ACTIVE,
         was_steady=service.steady,
     )
     observed = Observed(

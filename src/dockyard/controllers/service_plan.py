@@ -19,6 +19,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dockyard.services.ecs.deployments.model import RolloutState
+from dockyard.services.ecs.instances.domain import InstanceStatus
+
 RUNNING = "RUNNING"
 PENDING_STATUSES = ("PROVISIONING", "PENDING", "ACTIVATING")
 STOPPED = "STOPPED"
@@ -205,7 +208,7 @@ def plan(desired: Desired, observed: Observed, now: float) -> Plan:
     out = Plan()
     primary = desired.deployments[0] if desired.deployments else None
     hosts = {h.arn: h for h in observed.hosts}
-    draining_hosts = {h.arn for h in observed.hosts if h.status == "DRAINING"}
+    draining_hosts = {h.arn for h in observed.hosts if h.status == InstanceStatus.DRAINING}
     tasks = list(observed.tasks)
     _count(desired, tasks, out)
 
@@ -253,13 +256,13 @@ def plan(desired: Desired, observed: Observed, now: float) -> Plan:
     counts = out.counts.get(primary.id, DeploymentCounts())
     if (
         desired.circuit_breaker
-        and primary.rollout_state == "IN_PROGRESS"
+        and primary.rollout_state == RolloutState.IN_PROGRESS
         and counts.failed >= failure_threshold(desired.desired_count)
     ):
         out.tripped = primary.id
         if desired.rollback and desired.can_roll_back:
             return _finish(desired, tasks, out, stopping, now)
-    frozen = primary.rollout_state == "FAILED" or out.tripped is not None
+    frozen = primary.rollout_state == RolloutState.FAILED or out.tripped is not None
 
     if desired.daemon:
         _plan_daemon(desired, primary, live, hosts, stopping, stop, out, frozen, now)
@@ -377,7 +380,11 @@ def _plan_daemon(
     frozen: bool,
     now: float,
 ) -> None:
-    eligible = [h for h in hosts.values() if h.status == "ACTIVE" and h.connected and h.eligible]
+    eligible = [
+        h
+        for h in hosts.values()
+        if h.status == InstanceStatus.ACTIVE and h.connected and h.eligible
+    ]
     floor = min_healthy(len(eligible), desired.min_percent)
     healthy = [t for t in live if is_healthy(t, desired, now)]
     allowance = len(healthy) - floor
@@ -387,7 +394,7 @@ def _plan_daemon(
         by_host.setdefault(task.host_arn, []).append(task)
     for host_arn, on_host in by_host.items():
         host = hosts.get(host_arn)
-        if host is None or host.status != "ACTIVE":
+        if host is None or host.status != InstanceStatus.ACTIVE:
             for task in on_host:
                 if not protected(task, now):
                     stop(task, REASON_DRAINING)
@@ -437,9 +444,9 @@ def _finish(
         and all(is_healthy(t, desired, now) for t in primary_tasks)
         and out.tripped is None
     )
-    if settled and primary.rollout_state == "IN_PROGRESS":
+    if settled and primary.rollout_state == RolloutState.IN_PROGRESS:
         out.completed = primary.id
-    out.steady = settled and primary.rollout_state != "FAILED"
+    out.steady = settled and primary.rollout_state != RolloutState.FAILED
     if out.steady and not desired.was_steady:
         out.events.append(f"(service {desired.name}) has reached a steady state.")
     if not out.steady:

@@ -20,10 +20,10 @@ from dockyard.controllers.runtime import Runtime
 from dockyard.controllers.service_observe import has_health_check, service_tasks, target_of
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
-from dockyard.core.taskspec import NetworkMode
-from dockyard.services.ecs.deployments.model import EcsService
+from dockyard.core.taskspec import DesiredStatus, NetworkMode
+from dockyard.services.ecs.deployments.model import EcsService, ServiceStatus
 from dockyard.services.ecs.service import Ecs
-from dockyard.services.ecs.tasks.model import Task
+from dockyard.services.ecs.tasks.model import LastStatus, Task
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def plan(desired: dict[Key, dict[str, str]], current: dict[Key, dict[str, str]])
 
 
 def discoverable(task: Task) -> bool:
-    if task.desired_status != "RUNNING" or task.last_status != "RUNNING":
+    if task.desired_status != DesiredStatus.RUNNING or task.last_status != LastStatus.RUNNING:
         return False
     return not has_health_check(task) or task.health_status == "HEALTHY"
 
@@ -98,7 +98,7 @@ def attributes_of(
 
 
 def desired(ecs: Ecs, service: EcsService | None) -> dict[Key, dict[str, str]]:
-    if service is None or service.status == "INACTIVE":
+    if service is None or service.status == ServiceStatus.INACTIVE:
         return {}
     out: dict[Key, dict[str, str]] = {}
     for task in service_tasks(ecs, service):
@@ -154,7 +154,7 @@ class RegistryController:
         """Services with registries, and everyone Cloud Map holds instances for."""
         wanted = {
             s.arn for s in self.ecs.services.by_arn.values()
-            if s.service_registries and s.status != "INACTIVE"
+            if s.service_registries and s.status != ServiceStatus.INACTIVE
         }  # fmt: skip
         return wanted | self.registries.owners()
 

@@ -20,7 +20,7 @@ from dockyard.controllers.service_observe import observe
 from dockyard.controllers.service_plan import plan
 from dockyard.core.clock import Clock
 from dockyard.core.loadbalancing import TargetGroups
-from dockyard.services.ecs.deployments.model import EcsService
+from dockyard.services.ecs.deployments.model import EcsService, ServiceStatus
 from dockyard.services.ecs.service import Ecs
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ class ServiceController:
         self.runtime.start()
         # After a restart every service picks up where it was.
         for service in list(self.ecs.services.by_arn.values()):
-            if service.status != "INACTIVE":
+            if service.status != ServiceStatus.INACTIVE:
                 self.runtime.enqueue(service.arn)
 
     async def stop(self) -> None:
@@ -87,7 +87,7 @@ class ServiceController:
 
     async def reconcile(self, key: str) -> float | None:
         service = self.ecs.services.by_arn.get(key)
-        if service is None or service.status == "INACTIVE":
+        if service is None or service.status == ServiceStatus.INACTIVE:
             return None
         now = self.clock.now()
         if service.deployment_controller == "CODE_DEPLOY":

@@ -8,11 +8,12 @@ from dockyard.core.loadbalancing import TargetGroups
 from dockyard.core.secrets import SecretSource
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.services.ecs.capacity.domain import CapacityProviders
-from dockyard.services.ecs.clusters.domain import Cluster, Clusters
+from dockyard.services.ecs.clusters.domain import Cluster, Clusters, ClusterStatus
 from dockyard.services.ecs.deployments.domain import Services
+from dockyard.services.ecs.deployments.model import ServiceStatus
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
-from dockyard.services.ecs.instances.domain import REGISTERED_STATUSES, Instances
+from dockyard.services.ecs.instances.domain import REGISTERED_STATUSES, Instances, InstanceStatus
 from dockyard.services.ecs.instances.orphans import Orphans
 from dockyard.services.ecs.state import EcsDomain
 from dockyard.services.ecs.taskdefs.domain import TaskDefinitions
@@ -85,7 +86,7 @@ class Ecs:
     def tags_of(self, resource_arn: str) -> dict[str, str]:
         """The live tag dict of any taggable ECS resource (mutated in place by TagResource)."""
         cluster = self.clusters.by_arn.get(resource_arn)
-        if cluster is not None and cluster.status == "ACTIVE":
+        if cluster is not None and cluster.status == ClusterStatus.ACTIVE:
             return cluster.tags
         taskdef = self.taskdefs.by_arn.get(resource_arn)
         if taskdef is not None:
@@ -94,10 +95,10 @@ class Ecs:
         if task is not None:
             return task.tags
         instance = self.instances.by_arn.get(resource_arn)
-        if instance is not None and instance.status != "INACTIVE":
+        if instance is not None and instance.status != InstanceStatus.INACTIVE:
             return instance.tags
         service = self.services.by_arn.get(resource_arn)
-        if service is not None and service.status != "INACTIVE":
+        if service is not None and service.status != ServiceStatus.INACTIVE:
             return service.tags
         raise InvalidParameterException(f"The specified resource is not found: {resource_arn}")
 

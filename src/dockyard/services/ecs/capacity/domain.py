@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn
@@ -32,6 +33,13 @@ KIND = "ecs.capacity_provider"
 FARGATE_PROVIDERS = ("FARGATE", "FARGATE_SPOT")
 RESERVED_PREFIXES = ("aws", "ecs", "fargate")
 MAX_STRATEGY = 20
+
+
+class ProviderStatus(StrEnum):
+    """A capacity provider's status."""
+
+    ACTIVE = "ACTIVE"
+    INACTIVE = "INACTIVE"
 
 
 @dataclass(slots=True)
@@ -109,14 +117,14 @@ class CapacityProviders(EcsDomain):
         if name in FARGATE_PROVIDERS:
             return builtin(scope, name)
         found = self.by_arn.get(provider_arn(scope, name))
-        return found if found is not None and found.status == "ACTIVE" else None
+        return found if found is not None and found.status == ProviderStatus.ACTIVE else None
 
     def listed(self, scope: Scope) -> list[CapacityProvider]:
         mine = sorted(
             (
                 p
                 for p in self.by_arn.values()
-                if p.status == "ACTIVE" and p.arn.startswith(provider_arn(scope, ""))
+                if p.status == ProviderStatus.ACTIVE and p.arn.startswith(provider_arn(scope, ""))
             ),
             key=lambda p: p.name,
         )
@@ -132,7 +140,7 @@ class CapacityProviders(EcsDomain):
             )
         key = provider_arn(scope, name)
         current = self.by_arn.get(key)
-        if current is not None and current.status == "ACTIVE":
+        if current is not None and current.status == ProviderStatus.ACTIVE:
             raise ClientException(f"The specified capacity provider {name} already exists.")
         provider = CapacityProvider(
             arn=key,
@@ -146,7 +154,7 @@ class CapacityProviders(EcsDomain):
         return provider
 
     def delete(self, provider: CapacityProvider) -> CapacityProvider:
-        provider.status = "INACTIVE"
+        provider.status = ProviderStatus.INACTIVE
         provider.update_status = "DELETE_COMPLETE"
         self.save(provider)
         return provider

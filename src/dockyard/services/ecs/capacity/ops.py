@@ -17,6 +17,7 @@ from dockyard.services.ecs.capacity.domain import (
 )
 from dockyard.services.ecs.clusters.domain import Cluster
 from dockyard.services.ecs.clusters.wire import cluster_to_wire
+from dockyard.services.ecs.deployments.model import ServiceStatus
 from dockyard.services.ecs.errors import (
     ClientException,
     InvalidParameterException,
@@ -69,7 +70,9 @@ def check_asg(asg: dict[str, Any], current: dict[str, Any] | None = None) -> dic
 
 def _in_use(ecs: Ecs, scope: Scope, name: str, cluster: Cluster | None = None) -> bool:
     for svc in ecs.services.by_arn.values():
-        if svc.status == "INACTIVE" or (cluster is not None and svc.cluster_arn != cluster.arn):
+        if svc.status == ServiceStatus.INACTIVE or (
+            cluster is not None and svc.cluster_arn != cluster.arn
+        ):
             continue
         if any(s.get("capacityProvider") == name for s in svc.capacity_provider_strategy):
             return True

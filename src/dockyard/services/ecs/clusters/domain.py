@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn
@@ -13,6 +14,16 @@ from dockyard.store.undo import put_record
 
 KIND = "ecs.cluster"
 DEFAULT_CLUSTER = "default"
+
+
+class ClusterStatus(StrEnum):
+    """A cluster's status."""
+
+    ACTIVE = "ACTIVE"
+    PROVISIONING = "PROVISIONING"
+    DEPROVISIONING = "DEPROVISIONING"
+    FAILED = "FAILED"
+    INACTIVE = "INACTIVE"
 
 
 @dataclass(slots=True)
@@ -71,20 +82,20 @@ class Clusters(EcsDomain):
     def get(self, scope: Scope, ref: str | None) -> Cluster:
         """An ACTIVE cluster, or ClusterNotFoundException."""
         cluster = self.find(scope, ref)
-        if cluster is None or cluster.status != "ACTIVE":
+        if cluster is None or cluster.status != ClusterStatus.ACTIVE:
             raise ClusterNotFoundException("Cluster not found.")
         return cluster
 
     def ensure(self, scope: Scope, name: str) -> Cluster:
         """The named cluster, created when missing (ECS does this for `default`)."""
         cluster = self.find(scope, name)
-        if cluster is None or cluster.status != "ACTIVE":
+        if cluster is None or cluster.status != ClusterStatus.ACTIVE:
             cluster = self.create(scope, name)
         return cluster
 
     def create(self, scope: Scope, name: str, **fields: Any) -> Cluster:
         existing = self.find(scope, name)
-        if existing is not None and existing.status == "ACTIVE":
+        if existing is not None and existing.status == ClusterStatus.ACTIVE:
             # CreateCluster is idempotent for an existing active cluster.
             return existing
         cluster = Cluster(
@@ -96,7 +107,11 @@ class Clusters(EcsDomain):
     def list(self, scope: Scope) -> list[Cluster]:
         prefix = cluster_arn(scope, "")
         return sorted(
-            (c for a, c in self.by_arn.items() if a.startswith(prefix) and c.status == "ACTIVE"),
+            (
+                c
+                for a, c in self.by_arn.items()
+                if a.startswith(prefix) and c.status == ClusterStatus.ACTIVE
+            ),
             key=lambda c: c.arn,
         )
 

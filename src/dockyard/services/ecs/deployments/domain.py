@@ -24,6 +24,7 @@ from dockyard.services.ecs.deployments.model import (
     RolloutState,
     SchedulingStrategy,
     ServiceDeploymentStatus,
+    ServiceStatus,
     Watcher,
     new_numeric_id,
     revision_arn,
@@ -54,7 +55,7 @@ class Services(EcsDomain):
                 log.exception("skipping an unreadable service record", extra={"arn": key})
                 continue
             self.by_arn[key] = service
-            if service.status == "INACTIVE" and service.inactive_at is None:
+            if service.status == ServiceStatus.INACTIVE and service.inactive_at is None:
                 self.save(service, notify=False)  # a record from before the time was kept
 
     def reset(self) -> None:
@@ -66,7 +67,7 @@ class Services(EcsDomain):
         return lambda: self._watchers.remove(watcher)
 
     def save(self, service: EcsService, notify: bool = True) -> None:
-        if service.status == "INACTIVE" and service.inactive_at is None:
+        if service.status == ServiceStatus.INACTIVE and service.inactive_at is None:
             service.inactive_at = self.clock.now()
         put_record(self.store, KIND, service.arn, service, EcsService.from_dict)
         self.by_arn[service.arn] = service
@@ -78,7 +79,7 @@ class Services(EcsDomain):
         """Let an INACTIVE (deleted) service go, from memory and the store at once. False for
         an unknown service or one not INACTIVE."""
         service = self.by_arn.get(service_arn)
-        if service is None or service.status != "INACTIVE":
+        if service is None or service.status != ServiceStatus.INACTIVE:
             return False
         self.store.delete(KIND, service_arn)
         del self.by_arn[service_arn]
@@ -118,7 +119,7 @@ class Services(EcsDomain):
         name = group.removeprefix("service:")
         for service in self.by_arn.values():
             same = service.cluster_arn == cluster_arn and service.name == name
-            if same and service.status != "INACTIVE":
+            if same and service.status != ServiceStatus.INACTIVE:
                 return service
         return None
 
@@ -126,7 +127,7 @@ class Services(EcsDomain):
         """Scale a REPLICA service (what Application Auto Scaling calls); the controller
         starts or stops tasks. InvalidParameterException for a service that cannot scale."""
         service = self.by_arn.get(service_arn)
-        if service is None or service.status != "ACTIVE":
+        if service is None or service.status != ServiceStatus.ACTIVE:
             raise InvalidParameterException(f"The service {service_arn} is not ACTIVE.")
         if service.scheduling_strategy != SchedulingStrategy.REPLICA or count < 0:
             raise InvalidParameterException(

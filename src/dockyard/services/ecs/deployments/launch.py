@@ -8,7 +8,7 @@ from typing import Any
 from dockyard.api.provider import Params
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.clusters.domain import Cluster
-from dockyard.services.ecs.deployments.model import EcsService
+from dockyard.services.ecs.deployments.model import EcsService, ServiceStatus
 from dockyard.services.ecs.errors import (
     ServiceNotActiveException,
     ServiceNotFoundException,
@@ -21,7 +21,7 @@ def active_service(ecs: Ecs, scope: Scope, cluster: Cluster, ref: str) -> EcsSer
     service = ecs.services.find(scope, cluster.arn, ref)
     if service is None:
         raise ServiceNotFoundException("Service not found.")
-    if service.status != "ACTIVE":
+    if service.status != ServiceStatus.ACTIVE:
         raise ServiceNotActiveException("Service was not ACTIVE.")
     return service
 

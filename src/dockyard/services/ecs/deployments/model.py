@@ -22,6 +22,22 @@ MAX_EVENTS = 100
 MAX_HISTORY = 20  # finished deployments kept for the service deployments API
 
 
+class TaskSetStatus(StrEnum):
+    """A task set's status."""
+
+    PRIMARY = "PRIMARY"
+    ACTIVE = "ACTIVE"
+    DRAINING = "DRAINING"
+
+
+class ServiceStatus(StrEnum):
+    """A service's status."""
+
+    ACTIVE = "ACTIVE"
+    DRAINING = "DRAINING"
+    INACTIVE = "INACTIVE"
+
+
 class SchedulingStrategy(StrEnum):
     REPLICA = "REPLICA"
     DAEMON = "DAEMON"

@@ -11,7 +11,12 @@ from dockyard.services.ecs.capacity.domain import launch_type_for, strategy_to_w
 from dockyard.services.ecs.clusters.domain import cluster_name
 from dockyard.services.ecs.deployments import validation as rules
 from dockyard.services.ecs.deployments.launch import active_service, check_launch
-from dockyard.services.ecs.deployments.model import EcsService, computed_count, service_arn
+from dockyard.services.ecs.deployments.model import (
+    EcsService,
+    ServiceStatus,
+    computed_count,
+    service_arn,
+)
 from dockyard.services.ecs.deployments.task_sets import new_task_set
 from dockyard.services.ecs.deployments.wire import service_to_wire
 from dockyard.services.ecs.errors import (
@@ -40,7 +45,7 @@ def create(ecs: Ecs, ctx: RequestContext, p: Params) -> EcsService:
     scheduling = rules.strategy(p.get("schedulingStrategy"))
     controller = rules.controller(p)
     existing = ecs.services.find(scope, cluster.arn, name)
-    if existing is not None and existing.status != "INACTIVE":
+    if existing is not None and existing.status != ServiceStatus.INACTIVE:
         if p.get("clientToken") and existing.client_token == p.get("clientToken"):
             return existing
         raise InvalidParameterException("Creation of service was not idempotent.")
@@ -246,15 +251,15 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         scope = scope_of(ctx)
         cluster = ecs.clusters.get(scope, p.get("cluster"))
         service = ecs.services.find(scope, cluster.arn, p["service"])
-        if service is None or service.status == "INACTIVE":
+        if service is None or service.status == ServiceStatus.INACTIVE:
             raise ServiceNotFoundException("Service not found.")
-        if service.status == "ACTIVE":
+        if service.status == ServiceStatus.ACTIVE:
             replica = service.scheduling_strategy == "REPLICA"
             if replica and service.desired_count > 0 and not p.get("force"):
                 raise InvalidParameterException(
                     "The service cannot be stopped while it is scaled above 0."
                 )
-            service.status = "DRAINING"
+            service.status = ServiceStatus.DRAINING
             service.desired_count = 0
             service.steady = False
             ecs.services.save(service)
@@ -303,7 +308,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             raise NamespaceNotFoundException(f"Namespace {p['namespace']} was not found.")
         services = []
         for service in sorted(ecs.services.by_arn.values(), key=lambda s: s.arn):
-            if service.status != "ACTIVE" or service.scope != scope:
+            if service.status != ServiceStatus.ACTIVE or service.scope != scope:
                 continue
             for entry in service.service_registries:
                 registry = registries.registry(

@@ -14,6 +14,7 @@ from dockyard.services.ecs.deployments.launch import active_service, check_launc
 from dockyard.services.ecs.deployments.model import (
     EcsService,
     TaskSet,
+    TaskSetStatus,
     computed_count,
     new_numeric_id,
 )
@@ -94,7 +95,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             policy_key=ctx.access_key_id,
         )
         service.task_sets.append(ts)
-        if ts.status == "PRIMARY":
+        if ts.status == TaskSetStatus.PRIMARY:
             service.task_definition_arn = ts.task_definition_arn
         ecs.services.save(service)
         return {"taskSet": wire(service, ts, tags=True)}
@@ -110,12 +111,12 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
     def update_service_primary_task_set(ctx: RequestContext, p: Params) -> Result:
         service = _external(ecs, scope_of(ctx), p)
         ts = _find(service, p["primaryTaskSet"])
-        if ts.status == "DRAINING":
+        if ts.status == TaskSetStatus.DRAINING:
             raise InvalidParameterException("A draining task set cannot become the primary one.")
         for other in service.task_sets:
-            if other.status == "PRIMARY":
-                other.status = "ACTIVE"
-        ts.status = "PRIMARY"
+            if other.status == TaskSetStatus.PRIMARY:
+                other.status = TaskSetStatus.ACTIVE
+        ts.status = TaskSetStatus.PRIMARY
         ts.updated_at = ecs.clock.now()
         service.task_definition_arn = ts.task_definition_arn
         ecs.services.save(service)
@@ -124,11 +125,11 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
     def delete_task_set(ctx: RequestContext, p: Params) -> Result:
         service = _external(ecs, scope_of(ctx), p)
         ts = _find(service, p["taskSet"])
-        if ts.status == "PRIMARY" and not p.get("force"):
+        if ts.status == TaskSetStatus.PRIMARY and not p.get("force"):
             raise InvalidParameterException(
                 "The primary task set cannot be deleted; make another one primary or use force."
             )
-        ts.status = "DRAINING"
+        ts.status = TaskSetStatus.DRAINING
         ts.scale_value = 0.0
         ts.updated_at = ecs.clock.now()
         ecs.services.save(service)

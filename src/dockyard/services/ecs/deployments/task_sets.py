@@ -7,7 +7,12 @@ from typing import Any
 
 from dockyard.core.ids import arn
 from dockyard.services.ecs.clusters.domain import cluster_name
-from dockyard.services.ecs.deployments.model import EcsService, TaskSet, new_numeric_id
+from dockyard.services.ecs.deployments.model import (
+    EcsService,
+    TaskSet,
+    TaskSetStatus,
+    new_numeric_id,
+)
 
 
 def new_task_set(
@@ -47,7 +52,7 @@ def new_task_set(
         stability_status_at=now,
     )
     service.task_sets.append(ts)
-    if ts.status == "PRIMARY":
+    if ts.status == TaskSetStatus.PRIMARY:
         service.task_definition_arn = ts.task_definition_arn
     return ts
 
@@ -61,16 +66,16 @@ def find_task_set(service: EcsService, ref: str | None) -> TaskSet | None:
 
 def make_primary(service: EcsService, ts: TaskSet, now: float) -> None:
     for other in service.task_sets:
-        if other.status == "PRIMARY" and other is not ts:
-            other.status = "ACTIVE"
+        if other.status == TaskSetStatus.PRIMARY and other is not ts:
+            other.status = TaskSetStatus.ACTIVE
             other.updated_at = now
-    ts.status = "PRIMARY"
+    ts.status = TaskSetStatus.PRIMARY
     ts.updated_at = now
     service.task_definition_arn = ts.task_definition_arn
 
 
 def delete_task_set(ts: TaskSet, now: float) -> None:
     """The task set drains: scaled to 0, removed once its tasks have stopped."""
-    ts.status = "DRAINING"
+    ts.status = TaskSetStatus.DRAINING
     ts.scale_value = 0.0
     ts.updated_at = now

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dockyard.services.ecs.deployments.model import Deployment, EcsService, TaskSet
+from dockyard.services.ecs.deployments.model import (
+    Deployment,
+    DeploymentStatus,
+    EcsService,
+    RolloutState,
+    TaskSet,
+    TaskSetStatus,
+)
 from dockyard.services.ecs.tags import tags_to_wire
 
 
@@ -94,7 +101,7 @@ def service_to_wire(
     service: EcsService, include_tags: bool = False, task_set_counts: dict[str, int] | None = None
 ) -> dict[str, Any]:
     live = service.live_deployments()
-    live.sort(key=lambda d: d.status != "PRIMARY")
+    live.sort(key=lambda d: d.status != DeploymentStatus.PRIMARY)
     out: dict[str, Any] = {
         "serviceArn": service.arn,
         "serviceName": service.name,
@@ -138,8 +145,8 @@ def service_to_wire(
         # ECS shows a CODE_DEPLOY service's live task sets as its deployments.
         out["deployments"] = [
             task_set_deployment(ts, counts.get(ts.id, 0))
-            for ts in sorted(service.task_sets, key=lambda t: t.status != "PRIMARY")
-            if ts.status != "DRAINING"
+            for ts in sorted(service.task_sets, key=lambda t: t.status != TaskSetStatus.PRIMARY)
+            if ts.status != TaskSetStatus.DRAINING
         ]
     primary = service.primary
     if primary is not None and service.deployment_controller == "ECS":
@@ -172,9 +179,9 @@ def service_deployment_to_wire(service: EcsService, d: Deployment) -> dict[str, 
     alarms = config.get("alarms") or {}
     if not breaker.get("enable"):
         breaker_status = "DISABLED"
-    elif d.rollout_state == "FAILED":
+    elif d.rollout_state == RolloutState.FAILED:
         breaker_status = "TRIGGERED"
-    elif d.rollout_state == "COMPLETED":
+    elif d.rollout_state == RolloutState.COMPLETED:
         breaker_status = "MONITORING_COMPLETE"
     else:
         breaker_status = "MONITORING"

@@ -52,6 +52,7 @@ from dockyard.services.ecs.instances.agent_identity import (
     InvalidToken,
 )
 from dockyard.services.ecs.instances.agent_link import EmbeddedLink
+from dockyard.services.ecs.instances.domain import InstanceStatus
 from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -256,7 +257,7 @@ class AgentEndpoint:
                 f"re-registering container instance {requested} needs that instance's agent "
                 "credential"
             )
-        if existing is not None and existing.managed and existing.status != "INACTIVE":
+        if existing is not None and existing.managed and existing.status != InstanceStatus.INACTIVE:
             raise denied(f"container instance {requested} is the server's own capacity")
         scope = self.link.scope
         if token is not None:

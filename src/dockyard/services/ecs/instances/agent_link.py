@@ -18,7 +18,7 @@ from dockyard.core.orphans import OrphanReport, OrphanVerdict
 from dockyard.core.scope import Scope
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs.errors import ClientException
-from dockyard.services.ecs.instances.domain import ContainerInstance
+from dockyard.services.ecs.instances.domain import ContainerInstance, InstanceStatus
 from dockyard.services.ecs.instances.registration import cluster_for_registration
 from dockyard.services.ecs.instances.wire import record_instance_event
 from dockyard.services.ecs.service import Ecs
@@ -74,7 +74,7 @@ class EmbeddedLink:
             raise UnknownInstanceError(
                 f"Unknown container instance {instance_arn}; register first."
             )
-        if registered and instance.status == "INACTIVE":
+        if registered and instance.status == InstanceStatus.INACTIVE:
             raise ClientException(
                 f"Container instance {instance_arn} has been deregistered; register again."
             )
@@ -82,13 +82,15 @@ class EmbeddedLink:
 
     def _connected(self, instance: ContainerInstance) -> None:
         self.last_heartbeat[instance.arn] = self.ecs.clock.now()
-        if instance.status != "INACTIVE" and self.ecs.instances.set_connected(instance, True):
+        if instance.status != InstanceStatus.INACTIVE and self.ecs.instances.set_connected(
+            instance, True
+        ):
             record_instance_event(self.ecs, instance)
 
     def _polled(self, instance: ContainerInstance) -> None:
         # The agent of a deregistered instance, which sends no heartbeats, still polls: it
         # counts as contact, so the instance is not let go while its agent is there.
-        if instance.status == "INACTIVE":
+        if instance.status == InstanceStatus.INACTIVE:
             self.last_heartbeat[instance.arn] = self.ecs.clock.now()
 
     async def register(self, registration: Registration, scope: Scope | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from dockyard.core.ids import arn, arn_resource, is_arn, new_id
@@ -24,6 +25,17 @@ REGISTERED_STATUSES = ("ACTIVE", "DRAINING")
 # Drivers advertise the network modes they can give tasks as attributes
 # `dockyard.network-mode.<mode>`; an instance advertising none is assumed to support all.
 NETWORK_MODE_PREFIX = "dockyard.network-mode."
+
+
+class InstanceStatus(StrEnum):
+    """A container instance's status."""
+
+    ACTIVE = "ACTIVE"
+    DRAINING = "DRAINING"
+    REGISTERING = "REGISTERING"
+    DEREGISTERING = "DEREGISTERING"
+    REGISTRATION_FAILED = "REGISTRATION_FAILED"
+    INACTIVE = "INACTIVE"
 
 
 @dataclass(slots=True)
@@ -84,7 +96,7 @@ class Instances(EcsDomain):
         # No agent is connected to a server that just started; agents reconnect by heartbeat.
         for instance in self.by_arn.values():
             instance.agent_connected = False
-            if instance.status == "INACTIVE" and instance.deregistered_at is None:
+            if instance.status == InstanceStatus.INACTIVE and instance.deregistered_at is None:
                 instance.deregistered_at = self.clock.now()  # deregistered before it was kept
                 self.save(instance)
 
@@ -108,7 +120,7 @@ class Instances(EcsDomain):
         """A new container instance, or the one `existing_arn` names re-registered in place."""
         now = self.clock.now()
         current = self.by_arn.get(existing_arn) if existing_arn else None
-        if current is not None and current.status != "INACTIVE":
+        if current is not None and current.status != InstanceStatus.INACTIVE:
             current.cpu, current.memory = cpu, memory
             for name, value in fields.items():
                 setattr(current, name, value)
@@ -185,7 +197,7 @@ class Instances(EcsDomain):
         return True
 
     def deregister(self, instance: ContainerInstance) -> ContainerInstance:
-        instance.status = "INACTIVE"
+        instance.status = InstanceStatus.INACTIVE
         instance.agent_connected = False
         instance.deregistered_at = self.clock.now()
         instance.version += 1
@@ -197,7 +209,7 @@ class Instances(EcsDomain):
         """Let a deregistered (INACTIVE) instance go, from memory and the store at once. False
         for an unknown instance or one still registered."""
         instance = self.by_arn.get(instance_arn)
-        if instance is None or instance.status != "INACTIVE":
+        if instance is None or instance.status != InstanceStatus.INACTIVE:
             return False
         self.store.delete(KIND, instance_arn)
         del self.by_arn[instance_arn]

@@ -13,6 +13,7 @@ from dockyard.services.ecs.instances.domain import (
     LISTABLE_STATUSES,
     REGISTERED_STATUSES,
     ContainerInstance,
+    InstanceStatus,
 )
 from dockyard.services.ecs.instances.registration import cluster_for_registration
 from dockyard.services.ecs.instances.wire import describe_instance, record_instance_event
@@ -141,7 +142,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         scope = scope_of(ctx)
         cluster = ecs.clusters.get(scope, p.get("cluster"))
         instance = ecs.instances.find(scope, cluster.arn, p["containerInstance"])
-        if instance is None or instance.status == "INACTIVE":
+        if instance is None or instance.status == InstanceStatus.INACTIVE:
             raise InvalidParameterException("The referenced container instance was not found.")
         tasks = ecs.tasks.assigned(instance.arn)
         if tasks and not p.get("force"):

@@ -18,7 +18,7 @@ from dockyard.services.ecs.errors import (
     InvalidParameterException,
     TargetNotFoundException,
 )
-from dockyard.services.ecs.instances.domain import ContainerInstance
+from dockyard.services.ecs.instances.domain import ContainerInstance, InstanceStatus
 from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.service import Ecs
 
@@ -65,7 +65,7 @@ def _targets(
     found = []
     for a in attributes:
         instance = ecs.instances.find(scope, cluster.arn, str(a["targetId"]))
-        if instance is None or instance.status == "INACTIVE":
+        if instance is None or instance.status == InstanceStatus.INACTIVE:
             raise TargetNotFoundException(
                 f"Could not find {a['targetId']}. Target container instance was not found "
                 "in the cluster."

@@ -12,6 +12,7 @@ from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
+from dockyard.core.taskspec import DesiredStatus
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.instances.wire import describe_instance, record_instance_event
 from dockyard.services.ecs.service import Ecs
@@ -89,7 +90,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
                 failures.append({"arn": task.arn, "reason": "TASK_NOT_VALID",
                                  "detail": "Only tasks of services can be protected."})  # fmt: skip
                 continue
-            if task.is_stopped or task.desired_status == "STOPPED":
+            if task.is_stopped or task.desired_status == DesiredStatus.STOPPED:
                 failures.append({"arn": task.arn, "reason": "TASK_NOT_VALID",
                                  "detail": "The task is stopping or stopped."})  # fmt: skip
                 continue

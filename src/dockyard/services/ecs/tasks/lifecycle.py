@@ -10,7 +10,7 @@ reports it STOPPED. Status never moves backwards.
 
 from __future__ import annotations
 
-from dockyard.core.taskspec import ContainerStatus, TaskStatus
+from dockyard.core.taskspec import ContainerStatus, DesiredStatus, TaskStatus
 from dockyard.services.ecs.tasks.model import LastStatus, StopCode, Task, TaskContainer
 
 
@@ -115,7 +115,7 @@ def request_stop(task: Task, stop_code: str, reason: str | None, now: float) -> 
     otherwise it is STOPPING until the agent reports it STOPPED. True when anything changed."""
     if task.is_stopped:
         return False
-    if task.desired_status == "STOPPED" and task.stop_code is not None:
+    if task.desired_status == DesiredStatus.STOPPED and task.stop_code is not None:
         return False
     task.desired_status = "STOPPED"
     task.stop_code = task.stop_code or stop_code

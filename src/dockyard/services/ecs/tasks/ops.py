@@ -7,6 +7,7 @@ from typing import Any
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.ecs.errors import InvalidParameterException
+from dockyard.services.ecs.instances.domain import InstanceStatus
 from dockyard.services.ecs.listing import list_page
 from dockyard.services.ecs.service import Ecs
 from dockyard.services.ecs.tasks import run as task_run
@@ -45,7 +46,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
         instances, failures = [], []
         for ref in refs:
             instance = ecs.instances.find(scope, cluster.arn, ref)
-            if instance is None or instance.status == "INACTIVE":
+            if instance is None or instance.status == InstanceStatus.INACTIVE:
                 arn = ecs.instances.arn_for(scope, cluster.arn, ref)
                 failures.append({"arn": arn, "reason": "MISSING"})
             else:
