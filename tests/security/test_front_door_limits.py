@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 
 import cbor2
+import pytest
 
 from tests.security.sigv4_support import (
     KEY,
@@ -96,6 +97,19 @@ def test_a_50_mb_body_answers_413_without_the_server_holding_it(
     grown_kib = vm_rss_kib(_pid(server)) - before
     assert grown_kib < 20 * 1024, f"RSS grew by {grown_kib} KiB"
     assert send("POST", f"{server.endpoint}/", b"{}", _ecs_headers()).status == 200
+
+
+@pytest.mark.parametrize("route", ["/_dockyard/agent/v1/register", "/_dockyard/orphans"])
+def test_the_agent_and_orphan_routes_cap_their_bodies_too(
+    sigv4_open_server: DockyardProcess, route: str
+) -> None:
+    server = sigv4_open_server
+    before = vm_rss_kib(_pid(server))
+    headers = {"Content-Type": "application/json", "Content-Length": str(50 * MIB)}
+    raw = raw_exchange(server.port, _head(server.port, headers, route), _zeros(50 * MIB))
+    assert status_of(raw) == 413
+    grown_kib = vm_rss_kib(_pid(server)) - before
+    assert grown_kib < 20 * 1024, f"RSS grew by {grown_kib} KiB"
 
 
 def test_a_chunked_body_is_read_no_further_than_the_cap(

@@ -38,6 +38,7 @@ from dockyard.api.asgi import Receive, Send
 from dockyard.api.asgi import Scope as AsgiScope
 from dockyard.api.auth import AuthError, identify, parse_sigv4, verify
 from dockyard.api.http import HttpRequest
+from dockyard.api.limits import Disconnected, content_length, read_body
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
 from dockyard.core.errors import ServiceError
@@ -128,28 +129,21 @@ class AgentEndpoint:
         }
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > MAX_BODY:
-                await self._send(send, 413, {"__type": "RequestTooLarge", "message": "too large"})
-                return
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            body = await read_body(receive, content_length(headers.get("content-length")), MAX_BODY)
+        except Disconnected:
+            return
+        except ServiceError as exc:
+            await self._send(send, exc.status, {"__type": exc.code, "message": exc.message})
+            return
         raw_path = scope.get("raw_path")
         req = HttpRequest(
             method=scope["method"],
             path=raw_path.decode("latin-1") if raw_path else scope["path"],
             query_string=scope.get("query_string", b"").decode("latin-1"),
             headers=headers,
-            body=b"".join(chunks),
+            body=body,
         )
         status, doc = await self.handle(req, scope["path"])
         await self._send(send, status, doc)

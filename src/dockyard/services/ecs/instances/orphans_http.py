@@ -18,6 +18,8 @@ from typing import Any
 from dockyard.api.asgi import Receive, Scope, Send
 from dockyard.api.auth import AuthError, parse_sigv4, verify
 from dockyard.api.http import HttpRequest
+from dockyard.api.limits import Disconnected, content_length, read_body
+from dockyard.core.errors import ServiceError
 from dockyard.services.ecs.instances.orphans import Orphans
 
 log = logging.getLogger(__name__)
@@ -32,17 +34,14 @@ class OrphansEndpoint:
         self.credentials = credentials
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = b""
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            if len(body) > MAX_BODY:
-                await _send(send, 413, {"__type": "RequestTooLarge", "message": "too large"})
-                return
-            if not message.get("more_body", False):
-                break
+        length = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1") or None
+        try:
+            body = await read_body(receive, content_length(length), MAX_BODY)
+        except Disconnected:
+            return
+        except ServiceError as exc:
+            await _send(send, exc.status, {"__type": exc.code, "message": exc.message})
+            return
         raw_path = scope.get("raw_path")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         req = HttpRequest(
