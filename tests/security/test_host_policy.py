@@ -122,7 +122,20 @@ def test_a_caller_of_a_root_server_gets_no_root_process(
     assert run_and_print(ecs, default_server, register(ecs, container())) == ["65534", "65534"]
 
 
-def test_the_quick_start_runs_as_the_unprivileged_user(default_server: DockyardProcess) -> None:
+@pytest.fixture(scope="module")
+def make_run_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
+    """The server as `make run` starts it: the default runtime (`auto`: Docker when an engine
+    answers, with `process:` tasks still run as processes), no task user set."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("DOCKYARD_TASK_USER", raising=False)
+        server = DockyardProcess(tmp_path_factory.mktemp("make-run") / "data").start()
+    yield server
+    server.forget_tasks()
+    server.stop()
+
+
+def test_the_quick_start_runs_as_the_unprivileged_user(make_run_server: DockyardProcess) -> None:
+    default_server = make_run_server
     family = f"web-{uuid.uuid4().hex[:6]}"
     definition = [{"name": "web", "image": "process:/tmp", "memory": 128,
                    "command": ["python3", "-m", "http.server", "8080"],

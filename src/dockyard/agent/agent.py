@@ -241,9 +241,10 @@ class Agent:
 
     def _runner(self, spec: TaskSpec) -> TaskRunner:
         environment = self.metadata.environment if self.metadata is not None else None
-        return TaskRunner(
-            spec, self.driver, self.clock, self._changed, self.link.put_logs, environment
-        )
+        # A driver that routes tasks (`--runtime auto` with Docker) names the one for this task.
+        pick = getattr(self.driver, "driver_for", None)
+        driver = cast(Driver, pick(spec)) if pick is not None else self.driver
+        return TaskRunner(spec, driver, self.clock, self._changed, self.link.put_logs, environment)
 
     def _launch(self, runner: TaskRunner, coro: Coroutine[Any, Any, None]) -> None:
         arn = runner.spec.task_arn

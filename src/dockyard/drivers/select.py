@@ -20,7 +20,8 @@ def select_driver(
     bridge: str | None = None,
     task_user: str | None = None,
 ) -> Driver:
-    """`auto` uses Docker when an engine answers a ping, else the process driver.
+    """`auto` uses Docker when an engine answers a ping, with `process:` tasks still run by
+    the process driver (`routed.RoutedDriver`); else the process driver alone.
 
     `task_subnet` and `bridge` set where the process driver puts bridge/awsvpc tasks (default
     10.213.0.0/16 on `dockyard0`): agents sharing one kernel in different network namespaces
@@ -32,7 +33,15 @@ def select_driver(
         from dockyard.drivers.docker import DockerDriver
 
         if DockerDriver.available():
-            return DockerDriver(data_dir)
+            if runtime == "docker":
+                return DockerDriver(data_dir)
+            from dockyard.drivers.process import ProcessDriver
+            from dockyard.drivers.routed import RoutedDriver
+
+            process = ProcessDriver(
+                data_dir, subnet=task_subnet, bridge=bridge, task_user_name=task_user
+            )
+            return RoutedDriver(DockerDriver(data_dir), process)
         if runtime == "docker":
             raise RuntimeError("no Docker engine answers (is dockerd running? DOCKER_HOST?)")
         log.info("no Docker engine answers; running tasks with the process driver")
