@@ -26,7 +26,6 @@ pytestmark = pytest.mark.skipif(
 
 PASSWORD = "pw-" + uuid.uuid4().hex  # an SSM SecureString
 TOKEN = "tok-" + uuid.uuid4().hex  # a key of a Secrets Manager JSON secret
-STORE_FILES = ("dockyard.sqlite3", "dockyard.sqlite3-wal", "dockyard.sqlite3-shm")
 
 
 @pytest.fixture
@@ -119,21 +118,23 @@ def test_secret_values_stay_out_of_the_data_dir_and_its_modes_are_private(
     wait_for(lambda: task_of(ecs, arn)["lastStatus"] == "STOPPED", 20, "the task STOPPED")
     assert not Path(f"/proc/{pid}").exists()
 
-    # After: nothing of the task's secrets anywhere in the data dir, except in the store,
-    # which keeps the SSM parameter and the secret themselves (those services store them).
-    assert files_holding(server.data_dir, values, skip=STORE_FILES) == []
+    # After: nothing of the task's secrets anywhere in the data dir, the store included:
+    # SSM parameters and Secrets Manager secrets are sealed there (AES-GCM, store.key).
+    assert files_holding(server.data_dir, values) == []
     assert wider_than_private(server.data_dir) == []
-    # In the store, only the parameter's and the secret's own records hold the values.
     db = sqlite3.connect(f"file:{server.data_dir / 'dockyard.sqlite3'}?mode=ro", uri=True)
     try:
-        kinds = {
-            kind
-            for kind, body in db.execute("SELECT kind, body FROM records")
-            if PASSWORD in body or TOKEN in body
-        }
+        kinds = {kind for kind, body in db.execute("SELECT kind, body FROM records")
+                 if body.startswith('{"sealed":')}  # fmt: skip
     finally:
         db.close()
     assert kinds == {"ssm.parameter", "secretsmanager.secret"}
+    # ... and the services still answer with the values.
+    assert (
+        ssm.get_parameter(Name="/sec/db/password", WithDecryption=True)["Parameter"]["Value"]
+        == PASSWORD
+    )
+    assert TOKEN in sm.get_secret_value(SecretId=secret_arn)["SecretString"]
     names = {p.name for p in server.data_dir.iterdir()}
-    assert {"dockyard.sqlite3", "logs.sqlite3", "metrics.sqlite3", "agent"} <= names
+    assert {"dockyard.sqlite3", "logs.sqlite3", "metrics.sqlite3", "agent", "store.key"} <= names
     assert any(n.endswith("-wal") for n in names)  # SQLite's journals are checked too

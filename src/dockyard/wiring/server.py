@@ -41,6 +41,7 @@ from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from dockyard.services.ecs.instances.orphans_http import PREFIX as ORPHANS_PREFIX
 from dockyard.services.ecs.instances.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
+from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
@@ -91,7 +92,13 @@ class Dockyard:
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
         private_dir(options.data_dir)  # 0700: secrets, task files and logs live here
-        self.store = open_store(options.store, options.data_dir)
+        # SSM parameters and Secrets Manager secrets are sealed at rest (no KMS here: a key
+        # of this server's own, in its data dir).
+        self.store = SealedStore(
+            open_store(options.store, options.data_dir),
+            load_or_create_key(options.data_dir / "store.key"),
+            (ssm_service.KIND, secretsmanager_service.KIND),
+        )
         self.clock: Clock = self._make_clock()
         self._clock_task: asyncio.Task[None] | None = None
         # Each domain is built with its collaborators: the services ECS reaches through ports

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dockyard.api.provider import Provider
 from dockyard.services.secretsmanager import ops_secrets
 from dockyard.services.secretsmanager.service import SecretsManager
+from dockyard.services.secretsmanager.vault import KIND
 
-__all__ = ["SecretsManager", "provider"]
+__all__ = ["KIND", "SecretsManager", "provider"]
 
 
 def provider(manager: SecretsManager) -> Provider:

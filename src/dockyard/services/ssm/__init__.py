@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dockyard.api.provider import Provider
 from dockyard.services.ssm import ops_parameters
+from dockyard.services.ssm.parameters import KIND
 from dockyard.services.ssm.service import Ssm
 
-__all__ = ["Ssm", "provider"]
+__all__ = ["KIND", "Ssm", "provider"]
 
 
 def provider(ssm: Ssm) -> Provider:
