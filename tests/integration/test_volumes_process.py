@@ -116,22 +116,23 @@ def test_a_task_volume_is_shared_by_mount_points_and_volumes_from_then_removed(
     writer = sh(
         "writer",
         f"echo shared > {c1}/msg; "
-        f"for i in $(seq 200); do [ -f {c3}/reader.txt ] && [ -f {c3}/from-w.txt ] && exit 0; "
+        f"for i in $(seq 2400); do [ -f {c3}/reader.txt ] && [ -f {c3}/from-w.txt ] && exit 0; "
         "sleep 0.05; done; exit 9",
         [{"sourceVolume": "scratch", "containerPath": str(c1)}, report],
     )
     reader = sh(
         "reader",
-        f"for i in $(seq 100); do [ -f {c2}/msg ] && break; sleep 0.05; done; "
-        f"cat {c2}/msg > {c3}/reader.txt",
+        f"for i in $(seq 2000); do [ -s {c2}/msg ] && break; sleep 0.05; done; "
+        f"cat {c2}/msg > {c3}/reader.txt.part && mv {c3}/reader.txt.part {c3}/reader.txt",
         [{"sourceVolume": "scratch", "containerPath": str(c2)}, report],
         essential=False,
     )
     taker = sh(
         "taker",
-        f"for i in $(seq 100); do [ -f {c1}/msg ] && break; sleep 0.05; done; "
+        f"for i in $(seq 2000); do [ -s {c1}/msg ] && break; sleep 0.05; done; "
         f"cat {c1}/msg > {c3}/from.txt; "
-        f"if echo x > {c1}/nope; then echo rw; else echo ro; fi > {c3}/from-w.txt",
+        f"if echo x > {c1}/nope; then echo rw; else echo ro; fi > {c3}/w.part; "
+        f"mv {c3}/w.part {c3}/from-w.txt",
         [report],
         essential=False,
         volumesFrom=[{"sourceContainer": "writer", "readOnly": True}],
@@ -142,10 +143,10 @@ def test_a_task_volume_is_shared_by_mount_points_and_volumes_from_then_removed(
         [{"name": "scratch"}, {"name": "out", "host": {"sourcePath": str(out)}}],
     )
     started = ecs.run_task(taskDefinition=taskdef)["tasks"][0]
-    wait_status(ecs, [started["taskArn"]], "RUNNING", 20.0)
+    wait_status(ecs, [started["taskArn"]], "RUNNING", 60.0)
     scratch = scratch_dir(dockyard, started["taskArn"], "scratch")
     assert scratch.is_dir()
-    task = wait_status(ecs, [started["taskArn"]], "STOPPED", 20.0)[0]
+    task = wait_status(ecs, [started["taskArn"]], "STOPPED", 180.0)[0]
     assert exit_codes(task)["writer"] == 0
     assert (out / "reader.txt").read_text() == "shared\n"
     assert (out / "from.txt").read_text() == "shared\n"
