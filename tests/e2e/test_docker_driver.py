@@ -172,7 +172,8 @@ def test_failing_health_check_makes_the_task_unhealthy(busybox_image: str, tmp_p
                     busybox_image,
                     "web",
                     LONG,
-                    health_check=HealthCheckSpec(["CMD", "true"], 1, 1, 1),
+                    # A healthy check gets time to answer on a loaded host.
+                    health_check=HealthCheckSpec(["CMD", "true"], 1, 30, 3),
                 ),
             )
             link.run(spec)
