@@ -164,8 +164,12 @@ class Dockyard:
             registry_host=options.registry_host or f"localhost:{options.port}",
             events=self.monitoring.events,
             proxy_endpoint=f"{scheme}://{{host}}",
+            local_hosts=(f"localhost:{options.port}", f"127.0.0.1:{options.port}"),
         )
         self.ecr.load()
+        # ECS hands agents an ECR token for task images in this registry (ECR is built
+        # after ECS, since its events go through monitoring, which watches ECS).
+        self.ecs.registry_logins = self.ecr
         self.providers.append(ecr_service.provider(self.ecr))
         self.registry_collector = RegistryCollector(self.ecr, self.clock)
         self.load_balancing = LoadBalancing(

@@ -15,7 +15,9 @@ def parse_range(header: str | None, size: int) -> tuple[int, int]:
     if unit.strip().lower() != "bytes" or "," in spec:
         raise BadRange(f"unsupported range {header!r}")
     first, dash, last = spec.strip().partition("-")
-    if not dash or not (first.isdigit() or last.isdigit()):
+    first, last = first.strip(), last.strip()
+    valid = all(not part or (part.isascii() and part.isdigit()) for part in (first, last))
+    if not dash or not valid or not (first or last):
         raise BadRange(f"invalid range {header!r}")
     if not first:  # the last n bytes
         n = int(last)

@@ -34,7 +34,7 @@ from dockyard.services.ecr.errors import (
 from dockyard.services.ecr.model import Repository
 from dockyard.services.ecr.ranges import BadRange, parse_range
 from dockyard.services.ecr.service import Ecr
-from dockyard.services.ecr.tokens import USERNAME
+from dockyard.services.ecr.tokens import USERNAME, scope_of_host
 from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -77,17 +77,6 @@ Headers = list[tuple[bytes, bytes]]
 
 def _h(name: str, value: str | int) -> tuple[bytes, bytes]:
     return (name.encode("latin-1"), str(value).encode("latin-1"))
-
-
-def scope_of_host(host: str) -> Scope | None:
-    """The account and region of an ECR-style host, `<account>.dkr.ecr.<region>.localhost`."""
-    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
-    parts = name.lower().split(".")
-    if len(parts) != 5 or parts[1:3] != ["dkr", "ecr"] or parts[4] != "localhost":
-        return None
-    if len(parts[0]) == 12 and parts[0].isdigit() and parts[3]:
-        return Scope(parts[0], parts[3])
-    return None
 
 
 class Registry:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
 from dockyard.core.eventbus import EventSink, Mailbox
 from dockyard.core.ids import new_uuid
+from dockyard.core.registryauth import RegistryAuth
 from dockyard.core.scope import Scope
 from dockyard.core.timefmt import iso
 from dockyard.services.ecr import lifecycle
@@ -24,7 +26,7 @@ from dockyard.services.ecr.errors import RepositoryNotEmptyException
 from dockyard.services.ecr.images import Images, Pushed
 from dockyard.services.ecr.model import REPOSITORY_KIND, Image, Repository
 from dockyard.services.ecr.repositories import Repositories
-from dockyard.services.ecr.tokens import Tokens
+from dockyard.services.ecr.tokens import TOKEN_TTL, USERNAME, Caller, Tokens, scope_of_host
 from dockyard.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,7 @@ class Ecr:
         registry_host: str = "localhost:4566",  # may name {account} and {region}
         events: EventSink | None = None,
         proxy_endpoint: str | None = None,
+        local_hosts: tuple[str, ...] = (),
     ) -> None:
         self.store = store
         self.clock = clock
@@ -55,6 +58,8 @@ class Ecr:
         self.tokens = tokens
         self.registry_host = registry_host
         self.proxy_endpoint = proxy_endpoint
+        # Other host:port names of this registry (localhost:PORT, 127.0.0.1:PORT).
+        self.local_hosts = local_hosts
         self.repositories = Repositories(self.store, clock)
         self.images = Images(self.store, clock)
         self.previews: dict[str, Preview] = {}  # repository ARN -> last preview
@@ -88,6 +93,22 @@ class Ecr:
         if self.proxy_endpoint is not None:
             return self.proxy_endpoint.replace("{host}", self.host_of(scope))
         return f"http://{self.host_of(scope)}"
+
+    def login_for(self, account_id: str, region: str, image: str) -> RegistryAuth | None:
+        """The RegistryLogins port: a registry token of the task's account and region for an
+        image of this registry (the ECS agent's ECR login with the execution role)."""
+        host, sep, _ = image.partition("/")
+        if not sep:
+            return None
+        scope = Scope(account_id, region)
+        ours = host in (self.host_of(scope), *self.local_hosts)
+        named = scope_of_host(host)
+        if not ours and named is None:
+            return None
+        if named is not None and named.account_id != account_id:
+            return None  # another account's registry: a token of this one would not do
+        caller = Caller(account_id, region, None, time.time() + TOKEN_TTL)
+        return RegistryAuth(USERNAME, self.tokens.issue(caller))
 
     # -- repositories --------------------------------------------------------------------
 

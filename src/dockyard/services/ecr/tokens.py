@@ -15,6 +15,8 @@ import hmac
 import json
 from dataclasses import dataclass
 
+from dockyard.core.scope import Scope
+
 TOKEN_TTL = 12 * 3600.0
 USERNAME = "AWS"
 
@@ -67,3 +69,14 @@ class Tokens:
         except (binascii.Error, ValueError, KeyError, TypeError):
             return None
         return caller if caller.expires_at > now else None
+
+
+def scope_of_host(host: str) -> Scope | None:
+    """The account and region of an ECR-style host, `<account>.dkr.ecr.<region>.localhost`."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    parts = name.lower().split(".")
+    if len(parts) != 5 or parts[1:3] != ["dkr", "ecr"] or parts[4] != "localhost":
+        return None
+    if len(parts[0]) == 12 and parts[0].isdigit() and parts[3]:
+        return Scope(parts[0], parts[3])
+    return None
