@@ -55,7 +55,7 @@ def test_prefixes_and_patterns_all_must_match() -> None:
     images = [image(0, ["prod", "release-1"]), image(1, ["prod"]), image(2, ["release-2"])]
     both = [rule(1, "tagged", "imageCountMoreThan", 1, tagPatternList=["prod", "release-*"]),
             rule(2, "untagged", "imageCountMoreThan", 1)]  # fmt: skip
-    assert expired(both, images + [image(3, ["prod", "release-3"])]) == {3: 1}
+    assert expired(both, [*images, image(3, ["prod", "release-3"])]) == {3: 1}
     prefixes = [rule(1, "tagged", "sinceImagePushed", 1, tagPrefixList=["rel"])]
     assert expired(prefixes, [image(0, ["release"], 2), image(1, ["prod"], 2)]) == {0: 1}
 
