@@ -46,7 +46,7 @@ def test_oci_index_without_media_type() -> None:
                 {"schemaVersion": 2, "config": {"digest": "md5:x", "size": 1}, "layers": []}
             ).encode(),
             None,
-        ),  # fmt: skip
+        ),
         (
             json.dumps(
                 {
@@ -57,7 +57,7 @@ def test_oci_index_without_media_type() -> None:
                 }
             ).encode(),
             manifests.MediaType.DOCKER_MANIFEST,
-        ),  # fmt: skip
+        ),
     ],
 )
 def test_invalid_manifests(body: bytes, content_type: str | None) -> None:
