@@ -207,3 +207,78 @@ def test_failed_pull_names_the_registry_error(
     t = wait_for(stopped, 60, "the task to stop")
     reason = t.get("stoppedReason", "") + json.dumps(t["containers"])
     assert "CannotPullContainerError" in reason
+
+
+def test_pulls_with_the_ecr_token_and_with_repository_credentials(
+    tmp_path: Path, docker_config: Path
+) -> None:
+    """With auth on, the registry refuses anonymous pulls: the Docker driver pulls with a
+    token the server issues for the task's account, or with the container's
+    repositoryCredentials secret."""
+    import base64
+
+    import boto3
+
+    auth = tmp_path / "auth"
+    auth.write_text("AKIDPULL secret-pull\n")
+    server = DockyardProcess(tmp_path / "data", "--runtime", "docker", "--auth-file", str(auth))
+    server.start()
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    env = {**os.environ, "DOCKER_CONFIG": str(config)}
+
+    def client(service: str) -> Any:
+        return boto3.client(service, endpoint_url=server.endpoint, region_name="us-east-1",
+                            aws_access_key_id="AKIDPULL",
+                            aws_secret_access_key="secret-pull")  # fmt: skip
+
+    ecr, ecs, sm = client("ecr"), client("ecs"), client("secretsmanager")
+    try:
+        uri = ecr.create_repository(repositoryName="private-web")["repository"]["repositoryUri"]
+        token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        password = base64.b64decode(token).decode().partition(":")[2]
+        registry = uri.split("/")[0]
+        sh(f"echo '{password}' | docker login -u AWS --password-stdin {registry}", env)
+        context = tmp_path / "build"
+        context.mkdir()
+        shutil.copy(BUSYBOX, context / "busybox")
+        (context / "Dockerfile").write_bytes(DOCKERFILE)
+        sh(f"docker build -q -t {uri}:v1 {context}", env)
+        sh(f"docker push {uri}:v1", env)
+        anonymous = httpx.get(f"{server.endpoint}/v2/private-web/manifests/v1")
+        assert anonymous.status_code == 401
+        secret = sm.create_secret(
+            Name="registry-login", SecretString=json.dumps({"username": "AWS",
+                                                            "password": password}),
+        )["ARN"]  # fmt: skip
+
+        def run(family: str, extra: dict[str, Any]) -> dict[str, Any]:
+            sh(f"docker rmi -f {uri}:v1", env, check=False)  # the engine must pull it
+            arn = ecs.register_task_definition(
+                family=family,
+                containerDefinitions=[{"name": "c", "image": f"{uri}:v1", "memory": 32,
+                                       "command": ["sleep", "300"], **extra}],
+            )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+            task = ecs.run_task(taskDefinition=arn)["tasks"][0]["taskArn"]
+
+            def settled() -> Any:
+                t = ecs.describe_tasks(tasks=[task])["tasks"][0]
+                return t if t["lastStatus"] in ("RUNNING", "STOPPED") else None
+
+            t: dict[str, Any] = wait_for(settled, 90, f"{family} to run")
+            ecs.stop_task(task=task)
+            return t
+
+        by_token = run("ecr-token", {})
+        assert by_token["lastStatus"] == "RUNNING", by_token.get("stoppedReason")
+        by_secret = run("repo-creds", {"repositoryCredentials": {"credentialsParameter": secret}})
+        assert by_secret["lastStatus"] == "RUNNING", by_secret.get("stoppedReason")
+        sm.put_secret_value(SecretId=secret, SecretString=json.dumps({"username": "AWS",
+                                                                      "password": "wrong"}))  # fmt: skip
+        refused = run("repo-creds-bad", {"repositoryCredentials": {"credentialsParameter": secret}})
+        assert refused["lastStatus"] == "STOPPED"
+        assert "CannotPullContainerError" in json.dumps(refused, default=str)
+    finally:
+        sh(f"docker rmi -f {registry}/private-web:v1", env, check=False)
+        server.forget_tasks()
+        server.stop()
