@@ -273,8 +273,8 @@ def test_pulls_with_the_ecr_token_and_with_repository_credentials(
         assert by_token["lastStatus"] == "RUNNING", by_token.get("stoppedReason")
         by_secret = run("repo-creds", {"repositoryCredentials": {"credentialsParameter": secret}})
         assert by_secret["lastStatus"] == "RUNNING", by_secret.get("stoppedReason")
-        sm.put_secret_value(SecretId=secret, SecretString=json.dumps({"username": "AWS",
-                                                                      "password": "wrong"}))  # fmt: skip
+        wrong = json.dumps({"username": "AWS", "password": "wrong"})
+        sm.put_secret_value(SecretId=secret, SecretString=wrong)
         refused = run("repo-creds-bad", {"repositoryCredentials": {"credentialsParameter": secret}})
         assert refused["lastStatus"] == "STOPPED"
         assert "CannotPullContainerError" in json.dumps(refused, default=str)
