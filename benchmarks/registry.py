@@ -3,7 +3,8 @@ registry and against Debian's `docker-registry` (the reference implementation, d
 2.x), in the same run and on the same engine.
 
 The image has `--layers` layers of random (incompressible) bytes adding up to `--mib` MiB.
-Each round pushes it to a new repository of each registry (so no layer is skipped), then
+Each round builds a new image (new random layers, so Docker can neither skip nor mount a
+layer it pushed before), pushes it to a new repository of each registry, then
 pulls it on a second Docker engine with an empty data root (so no layer is there already),
 for Dockyard and the reference alternately; medians are reported. Docker compresses layers
 as it pushes, so both figures include the same gzip work on the client side.
@@ -100,13 +101,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="dockyard-registry-bench-"))
-    base = f"dockyard-bench/registry:{uuid.uuid4().hex[:6]}"
+    bases: list[str] = []
     dockyard = DockyardProcess(work / "dockyard-data", "--no-local-agent")
     engine = SecondEngine(Path("/tmp") / f"dockyard-bench-engine-{uuid.uuid4().hex[:6]}")
     reference: subprocess.Popen[bytes] | None = None
     times: dict[tuple[str, str], list[float]] = {}
     try:
-        build_image(base, args.mib, args.layers, work)
         dockyard.start()
         reference, ref_port = start_reference(work)
         engine.start()
@@ -117,6 +117,11 @@ def main() -> int:
         registries = {"dockyard": f"localhost:{dockyard.port}", "docker-registry":
                       f"localhost:{ref_port}"}  # fmt: skip
         for round_no in range(args.rounds):
+            base = f"dockyard-bench/registry:{uuid.uuid4().hex[:6]}"
+            bases.append(base)
+            build_dir = work / f"build-{round_no}"
+            build_dir.mkdir()
+            build_image(base, args.mib, args.layers, build_dir)
             for name, host in registries.items():
                 repo = f"bench-{round_no}-{uuid.uuid4().hex[:6]}"
                 if name == "dockyard":
@@ -138,7 +143,8 @@ def main() -> int:
             reference.terminate()
             reference.wait(timeout=10)
         dockyard.stop()
-        subprocess.run(["docker", "rmi", "-f", base], capture_output=True)
+        for base in bases:
+            subprocess.run(["docker", "rmi", "-f", base], capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
     print(f"\n{args.mib} MiB image, {args.layers} random layers, {args.rounds} rounds, medians")
     print("| direction | dockyard MiB/s | docker-registry MiB/s | ratio |")

@@ -125,6 +125,7 @@ class DockerDriver:
                 "ecs.capability.private-registry-authentication.secretsmanager",
                 "ecs.capability.execution-role-ecr-pull",
                 "com.amazonaws.ecs.capability.ecr-auth",
+                "dockyard.capability.oci-images",
             ),
         )
         return Capabilities("docker", modes, True, True, True, attrs)

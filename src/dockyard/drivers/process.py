@@ -34,7 +34,7 @@ from dockyard.core.taskspec import (
     TaskSpec,
     VolumeKind,
 )
-from dockyard.drivers import cgroups, hostnet, procmounts, procstat
+from dockyard.drivers import cgroups, hostnet, ocilaunch, procmounts, procstat
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
     OOM_REASON,
@@ -47,11 +47,15 @@ from dockyard.drivers.base import (
     TaskNetwork,
     Usage,
 )
+from dockyard.drivers.ociimage import Image, ImageStore
 from dockyard.drivers.procenv import image_directory, launch_for, resolve_user, task_user
 from dockyard.drivers.proclogs import follow
 from dockyard.drivers.proxy import PortProxy
 
 log = logging.getLogger(__name__)
+
+PROCESS_IMAGE = "process:"
+IMAGE_ATTRIBUTE = "dockyard.capability.oci-images"
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
@@ -114,6 +118,11 @@ class ProcessDriver:
         self._cgroups = cgroups.available()
         self._mount_ns = procmounts.available()
         self._volumes = self.root / "volumes"
+        # OCI images (from a registry or an OCI layout): shared read-only roots, each
+        # container with a writable layer of its own (overlayfs, else a copy).
+        self._images: ImageStore | None = None
+        self._pulled: dict[str, Image] = {}
+        self._overlay = ocilaunch.overlay_available()
         self._shims: dict[str, subprocess.Popen[bytes]] = {}
         self._proxies: dict[str, list[PortProxy]] = {}
         self._hostname = socket.gethostname()
@@ -136,7 +145,12 @@ class ProcessDriver:
             netns=self._netns,
             engine_health=False,
             attributes=ecs_attributes(
-                "process", modes, self._cgroups, procmounts.features(self._mount_ns)
+                "process",
+                modes,
+                self._cgroups,
+                procmounts.features(self._mount_ns),
+                # images of a registry or an OCI layout, not only process: ones
+                (IMAGE_ATTRIBUTE,) if self._mount_ns else (),
             ),
         )
 
@@ -268,11 +282,24 @@ class ProcessDriver:
     # -- images ------------------------------------------------------------------------------
 
     async def ensure_image(self, spec: TaskSpec, container: ContainerSpec) -> None:
+        if not container.image.startswith(PROCESS_IMAGE):
+            self._pulled[container.image] = await self._pull(container)
+            return
         directory = image_directory(container.image)
         if directory is not None and not os.path.isdir(directory):
             raise DriverError(
                 f"CannotPullContainerError: {container.image}: directory {directory} not found"
             )
+
+    async def _pull(self, container: ContainerSpec) -> Image:
+        if not self._mount_ns:
+            raise DriverError(
+                f"CannotPullContainerError: {container.image}: the process runtime runs "
+                "images only as root on Linux (it needs mount and PID namespaces)"
+            )
+        if self._images is None:
+            self._images = await asyncio.to_thread(ImageStore, self.root / "images")
+        return await asyncio.to_thread(self._images.get, container.image, container.registry_auth)
 
     # -- containers --------------------------------------------------------------------------
 
@@ -282,14 +309,32 @@ class ProcessDriver:
     async def start_container(
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> StartedContainer:
-        launch = launch_for(container, container.hostname or self._hostname, self._task_user)
+        hostname = container.hostname or self._hostname
+        image = self._pulled.get(container.image)
+        if image is None and not container.image.startswith(PROCESS_IMAGE):
+            image = self._pulled[container.image] = await self._pull(container)
+        if image is not None:
+            launch = ocilaunch.launch_for_image(container, image, hostname, self._task_user)
+        else:
+            launch = launch_for(container, hostname, self._task_user)
         runtime_id = uuid.uuid4().hex
         key = hostnet.key_of(spec.task_arn)
         cdir = self._dir(runtime_id)
         cdir.mkdir(mode=0o700)
         try:
             isolation = procmounts.config(self._volumes, spec, container, cdir, self._mount_ns)
-        except (DriverError, OSError) as exc:
+            if image is not None:
+                isolation["rootfs"] = await asyncio.to_thread(
+                    ocilaunch.rootfs_config, image, cdir, self._overlay
+                )
+                isolation["hostname"] = hostname
+                files = ocilaunch.etc_files(cdir, hostname)
+                for name, path in files.items():
+                    isolation.setdefault(name, path)
+                isolation.setdefault("mounts", [])
+                isolation.setdefault("tmpfs", [])
+                isolation["readonly_root"] = container.readonly_root_filesystem
+        except (DriverError, OSError, subprocess.CalledProcessError) as exc:
             shutil.rmtree(cdir, ignore_errors=True)
             if isinstance(exc, DriverError):
                 raise
