@@ -9,10 +9,14 @@ pulls it on a second Docker engine with an empty data root (so no layer is there
 for Dockyard and the reference alternately; medians are reported. Docker compresses layers
 as it pushes, so both figures include the same gzip work on the client side.
 
-Needs root, Docker, busybox-static and `docker-registry` (Debian: `apt-get install -y
-docker-registry`).
+Then, without Docker, the process driver: RunTask -> RUNNING of an image already pulled
+(p50 of `--runs` tasks, goal < 150 ms) and the first run of a `--mib` MiB image (pull and
+unpack included).
 
-    .venv/bin/python benchmarks/registry.py [--mib 200] [--layers 4] [--rounds 3]
+Needs root, Docker, busybox-static and `docker-registry` (Debian: `apt-get install -y
+docker-registry`); `--process-only` skips the Docker part.
+
+    .venv/bin/python benchmarks/registry.py [--mib 200] [--layers 4] [--rounds 3] [--runs 20]
 """
 
 from __future__ import annotations
@@ -94,12 +98,75 @@ def timed(*cmd: str, env: dict[str, str] | None = None) -> float:
     return time.perf_counter() - start
 
 
+def process_driver(mib: int, layers: int, runs: int) -> None:
+    import boto3
+    from tests.support.ociimages import push_busybox
+    from tests.support.registry import RegistryClient
+
+    work = Path(tempfile.mkdtemp(prefix="dockyard-process-bench-"))
+    server = DockyardProcess(work / "data", "--runtime", "process")
+    server.start()
+    try:
+        ecs, ecr = (boto3.client(s, endpoint_url=server.endpoint, region_name="us-east-1",
+                                 aws_access_key_id="test", aws_secret_access_key="test")
+                    for s in ("ecs", "ecr"))  # fmt: skip
+        client = RegistryClient(server.endpoint)
+        for repo in ("small", "big"):
+            ecr.create_repository(repositoryName=repo)
+        host = f"localhost:{server.port}"
+        push_busybox(client, "small", "v1", {"Cmd": ["sleep", "600"]})
+        per_layer = mib * 1024 * 1024 // layers
+        extra = [os.urandom(per_layer) for _ in range(layers)]
+        push_busybox(client, "big", "v1", {"Cmd": ["sleep", "600"]}, extra_layers=extra)
+        client.close()
+
+        def time_to_running(image: str) -> float:
+            family = f"bench-{uuid.uuid4().hex[:6]}"
+            arn = ecs.register_task_definition(family=family, containerDefinitions=[
+                {"name": "c", "image": image, "memory": 64, "essential": True}
+            ])["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+            start = time.perf_counter()
+            task = ecs.run_task(taskDefinition=arn)["tasks"][0]["taskArn"]
+            while True:
+                t = ecs.describe_tasks(tasks=[task])["tasks"][0]
+                if t["lastStatus"] == "RUNNING":
+                    elapsed = time.perf_counter() - start
+                    break
+                if t["lastStatus"] == "STOPPED":
+                    raise RuntimeError(t.get("stoppedReason"))
+                time.sleep(0.005)
+            ecs.stop_task(task=task)
+            return elapsed
+
+        first_big = time_to_running(f"{host}/big:v1")
+        time_to_running(f"{host}/small:v1")  # pulled now
+        cached = sorted(time_to_running(f"{host}/small:v1") for _ in range(runs))
+        p50 = statistics.median(cached) * 1000
+        print(f"\nprocess driver, {runs} RunTasks of a pulled image: RunTask -> RUNNING "
+              f"p50 {p50:.0f} ms (goal < 150 ms), max {cached[-1] * 1000:.0f} ms")  # fmt: skip
+        print(f"first run of a {mib} MiB image ({layers} random layers + busybox): "
+              f"{first_big:.2f} s to RUNNING (pull, verify, unpack)")  # fmt: skip
+    finally:
+        server.forget_tasks()
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mib", type=int, default=200)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--process-only", action="store_true")
     args = parser.parse_args()
+    if not args.process_only:
+        docker_registries(args)
+    process_driver(args.mib, args.layers, args.runs)
+    return 0
+
+
+def docker_registries(args: argparse.Namespace) -> None:
     work = Path(tempfile.mkdtemp(prefix="dockyard-registry-bench-"))
     bases: list[str] = []
     dockyard = DockyardProcess(work / "dockyard-data", "--no-local-agent")
@@ -153,7 +220,6 @@ def main() -> int:
         ours = args.mib / statistics.median(times[("dockyard", direction)])
         ref = args.mib / statistics.median(times[("docker-registry", direction)])
         print(f"| {direction} | {ours:.1f} | {ref:.1f} | {ours / ref:.2f} |")
-    return 0
 
 
 if __name__ == "__main__":

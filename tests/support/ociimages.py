@@ -33,7 +33,7 @@ def _tar(entries: list[tuple[str, bytes | str | None, int]]) -> bytes:
             else:
                 info.size = len(content)
                 tar.addfile(info, io.BytesIO(content))
-    return gzip.compress(out.getvalue(), mtime=0)
+    return gzip.compress(out.getvalue(), compresslevel=1, mtime=0)
 
 
 def busybox_layers() -> list[bytes]:
@@ -61,11 +61,20 @@ def busybox_layers() -> list[bytes]:
     return [_tar(base), _tar(top)]
 
 
-def push_busybox(client: RegistryClient, repo: str, tag: str, config: dict[str, object]) -> str:
-    """Push the busybox image with this container config; its manifest digest."""
-    layers = busybox_layers()
+def push_busybox(
+    client: RegistryClient,
+    repo: str,
+    tag: str,
+    config: dict[str, object],
+    extra_layers: list[bytes] | None = None,
+) -> str:
+    """Push the busybox image with this container config (and layers of a file each of
+    `extra_layers`' bytes); its manifest digest."""
     import hashlib
 
+    layers = busybox_layers()
+    for i, data in enumerate(extra_layers or []):
+        layers.append(_tar([(f"data{i}.bin", data, 0o644)]))
     diff_ids = ["sha256:" + hashlib.sha256(gzip.decompress(x)).hexdigest() for x in layers]
     config_blob = json.dumps({
         "architecture": "amd64", "os": "linux", "config": config,

@@ -39,3 +39,19 @@ def auth_of_secret(value: str) -> RegistryAuth | None:
     if isinstance(user, str) and isinstance(password, str) and user and password:
         return RegistryAuth(user, password)
     return None
+
+
+OCI_LAYOUT_PREFIX = "oci:"
+
+
+def pulled_image(image: str) -> bool:
+    """Whether an image is pulled (and so needs a host that can: `dockyard.capability.
+    oci-images`): one naming its registry, `host[:port]/name...`, or an OCI layout,
+    `oci:/path[:tag]`. Others (`process:/dir`, a bare `name`) the process driver runs as
+    host processes, as before."""
+    if image.startswith(OCI_LAYOUT_PREFIX):
+        return True
+    if image.startswith("process:"):
+        return False
+    host, slash, _ = image.partition("/")
+    return bool(slash) and ("." in host or ":" in host or host == "localhost")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.core.private import private_dir, write_private
+from dockyard.core.registryauth import pulled_image
 from dockyard.core.taskspec import (
     ContainerSpec,
     NetworkBinding,
@@ -54,8 +55,8 @@ from dockyard.drivers.proxy import PortProxy
 
 log = logging.getLogger(__name__)
 
-PROCESS_IMAGE = "process:"
 IMAGE_ATTRIBUTE = "dockyard.capability.oci-images"
+PRIVATE_REGISTRY = "ecs.capability.private-registry-authentication.secretsmanager"
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
@@ -150,7 +151,8 @@ class ProcessDriver:
                 self._cgroups,
                 procmounts.features(self._mount_ns),
                 # images of a registry or an OCI layout, not only process: ones
-                (IMAGE_ATTRIBUTE,) if self._mount_ns else (),
+                # (pulled with repositoryCredentials or this server's ECR token)
+                (IMAGE_ATTRIBUTE, PRIVATE_REGISTRY) if self._mount_ns else (),
             ),
         )
 
@@ -282,7 +284,7 @@ class ProcessDriver:
     # -- images ------------------------------------------------------------------------------
 
     async def ensure_image(self, spec: TaskSpec, container: ContainerSpec) -> None:
-        if not container.image.startswith(PROCESS_IMAGE):
+        if pulled_image(container.image):
             self._pulled[container.image] = await self._pull(container)
             return
         directory = image_directory(container.image)
@@ -311,7 +313,7 @@ class ProcessDriver:
     ) -> StartedContainer:
         hostname = container.hostname or self._hostname
         image = self._pulled.get(container.image)
-        if image is None and not container.image.startswith(PROCESS_IMAGE):
+        if image is None and pulled_image(container.image):
             image = self._pulled[container.image] = await self._pull(container)
         if image is not None:
             launch = ocilaunch.launch_for_image(container, image, hostname, self._task_user)
