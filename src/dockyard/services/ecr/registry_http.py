@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 PREFIX = "/v2/"
 API_VERSION = (b"docker-distribution-api-version", b"registry/2.0")
 MAX_TAGS_PAGE = 1000
+MAX_UPLOADS = 1000  # uploads in progress at once, over every repository
 
 
 class RegistryError(Exception):
@@ -295,6 +296,8 @@ class Registry:
                     _h("docker-content-digest", mount),
                 ])  # fmt: skip
                 return
+        if len(blobs.uploads) >= MAX_UPLOADS:
+            raise RegistryError(429, "TOOMANYREQUESTS", "too many uploads in progress")
         upload = await asyncio.to_thread(blobs.start, repo.arn, self.clock.now())
         blobs.uploads[upload.id] = upload
         digest = req.arg("digest")
