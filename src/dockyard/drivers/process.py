@@ -57,6 +57,9 @@ log = logging.getLogger(__name__)
 
 IMAGE_ATTRIBUTE = "dockyard.capability.oci-images"
 PRIVATE_REGISTRY = "ecs.capability.private-registry-authentication.secretsmanager"
+# An image pulled less than this long ago (monotonic seconds) is used as it is; after that
+# its tag is looked up again (ECS's default pull behaviour, with a short cache).
+PULL_TTL = 60.0
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
@@ -122,7 +125,7 @@ class ProcessDriver:
         # OCI images (from a registry or an OCI layout): shared read-only roots, each
         # container with a writable layer of its own (overlayfs, else a copy).
         self._images: ImageStore | None = None
-        self._pulled: dict[str, Image] = {}
+        self._pulled: dict[str, tuple[Image, float]] = {}  # image -> (pulled, when)
         self._overlay = ocilaunch.overlay_available()
         self._shims: dict[str, subprocess.Popen[bytes]] = {}
         self._proxies: dict[str, list[PortProxy]] = {}
@@ -285,7 +288,9 @@ class ProcessDriver:
 
     async def ensure_image(self, spec: TaskSpec, container: ContainerSpec) -> None:
         if pulled_image(container.image):
-            self._pulled[container.image] = await self._pull(container)
+            known = self._pulled.get(container.image)
+            if known is None or time.monotonic() - known[1] > PULL_TTL:
+                self._pulled[container.image] = (await self._pull(container), time.monotonic())
             return
         directory = image_directory(container.image)
         if directory is not None and not os.path.isdir(directory):
@@ -312,9 +317,11 @@ class ProcessDriver:
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> StartedContainer:
         hostname = container.hostname or self._hostname
-        image = self._pulled.get(container.image)
+        known = self._pulled.get(container.image)
+        image = known[0] if known is not None else None
         if image is None and pulled_image(container.image):
-            image = self._pulled[container.image] = await self._pull(container)
+            image = await self._pull(container)
+            self._pulled[container.image] = (image, time.monotonic())
         if image is not None:
             launch = ocilaunch.launch_for_image(container, image, hostname, self._task_user)
         else:
