@@ -372,3 +372,58 @@ def test_kill_during_push_serves_nothing_partial(fresh_server: Any, tmp_path: Pa
     assert client.http.get(f"/v2/crash/blobs/{d}").content == layer
     assert client.http.get("/v2/crash/manifests/v1").content == pushed.manifest
     client.close()
+
+
+def test_repository_policy_opens_a_repository_to_another_account(
+    fresh_server: Any, tmp_path: Path
+) -> None:
+    auth = tmp_path / "auth"
+    auth.write_text("AKIDOWNER secret-a 111111111111\nAKIDOTHER secret-b 222222222222\n")
+    server = fresh_server("--no-local-agent", "--auth-file", str(auth),
+                          data_dir=tmp_path / "policydata")  # fmt: skip
+
+    def client(key: str, secret: str) -> Any:
+        return boto3.client("ecr", endpoint_url=server.endpoint, region_name="us-east-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret)  # fmt: skip
+
+    def registry(ecr: Any) -> RegistryClient:
+        token = ecr.get_authorization_token()["authorizationData"][0]["authorizationToken"]
+        user, _, password = base64.b64decode(token).decode().partition(":")
+        c = RegistryClient(server.endpoint, auth=(user, password))
+        c.http.headers["host"] = f"111111111111.dkr.ecr.us-east-1.localhost:{server.port}"
+        return c
+
+    owner, other = client("AKIDOWNER", "secret-a"), client("AKIDOTHER", "secret-b")
+    owner.create_repository(repositoryName="shared")
+    mine = registry(owner)
+    image = mine.push_image("shared", "v1", [b"shared layer"])
+    theirs = registry(other)
+    r = theirs.http.get("/v2/shared/manifests/v1")
+    assert r.status_code == 403 and r.json()["errors"][0]["code"] == "DENIED"
+    with pytest.raises(ClientError) as err:
+        other.batch_get_image(registryId="111111111111", repositoryName="shared",
+                              imageIds=[{"imageTag": "v1"}])  # fmt: skip
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    owner.set_repository_policy(repositoryName="shared", policyText=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "pull", "Effect": "Allow",
+                       "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+                       "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                                  "ecr:BatchCheckLayerAvailability"]}],
+    }))  # fmt: skip
+    assert theirs.http.get("/v2/shared/manifests/v1").content == image.manifest
+    assert theirs.http.get(f"/v2/shared/blobs/{image.blobs[1]}").content == b"shared layer"
+    got = other.batch_get_image(registryId="111111111111", repositoryName="shared",
+                                imageIds=[{"imageTag": "v1"}])  # fmt: skip
+    assert got["images"][0]["imageManifest"] == image.manifest.decode()
+    # Pulling is all it grants.
+    r = theirs.http.post("/v2/shared/blobs/uploads/")
+    assert r.status_code == 403
+    with pytest.raises(ClientError) as err:
+        other.batch_delete_image(registryId="111111111111", repositoryName="shared",
+                                 imageIds=[{"imageTag": "v1"}])  # fmt: skip
+    assert err.value.response["Error"]["Code"] == "AccessDeniedException"
+    # The owner's own repositories stay its own: the other account sees none of its own.
+    assert other.describe_repositories()["repositories"] == []
+    mine.close()
+    theirs.close()

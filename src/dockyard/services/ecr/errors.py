@@ -5,6 +5,10 @@ from __future__ import annotations
 from dockyard.core.errors import ServiceError
 
 
+class AccessDeniedException(ServiceError):
+    code = "AccessDeniedException"
+
+
 class InvalidParameterException(ServiceError):
     code = "InvalidParameterException"
 

@@ -8,7 +8,7 @@ from dockyard.core.paging import InvalidToken, page
 from dockyard.services.ecr import manifests, wire
 from dockyard.services.ecr.errors import ImageNotFoundException, InvalidParameterException
 from dockyard.services.ecr.model import Image, Repository, TagStatus
-from dockyard.services.ecr.ops_repositories import registry_scope
+from dockyard.services.ecr.ops_repositories import repository_of
 from dockyard.services.ecr.service import Ecr
 
 MAX_IDS = 100
@@ -29,7 +29,7 @@ def wanted(image: Image, status: TagStatus) -> bool:
 
 def handlers(ecr: Ecr) -> dict[str, Handler]:
     def get(ctx: RequestContext, params: Params) -> Repository:
-        return ecr.repositories.get(registry_scope(ctx, params), params["repositoryName"])
+        return repository_of(ecr, ctx, params)
 
     def find(repo: Repository, image_id: Params) -> tuple[Image | None, str | None, str | None]:
         """The image an imageId names, or None with the failure code and reason."""

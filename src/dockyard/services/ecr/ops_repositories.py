@@ -8,8 +8,9 @@ from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.core.scope import Scope
-from dockyard.services.ecr import lifecycle, wire
+from dockyard.services.ecr import lifecycle, policy, wire
 from dockyard.services.ecr.errors import (
+    AccessDeniedException,
     InvalidParameterException,
     LifecyclePolicyNotFoundException,
     LifecyclePolicyPreviewNotFoundException,
@@ -28,12 +29,33 @@ from dockyard.services.ecr.tokens import TOKEN_TTL, Caller
 
 
 def registry_scope(ctx: RequestContext, params: Params) -> Scope:
-    """The caller's scope; a `registryId` naming another account finds nothing there."""
+    """The caller's own registry; another account's (`registryId`) only for operations on
+    one of its repositories, whose policy decides (`repository_of`)."""
     scope = scope_of(ctx)
     registry = params.get("registryId")
     if registry is not None and registry != scope.account_id:
-        return Scope(registry, scope.region)
+        raise AccessDeniedException(
+            f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: "
+            f"ecr:{ctx.operation} on the registry {registry}"
+        )
     return scope
+
+
+def repository_of(ecr: Ecr, ctx: RequestContext, params: Params) -> Repository:
+    """The repository an operation names; in another account's registry only when that
+    repository's policy allows the caller's account this operation."""
+    registry = params.get("registryId")
+    name = params["repositoryName"]
+    if registry is None or registry == ctx.account_id:
+        return ecr.repositories.get(scope_of(ctx), name)
+    repo = ecr.repositories.find(Scope(registry, ctx.region), name)
+    action = f"ecr:{ctx.operation}"
+    if repo is None or not policy.allows(repo.policy, ctx.account_id, action):
+        raise AccessDeniedException(
+            f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: "
+            f"{action} on resource: arn:aws:ecr:{ctx.region}:{registry}:repository/{name}"
+        )
+    return repo
 
 
 def tag_pairs(params: Params) -> list[tuple[str, str]]:
@@ -66,7 +88,7 @@ def handlers(ecr: Ecr) -> dict[str, Handler]:
     repos = ecr.repositories
 
     def get(ctx: RequestContext, params: Params) -> Repository:
-        return repos.get(registry_scope(ctx, params), params["repositoryName"])
+        return repository_of(ecr, ctx, params)
 
     def create_repository(ctx: RequestContext, params: Params) -> Result:
         encryption = params.get("encryptionConfiguration") or {}

@@ -24,7 +24,7 @@ from dockyard.api.asgi import Scope as AsgiScope
 from dockyard.core.clock import Clock
 from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
-from dockyard.services.ecr import manifests
+from dockyard.services.ecr import manifests, policy
 from dockyard.services.ecr.blobs import CHUNK, DigestMismatch, Upload
 from dockyard.services.ecr.errors import (
     ImageDigestDoesNotMatchException,
@@ -42,6 +42,22 @@ log = logging.getLogger(__name__)
 PREFIX = "/v2/"
 API_VERSION = (b"docker-distribution-api-version", b"registry/2.0")
 MAX_TAGS_PAGE = 1000
+# The ECR action (as a repository policy names it) of each registry request.
+ACTIONS = {
+    ("/blobs/", "GET"): "ecr:GetDownloadUrlForLayer",
+    ("/blobs/", "HEAD"): "ecr:BatchCheckLayerAvailability",
+    ("/blobs/uploads/", "POST"): "ecr:InitiateLayerUpload",
+    ("/blobs/uploads", "POST"): "ecr:InitiateLayerUpload",
+    ("/blobs/uploads/", "PATCH"): "ecr:UploadLayerPart",
+    ("/blobs/uploads/", "GET"): "ecr:UploadLayerPart",
+    ("/blobs/uploads/", "DELETE"): "ecr:UploadLayerPart",
+    ("/blobs/uploads/", "PUT"): "ecr:CompleteLayerUpload",
+    ("/manifests/", "GET"): "ecr:BatchGetImage",
+    ("/manifests/", "HEAD"): "ecr:BatchGetImage",
+    ("/manifests/", "PUT"): "ecr:PutImage",
+    ("/manifests/", "DELETE"): "ecr:BatchDeleteImage",
+    ("/tags/list", "GET"): "ecr:ListImages",
+}
 MAX_UPLOADS = 1000  # uploads in progress at once, over every repository
 
 
@@ -67,6 +83,7 @@ class Request:
     headers: dict[str, str]
     scope: Scope
     receive: Receive
+    caller_account: str  # who asks (the token's account; the target's when anonymous)
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -102,7 +119,7 @@ class Registry:
             headers[raw_name.decode("latin-1").lower()] = raw_value.decode("latin-1")
         method = scope["method"]
         try:
-            caller = self._authenticate(headers)
+            caller, account = self._authenticate(headers)
             req = Request(
                 method=method,
                 path=scope["path"],
@@ -110,6 +127,7 @@ class Registry:
                 headers=headers,
                 scope=caller,
                 receive=receive,
+                caller_account=account,
             )
             await self._route(req, send)
         except RegistryError as err:
@@ -125,25 +143,19 @@ class Registry:
 
     # -- auth ----------------------------------------------------------------------------
 
-    def _authenticate(self, headers: dict[str, str]) -> Scope:
+    def _authenticate(self, headers: dict[str, str]) -> tuple[Scope, str]:
+        """The registry asked (account and region) and the caller's account."""
         host_scope = scope_of_host(headers.get("host", ""))
         token = self._token(headers.get("authorization", ""))
-        if token is None:
-            if self.auth:
-                raise RegistryError(401, "UNAUTHORIZED", "authentication required")
-            return host_scope or self.default_scope
-        caller = self.ecr.tokens.check(token, self.clock.now())
+        caller = self.ecr.tokens.check(token, self.clock.now()) if token else None
         if caller is None:
             if self.auth:
-                raise RegistryError(401, "UNAUTHORIZED", "the token is invalid or expired")
-            return host_scope or self.default_scope
-        if host_scope is not None:
-            if host_scope.account_id != caller.account_id:
-                raise RegistryError(
-                    403, "DENIED", "the token does not belong to this registry's account"
-                )
-            return host_scope
-        return Scope(caller.account_id, caller.region)
+                message = "the token is invalid or expired" if token else "authentication required"
+                raise RegistryError(401, "UNAUTHORIZED", message)
+            target = host_scope or self.default_scope
+            return target, target.account_id  # auth off: anonymous acts as the owner
+        # Another account's registry (by its host name): its repositories' policies decide.
+        return host_scope or Scope(caller.account_id, caller.region), caller.account_id
 
     @staticmethod
     def _token(authorization: str) -> str | None:
@@ -179,13 +191,22 @@ class Registry:
         ):
             name, sep, tail = rest.partition(marker)
             if sep and name and (marker != "/blobs/uploads" or not tail):
-                repo = self._repository(req.scope, name)
+                repo = self._repository(req, name, ACTIONS.get((marker, req.method), ""))
                 await handler(req, send, repo, tail)
                 return
         raise RegistryError(404, "NAME_UNKNOWN", f"no such registry route: {path}")
 
-    def _repository(self, scope: Scope, name: str) -> Repository:
+    def _repository(self, req: Request, name: str, action: str) -> Repository:
+        scope = req.scope
         repo = self.ecr.repositories.find(scope, name)
+        if scope.account_id != req.caller_account and (
+            repo is None or not action or not policy.allows(repo.policy, req.caller_account,
+                                                            action)
+        ):  # fmt: skip
+            raise RegistryError(
+                403, "DENIED", f"not authorized to perform: {action or req.method} on "
+                f"repository {name} of registry {scope.account_id}",
+            )  # fmt: skip
         if repo is None:
             raise _unknown_name(name, scope.account_id)
         return repo

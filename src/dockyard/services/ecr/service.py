@@ -105,8 +105,8 @@ class Ecr:
         named = scope_of_host(host)
         if not ours and named is None:
             return None
-        if named is not None and named.account_id != account_id:
-            return None  # another account's registry: a token of this one would not do
+        # Another account's registry (by host name): the token names the task's account,
+        # and that repository's policy decides.
         caller = Caller(account_id, region, None, time.time() + TOKEN_TTL)
         return RegistryAuth(USERNAME, self.tokens.issue(caller))
 
