@@ -13,7 +13,12 @@ import httpx
 import pytest
 
 from tests.integration.conftest import make_client
-from tests.support.ociimages import BUSYBOX, push_busybox
+from tests.support.ociimages import (
+    BUSYBOX,
+    push_busybox,
+    write_docker_archive,
+    write_oci_layout,
+)
 from tests.support.registry import RegistryClient
 from tests.support.server import DockyardProcess, free_port
 from tests.support.waiting import wait_for
@@ -130,3 +135,33 @@ def test_run_task_of_a_missing_image_fails_to_pull(server: DockyardProcess, imag
 
     t = wait_for(stopped, 60, "the task to stop")
     assert "CannotPullContainerError" in str(t)
+
+
+@pytest.mark.parametrize("kind", ["oci", "docker-archive"])
+def test_images_from_an_oci_layout_or_a_docker_save_tarball(
+    server: DockyardProcess, tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    where = tmp_path_factory.mktemp(f"images-{kind}")
+    config: dict[str, object] = {"Entrypoint": ["/bin/sh", "-c"], "User": "web"}
+    if kind == "oci":
+        write_oci_layout(where / "layout", "v1", config)
+        image = f"oci:{where / 'layout'}:v1"
+    else:
+        write_docker_archive(where / "image.tar", "busybox-web:v1", config)
+        image = f"docker-archive:{where / 'image.tar'}:busybox-web:v1"
+    ecs = make_client("ecs", server.endpoint)
+    check = ("test -f /cache/fresh.txt && ! test -e /cache/stale.txt && ! test -e /old/gone.txt"
+             " && test \"$(cat /www/index.html)\" = from-the-image && test $$ = 1")  # fmt: skip
+    taskdef = ecs.register_task_definition(
+        family=f"{kind}-{uuid.uuid4().hex[:6]}",
+        containerDefinitions=[{"name": "c", "image": image, "memory": 32, "command": [check]}],
+    )["taskDefinition"]  # fmt: skip
+    assert {"name": "dockyard.capability.oci-images"} in taskdef["requiresAttributes"]
+    arn = ecs.run_task(taskDefinition=taskdef["taskDefinitionArn"])["tasks"][0]["taskArn"]
+
+    def stopped() -> Any:
+        t = ecs.describe_tasks(tasks=[arn])["tasks"][0]
+        return t if t["lastStatus"] == "STOPPED" else None
+
+    t = wait_for(stopped, 60, "the check to finish")
+    assert t["containers"][0].get("exitCode") == 0, t

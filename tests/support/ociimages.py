@@ -93,3 +93,57 @@ def push_busybox(
     r = client.push_manifest(repo, tag, manifest, OCI_MANIFEST)
     assert r.status_code == 201, r.text
     return digest(manifest)
+
+
+def image_parts(config: dict[str, object]) -> tuple[bytes, list[bytes]]:
+    """The busybox image's config blob and (gzipped) layers."""
+    import hashlib
+
+    layers = busybox_layers()
+    diff_ids = ["sha256:" + hashlib.sha256(gzip.decompress(x)).hexdigest() for x in layers]
+    config_blob = json.dumps({
+        "architecture": "amd64", "os": "linux", "config": config,
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }).encode()  # fmt: skip
+    return config_blob, layers
+
+
+def write_oci_layout(directory: Path, tag: str, config: dict[str, object]) -> None:
+    """The busybox image as an OCI image layout (what `skopeo copy ... oci:DIR:TAG` writes)."""
+    config_blob, layers = image_parts(config)
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": digest(config_blob),
+                   "size": len(config_blob)},
+        "layers": [{"mediaType": GZIP_LAYER, "digest": digest(x), "size": len(x)}
+                   for x in layers],
+    }).encode()  # fmt: skip
+    blobs = directory / "blobs" / "sha256"
+    blobs.mkdir(parents=True)
+    for data in (config_blob, *layers, manifest):
+        (blobs / digest(data)[7:]).write_bytes(data)
+    (directory / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    (directory / "index.json").write_text(json.dumps({
+        "schemaVersion": 2,
+        "manifests": [{"mediaType": OCI_MANIFEST, "digest": digest(manifest),
+                       "size": len(manifest),
+                       "annotations": {"org.opencontainers.image.ref.name": tag}}],
+    }))  # fmt: skip
+
+
+def write_docker_archive(path: Path, repo_tag: str, config: dict[str, object]) -> None:
+    """The busybox image as `docker save` writes it (manifest.json, config, layer tars)."""
+    config_blob, layers = image_parts(config)
+    members = {"config.json": config_blob}
+    names = []
+    for i, layer in enumerate(layers):
+        names.append(f"layer{i}/layer.tar")
+        members[names[-1]] = gzip.decompress(layer)
+    members["manifest.json"] = json.dumps(
+        [{"Config": "config.json", "RepoTags": [repo_tag], "Layers": names}]
+    ).encode()
+    with tarfile.open(path, "w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))

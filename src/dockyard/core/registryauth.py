@@ -46,10 +46,11 @@ OCI_LAYOUT_PREFIX = "oci:"
 
 def pulled_image(image: str) -> bool:
     """Whether an image is pulled (and so needs a host that can: `dockyard.capability.
-    oci-images`): one naming its registry, `host[:port]/name...`, or an OCI layout,
-    `oci:/path[:tag]`. Others (`process:/dir`, a bare `name`) the process driver runs as
-    host processes, as before."""
-    if image.startswith(OCI_LAYOUT_PREFIX):
+    oci-images`): one naming its registry, `host[:port]/name...`, an OCI layout,
+    `oci:/path[:tag]`, or a `docker save` tarball, `docker-archive:/path.tar[:name:tag]`.
+    Others (`process:/dir`, a bare `name`) the process driver runs as host processes, as
+    before."""
+    if image.startswith((OCI_LAYOUT_PREFIX, "docker-archive:")):
         return True
     if image.startswith("process:"):
         return False

@@ -1,6 +1,7 @@
 """OCI images for the process driver, without Docker: fetched from a registry (the OCI
-distribution API, as this server's ECR serves it) or read from an OCI layout directory
-(`oci:/path[:tag]`), then unpacked into a shared read-only rootfs (`ocirootfs.py`).
+distribution API, as this server's ECR serves it), or read from an OCI layout directory
+(`oci:/path[:tag]`) or a `docker save` tarball (`docker-archive:/path.tar[:name:tag]`);
+then unpacked into a shared read-only rootfs (`ocirootfs.py`).
 
 Blobs are kept content-addressed under `<images>/blobs/sha256/`, each verified against its
 digest while it streams to a temporary file; a rootfs is named by its image's config digest,
@@ -14,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import tarfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ MANIFEST_TYPES = (
 )
 INDEX_TYPES = MANIFEST_TYPES[:2]
 OCI_PREFIX = "oci:"
+ARCHIVE_PREFIX = "docker-archive:"
 CHUNK = 1024 * 1024
 MAX_MANIFEST = 4 * 1024 * 1024
 ARCHES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le"}
@@ -127,6 +130,8 @@ class ImageStore:
     def get(self, image: str, auth: RegistryAuth | None) -> Image:
         if image.startswith(OCI_PREFIX):
             return self._from_layout(image[len(OCI_PREFIX) :])
+        if image.startswith(ARCHIVE_PREFIX):
+            return self._from_archive(image[len(ARCHIVE_PREFIX) :])
         return self._from_registry(parse_reference(image), auth, image)
 
     def _from_registry(self, ref: Reference, auth: RegistryAuth | None, image: str) -> Image:
@@ -208,6 +213,60 @@ class ImageStore:
         body, media = manifest(entries[0]["digest"])
         return self._image(body, media, manifest, local, image)
 
+    def _from_archive(self, spec: str) -> Image:
+        """A `docker save` tarball: `manifest.json` names each image's config and layers."""
+        path, tag = spec, ""
+        if not os.path.isfile(path) and ":" in spec:
+            path, _, tag = spec.rpartition(":")
+            if (
+                tag
+                and "/" not in tag
+                and ":" not in tag
+                and os.path.isfile(path.rpartition(":")[0])
+            ):
+                path, tag = path.rpartition(":")[0], f"{path.rpartition(':')[2]}:{tag}"
+        image = f"{ARCHIVE_PREFIX}{spec}"
+        try:
+            with tarfile.open(path, "r:*") as tar:
+                manifest = json.loads(self._member(tar, "manifest.json", image))
+                entries = [e for e in manifest if not tag or tag in (e.get("RepoTags") or [])]
+                if not entries:
+                    raise DriverError(f"CannotPullContainerError: {image}: no such image in it")
+                entry = entries[0]
+                config_data = self._member(tar, entry["Config"], image)
+                layers = []
+                for name in entry.get("Layers") or []:
+                    layers.append(self._keep_member(tar, name, image))
+        except (OSError, tarfile.TarError, ValueError, KeyError) as exc:
+            raise DriverError(f"CannotPullContainerError: {image}: {exc}") from exc
+        config_digest = "sha256:" + hashlib.sha256(config_data).hexdigest()
+        rootfs = self.rootfs_dir / config_digest.removeprefix("sha256:")
+        self._unpack(rootfs, [(p, "") for p in layers], image)
+        return Image(rootfs, ImageConfig.of(json.loads(config_data)))
+
+    @staticmethod
+    def _member(tar: tarfile.TarFile, name: str, image: str) -> bytes:
+        member = tar.extractfile(name)
+        if member is None:
+            raise DriverError(f"CannotPullContainerError: {image}: {name} is not a file")
+        data = member.read(MAX_MANIFEST + 1)
+        if len(data) > MAX_MANIFEST:
+            raise DriverError(f"CannotPullContainerError: {image}: {name} is too big")
+        return data
+
+    def _keep_member(self, tar: tarfile.TarFile, name: str, image: str) -> Path:
+        member = tar.extractfile(name)
+        if member is None:
+            raise DriverError(f"CannotPullContainerError: {image}: {name} is not a file")
+        tmp = self.tmp / uuid.uuid4().hex
+        h = hashlib.sha256()
+        with open(os.open(tmp, os.O_CREAT | os.O_WRONLY, 0o600), "wb") as f:
+            while data := member.read(CHUNK):
+                h.update(data)
+                f.write(data)
+        digest = "sha256:" + h.hexdigest()
+        return self._keep(tmp, digest, digest, image)
+
     # -- common --------------------------------------------------------------------------
 
     def _keep(self, tmp: Path, actual: str, digest: str, image: str) -> Path:
@@ -242,18 +301,23 @@ class ImageStore:
                   for layer in doc.get("layers") or []]  # fmt: skip
         rootfs = self.rootfs_dir / config_digest.removeprefix("sha256:")
         if not rootfs.exists():
-            paths = [(fetch(d), m) for d, m in layers]
-            staging = self.tmp / uuid.uuid4().hex
-            staging.mkdir()
-            os.chmod(staging, 0o755)  # the image's / (the agent's umask is 077)
-            try:
-                for path, media_type in paths:
-                    ocirootfs.apply_layer(staging, path, media_type)
-            except (OSError, ValueError) as exc:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise DriverError(f"CannotPullContainerError: {image}: layer: {exc}") from exc
-            try:
-                os.rename(staging, rootfs)
-            except OSError:  # another pull of the same image got there first
-                shutil.rmtree(staging, ignore_errors=True)
+            self._unpack(rootfs, [(fetch(d), m) for d, m in layers], image)
         return Image(rootfs, ImageConfig.of(config_doc))
+
+    def _unpack(self, rootfs: Path, layers: list[tuple[Path, str]], image: str) -> None:
+        """Apply the layers in order in a staging dir, then move it into place."""
+        if rootfs.exists():
+            return
+        staging = self.tmp / uuid.uuid4().hex
+        staging.mkdir()
+        os.chmod(staging, 0o755)  # the image's / (the agent's umask is 077)
+        try:
+            for path, media_type in layers:
+                ocirootfs.apply_layer(staging, path, media_type)
+        except (OSError, ValueError, tarfile.TarError) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise DriverError(f"CannotPullContainerError: {image}: layer: {exc}") from exc
+        try:
+            os.rename(staging, rootfs)
+        except OSError:  # another pull of the same image got there first
+            shutil.rmtree(staging, ignore_errors=True)
