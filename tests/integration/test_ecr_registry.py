@@ -427,3 +427,45 @@ def test_repository_policy_opens_a_repository_to_another_account(
     assert other.describe_repositories()["repositories"] == []
     mine.close()
     theirs.close()
+
+
+def test_full_disk_answers_503_and_serves_nothing_partial(
+    fresh_server: Any, tmp_path: Path
+) -> None:
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
+                             capture_output=True, text=True)  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
+    try:
+        server = fresh_server("--no-local-agent", data_dir=disk / "data")
+        make_client("ecr", server.endpoint).create_repository(repositoryName="full")
+        client = RegistryClient(server.endpoint)
+        stored: dict[str, bytes] = {}
+        refused = []
+        for _ in range(40):
+            data = os.urandom(256 * 1024)
+            d = digest(data)
+            r = client.http.post("/v2/full/blobs/uploads/", params={"digest": d}, content=data)
+            if r.status_code == 201:
+                stored[d] = data
+            else:
+                assert r.status_code == 503, r.text
+                refused.append(d)
+                if len(refused) >= 3:
+                    break
+        assert stored and refused, "the disk never filled"
+        for d in refused:
+            assert client.http.head(f"/v2/full/blobs/{d}").status_code == 404
+        for d, data in stored.items():
+            assert client.http.get(f"/v2/full/blobs/{d}").content == data
+        assert list((disk / "data" / "registry" / "uploads").iterdir()) == []
+        client.close()
+        server.stop()
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

@@ -333,7 +333,17 @@ class Registry:
         await self._upload_status(send, repo, upload, 202)
 
     async def _receive_into(self, req: Request, upload: Upload) -> None:
-        """Append the request body to the upload, in chunks written off the loop."""
+        """Append the request body to the upload, in chunks written off the loop. An upload
+        that fails part way (the client went away, the disk is full) is dropped whole: its
+        offset would no longer say what is on disk."""
+        try:
+            await self._receive(req, upload)
+        except BaseException:
+            self.ecr.blobs.uploads.pop(upload.id, None)
+            await asyncio.to_thread(self.ecr.blobs.discard, upload)
+            raise
+
+    async def _receive(self, req: Request, upload: Upload) -> None:
         buffer = bytearray()
         more = True
         while more:
