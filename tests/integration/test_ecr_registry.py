@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -469,3 +470,42 @@ def test_full_disk_answers_503_and_serves_nothing_partial(
         server.stop()
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def test_layer_upload_api_and_put_image(ecr: Any, registry: RegistryClient, repo: str) -> None:
+    from tests.support.registry import manifest_of
+
+    layer = os.urandom(3000)
+    config = b'{"architecture": "amd64", "os": "linux"}'
+    for blob in (config, layer):
+        upload = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
+        half = len(blob) // 2
+        ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0,
+                              partLastByte=half - 1, layerPartBlob=blob[:half])  # fmt: skip
+        with pytest.raises(ClientError) as err:
+            ecr.upload_layer_part(repositoryName=repo, uploadId=upload, partFirstByte=0,
+                                  partLastByte=0, layerPartBlob=b"x")  # fmt: skip
+        assert err.value.response["Error"]["Code"] == "InvalidLayerPartException"
+        out = ecr.upload_layer_part(
+            repositoryName=repo, uploadId=upload, partFirstByte=half,
+            partLastByte=len(blob) - 1, layerPartBlob=blob[half:],
+        )  # fmt: skip
+        assert out["lastByteReceived"] == len(blob) - 1
+        done = ecr.complete_layer_upload(repositoryName=repo, uploadId=upload,
+                                         layerDigests=[digest(blob)])  # fmt: skip
+        assert done["layerDigest"] == digest(blob)
+    bad = ecr.initiate_layer_upload(repositoryName=repo)["uploadId"]
+    ecr.upload_layer_part(repositoryName=repo, uploadId=bad, partFirstByte=0, partLastByte=2,
+                          layerPartBlob=b"abc")  # fmt: skip
+    with pytest.raises(ClientError) as err:
+        ecr.complete_layer_upload(repositoryName=repo, uploadId=bad,
+                                  layerDigests=[digest(b"xyz")])  # fmt: skip
+    assert err.value.response["Error"]["Code"] == "InvalidLayerException"
+    avail = ecr.batch_check_layer_availability(repositoryName=repo, layerDigests=[digest(layer)])
+    assert avail["layers"][0]["layerAvailability"] == "AVAILABLE"
+    manifest = manifest_of(config, [layer]).decode()
+    put = ecr.put_image(repositoryName=repo, imageManifest=manifest, imageTag="api")
+    assert put["image"]["imageId"]["imageTag"] == "api"
+    assert registry.http.get(f"/v2/{repo}/manifests/api").content.decode() == manifest
+    url = ecr.get_download_url_for_layer(repositoryName=repo, layerDigest=digest(layer))
+    assert httpx.get(url["downloadUrl"].replace("localhost", "127.0.0.1")).content == layer

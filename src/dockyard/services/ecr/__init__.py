@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.ecr import ops_images, ops_repositories
+from dockyard.services.ecr import ops_images, ops_layers, ops_repositories
 from dockyard.services.ecr.blobs import BlobStore
 from dockyard.services.ecr.model import IMAGE_KIND, LAYER_KIND, REPOSITORY_KIND
 from dockyard.services.ecr.registry_http import PREFIX, Registry
@@ -26,7 +26,11 @@ __all__ = [
 def provider(ecr: Ecr) -> Provider:
     return Provider(
         service="ecr",
-        handlers={**ops_repositories.handlers(ecr), **ops_images.handlers(ecr)},
+        handlers={
+            **ops_repositories.handlers(ecr),
+            **ops_images.handlers(ecr),
+            **ops_layers.handlers(ecr),
+        },
         validation_error_code="InvalidParameterException",
         reset=ecr.reset,
     )
