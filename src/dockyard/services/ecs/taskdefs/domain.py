@@ -31,7 +31,6 @@ NOT_FOUND = "Unable to describe task definition."
 
 _ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
 
-
 # Top-level request fields that the document echoes as given.
 _ECHOED = (
     "taskRoleArn",
