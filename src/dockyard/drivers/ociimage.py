@@ -4,8 +4,10 @@ distribution API, as this server's ECR serves it), or read from an OCI layout di
 then unpacked into a shared read-only rootfs (`ocirootfs.py`).
 
 Blobs are kept content-addressed under `<images>/blobs/sha256/`, each verified against its
-digest while it streams to a temporary file; a rootfs is named by its image's config digest,
-so images sharing a config share it. Everything here blocks: the driver runs it in a thread.
+digest while it streams to a temporary file, and layers are let go once unpacked; a rootfs is
+named by its image's config digest, so images sharing a config share it. Roots no container
+uses and no recent pull named are pruned when a task is cleaned up. Everything here blocks:
+the driver runs it in a thread.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import os
 import platform
 import shutil
 import tarfile
+import threading
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,6 +117,7 @@ class ImageStore:
         self.blobs = root / "blobs" / "sha256"
         self.rootfs_dir = root / "rootfs"
         self.tmp = root / "tmp"
+        self._lock = threading.Lock()
         for d in (root, root / "blobs", self.blobs, self.rootfs_dir, self.tmp):
             d.mkdir(mode=0o700, parents=True, exist_ok=True)
         for leftover in self.tmp.iterdir():  # what a crash left
@@ -128,6 +132,23 @@ class ImageStore:
     # -- sources -------------------------------------------------------------------------
 
     def get(self, image: str, auth: RegistryAuth | None) -> Image:
+        """The image, pulled and unpacked if its root is not here yet. One pull at a time:
+        layer blobs are deleted once unpacked, so two pulls never share one underway."""
+        with self._lock:
+            return self._get(image, auth)
+
+    def prune(self, keep: set[Path]) -> list[Path]:
+        """Remove the image roots not in `keep` (those no container uses and no recent pull
+        named); the roots removed."""
+        with self._lock:
+            gone = []
+            for rootfs in self.rootfs_dir.iterdir():
+                if rootfs not in keep:
+                    shutil.rmtree(rootfs, ignore_errors=True)
+                    gone.append(rootfs)
+            return gone
+
+    def _get(self, image: str, auth: RegistryAuth | None) -> Image:
         if image.startswith(OCI_PREFIX):
             return self._from_layout(image[len(OCI_PREFIX) :])
         if image.startswith(ARCHIVE_PREFIX):
@@ -321,3 +342,5 @@ class ImageStore:
             os.rename(staging, rootfs)
         except OSError:  # another pull of the same image got there first
             shutil.rmtree(staging, ignore_errors=True)
+        for path, _ in layers:  # the root holds them now; a later pull fetches them again
+            path.unlink(missing_ok=True)

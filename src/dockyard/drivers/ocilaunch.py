@@ -105,7 +105,11 @@ def rootfs_config(image: Image, cdir: Path, overlay: bool) -> dict[str, Any]:
     merged = cdir / "rootfs"
     merged.mkdir()
     os.chmod(merged, 0o755)  # explicit: the agent's umask is 077
-    config: dict[str, Any] = {"merged": str(merged), "init_file": str(cdir / "init.json")}
+    config: dict[str, Any] = {
+        "merged": str(merged),
+        "init_file": str(cdir / "init.json"),
+        "image_root": str(image.rootfs),  # in use while this container's dir is there
+    }
     if overlay:
         for d in ("upper", "work"):
             (cdir / d).mkdir()

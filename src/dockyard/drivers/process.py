@@ -60,6 +60,8 @@ PRIVATE_REGISTRY = "ecs.capability.private-registry-authentication.secretsmanage
 # An image pulled less than this long ago (monotonic seconds) is used as it is; after that
 # its tag is looked up again (ECS's default pull behaviour, with a short cache).
 PULL_TTL = 60.0
+# An image root no container uses is kept this long after its last pull (monotonic seconds).
+PRUNE_AFTER = 3600.0
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
@@ -283,6 +285,29 @@ class ProcessDriver:
             await asyncio.to_thread(cgroups.remove, key)
         await asyncio.to_thread(procmounts.remove_volumes, self._volumes, task_arn)
         self._task_file(task_arn).unlink(missing_ok=True)
+        if self._images is not None:
+            await self._prune_images()
+
+    async def _prune_images(self) -> None:
+        """Let go of image roots that no container here uses and no pull of the last
+        `PRUNE_AFTER` seconds named."""
+        assert self._images is not None
+        now = time.monotonic()
+        keep = {image.rootfs for image, when in self._pulled.values() if now - when < PRUNE_AFTER}
+        keep |= await asyncio.to_thread(self._roots_in_use)
+        gone = await asyncio.to_thread(self._images.prune, keep)
+        if gone:
+            self._pulled = {k: v for k, v in self._pulled.items() if v[0].rootfs not in gone}
+            log.info("pruned %d unused image root(s)", len(gone))
+
+    def _roots_in_use(self) -> set[Path]:
+        roots = set()
+        for cdir in self._containers.iterdir():
+            config = _read_json(cdir / "config.json") or {}
+            root = (config.get("rootfs") or {}).get("image_root")
+            if root:
+                roots.add(Path(root))
+        return roots
 
     # -- images ------------------------------------------------------------------------------
 
