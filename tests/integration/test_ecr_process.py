@@ -78,6 +78,10 @@ def test_service_on_the_process_driver_behind_an_alb(server: DockyardProcess, im
             "name": "web", "image": image, "essential": True, "memory": 64,
             "command": [script],
             "portMappings": [{"containerPort": 8080, "hostPort": 0}],
+            # run inside the container: its root, its environment
+            "healthCheck": {"command": ["CMD-SHELL", "test -f /www/root.txt && "
+                                        "test \"$GREETING\" = from-image-config"],
+                            "interval": 5, "timeout": 3, "retries": 2},
         }],
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
     ecs.create_service(
@@ -115,6 +119,13 @@ def test_service_on_the_process_driver_behind_an_alb(server: DockyardProcess, im
         assert get("/uid.txt").strip() == "1000"
         # Whiteouts and opaque directories of the upper layer applied.
         assert get("/layers.txt").split() == ["/cache:", "fresh.txt", "/old:"]
+
+        def health() -> str:
+            arns = ecs.list_tasks(serviceName=name)["taskArns"]
+            tasks = ecs.describe_tasks(tasks=arns)["tasks"] if arns else []
+            return str(tasks[0].get("healthStatus")) if tasks else ""
+
+        assert wait_for(lambda: health() == "HEALTHY" and health(), 60, "HEALTHY") == "HEALTHY"
     finally:
         ecs.update_service(service=name, desiredCount=0)
         ecs.delete_service(service=name, force=True)

@@ -392,9 +392,13 @@ def exec_in(config: str, argv: list[str]) -> None:
             pid = json.load(f)["pid"]
     env = _environ_of(pid)
     if cfg.get("rootfs"):
-        _setns(f"/proc/{pid}/ns/mnt", CLONE_NEWNS)
-        _setns(f"/proc/{pid}/ns/uts", CLONE_NEWUTS)
-        _setns(f"/proc/{pid}/ns/ipc", CLONE_NEWIPC)
+        # All opened first: once in the mount namespace, /proc is the container's.
+        fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY), kind)
+               for name, kind in (("uts", CLONE_NEWUTS), ("ipc", CLONE_NEWIPC),
+                                  ("mnt", CLONE_NEWNS))]  # fmt: skip
+        for fd, kind in fds:
+            _check(_libc().setns(fd, kind), "setns")
+            os.close(fd)
     elif cfg.get("mount_ns"):  # the container's mounts and hostname: those of its main process
         _setns(f"/proc/{pid}/ns/mnt", CLONE_NEWNS)
         if cfg.get("hostname"):
