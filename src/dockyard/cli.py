@@ -122,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve HTTPS (the API and the agent link) with this PEM certificate (chain)",
     )
     server.add_argument("--tls-key", type=Path, help="the PEM private key of --tls-cert")
+    server.add_argument(
+        "--registry-host",
+        help="the registry host:port in ECR repository URIs; may name {account} and {region} "
+        "(e.g. '{account}.dkr.ecr.{region}.localhost:4566'; default: localhost:<port>)",
+    )
     add_policy_arguments(server)
     add_agent_parser(commands)
     add_join_token_parser(commands)
@@ -375,6 +380,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             tls_key=args.tls_key,
             task_policies=policies,
             task_user=args.task_user,
+            registry_host=args.registry_host,
         )
         if (args.tls_cert is None) != (args.tls_key is None):
             print("dockyard: give both --tls-cert and --tls-key", file=sys.stderr)

@@ -49,13 +49,15 @@ async def _cancel_until_done(tasks: list[asyncio.Task[None]]) -> None:
 
 
 def without_secrets(spec: TaskSpec) -> TaskSpec:
-    """`spec` without the environment variables its containers' `secrets` name (the server
-    puts their values there in the copy it hands the agent)."""
+    """`spec` without the environment variables its containers' `secrets` name and without
+    registry credentials (the server puts them in the copy it hands the agent)."""
     containers = [
         dataclasses.replace(
-            c, environment={k: v for k, v in c.environment.items() if k not in c.secrets}
+            c,
+            environment={k: v for k, v in c.environment.items() if k not in c.secrets},
+            registry_auth=None,
         )
-        if c.secrets
+        if c.secrets or c.registry_auth
         else c
         for c in spec.containers
     ]

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dockyard.core.registryauth import RegistryAuth
+
 
 class NetworkMode(StrEnum):
     AWSVPC = "awsvpc"
@@ -118,6 +120,10 @@ class ContainerSpec:
     # environment variable name -> valueFrom (an SSM parameter or a Secrets Manager secret);
     # the server resolves them into `environment` in the copy it hands the agent
     secrets: dict[str, str] = field(default_factory=dict)
+    # repositoryCredentials.credentialsParameter (a Secrets Manager secret ARN), and the
+    # credentials the server puts in the copy it hands the agent (never stored)
+    repository_credentials: str | None = None
+    registry_auth: RegistryAuth | None = None
     working_directory: str | None = None
     user: str | None = None
     cpu: int = 0  # CPU units (1024 per core)
@@ -228,6 +234,8 @@ class TaskSpec:
             c["extra_hosts"] = [(str(h), str(a)) for h, a in c.get("extra_hosts", [])]
             c["tmpfs"] = [Tmpfs(**t) for t in c.get("tmpfs", [])]
             c["devices"] = [Device(**d) for d in c.get("devices", [])]
+            auth = c.get("registry_auth")
+            c["registry_auth"] = RegistryAuth(**auth) if auth else None
             containers.append(ContainerSpec(**c))
         rest = {k: v for k, v in data.items() if k != "containers"}
         rest["network_mode"] = NetworkMode(rest["network_mode"])

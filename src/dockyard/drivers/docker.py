@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from dockyard.core.registryauth import RegistryAuth
 from dockyard.core.taskspec import FEATURES, ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
 from dockyard.drivers import docker_options
 from dockyard.drivers.attributes import ecs_attributes
@@ -114,7 +115,18 @@ class DockerDriver:
     def capabilities(self) -> Capabilities:
         modes = [NetworkMode.AWSVPC, NetworkMode.BRIDGE, NetworkMode.HOST, NetworkMode.NONE]
         attrs = ecs_attributes(
-            "docker", modes, True, FEATURES, ("ecs.capability.docker-plugin.local",)
+            "docker",
+            modes,
+            True,
+            FEATURES,
+            (
+                "ecs.capability.docker-plugin.local",
+                # repositoryCredentials: the pull uses the secret's username and password
+                "ecs.capability.private-registry-authentication.secretsmanager",
+                "ecs.capability.execution-role-ecr-pull",
+                "com.amazonaws.ecs.capability.ecr-auth",
+                "dockyard.capability.oci-images",
+            ),
         )
         return Capabilities("docker", modes, True, True, True, attrs)
 
@@ -176,9 +188,9 @@ class DockerDriver:
     # -- images ------------------------------------------------------------------------------
 
     async def ensure_image(self, spec: TaskSpec, container: ContainerSpec) -> None:
-        await self._call(self._ensure_image, container.image)
+        await self._call(self._ensure_image, container.image, container.registry_auth)
 
-    def _ensure_image(self, image: str) -> None:
+    def _ensure_image(self, image: str, auth: RegistryAuth | None = None) -> None:
         import docker.errors
         from docker.utils import parse_repository_tag
 
@@ -191,7 +203,10 @@ class DockerDriver:
             raise DriverError(f"CannotPullContainerError: {exc.explanation or exc}") from exc
         repository, tag = parse_repository_tag(image)
         try:
-            self._client.images.pull(repository, tag=tag or "latest")
+            # With the task's registry credentials: an ECR token of this server's registry
+            # or the container's repositoryCredentials.
+            credentials = {"username": auth.username, "password": auth.password} if auth else None
+            self._client.images.pull(repository, tag=tag or "latest", auth_config=credentials)
         except docker.errors.APIError as exc:
             raise DriverError(f"CannotPullContainerError: {exc.explanation or exc}") from exc
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.core.private import private_dir, write_private
+from dockyard.core.registryauth import pulled_image
 from dockyard.core.taskspec import (
     ContainerSpec,
     NetworkBinding,
@@ -34,7 +35,7 @@ from dockyard.core.taskspec import (
     TaskSpec,
     VolumeKind,
 )
-from dockyard.drivers import cgroups, hostnet, procmounts, procstat
+from dockyard.drivers import cgroups, hostnet, ocilaunch, procmounts, procstat
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
     OOM_REASON,
@@ -47,11 +48,20 @@ from dockyard.drivers.base import (
     TaskNetwork,
     Usage,
 )
+from dockyard.drivers.ociimage import Image, ImageStore
 from dockyard.drivers.procenv import image_directory, launch_for, resolve_user, task_user
 from dockyard.drivers.proclogs import follow
 from dockyard.drivers.proxy import PortProxy
 
 log = logging.getLogger(__name__)
+
+IMAGE_ATTRIBUTE = "dockyard.capability.oci-images"
+PRIVATE_REGISTRY = "ecs.capability.private-registry-authentication.secretsmanager"
+# An image pulled less than this long ago (monotonic seconds) is used as it is; after that
+# its tag is looked up again (ECS's default pull behaviour, with a short cache).
+PULL_TTL = 60.0
+# An image root no container uses is kept this long after its last pull (monotonic seconds).
+PRUNE_AFTER = 3600.0
 
 SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
@@ -114,6 +124,11 @@ class ProcessDriver:
         self._cgroups = cgroups.available()
         self._mount_ns = procmounts.available()
         self._volumes = self.root / "volumes"
+        # OCI images (from a registry or an OCI layout): shared read-only roots, each
+        # container with a writable layer of its own (overlayfs, else a copy).
+        self._images: ImageStore | None = None
+        self._pulled: dict[str, tuple[Image, float]] = {}  # image -> (pulled, when)
+        self._overlay = ocilaunch.overlay_available()
         self._shims: dict[str, subprocess.Popen[bytes]] = {}
         self._proxies: dict[str, list[PortProxy]] = {}
         self._hostname = socket.gethostname()
@@ -136,7 +151,13 @@ class ProcessDriver:
             netns=self._netns,
             engine_health=False,
             attributes=ecs_attributes(
-                "process", modes, self._cgroups, procmounts.features(self._mount_ns)
+                "process",
+                modes,
+                self._cgroups,
+                procmounts.features(self._mount_ns),
+                # images of a registry or an OCI layout, not only process: ones
+                # (pulled with repositoryCredentials or this server's ECR token)
+                (IMAGE_ATTRIBUTE, PRIVATE_REGISTRY) if self._mount_ns else (),
             ),
         )
 
@@ -264,15 +285,53 @@ class ProcessDriver:
             await asyncio.to_thread(cgroups.remove, key)
         await asyncio.to_thread(procmounts.remove_volumes, self._volumes, task_arn)
         self._task_file(task_arn).unlink(missing_ok=True)
+        if self._images is not None:
+            await self._prune_images()
+
+    async def _prune_images(self) -> None:
+        """Let go of image roots that no container here uses and no pull of the last
+        `PRUNE_AFTER` seconds named."""
+        assert self._images is not None
+        now = time.monotonic()
+        keep = {image.rootfs for image, when in self._pulled.values() if now - when < PRUNE_AFTER}
+        keep |= await asyncio.to_thread(self._roots_in_use)
+        gone = await asyncio.to_thread(self._images.prune, keep)
+        if gone:
+            self._pulled = {k: v for k, v in self._pulled.items() if v[0].rootfs not in gone}
+            log.info("pruned %d unused image root(s)", len(gone))
+
+    def _roots_in_use(self) -> set[Path]:
+        roots = set()
+        for cdir in self._containers.iterdir():
+            config = _read_json(cdir / "config.json") or {}
+            root = (config.get("rootfs") or {}).get("image_root")
+            if root:
+                roots.add(Path(root))
+        return roots
 
     # -- images ------------------------------------------------------------------------------
 
     async def ensure_image(self, spec: TaskSpec, container: ContainerSpec) -> None:
+        if pulled_image(container.image):
+            known = self._pulled.get(container.image)
+            if known is None or time.monotonic() - known[1] > PULL_TTL:
+                self._pulled[container.image] = (await self._pull(container), time.monotonic())
+            return
         directory = image_directory(container.image)
         if directory is not None and not os.path.isdir(directory):
             raise DriverError(
                 f"CannotPullContainerError: {container.image}: directory {directory} not found"
             )
+
+    async def _pull(self, container: ContainerSpec) -> Image:
+        if not self._mount_ns:
+            raise DriverError(
+                f"CannotPullContainerError: {container.image}: the process runtime runs "
+                "images only as root on Linux (it needs mount and PID namespaces)"
+            )
+        if self._images is None:
+            self._images = await asyncio.to_thread(ImageStore, self.root / "images")
+        return await asyncio.to_thread(self._images.get, container.image, container.registry_auth)
 
     # -- containers --------------------------------------------------------------------------
 
@@ -282,14 +341,34 @@ class ProcessDriver:
     async def start_container(
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> StartedContainer:
-        launch = launch_for(container, container.hostname or self._hostname, self._task_user)
+        hostname = container.hostname or self._hostname
+        known = self._pulled.get(container.image)
+        image = known[0] if known is not None else None
+        if image is None and pulled_image(container.image):
+            image = await self._pull(container)
+            self._pulled[container.image] = (image, time.monotonic())
+        if image is not None:
+            launch = ocilaunch.launch_for_image(container, image, hostname, self._task_user)
+        else:
+            launch = launch_for(container, hostname, self._task_user)
         runtime_id = uuid.uuid4().hex
         key = hostnet.key_of(spec.task_arn)
         cdir = self._dir(runtime_id)
         cdir.mkdir(mode=0o700)
         try:
             isolation = procmounts.config(self._volumes, spec, container, cdir, self._mount_ns)
-        except (DriverError, OSError) as exc:
+            if image is not None:
+                isolation["rootfs"] = await asyncio.to_thread(
+                    ocilaunch.rootfs_config, image, cdir, self._overlay
+                )
+                isolation["hostname"] = hostname
+                files = ocilaunch.etc_files(cdir, hostname)
+                for name, path in files.items():
+                    isolation.setdefault(name, path)
+                isolation.setdefault("mounts", [])
+                isolation.setdefault("tmpfs", [])
+                isolation["readonly_root"] = container.readonly_root_filesystem
+        except (DriverError, OSError, subprocess.CalledProcessError) as exc:
             shutil.rmtree(cdir, ignore_errors=True)
             if isinstance(exc, DriverError):
                 raise

@@ -28,6 +28,10 @@ from typing import Any
 CLONE_NEWNET = 0x40000000
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+MNT_DETACH = 2
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "ppc64le": 203, "s390x": 217}
 PR_SET_NO_NEW_PRIVS = 38
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -163,6 +167,100 @@ def _isolate(cfg: dict[str, Any]) -> None:
         _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 
 
+def _mount_point(path: str, is_dir: bool) -> None:
+    if os.path.lexists(path):
+        return
+    os.makedirs(path if is_dir else os.path.dirname(path), exist_ok=True)
+    if not is_dir:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+
+
+def _image_root(cfg: dict[str, Any], errpipe: int) -> None:
+    """An image's container: its own mount, UTS, IPC and PID namespaces, the image's root
+    (the shared read-only rootfs under a writable overlay, or a copy of it) with pivot_root.
+    Returns in the PID namespace's first process (its PID 1); the process that called it
+    stays outside, waits for that one and ends the same way."""
+    root = cfg["rootfs"]
+    _check(_libc().unshare(CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID), "unshare")
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    hostname = cfg.get("hostname") or ""
+    if hostname:
+        name = hostname.encode()
+        _check(_libc().sethostname(name, len(name)), "sethostname")
+    new = root["merged"]
+    if root["mode"] == "overlay":
+        data = f"lowerdir={root['lower']},upperdir={root['upper']},workdir={root['work']}"
+        _mount("overlay", new, "overlay", 0, data)
+    else:
+        _mount(new, new, None, MS_BIND | MS_REC)
+    binds = list(cfg.get("mounts", []))
+    for extra, target in (("hosts_file", "/etc/hosts"), ("resolv_file", "/etc/resolv.conf")):
+        if cfg.get(extra):
+            binds.append({"source": cfg[extra], "target": target, "read_only": False})
+    for m in binds:
+        target = new + m["target"]
+        _mount_point(target, os.path.isdir(m["source"]))
+        _mount(m["source"], target, None, MS_BIND | MS_REC)
+        if m.get("read_only"):
+            _mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+    for t in cfg.get("tmpfs", []):
+        _mount_point(new + t["target"], True)
+        flags, data = tmpfs_options(t["size"], t.get("options", []))
+        _mount("tmpfs", new + t["target"], "tmpfs", flags, data)
+    _mount_point(new + "/dev", True)
+    _mount("tmpfs", new + "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k")
+    for dev in ("null", "zero", "full", "random", "urandom", "tty"):
+        _mount_point(f"{new}/dev/{dev}", False)
+        _mount(f"/dev/{dev}", f"{new}/dev/{dev}", None, MS_BIND)
+    for name, link in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                       ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
+        os.symlink(link, f"{new}/dev/{name}")
+    _mount_point(new + "/dev/shm", True)
+    if not any(t["target"] == "/dev/shm" for t in cfg.get("tmpfs", [])):
+        _mount("tmpfs", new + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "mode=1777,size=65536k")  # fmt: skip
+    pid = os.fork()
+    if pid:
+        os.close(errpipe)
+        try:
+            with open(_private(root["init_file"], os.O_TRUNC), "w") as f:
+                json.dump({"pid": pid}, f)
+        except OSError:
+            pass
+        # Signals to the container's process group reach its PID 1 directly.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT,
+                    signal.SIGUSR1, signal.SIGUSR2):  # fmt: skip
+            signal.signal(sig, signal.SIG_IGN)
+        while True:
+            try:
+                _, status = os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+        if os.WIFSIGNALED(status):
+            ended = os.WTERMSIG(status)
+            signal.signal(ended, signal.SIG_DFL)
+            os.kill(os.getpid(), ended)
+        os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+    # PID 1 of the container: its /proc, /sys, then its root.
+    _mount_point(new + "/proc", True)
+    _mount("proc", new + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    _mount_point(new + "/sys", True)
+    try:
+        _mount("sysfs", new + "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    except OSError:
+        pass  # no sysfs of its own here: the container goes without /sys
+    os.chdir(new)
+    number = SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None:
+        raise OSError(38, f"pivot_root: unknown architecture {os.uname().machine}")
+    _check(_libc().syscall(number, b".", b"."), "pivot_root")
+    _check(_libc().umount2(b".", MNT_DETACH), "umount old root")
+    os.chdir("/")
+    if cfg.get("readonly_root"):
+        _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+
+
 def _set_ulimits(limits: list[dict[str, Any]]) -> None:
     for u in limits:
         res = getattr(resource, "RLIMIT_" + u["name"].upper(), None)
@@ -185,7 +283,10 @@ def _child(cfg: dict[str, Any], out_w: int, err_w: int, errpipe: int) -> None:
         os.dup2(null, 0)
         os.dup2(out_w, 1)
         os.dup2(err_w, 2)
-        if cfg.get("mount_ns"):
+        if cfg.get("rootfs"):
+            stage = "mounts"
+            _image_root(cfg, errpipe)
+        elif cfg.get("mount_ns"):
             stage = "mounts"
             _isolate(cfg)
         stage = "ulimits"
@@ -286,8 +387,19 @@ def exec_in(config: str, argv: list[str]) -> None:
         _setns(cfg["netns"])
     with open(cfg["pidfile"]) as f:
         pid = json.load(f)["pid"]
+    if cfg.get("rootfs"):  # the image's PID 1, as seen from the host
+        with open(cfg["rootfs"]["init_file"]) as f:
+            pid = json.load(f)["pid"]
     env = _environ_of(pid)
-    if cfg.get("mount_ns"):  # the container's mounts and hostname: those of its main process
+    if cfg.get("rootfs"):
+        # All opened first: once in the mount namespace, /proc is the container's.
+        fds = [(os.open(f"/proc/{pid}/ns/{name}", os.O_RDONLY), kind)
+               for name, kind in (("uts", CLONE_NEWUTS), ("ipc", CLONE_NEWIPC),
+                                  ("mnt", CLONE_NEWNS))]  # fmt: skip
+        for fd, kind in fds:
+            _check(_libc().setns(fd, kind), "setns")
+            os.close(fd)
+    elif cfg.get("mount_ns"):  # the container's mounts and hostname: those of its main process
         _setns(f"/proc/{pid}/ns/mnt", CLONE_NEWNS)
         if cfg.get("hostname"):
             _setns(f"/proc/{pid}/ns/uts", CLONE_NEWUTS)

@@ -19,15 +19,18 @@ from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
 from dockyard.controllers.codedeploy import CodeDeployController
+from dockyard.controllers.registry_gc import RegistryCollector
 from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
 from dockyard.core.private import private_dir, restrict_umask
+from dockyard.core.scope import Scope
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.hostsafety import warn_if_open
 from dockyard.services import codedeploy as codedeploy_service
+from dockyard.services import ecr as ecr_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
@@ -80,6 +83,9 @@ class ServerOptions:
     task_policies: TaskPolicies | None = None
     # The process runtime as root: who containers without `user` run as (default nobody).
     task_user: str | None = None
+    # The registry host in ECR repository URIs; may name {account} and {region}
+    # (e.g. "{account}.dkr.ecr.{region}.localhost:4566"). None: localhost:<port>.
+    registry_host: str | None = None
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -94,9 +100,10 @@ class Dockyard:
         private_dir(options.data_dir)  # 0700: secrets, task files and logs live here
         # SSM parameters and Secrets Manager secrets are sealed at rest (no KMS here: a key
         # of this server's own, in its data dir).
+        server_key = load_or_create_key(options.data_dir / "store.key")
         self.store = SealedStore(
             open_store(options.store, options.data_dir),
-            load_or_create_key(options.data_dir / "store.key"),
+            server_key,
             (ssm_service.KIND, secretsmanager_service.KIND),
         )
         self.clock: Clock = self._make_clock()
@@ -145,6 +152,26 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # ECR: the API, and the registry at /v2/ on this port (blobs under the data dir).
+        blobs = ecr_service.BlobStore(options.data_dir / "registry")
+        blobs.prepare()  # drops what a crash left of uploads
+        scheme = "https" if options.tls_cert else "http"
+        self.ecr = ecr_service.Ecr(
+            self.store,
+            self.clock,
+            blobs,
+            ecr_service.Tokens(server_key),
+            registry_host=options.registry_host or f"localhost:{options.port}",
+            events=self.monitoring.events,
+            proxy_endpoint=f"{scheme}://{{host}}",
+            local_hosts=(f"localhost:{options.port}", f"127.0.0.1:{options.port}"),
+        )
+        self.ecr.load()
+        # ECS hands agents an ECR token for task images in this registry (ECR is built
+        # after ECS, since its events go through monitoring, which watches ECS).
+        self.ecs.registry_logins = self.ecr
+        self.providers.append(ecr_service.provider(self.ecr))
+        self.registry_collector = RegistryCollector(self.ecr, self.clock)
         self.load_balancing = LoadBalancing(
             self.elbv2,
             self.clock,
@@ -196,6 +223,12 @@ class Dockyard:
                     self.remote_link, options.credentials, self.agent_identities
                 ),
                 ORPHANS_PREFIX: OrphansEndpoint(self.ecs.orphans, options.credentials),
+                ecr_service.PREFIX: ecr_service.Registry(
+                    self.ecr,
+                    self.clock,
+                    auth=options.credentials is not None,
+                    default_scope=Scope(options.account_id, options.region),
+                ),
             },
         )
         self.agent_health = AgentHealth(
@@ -282,6 +315,7 @@ class Dockyard:
         self.registry_controller.start()
         self.agent_health.start()
         self.retention.start()
+        self.registry_collector.start()
         if self.options.local_agent:
             from dockyard.drivers.select import select_driver
 
@@ -306,6 +340,7 @@ class Dockyard:
             await self.dns.stop()
         await self.agent_health.stop()
         await self.retention.stop()
+        await self.registry_collector.stop()
         if self.agent is not None:
             # The tasks keep running: a server started again on this data dir adopts them.
             await self.agent.stop()

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from dockyard.core.ids import arn, is_arn
+from dockyard.core.registryauth import pulled_image
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.errors import ClientException, InvalidParameterException
 from dockyard.services.ecs.state import EcsDomain
@@ -459,6 +460,9 @@ def required_attributes(req: dict[str, Any], mode: str) -> list[str]:
                 need(api + "1.19")
                 if role:
                     need("ecs.capability.execution-role-awslogs")
+        if pulled_image(c.get("image") or ""):
+            # an image pulled from a registry, not a process: directory
+            need("dockyard.capability.oci-images")
         if _ECR_IMAGE.match(c.get("image") or ""):
             need("com.amazonaws.ecs.capability.ecr-auth")
             if role:

@@ -184,6 +184,9 @@ def container_spec(cdef: dict[str, Any], network_mode: NetworkMode) -> Container
         # S3 ARNs included: a task that needs one stops as its agent is handed it
         environment_files=[f["value"] for f in cdef.get("environmentFiles") or []],
         secrets={s["name"]: s["valueFrom"] for s in cdef.get("secrets") or []},
+        repository_credentials=(cdef.get("repositoryCredentials") or {}).get(
+            "credentialsParameter"
+        ),
         working_directory=cdef.get("workingDirectory"),
         user=cdef.get("user"),
         cpu=int(cdef.get("cpu") or 0),

@@ -10,6 +10,7 @@ to the agent carries them.
 
 from __future__ import annotations
 
+from dockyard.core.registryauth import RegistryLogins, auth_of_secret
 from dockyard.core.secrets import SecretSource, SecretUnavailable
 from dockyard.core.taskspec import TaskSpec
 
@@ -35,9 +36,19 @@ def env_file_reason(arn: str) -> str:
     )
 
 
-def inject(spec: TaskSpec, source: SecretSource | None) -> str | None:
-    """Put each container's secrets into its environment (in place). Returns None, or the
-    stoppedReason when a secret or an environment file cannot be had."""
+def registry_reason(container: str, message: str) -> str:
+    return (
+        "CannotPullContainerError: unable to pull registry auth for container "
+        f"{container}: {message}"
+    )
+
+
+def inject(
+    spec: TaskSpec, source: SecretSource | None, logins: RegistryLogins | None = None
+) -> str | None:
+    """Put each container's secrets into its environment and its registry credentials in
+    `registry_auth` (in place). Returns None, or the stoppedReason when a secret, registry
+    credentials or an environment file cannot be had."""
     for container in spec.containers:
         for path in container.environment_files:
             if path.startswith("arn:"):
@@ -54,4 +65,23 @@ def inject(spec: TaskSpec, source: SecretSource | None) -> str | None:
                 )
             except SecretUnavailable as exc:
                 return failure_reason(exc)
+    for container in spec.containers:
+        if container.repository_credentials:
+            if source is None:
+                return registry_reason(container.name, "no secret store is configured")
+            try:
+                value = source.resolve(spec.account_id, spec.region,
+                                       container.repository_credentials)  # fmt: skip
+            except SecretUnavailable as exc:
+                return failure_reason(exc)
+            container.registry_auth = auth_of_secret(value)
+            if container.registry_auth is None:
+                return registry_reason(
+                    container.name,
+                    f"the secret {container.repository_credentials} does not hold "
+                    '{"username": ..., "password": ...}',
+                )
+        elif logins is not None:
+            container.registry_auth = logins.login_for(spec.account_id, spec.region,
+                                                       container.image)  # fmt: skip
     return None

@@ -1,0 +1,82 @@
+"""Registry credentials: what GetAuthorizationToken hands out and the registry accepts.
+
+A token is self-describing and sealed with an HMAC under a key derived from the server's
+`store.key`, so it survives a restart and needs no record: `<payload>.<mac>`, the payload
+naming the caller's account, region and access key and when it expires (12 hours, as ECR).
+`docker login -u AWS -p <token>`: the authorization token is base64 of `AWS:<token>`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+
+from dockyard.core.scope import Scope
+
+TOKEN_TTL = 12 * 3600.0
+USERNAME = "AWS"
+
+
+@dataclass(slots=True, frozen=True)
+class Caller:
+    account_id: str
+    region: str
+    access_key_id: str | None
+    expires_at: float
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class Tokens:
+    def __init__(self, server_key: bytes) -> None:
+        self._key = hmac.new(server_key, b"dockyard ecr registry token", hashlib.sha256).digest()
+
+    def _mac(self, payload: str) -> str:
+        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
+
+    def issue(self, caller: Caller) -> str:
+        body = {
+            "a": caller.account_id,
+            "r": caller.region,
+            "k": caller.access_key_id,
+            "e": int(caller.expires_at),
+        }
+        payload = _b64(json.dumps(body, separators=(",", ":")).encode())
+        return f"{payload}.{self._mac(payload)}"
+
+    def authorization(self, caller: Caller) -> str:
+        """The authorizationToken of GetAuthorizationToken: base64 `AWS:<token>`."""
+        return base64.b64encode(f"{USERNAME}:{self.issue(caller)}".encode()).decode()
+
+    def check(self, token: str, now: float) -> Caller | None:
+        """The caller a token names, or None if it is forged, malformed or expired."""
+        payload, sep, mac = token.partition(".")
+        if not sep or len(token) > 4096 or not hmac.compare_digest(mac, self._mac(payload)):
+            return None
+        try:
+            body = json.loads(_unb64(payload))
+            caller = Caller(str(body["a"]), str(body["r"]), body.get("k"), float(body["e"]))
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            return None
+        return caller if caller.expires_at > now else None
+
+
+def scope_of_host(host: str) -> Scope | None:
+    """The account and region of an ECR-style host, `<account>.dkr.ecr.<region>.localhost`."""
+    name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    parts = name.lower().split(".")
+    if len(parts) != 5 or parts[1:3] != ["dkr", "ecr"] or parts[4] != "localhost":
+        return None
+    if len(parts[0]) == 12 and parts[0].isdigit() and parts[3]:
+        return Scope(parts[0], parts[3])
+    return None
