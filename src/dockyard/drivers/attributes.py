@@ -28,9 +28,7 @@ COMMON = (
     "ecs.capability.env-files.s3",
     "ecs.capability.secrets.ssm.environment-variables",
     "ecs.capability.secrets.asm.environment-variables",
-    # There is no IAM here: a task role is recorded (DescribeTasks shows it) and grants
-    # nothing, as every request to Dockyard is allowed. Refusing to place such tasks would
-    # turn away most real task definitions for no gain (docs/task-definitions.md).
+    # The agent serves a task role's credentials to the task's containers (docs/task-roles.md).
     "com.amazonaws.ecs.capability.task-iam-role",
 )
 

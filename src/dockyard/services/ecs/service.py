@@ -5,6 +5,7 @@ from __future__ import annotations
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
+from dockyard.core.rolecredentials import RoleCredentialIssuer
 from dockyard.core.secrets import SecretSource
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.services.ecs.capacity.domain import CapacityProviders
@@ -31,6 +32,7 @@ class Ecs:
         service_registries: ServiceRegistries | None = None,
         secrets: SecretSource | None = None,
         task_policies: TaskPolicies | None = None,
+        role_credentials: RoleCredentialIssuer | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -52,6 +54,9 @@ class Ecs:
         # Where containers' `secrets` are read (SSM and Secrets Manager), when the server
         # wires them; without, a task with secrets stops before it starts.
         self.secrets = secrets
+        # Where a task role's temporary credentials come from (STS), when the server wires
+        # it; without, a task with a taskRoleArn stops before it starts.
+        self.role_credentials = role_credentials
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)

@@ -1,0 +1,61 @@
+"""A task's IAM role credentials, as the agent the task runs on asks for them.
+
+ECS assumes the task's `taskRoleArn` through the `RoleCredentialIssuer` port as the service
+principal `ecs-tasks.amazonaws.com`, with the task id as the role session name (as ECS
+does), so calls made with them are `assumed-role/<role>/<task id>`. A role that cannot be
+assumed (no such role, a trust policy that does not allow ecs-tasks) stops the task before
+any container starts, with the reason ECS gives.
+"""
+
+from __future__ import annotations
+
+from dockyard.core.rolecredentials import (
+    ECS_TASKS_PRINCIPAL,
+    RoleCredentialIssuer,
+    RoleUnavailable,
+    TemporaryCredentials,
+)
+from dockyard.core.taskspec import TaskSpec
+from dockyard.services.ecs.errors import ClientException
+
+
+class NoTaskRole(ClientException):
+    """The task has no role credentials to give (no taskRoleArn, or not this agent's)."""
+
+
+class RoleNotAssumable(ClientException):
+    """The task's role can no longer be assumed (deleted, or its trust policy changed)."""
+
+
+def unable_to_assume(role_arn: str) -> str:
+    """The stoppedReason (and service event) of a task whose role ECS cannot assume."""
+    return (
+        f"ECS was unable to assume the role '{role_arn}' that was provided for this task. "
+        "Please verify that the role being passed has the proper trust relationship and "
+        "permissions and that your IAM user has permissions to pass this role."
+    )
+
+
+def issue(spec: TaskSpec, issuer: RoleCredentialIssuer | None) -> TemporaryCredentials:
+    """The credentials of `spec`'s task role. Raises `RoleUnavailable` (with the reason
+    the task stops with) when they cannot be had, `NoTaskRole` when it has none."""
+    role_arn = spec.task_role_arn
+    if not role_arn:
+        raise NoTaskRole(f"task {spec.task_arn} has no task role")
+    if issuer is None:
+        raise RoleUnavailable(unable_to_assume(role_arn))
+    try:
+        return issuer.issue(spec.account_id, role_arn, spec.task_id, service=ECS_TASKS_PRINCIPAL)
+    except RoleUnavailable as exc:
+        raise RoleUnavailable(unable_to_assume(role_arn)) from exc
+
+
+def check(spec: TaskSpec, issuer: RoleCredentialIssuer | None) -> str | None:
+    """None when `spec`'s task role (if any) can be assumed, else the stoppedReason."""
+    if not spec.task_role_arn:
+        return None
+    try:
+        issue(spec, issuer)
+    except RoleUnavailable as exc:
+        return str(exc)
+    return None
