@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -75,6 +76,33 @@ def test_botocore_in_a_container_signs_with_the_task_role(tmp_path: Path) -> Non
             "session-token-1",
         )
         assert seen["uri"].startswith("http://127.0.0.1:")  # host network: loopback
+
+    asyncio.run(main())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_a_bridge_task_reaches_the_endpoint_at_the_link_local_address(tmp_path: Path) -> None:
+    out = tmp_path / "seen.txt"
+    script = (
+        "import os, botocore.session\n"
+        "f = botocore.session.get_session().get_credentials().get_frozen_credentials()\n"
+        f"open({str(out)!r}, 'w').write(f.access_key + ' ' + "
+        "os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI'])\n"
+    )
+
+    async def main() -> None:
+        link = FakeLink()
+        async with running_agent(link, tmp_path):
+            spec = role_task(sh("app", f'exec {sys.executable} -c "$SCRIPT"',
+                                environment={"SCRIPT": script}))  # fmt: skip
+            spec.network_mode = NetworkMode.BRIDGE
+            link.role_credentials[spec.task_arn] = creds(RealClock().now() + 3600)
+            link.run(spec)
+            status = await link.until_status(spec.task_arn, "STOPPED")
+            assert status.containers[0].exit_code == 0, status
+        key, uri = out.read_text().split(" ")
+        assert key == "ASIAEXAMPLE0001"
+        assert uri.startswith("http://169.254.170.2:")
 
     asyncio.run(main())
 

@@ -1,0 +1,131 @@
+"""Task role credentials through a real server with IAM enforced, process driver: boto3 in a
+task finds its role's credentials with no configuration (host and bridge networks) and calls
+Dockyard as that role, whose policies decide; a role ecs-tasks may not assume stops the task
+before it starts."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dockyard.drivers.hostnet import HostNetwork
+from tests.integration.conftest import make_client
+from tests.support.server import DockyardProcess
+from tests.support.taskroles import (
+    ACCOUNT,
+    PARAMETER,
+    ROOT_KEY,
+    VALUE,
+    auth_file,
+    container,
+    output,
+    role,
+    stopped,
+)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess]:
+    base = tmp_path_factory.mktemp("taskroles")
+    # Reachable from task namespaces (bridge) as well as from the host; the tests' python
+    # lives under /root, so its tasks run as root (a task policy grant).
+    proc = DockyardProcess(
+        base / "data", "--runtime", "process", "--auth-file", str(auth_file(base)),
+        "--host", "0.0.0.0", "--allow-root-tasks",
+    )  # fmt: skip
+    proc.start()
+    yield proc
+    proc.forget_tasks()
+    proc.stop()
+
+
+def client(server: DockyardProcess, service: str) -> Any:
+    return make_client(service, server.endpoint, access_key=ROOT_KEY)
+
+
+@pytest.fixture(scope="module")
+def roles(server: DockyardProcess) -> dict[str, str]:
+    iam, ssm = client(server, "iam"), client(server, "ssm")
+    ssm.put_parameter(Name=PARAMETER, Value=VALUE, Type="String")
+    ssm.put_parameter(Name="/app/other", Value="other", Type="String")
+    suffix = uuid.uuid4().hex[:6]
+    return {
+        "allowed": role(iam, f"allowed-{suffix}", PARAMETER),
+        "denied": role(iam, f"denied-{suffix}", "/app/other"),
+        "untrusted": role(iam, f"untrusted-{suffix}", PARAMETER, service="ec2.amazonaws.com"),
+    }
+
+
+def endpoint_from(server: DockyardProcess, mode: str) -> str:
+    """Where a task on `mode` reaches the server: loopback, or the bridge's gateway."""
+    host = "127.0.0.1" if mode == "host" else HostNetwork().gateway
+    return f"http://{host}:{server.port}"
+
+
+@pytest.mark.parametrize("mode", ["host", "bridge"])
+def test_a_task_calls_dockyard_as_its_role(
+    server: DockyardProcess, roles: dict[str, str], mode: str, tmp_path: Path
+) -> None:
+    ecs, logs = client(server, "ecs"), client(server, "logs")
+    group = f"/ecs/roles-{uuid.uuid4().hex[:6]}"
+    arns = {}
+    for which in ("allowed", "denied"):
+        taskdef = ecs.register_task_definition(
+            family=f"roles-{which}-{mode}",
+            networkMode=mode,
+            taskRoleArn=roles[which],
+            containerDefinitions=[container(
+                "process:/tmp", [sys.executable, "-c"], endpoint_from(server, mode), group,
+                user="root",
+            )],
+        )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+        arns[which] = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
+
+    allowed = stopped(ecs, arns["allowed"])
+    assert allowed["containers"][0]["exitCode"] == 0, output(logs, group, arns["allowed"])
+    printed = output(logs, group, arns["allowed"])
+    task_id = arns["allowed"].rsplit("/", 1)[1]
+    role_name = roles["allowed"].rsplit("/", 1)[1]
+    assert f"caller arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/{task_id}" in printed
+    assert f"'Value': '{VALUE}'" in printed
+
+    denied = stopped(ecs, arns["denied"])
+    assert denied["containers"][0]["exitCode"] == 1
+    printed = output(logs, group, arns["denied"])
+    assert "AccessDeniedException" in printed
+    assert "not authorized to perform: ssm:GetParameter on resource: " in printed
+    assert VALUE not in printed
+    # DescribeTasks shows the role, never the credentials.
+    assert allowed["overrides"].get("taskRoleArn") in (None, roles["allowed"])
+
+
+def test_a_role_ecs_tasks_may_not_assume_stops_the_task_before_it_starts(
+    server: DockyardProcess, roles: dict[str, str]
+) -> None:
+    ecs = client(server, "ecs")
+    taskdef = ecs.register_task_definition(
+        family="roles-untrusted",
+        networkMode="host",
+        taskRoleArn=roles["untrusted"],
+        containerDefinitions=[container(
+            "process:/tmp", [sys.executable, "-c"], endpoint_from(server, "host"), "/ecs/untrusted",
+            user="root",
+        )],
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
+    task = stopped(ecs, arn)
+    assert task["stopCode"] == "TaskFailedToStart"
+    assert task["stoppedReason"] == (
+        f"ECS was unable to assume the role '{roles['untrusted']}' that was provided for this "
+        "task. Please verify that the role being passed has the proper trust relationship and "
+        "permissions and that your IAM user has permissions to pass this role."
+    )
+    assert "exitCode" not in task["containers"][0]
