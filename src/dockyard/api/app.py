@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from dockyard.api.asgi import ASGIApp, Receive, Scope, Send
-from dockyard.api.auth import check_headers, check_signature, parse_sigv4
+from dockyard.api.auth import authenticate, check_signature, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.dispatch import FrontDoor
 from dockyard.api.http import HttpRequest, HttpResponse
@@ -105,6 +105,9 @@ class DockyardApp:
         )
         sig = parse_sigv4(req)
         credentials = self.config.credentials
+        keys = self.config.keys if self.config.keys is not None else credentials
+        client = scope.get("client")
+        source_ip = str(client[0]) if client else None
         # Authentication, first from the headers alone: an unknown key, a stale date or an
         # unsigned host is refused before a byte of the body is read.
         open_route = path == HEALTH_PATH and req.method in ("GET", "HEAD")
@@ -115,18 +118,18 @@ class DockyardApp:
                 raise UriTooLong(f"Request URI is longer than {MAX_URL_BYTES} bytes")
             if header_bytes > MAX_HEADER_BYTES:
                 raise HeadersTooLarge(f"Request headers are larger than {MAX_HEADER_BYTES} bytes")
-            secret = None
-            if credentials is not None and not open_route:
+            signer = None
+            if credentials is not None and keys is not None and not open_route:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
-                secret = check_headers(req, sig, credentials, protocol)
+                signer = authenticate(req, sig, keys, protocol)
             req.body = await read_body(
                 receive,
                 content_length(headers.get("content-length")),
                 self.config.max_body_bytes,
             )
-            if secret is not None and sig is not None:
-                check_signature(req, sig, secret, protocol)
+            if signer is not None and sig is not None:
+                check_signature(req, sig, signer.secret, protocol)
             if "gzip" in headers.get("content-encoding", "") and req.body:
                 # SDKs compress large bodies (PutMetricData); the signature covers what was
                 # sent, and the inflated body is capped like any other.
@@ -145,7 +148,13 @@ class DockyardApp:
         if internal:
             response = self._internal(req, path)
         else:
-            response = await self.front_door.handle(req, sig)
+            response = await self.front_door.handle(
+                req,
+                sig,
+                signer=signer,
+                source_ip=source_ip,
+                secure=scope.get("scheme") == "https",
+            )
         await self._send(send, response, head=head)
 
     @staticmethod

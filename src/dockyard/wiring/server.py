@@ -23,6 +23,7 @@ from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.core.principals import KeyChain, StaticKeys
 from dockyard.core.private import private_dir, restrict_umask
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
@@ -30,10 +31,12 @@ from dockyard.hostsafety import warn_if_open
 from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
+from dockyard.services import iam as iam_service
 from dockyard.services import logs as logs_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
 from dockyard.services import ssm as ssm_service
+from dockyard.services import sts as sts_service
 from dockyard.services.ecs.instances.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.instances.agent_http import AgentEndpoint
 from dockyard.services.ecs.instances.agent_identity import AgentIdentities
@@ -94,12 +97,25 @@ class Dockyard:
         private_dir(options.data_dir)  # 0700: secrets, task files and logs live here
         # SSM parameters and Secrets Manager secrets are sealed at rest (no KMS here: a key
         # of this server's own, in its data dir).
+        # IAM users' secret access keys too. STS session tokens are sealed under a key
+        # derived from the same one.
+        server_key = load_or_create_key(options.data_dir / "store.key")
         self.store = SealedStore(
             open_store(options.store, options.data_dir),
-            load_or_create_key(options.data_dir / "store.key"),
-            (ssm_service.KIND, secretsmanager_service.KIND),
+            server_key,
+            (ssm_service.KIND, secretsmanager_service.KIND, *iam_service.SEALED_KINDS),
         )
         self.clock: Clock = self._make_clock()
+        # IAM and STS first: every request is authenticated and authorized through them, and
+        # ECS gets task roles' credentials from STS (a RoleCredentialIssuer).
+        self.iam = iam_service.Iam(self.store, self.clock)
+        self.iam.load()
+        self.sts = sts_service.Sts(self.clock, server_key, roles=self.iam, policies=self.iam)
+        self.keys = KeyChain(
+            StaticKeys(options.credentials or {}, options.credential_accounts, options.account_id),
+            self.iam,
+            self.sts,
+        )
         self._clock_task: asyncio.Task[None] | None = None
         # Each domain is built with its collaborators: the services ECS reaches through ports
         # (target groups, service registries, secrets) come first.
@@ -134,6 +150,8 @@ class Dockyard:
             sd_service.provider(self.cloud_map),
             ssm_service.provider(self.ssm),
             secretsmanager_service.provider(self.secretsmanager),
+            iam_service.provider(self.iam),
+            sts_service.provider(self.sts),
         ]
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers; metric data
         # survives restarts: written through to, and reloaded from, its own log.
@@ -188,6 +206,8 @@ class Dockyard:
                 allow_reset=options.allow_reset,
                 credentials=options.credentials,
                 accounts=options.credential_accounts,
+                keys=self.keys,
+                policies=self.iam,
             ),
             self.providers,
             on_reset=self._reset_store,
