@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from tests.support.waiting import wait_for
 
-ACCOUNT = "123456789012"
+ACCOUNT = "000000000000"  # the embedded agent's default cluster is in it
 ROOT_KEY = "AKIATASKROLESROOT001"
 ROOT_SECRET = "test"
 PARAMETER = "/app/x"
@@ -112,7 +112,7 @@ def output(logs: Any, group: str, task_arn: str) -> str:
         except logs.exceptions.ResourceNotFoundException:
             return ""
         text = "\n".join(e["message"] for e in events)
-        return text if ("{'Parameter'" in text or "Error: " in text) else ""
+        return text if ("{'Parameter'" in text or "An error occurred (" in text) else ""
 
     found: str = wait_for(printed, timeout=30, what=f"the output of {task_arn}")
     return found

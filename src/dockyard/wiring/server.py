@@ -136,6 +136,7 @@ class Dockyard:
             service_registries=self.cloud_map,
             secrets=ServedSecrets(self.ssm, self.secretsmanager),
             task_policies=options.task_policies,
+            role_credentials=self.sts,
         )
         self.ecs.load()
         self.dns: DnsServer | None = None
