@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
+from dockyard.agent.http_link import HttpLink, LinkError
 from dockyard.core.clock import ManualClock
 from dockyard.core.rolecredentials import ECS_TASKS_PRINCIPAL, RoleUnavailable, TemporaryCredentials
 from dockyard.services.ecs import Ecs
+from dockyard.services.ecs.instances.agent_http import AgentEndpoint
 from dockyard.services.ecs.instances.agent_link import EmbeddedLink
 from dockyard.services.ecs.tasks.roles import NoTaskRole, RoleNotAssumable
 from tests.unit.services.ecs.tasks_harness import (
@@ -154,3 +157,39 @@ def test_a_role_lost_while_the_task_runs_is_refused_at_the_next_fetch(
     # Already handed over: the task is not stopped for it (the agent keeps what it has).
     (assignment,) = run(link.assignments(instance, 0))
     assert assignment.spec.task_arn == arn
+
+
+def test_over_http_only_the_agent_of_the_tasks_instance_gets_its_credentials() -> None:
+    ecs = make_ecs()
+    ecs.role_credentials = Issuer({ROLE})
+    endpoint = AgentEndpoint(make_link(ecs, managed_capacity=False))
+    client = Client(ecs)
+
+    def agent() -> HttpLink:
+        transport = httpx.ASGITransport(app=endpoint)
+        http = httpx.AsyncClient(transport=transport, base_url="http://dockyard")
+        return HttpLink("http://dockyard", client=http)
+
+    async def scenario() -> None:
+        mine, other = agent(), agent()
+        arn = await mine.register(registration())
+        other_arn = await other.register(registration())
+        client.taskdef("web", taskRoleArn=ROLE, containerDefinitions=[container()])
+        placed = client.run_task("web")
+        task = placed["tasks"][0]
+        host = task["containerInstanceArn"]
+        owner, stranger = (mine, other) if host == arn else (other, mine)
+        stranger_arn = other_arn if host == arn else arn
+        found = await owner.task_credentials(host, task["taskArn"])
+        assert found.access_key_id == "ASIAEXAMPLE" and found.role_arn == ROLE
+        # Another agent can neither ask as the task's instance nor as itself.
+        with pytest.raises(LinkError) as err:
+            await stranger.task_credentials(host, task["taskArn"])
+        assert (err.value.status, err.value.code) == (403, "AccessDeniedException")
+        with pytest.raises(LinkError) as err:
+            await stranger.task_credentials(stranger_arn, task["taskArn"])
+        assert err.value.status == 400 and err.value.code == "ClientException"
+        await mine.close()
+        await other.close()
+
+    run(scenario())
