@@ -5,6 +5,7 @@ before it starts."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import uuid
@@ -28,6 +29,7 @@ from tests.support.taskroles import (
     role,
     stopped,
 )
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
 
@@ -129,3 +131,63 @@ def test_a_role_ecs_tasks_may_not_assume_stops_the_task_before_it_starts(
         "permissions and that your IAM user has permissions to pass this role."
     )
     assert "exitCode" not in task["containers"][0]
+
+
+def test_secrets_are_read_as_the_execution_role(
+    server: DockyardProcess, roles: dict[str, str]
+) -> None:
+    iam, ecs, logs = client(server, "iam"), client(server, "ecs"), client(server, "logs")
+    suffix = uuid.uuid4().hex[:6]
+    readers = {
+        "reader": role(iam, f"exec-reader-{suffix}", None),
+        "stranger": role(iam, f"exec-stranger-{suffix}", None),
+    }
+    statement = {
+        "Effect": "Allow",
+        "Action": "ssm:GetParameters",
+        "Resource": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/*",
+    }
+    iam.put_role_policy(
+        RoleName=f"exec-reader-{suffix}",
+        PolicyName="secrets",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    group = f"/ecs/exec-{suffix}"
+    arns = {}
+    for which, role_arn in readers.items():
+        taskdef = ecs.register_task_definition(
+            family=f"exec-{which}",
+            networkMode="host",
+            executionRoleArn=role_arn,
+            containerDefinitions=[{
+                "name": "app", "image": "process:/tmp", "memory": 64, "essential": True,
+                "entryPoint": ["sh", "-c"], "command": ['echo "secret=$SECRET"'],
+                "secrets": [{"name": "SECRET", "valueFrom": PARAMETER}],
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": group, "awslogs-stream-prefix": "app",
+                    "awslogs-create-group": "true", "awslogs-region": "us-east-1"}},
+            }],
+        )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+        arns[which] = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
+
+    read = stopped(ecs, arns["reader"])
+    assert read["stopCode"] == "EssentialContainerExited", read.get("stoppedReason")
+    stream = f"app/app/{arns['reader'].rsplit('/', 1)[1]}"
+    printed = wait_for(
+        lambda: [e["message"] for e in logs.get_log_events(
+            logGroupName=group, logStreamName=stream)["events"]],
+        what="the container's output",
+    )  # fmt: skip
+    assert printed == [f"secret={VALUE}"]
+
+    refused = stopped(ecs, arns["stranger"])
+    task_id = arns["stranger"].rsplit("/", 1)[1]
+    assert refused["stopCode"] == "TaskFailedToStart"
+    assert refused["stoppedReason"] == (
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution "
+        "resource retrieval failed: unable to retrieve secrets from ssm: service call has been "
+        f"retried 1 time(s): AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/"
+        f"exec-stranger-{suffix}/{task_id} is not authorized to perform: ssm:GetParameters on "
+        f"resource: arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{PARAMETER} because no "
+        "identity-based policy allows the ssm:GetParameters action"
+    )

@@ -48,6 +48,7 @@ from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
+from dockyard.wiring.roleaccess import RoleAccess
 from dockyard.wiring.secrets import ServedSecrets
 
 log = logging.getLogger(__name__)
@@ -134,7 +135,15 @@ class Dockyard:
             self.clock,
             target_groups=self.elbv2,
             service_registries=self.cloud_map,
-            secrets=ServedSecrets(self.ssm, self.secretsmanager),
+            # A task's secrets are read as its execution role, whose policies must allow it
+            # when requests are authorized (--auth-file).
+            secrets=ServedSecrets(
+                self.ssm,
+                self.secretsmanager,
+                RoleAccess(
+                    self.iam, self.iam, self.clock, enforced=options.credentials is not None
+                ),
+            ),
             task_policies=options.task_policies,
             role_credentials=self.sts,
         )

@@ -34,7 +34,14 @@ class Source:
         self.values = values
         self.asked: list[tuple[str, str, str]] = []
 
-    def resolve(self, account_id: str, region: str, value_from: str) -> str:
+    def resolve(
+        self,
+        account_id: str,
+        region: str,
+        value_from: str,
+        *,
+        role: tuple[str, str] | None = None,
+    ) -> str:
         self.asked.append((account_id, region, value_from))
         if value_from not in self.values:
             raise SecretUnavailable("ssm", value_from, f"invalid ssm parameters: {value_from}")

@@ -136,9 +136,9 @@ class EmbeddedLink:
         for t in tasks:
             spec = copy.deepcopy(t.spec)
             if t.desired_status == DesiredStatus.RUNNING:
-                reason = task_secrets.inject(spec, self.ecs.secrets)
-                if reason is None and not t.delivered:
-                    reason = task_roles.check(spec, self.ecs.role_credentials)
+                # The roles first: the secrets are read as the execution role.
+                reason = None if t.delivered else task_roles.check(spec, self.ecs.role_credentials)
+                reason = reason or task_secrets.inject(spec, self.ecs.secrets)
                 if reason is not None and not t.delivered:
                     # Before any container starts, as ECS does: the task never runs.
                     self.ecs.tasks.stop(t, StopCode.TASK_FAILED_TO_START, reason)

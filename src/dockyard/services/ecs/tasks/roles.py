@@ -51,7 +51,15 @@ def issue(spec: TaskSpec, issuer: RoleCredentialIssuer | None) -> TemporaryCrede
 
 
 def check(spec: TaskSpec, issuer: RoleCredentialIssuer | None) -> str | None:
-    """None when `spec`'s task role (if any) can be assumed, else the stoppedReason."""
+    """None when `spec`'s execution role and task role (those it has) can be assumed, else
+    the stoppedReason. The execution role is checked only where roles are issued at all."""
+    if spec.execution_role_arn and issuer is not None:
+        try:
+            issuer.issue(
+                spec.account_id, spec.execution_role_arn, spec.task_id, service=ECS_TASKS_PRINCIPAL
+            )
+        except RoleUnavailable:
+            return unable_to_assume(spec.execution_role_arn)
     if not spec.task_role_arn:
         return None
     try:
