@@ -44,19 +44,26 @@ AccessFunction = Callable[[AccessRequest], Sequence[Access]]
 Resolver = Callable[[AccessRequest], Iterable[str]]
 
 
+TagLookup = Callable[[AccessRequest, str], "Mapping[str, str] | None"]
+
+
 def table(
     prefix: str,
     resolvers: Mapping[str, Resolver],
     extra: Mapping[str, AccessFunction] | None = None,
+    tags: TagLookup | None = None,
 ) -> AccessFunction:
     """An access function from a per-operation table of resolvers, plus per-operation extra
-    pairs (`iam:PassRole`)."""
+    pairs (`iam:PassRole`); `tags` finds a resource's tags by ARN (aws:ResourceTag/*)."""
 
     def access(req: AccessRequest) -> Sequence[Access]:
         action = f"{prefix}:{req.operation}"
         resolver = resolvers.get(req.operation)
         arns = [a for a in resolver(req) if a] if resolver is not None else []
-        pairs = [Access(action, a) for a in dict.fromkeys(arns)] or [Access(action, "*")]
+        pairs = [
+            Access(action, a, tags(req, a) if tags is not None else None)
+            for a in dict.fromkeys(arns)
+        ] or [Access(action, "*")]
         more = extra.get(req.operation) if extra else None
         if more is not None:
             pairs.extend(more(req))

@@ -12,6 +12,7 @@ from dockyard.api.asgi import ASGIApp, Receive, Scope, Send
 from dockyard.api.auth import authenticate, check_signature, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.dispatch import FrontDoor
+from dockyard.api.errors import UnsupportedOperation
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.limits import (
     MAX_HEADER_BYTES,
@@ -33,6 +34,8 @@ __all__ = ["DockyardApp", "FrontDoorConfig", "create_app"]
 log = logging.getLogger(__name__)
 
 INTERNAL_PREFIX = "/_dockyard/"
+# STS actions AWS serves without a signature (identity-provider tokens stand in for one).
+UNSIGNED_ACTIONS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 HEALTH_PATH = "/_dockyard/health"
 
 
@@ -122,12 +125,21 @@ class DockyardApp:
             if credentials is not None and keys is not None and not open_route:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
-                signer = authenticate(req, sig, keys, protocol)
+                if sig is not None or not self._maybe_unsigned(req):
+                    signer = authenticate(req, sig, keys, protocol)
             req.body = await read_body(
                 receive,
                 content_length(headers.get("content-length")),
                 self.config.max_body_bytes,
             )
+            if signer is None and credentials is not None and not open_route and not internal:
+                # AWS takes these STS calls unsigned; Dockyard refuses them, and says so.
+                if req.form.get("Action") not in UNSIGNED_ACTIONS:
+                    authenticate(req, sig, keys or {}, protocol)
+                raise UnsupportedOperation(
+                    f"Dockyard does not support sts:{req.form.get('Action')}: it has no identity "
+                    "providers (OIDC or SAML); use AssumeRole with IAM credentials"
+                )
             if signer is not None and sig is not None:
                 check_signature(req, sig, signer.secret, protocol)
             if "gzip" in headers.get("content-encoding", "") and req.body:
@@ -145,7 +157,11 @@ class DockyardApp:
                 response = self.front_door.error(err, req, sig)
             await self._send(send, response, head=head)
             return
-        if internal:
+        if internal and signer is not None and not signer.principal.is_root:
+            # Dockyard's own routes (reset) are for the account root's keys only.
+            message = f"User: {signer.principal.arn} is not authorized to use {path}"
+            response = _json(403, {"__type": "AccessDeniedException", "message": message})
+        elif internal:
             response = self._internal(req, path)
         else:
             response = await self.front_door.handle(
@@ -156,6 +172,11 @@ class DockyardApp:
                 secure=scope.get("scheme") == "https",
             )
         await self._send(send, response, head=head)
+
+    @staticmethod
+    def _maybe_unsigned(req: HttpRequest) -> bool:
+        """An unsigned form POST, which may be one of the STS actions AWS takes unsigned."""
+        return req.method == "POST" and req.is_form and "authorization" not in req.headers
 
     @staticmethod
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:

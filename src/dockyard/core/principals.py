@@ -95,7 +95,8 @@ class PolicySource(Protocol):
 
 
 class StaticKeys:
-    """The auth file's keys: each is its account's root."""
+    """The auth file's keys: each is the root of its account (the third column, else the
+    key itself when it is 12 digits, else the server's default account)."""
 
     def __init__(self, secrets: Mapping[str, str], accounts: Mapping[str, str], default: str):
         self.secrets = dict(secrets)
@@ -108,7 +109,11 @@ class StaticKeys:
         secret = self.secrets.get(access_key_id)
         if secret is None:
             return None
-        account = self.accounts.get(access_key_id, self.default)
+        account = self.accounts.get(access_key_id)
+        if account is None:
+            # A 12-digit key id is its own account (as `api.auth.identify` has it).
+            digits = len(access_key_id) == 12 and access_key_id.isdigit()
+            account = access_key_id if digits else self.default
         return SigningKey(secret, root_principal(account, access_key_id))
 
 

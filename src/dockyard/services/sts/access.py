@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from dockyard.api.access import Access, AccessRequest
 
 # Operations whose handler authorizes the caller itself (AssumeRole weighs the role's trust
-# policy with the caller's policies; GetCallerIdentity is always allowed).
-SELF_AUTHORIZED = frozenset({"GetCallerIdentity", "AssumeRole"})
+# policy with the caller's policies); GetCallerIdentity and GetSessionToken need no
+# permission (AWS: "No permissions are required").
+SELF_AUTHORIZED = frozenset({"GetCallerIdentity", "AssumeRole", "GetSessionToken"})
 
 
 def access(req: AccessRequest) -> Sequence[Access]:

@@ -170,7 +170,7 @@ class Sts:
         return self._issue(self._session_principal(role, session_name, policy), seconds)
 
     def get_session_token(self, caller: Principal, duration: int | None) -> Issued:
-        if caller.kind is PrincipalKind.ASSUMED_ROLE:
+        if caller.kind is PrincipalKind.ASSUMED_ROLE or caller.access_key_id.startswith("ASIA"):
             raise AccessDenied("Cannot call GetSessionToken with session credentials")
         longest = ROOT_SESSION_MAX if caller.is_root else SESSION_TOKEN_MAX
         value = (ROOT_SESSION_MAX if caller.is_root else 43_200) if duration is None else duration
