@@ -4,6 +4,7 @@ boto3 in an image built FROM scratch finds its role's credentials with no config
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -57,7 +58,8 @@ def endpoint_from(docker_client: Any, server: DockyardProcess, mode: str) -> str
     if mode == "host":
         return f"http://127.0.0.1:{server.port}"
     config = docker_client.networks.get("bridge").attrs["IPAM"]["Config"]
-    gateway = next(c["Gateway"] for c in config if ":" not in c.get("Gateway", ":"))
+    subnet = next(c for c in config if ":" not in c["Subnet"])
+    gateway = subnet.get("Gateway") or str(next(ipaddress.ip_network(subnet["Subnet"]).hosts()))
     return f"http://{gateway}:{server.port}"
 
 
