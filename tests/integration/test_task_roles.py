@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -191,3 +193,61 @@ def test_secrets_are_read_as_the_execution_role(
         f"resource: arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{PARAMETER} because no "
         "identity-based policy allows the ssm:GetParameters action"
     )
+
+
+def test_a_remote_agent_beside_the_embedded_one_serves_its_tasks_credentials(
+    server: DockyardProcess, roles: dict[str, str], tmp_path: Path
+) -> None:
+    """A second agent on this host (over the HTTP agent protocol, with its own port)."""
+    ecs, logs = client(server, "ecs"), client(server, "logs")
+    cluster = f"remote-{uuid.uuid4().hex[:6]}"
+    ecs.create_cluster(clusterName=cluster)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DOCKYARD_"))}
+    env.update(AWS_ACCESS_KEY_ID=ROOT_KEY, AWS_SECRET_ACCESS_KEY="test")
+    issued = subprocess.run(
+        [sys.executable, "-m", "dockyard", "join-token", "--server", server.endpoint,
+         "--cluster", cluster],
+        capture_output=True, text=True, timeout=60, env=env, check=True,
+    )  # fmt: skip
+    token = tmp_path / "token"
+    token.write_text(issued.stdout.strip())
+    log_path = tmp_path / "agent.log"
+    with open(log_path, "ab") as log:
+        agent = subprocess.Popen(
+            [sys.executable, "-m", "dockyard", "agent", "--server", server.endpoint,
+             "--cluster", cluster, "--data-dir", str(tmp_path / "agent"),
+             "--runtime", "process", "--token-file", str(token)],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    try:
+        wait_for(
+            lambda: ecs.list_container_instances(cluster=cluster)["containerInstanceArns"],
+            timeout=30,
+            what="the remote agent registered",
+        )
+        group = f"/ecs/remote-{uuid.uuid4().hex[:6]}"
+        taskdef = ecs.register_task_definition(
+            family="roles-remote",
+            networkMode="host",
+            taskRoleArn=roles["allowed"],
+            containerDefinitions=[container(
+                "process:/tmp", [sys.executable, "-c"], endpoint_from(server, "host"), group,
+                user="root",
+            )],
+        )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+        arn = ecs.run_task(cluster=cluster, taskDefinition=taskdef)["tasks"][0]["taskArn"]
+        task = wait_for(
+            lambda: (
+                (t := ecs.describe_tasks(cluster=cluster, tasks=[arn])["tasks"][0])["lastStatus"]
+                == "STOPPED"
+                and t
+            ),
+            timeout=90,
+            what="the remote task STOPPED",
+        )
+        printed = output(logs, group, arn)
+        assert task["containers"][0]["exitCode"] == 0, printed + log_path.read_text()[-2000:]
+        assert f"'Value': '{VALUE}'" in printed
+    finally:
+        agent.send_signal(signal.SIGTERM)
+        agent.wait(timeout=30)

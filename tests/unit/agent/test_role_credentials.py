@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -245,5 +246,40 @@ def test_malformed_credentials_paths_are_refused(tmp_path: Path, path: str) -> N
         server = MetadataServer({}, None, RealClock(), tmp_path)
         code, body = await server.answer(path, "t")
         assert code == 400 and body["code"] == "InvalidIdInRequest"
+
+    asyncio.run(main())
+
+
+def test_a_restarted_agent_serves_the_credentials_of_the_tasks_it_adopts(tmp_path: Path) -> None:
+    async def main() -> None:
+        link = FakeLink()
+        spec = role_task(sh("app", "sleep 30"))
+        link.role_credentials[spec.task_arn] = creds(RealClock().now() + 3600)
+        network = TaskNetwork(spec.task_arn, NetworkMode.HOST)
+        async with running_agent(link, tmp_path, stop_tasks=False) as first:
+            link.run(spec)
+            await link.until_status(spec.task_arn, "RUNNING")
+            assert first.metadata is not None
+            given = await first.metadata._credentials_environment(spec, network)
+        link.credential_calls.clear()
+        async with running_agent(link, tmp_path) as second:
+            assert spec.task_arn in second.runners
+            uri = given["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+            token = given["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
+
+            def fetch() -> dict[str, str]:
+                request = urllib.request.Request(uri, headers={"Authorization": token})
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    return dict(json.loads(response.read()))
+
+            doc = await asyncio.to_thread(fetch)  # the URL and token the container was given
+            assert doc["AccessKeyId"] == "ASIAEXAMPLE0001"
+            assert link.credential_calls == [(INSTANCE, spec.task_arn)]  # fetched again
+            link.stop(spec.task_arn)
+            await link.until_status(spec.task_arn, "STOPPED")
+            assert second.metadata is not None
+            path = "/" + uri.split("/", 3)[3]
+            code, _ = await second.metadata.answer(path, token)
+            assert code == 400  # a stopped task's credentials are no longer served
 
     asyncio.run(main())
