@@ -18,8 +18,8 @@ COMMON = (
     "com.amazonaws.ecs.capability.logging-driver.json-file",
     "com.amazonaws.ecs.capability.logging-driver.none",
     "com.amazonaws.ecs.capability.privileged-container",
-    # images come from the host or a reachable registry; no credentials are needed to pull,
-    # and logs go to Dockyard itself: the execution role has nothing left to authorize
+    # the server reads a task's secrets as its execution role (docs/task-roles.md); images
+    # come from the host or a reachable registry and logs go to Dockyard itself
     "com.amazonaws.ecs.capability.ecr-auth",
     "ecs.capability.execution-role-awslogs",
     "ecs.capability.execution-role-ecr-pull",
