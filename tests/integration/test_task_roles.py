@@ -135,28 +135,33 @@ def test_a_role_ecs_tasks_may_not_assume_stops_the_task_before_it_starts(
     assert "exitCode" not in task["containers"][0]
 
 
-def test_secrets_are_read_as_the_execution_role(
+def test_secrets_and_logs_are_done_as_the_execution_role(
     server: DockyardProcess, roles: dict[str, str]
 ) -> None:
     iam, ecs, logs = client(server, "iam"), client(server, "ecs"), client(server, "logs")
     suffix = uuid.uuid4().hex[:6]
-    readers = {
-        "reader": role(iam, f"exec-reader-{suffix}", None),
-        "stranger": role(iam, f"exec-stranger-{suffix}", None),
-    }
-    statement = {
+    group = f"/ecs/exec-{suffix}"
+    read_secrets = {
         "Effect": "Allow",
         "Action": "ssm:GetParameters",
         "Resource": f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/*",
     }
-    iam.put_role_policy(
-        RoleName=f"exec-reader-{suffix}",
-        PolicyName="secrets",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
-    )
-    group = f"/ecs/exec-{suffix}"
+    write_logs = {
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:*",
+    }
+    grants = {"reader": [read_secrets, write_logs], "stranger": [write_logs],
+              "mute": [read_secrets]}  # fmt: skip
     arns = {}
-    for which, role_arn in readers.items():
+    for which, statements in grants.items():
+        name = f"exec-{which}-{suffix}"
+        role_arn = role(iam, name, None)
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="execution",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
         taskdef = ecs.register_task_definition(
             family=f"exec-{which}",
             networkMode="host",
@@ -182,16 +187,29 @@ def test_secrets_are_read_as_the_execution_role(
     )  # fmt: skip
     assert printed == [f"secret={VALUE}"]
 
+    def session(which: str) -> str:
+        task_id = arns[which].rsplit("/", 1)[1]
+        return f"arn:aws:sts::{ACCOUNT}:assumed-role/exec-{which}-{suffix}/{task_id}"
+
     refused = stopped(ecs, arns["stranger"])
-    task_id = arns["stranger"].rsplit("/", 1)[1]
     assert refused["stopCode"] == "TaskFailedToStart"
     assert refused["stoppedReason"] == (
         "ResourceInitializationError: unable to pull secrets or registry auth: execution "
         "resource retrieval failed: unable to retrieve secrets from ssm: service call has been "
-        f"retried 1 time(s): AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/"
-        f"exec-stranger-{suffix}/{task_id} is not authorized to perform: ssm:GetParameters on "
-        f"resource: arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{PARAMETER} because no "
-        "identity-based policy allows the ssm:GetParameters action"
+        f"retried 1 time(s): AccessDeniedException: User: {session('stranger')} is not "
+        "authorized to perform: ssm:GetParameters on resource: "
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter{PARAMETER} because no identity-based "
+        "policy allows the ssm:GetParameters action"
+    )
+    mute = stopped(ecs, arns["mute"])
+    mute_stream = f"app/app/{arns['mute'].rsplit('/', 1)[1]}"
+    assert mute["stopCode"] == "TaskFailedToStart"
+    assert mute["stoppedReason"] == (
+        "ResourceInitializationError: failed to validate logger args: create stream has been "
+        "retried 1 times: failed to create Cloudwatch log stream: AccessDeniedException: "
+        f"User: {session('mute')} is not authorized to perform: logs:CreateLogStream on "
+        f"resource: arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{group}:log-stream:{mute_stream} "
+        "because no identity-based policy allows the logs:CreateLogStream action"
     )
 
 

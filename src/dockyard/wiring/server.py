@@ -130,22 +130,20 @@ class Dockyard:
         self.ssm.load()
         self.secretsmanager = secretsmanager_service.SecretsManager(self.store, self.clock)
         self.secretsmanager.load()
+        role_access = RoleAccess(
+            self.iam, self.iam, self.clock, enforced=options.credentials is not None
+        )
         self.ecs = ecs_service.Ecs(
             self.store,
             self.clock,
             target_groups=self.elbv2,
             service_registries=self.cloud_map,
-            # A task's secrets are read as its execution role, whose policies must allow it
-            # when requests are authorized (--auth-file).
-            secrets=ServedSecrets(
-                self.ssm,
-                self.secretsmanager,
-                RoleAccess(
-                    self.iam, self.iam, self.clock, enforced=options.credentials is not None
-                ),
-            ),
+            # A task's secrets are read, and its logs written, as its execution role, whose
+            # policies must allow it when requests are authorized (--auth-file).
+            secrets=ServedSecrets(self.ssm, self.secretsmanager, role_access),
             task_policies=options.task_policies,
             role_credentials=self.sts,
+            role_permissions=role_access,
         )
         self.ecs.load()
         self.dns: DnsServer | None = None

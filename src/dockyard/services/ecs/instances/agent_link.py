@@ -137,8 +137,12 @@ class EmbeddedLink:
             spec = copy.deepcopy(t.spec)
             if t.desired_status == DesiredStatus.RUNNING:
                 # The roles first: the secrets are read as the execution role.
+                # As ECS: the roles are assumed, the secrets read as the execution role, then
+                # the logger is validated (its stream created as the execution role).
                 reason = None if t.delivered else task_roles.check(spec, self.ecs.role_credentials)
                 reason = reason or task_secrets.inject(spec, self.ecs.secrets)
+                if reason is None and not t.delivered:
+                    reason = task_roles.check_logs(spec, self.ecs.role_permissions)
                 if reason is not None and not t.delivered:
                     # Before any container starts, as ECS does: the task never runs.
                     self.ecs.tasks.stop(t, StopCode.TASK_FAILED_TO_START, reason)

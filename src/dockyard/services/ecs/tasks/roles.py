@@ -12,6 +12,7 @@ from __future__ import annotations
 from dockyard.core.rolecredentials import (
     ECS_TASKS_PRINCIPAL,
     RoleCredentialIssuer,
+    RolePermissions,
     RoleUnavailable,
     TemporaryCredentials,
 )
@@ -66,4 +67,37 @@ def check(spec: TaskSpec, issuer: RoleCredentialIssuer | None) -> str | None:
         issue(spec, issuer)
     except RoleUnavailable as exc:
         return str(exc)
+    return None
+
+
+LOGGER_PREFIX = (
+    "ResourceInitializationError: failed to validate logger args: create stream has been "
+    "retried 1 times: failed to create Cloudwatch log stream: "
+)
+
+
+def log_stream_arn(spec: TaskSpec, options: dict[str, str], container_name: str) -> str:
+    """The stream an `awslogs` container writes to, as an ARN (`*` for the stream named
+    after the container's runtime id, not known before it starts)."""
+    region = options.get("awslogs-region") or spec.region
+    prefix = options.get("awslogs-stream-prefix")
+    stream = f"{prefix}/{container_name}/{spec.task_id}" if prefix else "*"
+    group = options.get("awslogs-group", "")
+    return f"arn:aws:logs:{region}:{spec.account_id}:log-group:{group}:log-stream:{stream}"
+
+
+def check_logs(spec: TaskSpec, permissions: RolePermissions | None) -> str | None:
+    """None when the execution role (if any) may create each `awslogs` container's log
+    stream, else the stoppedReason ECS gives when it validates the logger."""
+    if not spec.execution_role_arn or permissions is None:
+        return None
+    for container in spec.containers:
+        if container.log is None or container.log.driver != "awslogs":
+            continue
+        resource = log_stream_arn(spec, container.log.options, container.name)
+        message = permissions.denial(
+            spec.account_id, spec.execution_role_arn, spec.task_id, "logs:CreateLogStream", resource
+        )
+        if message is not None:
+            return f"{LOGGER_PREFIX}AccessDeniedException: {message}"
     return None
