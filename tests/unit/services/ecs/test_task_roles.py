@@ -193,3 +193,25 @@ def test_over_http_only_the_agent_of_the_tasks_instance_gets_its_credentials() -
         await other.close()
 
     run(scenario())
+
+
+def test_an_execution_role_the_issuer_cannot_read_stops_the_task_and_nothing_else(
+    ecs: Ecs, link: EmbeddedLink, instance: str
+) -> None:
+    class Broken(Issuer):
+        def issue(
+            self, account_id: str, role_arn: str, session_name: str, *, service: str = ""
+        ) -> TemporaryCredentials:
+            if role_arn == "not-an-arn":
+                raise ValueError("not an ARN")
+            return super().issue(account_id, role_arn, session_name, service=service)
+
+    ecs.role_credentials = Broken({ROLE})
+    client = Client(ecs)
+    client.taskdef("bad", executionRoleArn="not-an-arn", containerDefinitions=[container()])
+    client.taskdef("good", taskRoleArn=ROLE, containerDefinitions=[container()])
+    bad = client.run_task("bad")["tasks"][0]["taskArn"]
+    good = client.run_task("good")["tasks"][0]["taskArn"]
+    (assignment,) = run(link.assignments(instance, 0))
+    assert assignment.spec.task_arn == good  # the other task is still handed over
+    assert client.describe(bad)["stoppedReason"] == unable("not-an-arn")

@@ -136,7 +136,6 @@ class EmbeddedLink:
         for t in tasks:
             spec = copy.deepcopy(t.spec)
             if t.desired_status == DesiredStatus.RUNNING:
-                # The roles first: the secrets are read as the execution role.
                 # As ECS: the roles are assumed, the secrets read as the execution role, then
                 # the logger is validated (its stream created as the execution role).
                 reason = None if t.delivered else task_roles.check(spec, self.ecs.role_credentials)

@@ -9,6 +9,8 @@ any container starts, with the reason ECS gives.
 
 from __future__ import annotations
 
+import logging
+
 from dockyard.core.rolecredentials import (
     ECS_TASKS_PRINCIPAL,
     RoleCredentialIssuer,
@@ -18,6 +20,9 @@ from dockyard.core.rolecredentials import (
 )
 from dockyard.core.taskspec import TaskSpec
 from dockyard.services.ecs.errors import ClientException
+from dockyard.store.base import is_unavailable
+
+log = logging.getLogger(__name__)
 
 
 class NoTaskRole(ClientException):
@@ -45,9 +50,18 @@ def issue(spec: TaskSpec, issuer: RoleCredentialIssuer | None) -> TemporaryCrede
         raise NoTaskRole(f"task {spec.task_arn} has no task role")
     if issuer is None:
         raise RoleUnavailable(unable_to_assume(role_arn))
+    return _assume(issuer, spec, role_arn)
+
+
+def _assume(issuer: RoleCredentialIssuer, spec: TaskSpec, role_arn: str) -> TemporaryCredentials:
     try:
         return issuer.issue(spec.account_id, role_arn, spec.task_id, service=ECS_TASKS_PRINCIPAL)
     except RoleUnavailable as exc:
+        raise RoleUnavailable(unable_to_assume(role_arn)) from exc
+    except Exception as exc:  # a role ARN the issuer cannot even read: never a stuck agent
+        if is_unavailable(exc):
+            raise
+        log.warning("cannot assume %s for task %s: %r", role_arn, spec.task_arn, exc)
         raise RoleUnavailable(unable_to_assume(role_arn)) from exc
 
 
@@ -56,11 +70,9 @@ def check(spec: TaskSpec, issuer: RoleCredentialIssuer | None) -> str | None:
     the stoppedReason. The execution role is checked only where roles are issued at all."""
     if spec.execution_role_arn and issuer is not None:
         try:
-            issuer.issue(
-                spec.account_id, spec.execution_role_arn, spec.task_id, service=ECS_TASKS_PRINCIPAL
-            )
-        except RoleUnavailable:
-            return unable_to_assume(spec.execution_role_arn)
+            _assume(issuer, spec, spec.execution_role_arn)
+        except RoleUnavailable as exc:
+            return str(exc)
     if not spec.task_role_arn:
         return None
     try:
