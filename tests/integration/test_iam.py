@@ -86,6 +86,7 @@ def test_denied_messages_name_action_resource_and_reason(server: DockyardProcess
     with pytest.raises(ClientError) as exc:
         ssm.put_parameter(Name="/app/x", Value="1", Type="String")
     assert error_code(exc.value) == "AccessDeniedException"
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert exc.value.response["Error"]["Message"] == (
         f"User: arn:aws:iam::{ACCOUNT}:user/alice is not authorized to perform: "
         f"ssm:PutParameter on resource: arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/x "
