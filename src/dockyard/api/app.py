@@ -27,6 +27,7 @@ from dockyard.api.limits import (
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
 from dockyard.core.errors import ServiceError
+from dockyard.core.principals import KeyDirectory, StaticKeys
 from dockyard.store.base import StoreUnavailable
 
 __all__ = ["DockyardApp", "FrontDoorConfig", "create_app"]
@@ -61,6 +62,10 @@ class DockyardApp:
         self.extra_routes = tuple((extra_routes or {}).items())
         self.catalog = catalog or ModelCatalog(config.model_paths)
         self.front_door = FrontDoor(config, self.providers, self.catalog)
+        # Who may sign: the composition root's key directory, else the auth file's keys.
+        self.keys: KeyDirectory | None = config.keys
+        if self.keys is None and config.credentials is not None:
+            self.keys = StaticKeys(config.credentials, config.accounts, config.default_account_id)
         # Index every model and load the served ones now, not on the first request.
         _ = self.catalog.infos
         for provider in self.providers:
@@ -108,7 +113,7 @@ class DockyardApp:
         )
         sig = parse_sigv4(req)
         credentials = self.config.credentials
-        keys = self.config.keys if self.config.keys is not None else credentials
+        keys = self.keys
         client = scope.get("client")
         source_ip = str(client[0]) if client else None
         # Authentication, first from the headers alone: an unknown key, a stale date or an

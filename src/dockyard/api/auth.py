@@ -275,7 +275,6 @@ def _rejected(sig: SigV4, protocol: str, reason: str) -> AuthError:
             return AuthError(
                 "The security token included in the request is expired",
                 code="ExpiredTokenException",
-                status=400,
             )
         return AuthError(
             "The security token included in the request is expired", code="ExpiredToken"

@@ -18,8 +18,9 @@ QUERY_PROTOCOLS = ("query", "ec2", "rest-xml")
 
 
 class AccessDenied(ServiceError):
+    # AWS's common errors: AccessDeniedException, HTTP 403 (AccessDenied in query services).
     code = "AccessDeniedException"
-    status = 400
+    status = 403
 
 
 def denied(principal: Principal, access: Access, decision: Decision, protocol: str) -> AccessDenied:

@@ -19,5 +19,5 @@ def provider(iam: Iam) -> Provider:
         handlers=handlers,
         validation_error_code="ValidationError",
         reset=iam.reset,
-        access=access.ACCESS,
+        access=access.access(iam.arn_of),
     )

@@ -217,7 +217,12 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         ids.remove_role_from_profile(ctx.account_id, p["InstanceProfileName"], p["RoleName"])
         return {}
 
+    def list_account_aliases(ctx: RequestContext, p: Params) -> Result:
+        # Dockyard accounts have no aliases (CreateAccountAlias is not served).
+        return {"AccountAliases": [], "IsTruncated": False}
+
     out: dict[str, Any] = {
+        "ListAccountAliases": list_account_aliases,
         "CreateUser": create_user, "GetUser": get_user, "ListUsers": list_users,
         "UpdateUser": update_user, "DeleteUser": delete_user,
         "CreateAccessKey": create_access_key, "ListAccessKeys": list_access_keys,

@@ -8,6 +8,7 @@ reach through `core.principals`: a `KeyDirectory` (users' access keys), a `Polic
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from dockyard.core.clock import Clock
 from dockyard.core.iampolicy import Policy, PolicyError, PolicyKind, parse_policy
@@ -21,7 +22,7 @@ from dockyard.core.principals import (
 from dockyard.services.iam.identities import Identities
 from dockyard.services.iam.model import Attachable, KeyStatus
 from dockyard.services.iam.policies import Policies
-from dockyard.services.iam.state import IamState
+from dockyard.services.iam.state import IamState, Table
 from dockyard.store.base import Store
 
 
@@ -45,6 +46,18 @@ class Iam:
 
     def reset(self) -> None:
         self.state.reset()
+
+    def arn_of(self, account_id: str, kind: str, name: str) -> str | None:
+        """The ARN of an existing user, group, role or instance profile."""
+        tables: dict[str, Table[Any]] = {
+            "user": self.state.users,
+            "group": self.state.groups,
+            "role": self.state.roles,
+            "instance-profile": self.state.profiles,
+        }
+        table = tables.get(kind)
+        found = table.find(account_id, name) if table is not None else None
+        return str(found.arn) if found is not None else None
 
     # -- PolicySource ------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ writes nothing and they outlive a restart until they expire. `Sts` is also a `Ke
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ MIN_DURATION = 900
 SESSION_TOKEN_MAX = 129_600  # GetSessionToken for a user: 36 hours
 ROOT_SESSION_MAX = 3600
 SESSION_POLICY_MAX = 2048
+CHAINED_MAX = 3600  # a role assumed with another role's credentials: at most an hour
+SESSION_NAME = re.compile(r"[\w+=,.@-]*")
 KEY_ALPHABET = string.ascii_uppercase + "234567"
 
 
@@ -166,7 +169,18 @@ class Sts:
                 parse_policy(policy, PolicyKind.IDENTITY, max_size=SESSION_POLICY_MAX)
             except PolicyError as err:
                 raise MalformedPolicyDocument(str(err)) from None
+        if not SESSION_NAME.fullmatch(session_name):
+            raise ValidationError(
+                f"1 validation error detected: Value '{session_name}' at 'roleSessionName' "
+                "failed to satisfy constraint: Member must satisfy regular expression "
+                "pattern: [\\w+=,.@-]*"
+            )
         seconds = self._duration(role, duration)
+        if caller.kind is PrincipalKind.ASSUMED_ROLE and seconds > CHAINED_MAX:
+            raise ValidationError(
+                "The requested DurationSeconds exceeds the 1 hour session limit for roles "
+                f"assumed by role chaining. (DurationSeconds: {seconds})"
+            )
         return self._issue(self._session_principal(role, session_name, policy), seconds)
 
     def get_session_token(self, caller: Principal, duration: int | None) -> Issued:
