@@ -76,8 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--auth-file",
         type=Path,
-        help="verify SigV4 signatures against 'ACCESS_KEY_ID SECRET [ACCOUNT_ID]' lines; "
-        "a key with an ACCOUNT_ID acts in that account",
+        help="verify SigV4 signatures against 'ACCESS_KEY_ID SECRET [ACCOUNT_ID]' lines "
+        "(each key is its account's root; a key with an ACCOUNT_ID acts in that account), "
+        "and authorize every request with IAM policies: IAM users' access keys and STS "
+        "temporary credentials sign too, limited by their policies (docs/iam.md)",
     )
     server.add_argument(
         "--runtime",

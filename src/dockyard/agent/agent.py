@@ -22,6 +22,7 @@ from typing import Any, cast
 
 from dockyard import __version__
 from dockyard.agent import host, stats
+from dockyard.agent.credentials import RoleCredentials
 from dockyard.agent.metadata import MetadataServer
 from dockyard.agent.runner import TaskRunner, without_secrets
 from dockyard.agent.state import AgentState
@@ -30,6 +31,7 @@ from dockyard.core.agentlink import ServerLink, UnknownInstance
 from dockyard.core.agentstats import StatsLink
 from dockyard.core.clock import Clock
 from dockyard.core.orphans import OrphanLink, OrphanReport, Verdict
+from dockyard.core.rolecredentials import TemporaryCredentials
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskSpec, TaskStatus
 from dockyard.drivers.base import AdoptedContainer, Driver, UsageDriver
 
@@ -77,9 +79,18 @@ class Agent:
         self._orphans: set[str] = set()  # reported as orphans since the last registration
         self._warned: set[tuple[str, str]] = set()  # (task, instance) orphans logged
         self._retry = RETRY
+        self.role_credentials = RoleCredentials(self._task_credentials, clock)
         self.metadata = (
-            MetadataServer(self.runners, driver, clock, Path(data_dir)) if metadata else None
+            MetadataServer(self.runners, driver, clock, Path(data_dir), self.role_credentials)
+            if metadata
+            else None
         )
+
+    async def _task_credentials(self, task_arn: str) -> TemporaryCredentials:
+        """A task role's credentials, from the server, as the instance the task runs on."""
+        if self.instance_arn is None:
+            raise UnknownInstance("the agent has not registered yet")
+        return await self.link.task_credentials(self.instance_arn, task_arn)
 
     async def _back_off(self) -> None:
         """Wait before calling the server again; longer each time it stays unreachable."""

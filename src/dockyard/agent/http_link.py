@@ -25,6 +25,7 @@ import httpx
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance, registration_body
 from dockyard.core.agentstats import ContainerStats
 from dockyard.core.orphans import OrphanReport, OrphanVerdict
+from dockyard.core.rolecredentials import TemporaryCredentials
 from dockyard.core.taskspec import Assignment, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ class LinkError(Exception):
         super().__init__(f"{code}: {message} (HTTP {status})")
         self.status = status
         self.code = code
+        self.message = message
 
 
 class UntrustedServer(Exception):
@@ -173,6 +175,12 @@ class HttpLink:
             "report",
             {"containerInstanceArn": instance_arn, "statuses": [s.to_dict() for s in statuses]},
         )
+
+    async def task_credentials(self, instance_arn: str, task_arn: str) -> TemporaryCredentials:
+        doc = await self._call(
+            "credentials", {"containerInstanceArn": instance_arn, "taskArn": task_arn}
+        )
+        return TemporaryCredentials.from_dict(doc["credentials"])
 
     async def put_logs(
         self,

@@ -28,7 +28,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, cast
 
-from dockyard.agent.runner import TaskRunner
+from dockyard.agent.credentials import RoleCredentials, document
+from dockyard.agent.runner import StartFailed, TaskRunner
 from dockyard.core import timefmt
 from dockyard.core.clock import Clock
 from dockyard.core.private import private_dir, write_private
@@ -40,6 +41,14 @@ log = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 STATE_FILE = "metadata.json"
 READ_TIMEOUT = 10.0
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+}
 
 
 class Reachable(Protocol):
@@ -47,6 +56,11 @@ class Reachable(Protocol):
 
     async def metadata_host(self, network: TaskNetwork) -> str | None:
         """The host address a container on `network` reaches the agent at; None: none."""
+        ...
+
+    async def credentials_host(self, network: TaskNetwork) -> str | None:
+        """The address a container on `network` reaches the agent's credentials endpoint
+        at, one AWS SDKs accept over plain HTTP (loopback, 169.254.170.2); None: none."""
         ...
 
 
@@ -204,9 +218,15 @@ def stats_document(
 
 class MetadataServer:
     def __init__(
-        self, runners: Mapping[str, TaskRunner], driver: object, clock: Clock, data_dir: Path
+        self,
+        runners: Mapping[str, TaskRunner],
+        driver: object,
+        clock: Clock,
+        data_dir: Path,
+        credentials: RoleCredentials | None = None,
     ) -> None:
         self.runners = runners
+        self.credentials = credentials  # task role credentials (None: none served)
         self.driver = driver
         self.clock = clock
         self._state_path = Path(data_dir) / STATE_FILE
@@ -226,8 +246,12 @@ class MetadataServer:
         except (OSError, ValueError, KeyError, TypeError):
             self._secret = secrets.token_bytes(32)
         await self._listen(LOOPBACK)
+        if self.credentials is not None:
+            self.credentials.start(lambda: list(self.runners))
 
     async def close(self) -> None:
+        if self.credentials is not None:
+            await self.credentials.close()
         for server in self._servers.values():
             server.close()
         for server in self._servers.values():
@@ -271,6 +295,40 @@ class MetadataServer:
         message = f"{task_arn}\0{container_name}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
 
+    def _credentials_keys(self, task_arn: str) -> tuple[str, str]:
+        """The task's credentials id (in the URL) and authorization token (the header): not
+        guessable from the task, not stored; the agent's secret derives them again."""
+        key = hmac.new(self._secret, f"credentials\0{task_arn}".encode(), hashlib.sha256)
+        digest = key.hexdigest()
+        return digest[:32], digest[32:]
+
+    async def _credentials_environment(
+        self, spec: TaskSpec, network: TaskNetwork
+    ) -> dict[str, str]:
+        """The variables through which an AWS SDK in the container finds its task role's
+        credentials (fetched now, so a role that cannot be had stops the task first)."""
+        if self.credentials is None or not spec.task_role_arn:
+            return {}
+        try:
+            await self.credentials.get(spec.task_arn)
+        except Exception as exc:
+            reason = getattr(exc, "message", None) or str(exc)
+            raise StartFailed(reason) from exc
+        host = None
+        if hasattr(self.driver, "credentials_host"):
+            try:
+                host = await cast(Reachable, self.driver).credentials_host(network)
+            except Exception as exc:
+                log.warning("cannot tell where %s reaches this host: %s", spec.task_arn, exc)
+        port = await self._listen(host) if host is not None else None
+        if port is None:
+            return {}
+        cred_id, token = self._credentials_keys(spec.task_arn)
+        return {
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI": f"http://{host}:{port}/v2/credentials/{cred_id}",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": token,
+        }
+
     async def environment(
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> dict[str, str]:
@@ -286,6 +344,7 @@ class MetadataServer:
                 host = await cast(Reachable, self.driver).metadata_host(network)
             except Exception as exc:
                 log.warning("cannot tell where %s reaches this host: %s", spec.task_arn, exc)
+        env.update(await self._credentials_environment(spec, network))
         port = await self._listen(host) if host is not None else None
         if port is None:
             return env
@@ -305,9 +364,11 @@ class MetadataServer:
                     return runner, container.name
         return None
 
-    async def answer(self, path: str) -> tuple[int, Any]:
+    async def answer(self, path: str, authorization: str | None = None) -> tuple[int, Any]:
         """(HTTP status, JSON body) for a GET of `path`."""
         parts = [p for p in path.split("?", 1)[0].split("/") if p]
+        if parts[:2] == ["v2", "credentials"]:
+            return await self._answer_credentials(parts[2:], authorization)
         if len(parts) < 2 or parts[0] not in ("v3", "v4", "api"):
             return 404, {"error": "not found"}
         found = self._find(parts[1])
@@ -336,6 +397,38 @@ class MetadataServer:
             }
         return 404, {"error": f"unknown metadata path /{'/'.join(rest)}"}
 
+    async def _answer_credentials(
+        self, rest: list[str], authorization: str | None
+    ) -> tuple[int, Any]:
+        """A task's role credentials, for the holder of its id and authorization token."""
+        if len(rest) != 1:
+            return 400, {
+                "code": "InvalidIdInRequest",
+                "message": "CredentialsV2Request: No ID in the request",
+            }
+        runner = None
+        for candidate in list(self.runners.values()):
+            if not candidate.spec.task_role_arn:
+                continue
+            cred_id, token = self._credentials_keys(candidate.spec.task_arn)
+            id_ok = hmac.compare_digest(cred_id, rest[0])
+            if id_ok and hmac.compare_digest(token, authorization or ""):
+                runner = candidate
+        if runner is None or self.credentials is None or runner.done.is_set():
+            return 400, {
+                "code": "InvalidIdInRequest",
+                "message": "CredentialsV2Request: Credentials not found",
+            }
+        try:
+            found = await self.credentials.get(runner.spec.task_arn)
+        except Exception as exc:
+            log.warning("role credentials of %s: %s", runner.spec.task_arn, exc)
+            return 500, {
+                "code": "InvalidCredentialsInRequest",
+                "message": f"CredentialsV2Request: {getattr(exc, 'message', None) or exc}",
+            }
+        return 200, document(found)
+
     async def _stats(self, runner: TaskRunner, name: str) -> dict[str, Any] | None:
         status: ContainerStatus = runner.container(name)
         rid = status.runtime_id
@@ -361,15 +454,17 @@ class MetadataServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
-            method, path, *_ = head.split(b"\r\n", 1)[0].decode("latin-1").split(" ")
+            lines = head.decode("latin-1").split("\r\n")
+            method, path, *_ = lines[0].split(" ")
+            headers = dict(
+                (k.strip().lower(), v.strip()) for k, _, v in (h.partition(":") for h in lines[1:])
+            )
             if method not in ("GET", "HEAD"):
                 code, body = 405, {"error": f"method {method} not allowed"}
             else:
-                code, body = await self.answer(path)
+                code, body = await self.answer(path, headers.get("authorization"))
             payload = json.dumps(body).encode()
-            reason = {200: "OK", 404: "Not Found", 405: "Method Not Allowed"}.get(
-                code, "Not Implemented"
-            )
+            reason = REASONS.get(code, "Error")
             writer.write(
                 f"HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n".encode()

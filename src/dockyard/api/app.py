@@ -9,9 +9,10 @@ from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import quote
 
 from dockyard.api.asgi import ASGIApp, Receive, Scope, Send
-from dockyard.api.auth import check_headers, check_signature, parse_sigv4
+from dockyard.api.auth import authenticate, check_signature, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.dispatch import FrontDoor
+from dockyard.api.errors import UnsupportedOperation
 from dockyard.api.http import HttpRequest, HttpResponse
 from dockyard.api.limits import (
     MAX_HEADER_BYTES,
@@ -26,6 +27,7 @@ from dockyard.api.limits import (
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
 from dockyard.core.errors import ServiceError
+from dockyard.core.principals import KeyDirectory, StaticKeys
 from dockyard.store.base import StoreUnavailable
 
 __all__ = ["DockyardApp", "FrontDoorConfig", "create_app"]
@@ -33,6 +35,8 @@ __all__ = ["DockyardApp", "FrontDoorConfig", "create_app"]
 log = logging.getLogger(__name__)
 
 INTERNAL_PREFIX = "/_dockyard/"
+# STS actions AWS serves without a signature (identity-provider tokens stand in for one).
+UNSIGNED_ACTIONS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
 HEALTH_PATH = "/_dockyard/health"
 
 
@@ -58,6 +62,10 @@ class DockyardApp:
         self.extra_routes = tuple((extra_routes or {}).items())
         self.catalog = catalog or ModelCatalog(config.model_paths)
         self.front_door = FrontDoor(config, self.providers, self.catalog)
+        # Who may sign: the composition root's key directory, else the auth file's keys.
+        self.keys: KeyDirectory | None = config.keys
+        if self.keys is None and config.credentials is not None:
+            self.keys = StaticKeys(config.credentials, config.accounts, config.default_account_id)
         # Index every model and load the served ones now, not on the first request.
         _ = self.catalog.infos
         for provider in self.providers:
@@ -105,6 +113,9 @@ class DockyardApp:
         )
         sig = parse_sigv4(req)
         credentials = self.config.credentials
+        keys = self.keys
+        client = scope.get("client")
+        source_ip = str(client[0]) if client else None
         # Authentication, first from the headers alone: an unknown key, a stale date or an
         # unsigned host is refused before a byte of the body is read.
         open_route = path == HEALTH_PATH and req.method in ("GET", "HEAD")
@@ -115,18 +126,27 @@ class DockyardApp:
                 raise UriTooLong(f"Request URI is longer than {MAX_URL_BYTES} bytes")
             if header_bytes > MAX_HEADER_BYTES:
                 raise HeadersTooLarge(f"Request headers are larger than {MAX_HEADER_BYTES} bytes")
-            secret = None
-            if credentials is not None and not open_route:
+            signer = None
+            if credentials is not None and keys is not None and not open_route:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
-                secret = check_headers(req, sig, credentials, protocol)
+                if sig is not None or not self._maybe_unsigned(req):
+                    signer = authenticate(req, sig, keys, protocol)
             req.body = await read_body(
                 receive,
                 content_length(headers.get("content-length")),
                 self.config.max_body_bytes,
             )
-            if secret is not None and sig is not None:
-                check_signature(req, sig, secret, protocol)
+            if signer is None and credentials is not None and not open_route and not internal:
+                # AWS takes these STS calls unsigned; Dockyard refuses them, and says so.
+                if req.form.get("Action") not in UNSIGNED_ACTIONS:
+                    authenticate(req, sig, keys or {}, protocol)
+                raise UnsupportedOperation(
+                    f"Dockyard does not support sts:{req.form.get('Action')}: it has no identity "
+                    "providers (OIDC or SAML); use AssumeRole with IAM credentials"
+                )
+            if signer is not None and sig is not None:
+                check_signature(req, sig, signer.secret, protocol)
             if "gzip" in headers.get("content-encoding", "") and req.body:
                 # SDKs compress large bodies (PutMetricData); the signature covers what was
                 # sent, and the inflated body is capped like any other.
@@ -142,11 +162,26 @@ class DockyardApp:
                 response = self.front_door.error(err, req, sig)
             await self._send(send, response, head=head)
             return
-        if internal:
+        if internal and signer is not None and not signer.principal.is_root:
+            # Dockyard's own routes (reset) are for the account root's keys only.
+            message = f"User: {signer.principal.arn} is not authorized to use {path}"
+            response = _json(403, {"__type": "AccessDeniedException", "message": message})
+        elif internal:
             response = self._internal(req, path)
         else:
-            response = await self.front_door.handle(req, sig)
+            response = await self.front_door.handle(
+                req,
+                sig,
+                signer=signer,
+                source_ip=source_ip,
+                secure=scope.get("scheme") == "https",
+            )
         await self._send(send, response, head=head)
+
+    @staticmethod
+    def _maybe_unsigned(req: HttpRequest) -> bool:
+        """An unsigned form POST, which may be one of the STS actions AWS takes unsigned."""
+        return req.method == "POST" and req.is_form and "authorization" not in req.headers
 
     @staticmethod
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:

@@ -15,6 +15,7 @@ from botocore.utils import normalize_url_path
 
 from dockyard.api.http import HttpRequest
 from dockyard.core.errors import ServiceError
+from dockyard.core.principals import KeyDirectory, KeyRejected, SigningKey, StaticKeys
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
@@ -247,31 +248,83 @@ def _too_skewed() -> AuthError:
     )
 
 
-def check_headers(
+def session_token(req: HttpRequest, sig: SigV4) -> str | None:
+    """The STS session token a request carries (header, or presigned query parameter)."""
+    if sig.presigned:
+        return req.query_value("X-Amz-Security-Token")
+    return req.headers.get("x-amz-security-token")
+
+
+def _invalid_key(sig: SigV4, protocol: str) -> AuthError:
+    if sig.service == "s3":
+        return AuthError(
+            "The AWS Access Key Id you provided does not exist in our records.",
+            code="InvalidAccessKeyId",
+        )
+    return AuthError(
+        "The security token included in the request is invalid.",
+        code="UnrecognizedClientException" if _json_like(protocol) else "InvalidClientTokenId",
+    )
+
+
+def _rejected(sig: SigV4, protocol: str, reason: str) -> AuthError:
+    if reason == "expired":
+        if sig.service == "s3":
+            return AuthError("The provided token has expired.", code="ExpiredToken", status=400)
+        if _json_like(protocol):
+            return AuthError(
+                "The security token included in the request is expired",
+                code="ExpiredTokenException",
+            )
+        return AuthError(
+            "The security token included in the request is expired", code="ExpiredToken"
+        )
+    if sig.service == "s3":
+        return AuthError(
+            "The provided token is malformed or otherwise invalid.", code="InvalidToken", status=400
+        )
+    return _invalid_key(sig, protocol)
+
+
+def authenticate(
     req: HttpRequest,
     sig: SigV4 | None,
-    credentials: Mapping[str, str],
+    keys: KeyDirectory | Mapping[str, str],
     protocol: str,
     now: float | None = None,
-) -> str:
+) -> SigningKey:
     """What can be decided before the body is read: a signature is there, its key is
-    known, `host` and the date are signed, and the date is within 15 minutes (or the
-    presigned URL within X-Amz-Expires). Returns the key's secret; raises the AWS error."""
+    known (with a valid session token for temporary credentials), `host` and the date are
+    signed, and the date is within 15 minutes (or the presigned URL within X-Amz-Expires).
+    Returns the key (secret and principal); raises the AWS error."""
     if sig is None:
         raise AuthError(
             "Request is missing Authentication Token", code="MissingAuthenticationToken"
         )
-    secret = credentials.get(sig.access_key_id)
-    if secret is None:
-        if sig.service == "s3":
-            raise AuthError(
-                "The AWS Access Key Id you provided does not exist in our records.",
-                code="InvalidAccessKeyId",
-            )
-        raise AuthError(
-            "The security token included in the request is invalid.",
-            code="UnrecognizedClientException" if _json_like(protocol) else "InvalidClientTokenId",
-        )
+    directory = StaticKeys(keys, {}, "") if isinstance(keys, Mapping) else keys
+    moment = time.time() if now is None else now
+    try:
+        key = directory.signing_key(sig.access_key_id, session_token(req, sig), moment)
+    except KeyRejected as rejected:
+        raise _rejected(sig, protocol, rejected.reason) from None
+    if key is None:
+        raise _invalid_key(sig, protocol)
+    _check_signed_fields(req, sig, protocol, moment)
+    return key
+
+
+def check_headers(
+    req: HttpRequest,
+    sig: SigV4 | None,
+    credentials: KeyDirectory | Mapping[str, str],
+    protocol: str,
+    now: float | None = None,
+) -> str:
+    """`authenticate`, answering the key's secret."""
+    return authenticate(req, sig, credentials, protocol, now).secret
+
+
+def _check_signed_fields(req: HttpRequest, sig: SigV4, protocol: str, now: float) -> None:
     signed = sig.signed_headers
     if "host" not in signed:
         raise _incomplete(
@@ -288,8 +341,7 @@ def check_headers(
         raise _incomplete(
             "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.", protocol
         )
-    _check_time(req, sig, protocol, time.time() if now is None else now)
-    return secret
+    _check_time(req, sig, protocol, now)
 
 
 def check_signature(req: HttpRequest, sig: SigV4, secret: str, protocol: str) -> None:
@@ -322,7 +374,7 @@ def check_signature(req: HttpRequest, sig: SigV4, secret: str, protocol: str) ->
 def verify(
     req: HttpRequest,
     sig: SigV4 | None,
-    credentials: Mapping[str, str],
+    credentials: KeyDirectory | Mapping[str, str],
     protocol: str,
     now: float | None = None,
 ) -> None:

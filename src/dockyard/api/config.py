@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import dockyard
 from dockyard.api.limits import MAX_BODY_BYTES
+from dockyard.core.principals import KeyDirectory, PolicySource
 
 
 @dataclass(slots=True)
@@ -17,6 +18,11 @@ class FrontDoorConfig:
     credentials: dict[str, str] | None = None
     # access key id -> the account its calls act in (auth-file lines with a third column).
     accounts: dict[str, str] = field(default_factory=dict)
+    # Every key that may sign (auth-file roots, IAM access keys, STS credentials); None: the
+    # auth-file keys alone.
+    keys: KeyDirectory | None = None
+    # Identity-based policies (IAM); with `credentials` set, every request is authorized.
+    policies: PolicySource | None = None
     # Request bodies (as sent, and after gzip is undone) larger than this answer 413.
     max_body_bytes: int = MAX_BODY_BYTES
     version: str = dockyard.__version__

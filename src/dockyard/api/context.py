@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dockyard.core.principals import Principal
 from dockyard.core.scope import Scope
 
 
@@ -17,6 +18,9 @@ class RequestContext:
     protocol: str = "json"  # json | query | rest-json | rest-xml | smithy-rpc-v2-cbor
     access_key_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # Who signed (the account root when the server runs without an auth file).
+    principal: Principal | None = None
+    source_ip: str | None = None
 
 
 def scope_of(ctx: RequestContext) -> Scope:

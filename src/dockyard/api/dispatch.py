@@ -5,9 +5,12 @@ from __future__ import annotations
 import inspect
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from dockyard.api.access import Access, AccessRequest
 from dockyard.api.auth import SigV4, identify, parse_sigv4
+from dockyard.api.authorize import Authorizer, base_context
 from dockyard.api.config import FrontDoorConfig
 from dockyard.api.context import RequestContext
 from dockyard.api.errors import InternalError, ServiceUnavailable, UnsupportedOperation
@@ -21,7 +24,10 @@ from dockyard.api.protocols.rest import RestJsonCodec, RestXmlCodec
 from dockyard.api.provider import Provider
 from dockyard.api.router import QUERY, REST, Router, RoutingError
 from dockyard.api.validate import validate
+from dockyard.core.clock import RealClock
 from dockyard.core.errors import ServiceError
+from dockyard.core.iampolicy import Decision, Policy
+from dockyard.core.principals import Permissions, Principal, SigningKey, root_principal
 from dockyard.store.base import is_unavailable
 
 log = logging.getLogger(__name__)
@@ -44,6 +50,75 @@ class FrontDoor:
         self.catalog = catalog
         self.providers = {p.service: p for p in providers}
         self.router = Router(catalog, self.providers)
+        self.authorizer = Authorizer(config.policies) if config.policies is not None else None
+        self.clock = RealClock()
+
+    @property
+    def enforcing(self) -> bool:
+        """Whether requests are authorized (the server has an auth file)."""
+        return self.config.credentials is not None and self.authorizer is not None
+
+    def accesses(
+        self, provider: Provider, account_id: str, region: str, operation: str, params: Any
+    ) -> list[Access]:
+        """The (action, resource) pairs an operation with these parameters acts on."""
+        if provider.access is not None:
+            found = provider.access(AccessRequest(account_id, region, operation, params))
+            if found:
+                return list(found)
+        return [Access(f"{provider.prefix}:{operation}", "*")]
+
+    def context(
+        self,
+        principal: Principal,
+        permissions: Permissions,
+        *,
+        region: str,
+        source_ip: str | None = None,
+        secure: bool = False,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict[str, list[str]]:
+        """The global condition keys of a request by `principal`."""
+        return base_context(
+            principal,
+            permissions,
+            source_ip=source_ip,
+            secure=secure,
+            region=region,
+            now=self.clock.now(),
+            params=params,
+        )
+
+    def authorize(
+        self,
+        principal: Principal,
+        accesses: Sequence[Access],
+        context: Mapping[str, Sequence[str]],
+        protocol: str = "json",
+        resource_policy: Policy | None = None,
+    ) -> None:
+        """Raise AWS's access-denied error (in `protocol`'s words) unless `principal` may do
+        every (action, resource) of `accesses`; a no-op when the server does not enforce.
+        `resource_policy` (a bucket policy) is evaluated with the identity-based policies.
+        Paths that bypass `handle` (streaming uploads) call this themselves."""
+        if not self.enforcing or self.authorizer is None:
+            return
+        self.authorizer.check(
+            principal, accesses, context, protocol, resource_policy=resource_policy
+        )
+
+    def decide(
+        self,
+        principal: Principal,
+        access: Access,
+        context: Mapping[str, Sequence[str]],
+        resource_policy: Policy | None = None,
+    ) -> Decision | None:
+        """The evaluator's decision for one pair (None: the account root, allowed)."""
+        if self.authorizer is None:
+            return None
+        permissions = self.authorizer.permissions(principal)
+        return self.authorizer.decide(principal, access, context, permissions, resource_policy)
 
     def guess(self, req: HttpRequest, sig: SigV4 | None) -> tuple[str, ServiceInfo | None]:
         """The protocol (and service) a request speaks, from its headers alone: how to answer
@@ -74,9 +149,18 @@ class FrontDoor:
         protocol, info = self.guess(req, sig)
         return CODECS[protocol].error(err, info, None, str(uuid.uuid4()))
 
-    async def handle(self, req: HttpRequest, sig: SigV4 | None = None) -> HttpResponse:
-        """Route, parse, validate, dispatch, serialize. The caller has authenticated the
-        request (DockyardApp, before and after reading the body)."""
+    async def handle(
+        self,
+        req: HttpRequest,
+        sig: SigV4 | None = None,
+        *,
+        signer: SigningKey | None = None,
+        source_ip: str | None = None,
+        secure: bool = False,
+    ) -> HttpResponse:
+        """Route, parse, validate, authorize, dispatch, serialize. The caller has
+        authenticated the request (DockyardApp, before and after reading the body) and
+        passes the key that signed it."""
         request_id = str(uuid.uuid4())
         if sig is None:
             sig = parse_sigv4(req)
@@ -98,18 +182,45 @@ class FrontDoor:
                 self.config.default_region,
                 self.config.accounts,
             )
+            if signer is not None:
+                principal = signer.principal
+            else:
+                principal = root_principal(identity.account_id, identity.access_key_id or "")
             op = self.catalog.operation_model(info.name, operation)
             params = codec.parse(req, op, route)
             validate(op.input_shape, params, provider.validation_error_code)
+            if (
+                self.enforcing
+                and self.authorizer is not None
+                and not principal.is_root
+                and operation not in provider.self_authorized
+            ):
+                permissions = self.authorizer.permissions(principal)
+                accesses = self.accesses(
+                    provider, principal.account_id, identity.region, operation, params
+                )
+                context = self.context(
+                    principal,
+                    permissions,
+                    region=identity.region,
+                    source_ip=source_ip,
+                    secure=secure,
+                    params=params,
+                )
+                self.authorizer.check(
+                    principal, accesses, context, route.protocol, permissions=permissions
+                )
             ctx = RequestContext(
                 service=info.name,
                 operation=operation,
-                account_id=identity.account_id,
+                account_id=principal.account_id,
                 region=identity.region,
                 request_id=request_id,
                 protocol=route.protocol,
                 access_key_id=identity.access_key_id,
                 headers=req.headers,
+                principal=principal,
+                source_ip=source_ip,
             )
             result = handler(ctx, params)
             if inspect.isawaitable(result):

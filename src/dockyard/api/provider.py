@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockyard.api.access import AccessFunction
 from dockyard.api.context import RequestContext
 
 Params = dict[str, Any]
@@ -30,3 +31,14 @@ class Provider:
     validation_error_code: str = "ValidationException"
     # Called by POST /_dockyard/reset after the store is wiped.
     reset: Callable[[], None] | None = None
+    # Authorization: the IAM service prefix of its actions (default: `service`), and what
+    # each operation acts on (`api.access`; default: `<prefix>:<Operation>` on `*`).
+    action_prefix: str = ""
+    access: AccessFunction | None = None
+    # Operations whose handlers authorize the caller themselves (sts:AssumeRole weighs the
+    # role's trust policy; sts:GetCallerIdentity needs no permission).
+    self_authorized: frozenset[str] = frozenset()
+
+    @property
+    def prefix(self) -> str:
+        return self.action_prefix or self.service

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from dockyard.core.rolecredentials import TemporaryCredentials
 from dockyard.core.taskspec import Assignment, TaskStatus
 
 
@@ -51,6 +52,11 @@ class ServerLink(Protocol):
         ...
 
     async def report(self, instance_arn: str, statuses: list[TaskStatus]) -> None: ...
+
+    async def task_credentials(self, instance_arn: str, task_arn: str) -> TemporaryCredentials:
+        """The task role credentials of `task_arn`, which runs on `instance_arn`; only that
+        instance's agent may have them."""
+        ...
 
     async def put_logs(
         self,

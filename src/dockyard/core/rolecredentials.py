@@ -62,3 +62,13 @@ class RoleCredentialIssuer(Protocol):
         `arn:aws:sts::<account>:assumed-role/<role>/<session_name>`. Raises
         `RoleUnavailable` when the role does not exist or does not trust `service`."""
         ...
+
+
+class RolePermissions(Protocol):
+    def denial(
+        self, account_id: str, role_arn: str, session_name: str, action: str, resource: str
+    ) -> str | None:
+        """None when a session of `role_arn` named `session_name` may perform `action` on
+        `resource` (or when the server enforces no policies); else AWS's access-denied
+        message, naming the session, the action and the resource."""
+        ...

@@ -90,7 +90,15 @@ def store_of(value: str) -> str:
 
 
 class SecretSource(Protocol):
-    def resolve(self, account_id: str, region: str, value_from: str) -> str:
-        """The value `value_from` names, read for a task of `account_id` in `region`.
-        Raises SecretUnavailable."""
+    def resolve(
+        self,
+        account_id: str,
+        region: str,
+        value_from: str,
+        *,
+        role: tuple[str, str] | None = None,
+    ) -> str:
+        """The value `value_from` names, read for a task of `account_id` in `region`; as
+        `role` (the task's execution role ARN and session name), whose policies must allow
+        it where policies are enforced. Raises SecretUnavailable."""
         ...

@@ -179,6 +179,10 @@ class TaskSpec:
     volumes: list[VolumeSpec] = field(default_factory=list)
     pid_mode: str | None = None  # host | task
     ipc_mode: str | None = None  # host | task | none
+    # IAM roles: the task's own (its containers' credentials) and the one the agent acts as
+    # for the task (secrets, logs, image pulls).
+    task_role_arn: str | None = None
+    execution_role_arn: str | None = None
 
     @property
     def task_id(self) -> str:

@@ -18,8 +18,8 @@ COMMON = (
     "com.amazonaws.ecs.capability.logging-driver.json-file",
     "com.amazonaws.ecs.capability.logging-driver.none",
     "com.amazonaws.ecs.capability.privileged-container",
-    # images come from the host or a reachable registry; no credentials are needed to pull,
-    # and logs go to Dockyard itself: the execution role has nothing left to authorize
+    # the server reads a task's secrets as its execution role (docs/task-roles.md); images
+    # come from the host or a reachable registry and logs go to Dockyard itself
     "com.amazonaws.ecs.capability.ecr-auth",
     "ecs.capability.execution-role-awslogs",
     "ecs.capability.execution-role-ecr-pull",
@@ -28,9 +28,7 @@ COMMON = (
     "ecs.capability.env-files.s3",
     "ecs.capability.secrets.ssm.environment-variables",
     "ecs.capability.secrets.asm.environment-variables",
-    # There is no IAM here: a task role is recorded (DescribeTasks shows it) and grants
-    # nothing, as every request to Dockyard is allowed. Refusing to place such tasks would
-    # turn away most real task definitions for no gain (docs/task-definitions.md).
+    # The agent serves a task role's credentials to the task's containers (docs/task-roles.md).
     "com.amazonaws.ecs.capability.task-iam-role",
 )
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from dockyard.core.registryauth import RegistryAuth
 from dockyard.core.taskspec import FEATURES, ContainerSpec, NetworkBinding, NetworkMode, TaskSpec
-from dockyard.drivers import docker_options
+from dockyard.drivers import docker_options, linklocal
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
     OOM_REASON,
@@ -148,6 +148,16 @@ class DockerDriver:
             return await self._call(self._gateway, "bridge")
         if network.mode == NetworkMode.AWSVPC:
             return await self._call(self._gateway, AWSVPC_NETWORK)
+        return None
+
+    async def credentials_host(self, network: TaskNetwork) -> str | None:
+        """Where a container on `network` reaches the task credentials endpoint at an
+        address AWS SDKs accept: loopback in host mode, 169.254.170.2 (held by the host,
+        reached through the Docker network's gateway) in bridge and awsvpc modes."""
+        if network.mode == NetworkMode.HOST:
+            return "127.0.0.1"
+        if network.mode in (NetworkMode.BRIDGE, NetworkMode.AWSVPC):
+            return await asyncio.to_thread(linklocal.ensure)
         return None
 
     def _gateway(self, name: str) -> str | None:

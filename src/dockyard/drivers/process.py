@@ -35,7 +35,7 @@ from dockyard.core.taskspec import (
     TaskSpec,
     VolumeKind,
 )
-from dockyard.drivers import cgroups, hostnet, ocilaunch, procmounts, procstat
+from dockyard.drivers import cgroups, hostnet, linklocal, ocilaunch, procmounts, procstat
 from dockyard.drivers.attributes import ecs_attributes
 from dockyard.drivers.base import (
     OOM_REASON,
@@ -220,6 +220,16 @@ class ProcessDriver:
             return "127.0.0.1"
         if network.mode in (NetworkMode.BRIDGE, NetworkMode.AWSVPC) and network.ip_address:
             return self._net.gateway
+        return None
+
+    async def credentials_host(self, network: TaskNetwork) -> str | None:
+        """Where a container on `network` reaches the task credentials endpoint at an
+        address AWS SDKs accept: loopback in host mode, 169.254.170.2 (held by the host,
+        reached through the namespace's default route) from a task namespace."""
+        if network.mode == NetworkMode.HOST:
+            return "127.0.0.1"
+        if network.mode in (NetworkMode.BRIDGE, NetworkMode.AWSVPC) and network.ip_address:
+            return await asyncio.to_thread(linklocal.ensure)
         return None
 
     @staticmethod

@@ -68,6 +68,10 @@ class RoutedDriver:
         driver = self._task_driver.get(network.task_arn, self.docker)
         return await driver.metadata_host(network)
 
+    async def credentials_host(self, network: TaskNetwork) -> str | None:
+        driver = self._task_driver.get(network.task_arn, self.docker)
+        return await driver.credentials_host(network)
+
     async def wait(self, runtime_id: str) -> ExitInfo:
         return await self._by_id(runtime_id).wait(runtime_id)
 

@@ -4,9 +4,12 @@ other."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from dockyard.core.errors import ServiceError
+from dockyard.core.rolecredentials import RolePermissions
+from dockyard.core.scope import Scope
 from dockyard.core.secrets import (
     ParameterRef,
     SecretUnavailable,
@@ -32,17 +35,46 @@ class ServedSecrets:
     only those of the task's own account: a reference into another account does not resolve
     (there are no resource policies here to grant it)."""
 
-    def __init__(self, ssm: Ssm, secretsmanager: SecretsManager) -> None:
+    def __init__(
+        self,
+        ssm: Ssm,
+        secretsmanager: SecretsManager,
+        permissions: RolePermissions | None = None,
+    ) -> None:
         self.ssm = ssm
         self.secretsmanager = secretsmanager
+        # What a task's execution role may read (None: no policies are enforced).
+        self.permissions = permissions
 
-    def resolve(self, account_id: str, region: str, value_from: str) -> str:
+    def _as_role(
+        self, role: tuple[str, str] | None, account_id: str, action: str, resource: str
+    ) -> str | None:
+        """AWS's AccessDeniedException text when the execution role `role` (its ARN and
+        session name) may not perform `action` on `resource`."""
+        if role is None or self.permissions is None:
+            return None
+        message = self.permissions.denial(account_id, role[0], role[1], action, resource)
+        return None if message is None else f"AccessDeniedException: {message}"
+
+    def resolve(
+        self,
+        account_id: str,
+        region: str,
+        value_from: str,
+        *,
+        role: tuple[str, str] | None = None,
+    ) -> str:
         try:
             ref = parse_value_from(value_from)
         except ValueError as exc:
             raise SecretUnavailable(store_of(value_from), value_from, str(exc)) from exc
         if isinstance(ref, ParameterRef):
             refused = _foreign(account_id, value_from, ref.account_id)
+            if refused is not None:
+                raise SecretUnavailable("ssm", value_from, refused)
+            path = ref.name if ref.name.startswith("/") else f"/{ref.name}"
+            resource = f"arn:aws:ssm:{ref.region or region}:{account_id}:parameter{path}"
+            refused = self._as_role(role, account_id, "ssm:GetParameters", resource)
             if refused is not None:
                 raise SecretUnavailable("ssm", value_from, refused)
             value = self.ssm.value(
@@ -55,6 +87,16 @@ class ServedSecrets:
             return value
         parts = ref.secret_id.split(":")
         refused = _foreign(account_id, value_from, parts[4])
+        if refused is not None:
+            raise SecretUnavailable(
+                "asm", value_from, f"failed to fetch secret {ref.secret_id} from secrets "
+                f"manager: {refused}",
+            )  # fmt: skip
+        resource = ref.secret_id
+        with contextlib.suppress(ServiceError):  # the full ARN, with its random suffix
+            scope = Scope(parts[4] or account_id, parts[3] or region)
+            resource = self.secretsmanager.vault.get(scope, ref.secret_id).arn
+        refused = self._as_role(role, account_id, "secretsmanager:GetSecretValue", resource)
         if refused is not None:
             raise SecretUnavailable(
                 "asm", value_from, f"failed to fetch secret {ref.secret_id} from secrets "

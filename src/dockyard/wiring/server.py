@@ -24,6 +24,7 @@ from dockyard.controllers.retention import RetentionController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
+from dockyard.core.principals import KeyChain, StaticKeys
 from dockyard.core.private import private_dir, restrict_umask
 from dockyard.core.scope import Scope
 from dockyard.core.taskpolicy import TaskPolicies
@@ -33,10 +34,12 @@ from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ecr as ecr_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
+from dockyard.services import iam as iam_service
 from dockyard.services import logs as logs_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
 from dockyard.services import ssm as ssm_service
+from dockyard.services import sts as sts_service
 from dockyard.services.ecs.instances.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.instances.agent_http import AgentEndpoint
 from dockyard.services.ecs.instances.agent_identity import AgentIdentities
@@ -48,6 +51,7 @@ from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
+from dockyard.wiring.roleaccess import RoleAccess
 from dockyard.wiring.secrets import ServedSecrets
 
 log = logging.getLogger(__name__)
@@ -100,13 +104,25 @@ class Dockyard:
         private_dir(options.data_dir)  # 0700: secrets, task files and logs live here
         # SSM parameters and Secrets Manager secrets are sealed at rest (no KMS here: a key
         # of this server's own, in its data dir).
+        # IAM users' secret access keys too. STS session tokens are sealed under a key
+        # derived from the same one.
         server_key = load_or_create_key(options.data_dir / "store.key")
         self.store = SealedStore(
             open_store(options.store, options.data_dir),
             server_key,
-            (ssm_service.KIND, secretsmanager_service.KIND),
+            (ssm_service.KIND, secretsmanager_service.KIND, *iam_service.SEALED_KINDS),
         )
         self.clock: Clock = self._make_clock()
+        # IAM and STS first: every request is authenticated and authorized through them, and
+        # ECS gets task roles' credentials from STS (a RoleCredentialIssuer).
+        self.iam = iam_service.Iam(self.store, self.clock)
+        self.iam.load()
+        self.sts = sts_service.Sts(self.clock, server_key, roles=self.iam, policies=self.iam)
+        self.keys = KeyChain(
+            StaticKeys(options.credentials or {}, options.credential_accounts, options.account_id),
+            self.iam,
+            self.sts,
+        )
         self._clock_task: asyncio.Task[None] | None = None
         # Each domain is built with its collaborators: the services ECS reaches through ports
         # (target groups, service registries, secrets) come first.
@@ -120,13 +136,20 @@ class Dockyard:
         self.ssm.load()
         self.secretsmanager = secretsmanager_service.SecretsManager(self.store, self.clock)
         self.secretsmanager.load()
+        role_access = RoleAccess(
+            self.iam, self.iam, self.clock, enforced=options.credentials is not None
+        )
         self.ecs = ecs_service.Ecs(
             self.store,
             self.clock,
             target_groups=self.elbv2,
             service_registries=self.cloud_map,
-            secrets=ServedSecrets(self.ssm, self.secretsmanager),
+            # A task's secrets are read, and its logs written, as its execution role, whose
+            # policies must allow it when requests are authorized (--auth-file).
+            secrets=ServedSecrets(self.ssm, self.secretsmanager, role_access),
             task_policies=options.task_policies,
+            role_credentials=self.sts,
+            role_permissions=role_access,
         )
         self.ecs.load()
         self.dns: DnsServer | None = None
@@ -141,6 +164,8 @@ class Dockyard:
             sd_service.provider(self.cloud_map),
             ssm_service.provider(self.ssm),
             secretsmanager_service.provider(self.secretsmanager),
+            iam_service.provider(self.iam),
+            sts_service.provider(self.sts),
         ]
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers; metric data
         # survives restarts: written through to, and reloaded from, its own log.
@@ -215,6 +240,8 @@ class Dockyard:
                 allow_reset=options.allow_reset,
                 credentials=options.credentials,
                 accounts=options.credential_accounts,
+                keys=self.keys,
+                policies=self.iam,
             ),
             self.providers,
             on_reset=self._reset_store,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from dockyard.core.agentlink import LogEvent, Registration
 from dockyard.core.orphans import OrphanReport, OrphanVerdict, Verdict
+from dockyard.core.rolecredentials import TemporaryCredentials
 from dockyard.core.taskspec import (
     Assignment,
     ContainerSpec,
@@ -40,6 +41,9 @@ class FakeLink:
         self.heartbeats = 0
         self.stopped_here: dict[str, tuple[str, str]] = {}  # forgotten: (stop code, reason)
         self.orphan_reports: list[OrphanReport] = []
+        # Task role credentials the server would issue, by task ARN; what the agent asked.
+        self.role_credentials: dict[str, TemporaryCredentials] = {}
+        self.credential_calls: list[tuple[str, str]] = []
         self._changed = asyncio.Event()
         self._reported = asyncio.Event()
 
@@ -87,6 +91,13 @@ class FakeLink:
                 self.orphan_reports.append(report)
                 verdicts.append(OrphanVerdict(arn, Verdict.ORPHANED))
         return verdicts
+
+    async def task_credentials(self, instance_arn: str, task_arn: str) -> TemporaryCredentials:
+        self.credential_calls.append((instance_arn, task_arn))
+        found = self.role_credentials.get(task_arn)
+        if found is None:
+            raise LookupError(f"ECS was unable to assume the role for {task_arn}")
+        return found
 
     # -- test helpers --------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
-from dockyard.services.cloudwatch import ops_alarms, ops_metrics
+from dockyard.services.cloudwatch import access, ops_alarms, ops_metrics
 from dockyard.services.cloudwatch.service import CloudWatch
 
 __all__ = ["CloudWatch", "provider"]
@@ -18,4 +18,5 @@ def provider(cw: CloudWatch) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidParameterValue",
         reset=cw.reset,
+        access=access.ACCESS,
     )

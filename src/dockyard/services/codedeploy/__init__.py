@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
-from dockyard.services.codedeploy import ops_deployments, ops_groups
+from dockyard.services.codedeploy import access, ops_deployments, ops_groups
 from dockyard.services.codedeploy.service import CodeDeploy
 
 __all__ = ["CodeDeploy", "provider"]
@@ -18,4 +18,5 @@ def provider(cd: CodeDeploy) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidInputException",
         reset=cd.reset,
+        access=access.ACCESS,
     )

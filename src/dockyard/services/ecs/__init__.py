@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
+from dockyard.services.ecs import access
 from dockyard.services.ecs.capacity import ops as ops_capacity
 from dockyard.services.ecs.clusters import ops as ops_clusters
 from dockyard.services.ecs.deployments import ops as ops_services
@@ -37,4 +38,5 @@ def provider(ecs: Ecs) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidParameterException",
         reset=ecs.reset,
+        access=access.ACCESS,
     )

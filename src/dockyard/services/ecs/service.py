@@ -6,6 +6,7 @@ from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.core.registryauth import RegistryLogins
+from dockyard.core.rolecredentials import RoleCredentialIssuer, RolePermissions
 from dockyard.core.secrets import SecretSource
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.services.ecs.capacity.domain import CapacityProviders
@@ -33,6 +34,8 @@ class Ecs:
         secrets: SecretSource | None = None,
         task_policies: TaskPolicies | None = None,
         registry_logins: RegistryLogins | None = None,
+        role_credentials: RoleCredentialIssuer | None = None,
+        role_permissions: RolePermissions | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -56,6 +59,12 @@ class Ecs:
         self.secrets = secrets
         # Registry credentials for images in this server's own registry (ECR).
         self.registry_logins = registry_logins
+        # Where a task role's temporary credentials come from (STS), when the server wires
+        # it; without, a task with a taskRoleArn stops before it starts.
+        self.role_credentials = role_credentials
+        # What a task's execution role may do (its awslogs streams), where policies are
+        # enforced; None: nothing is checked.
+        self.role_permissions = role_permissions
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)

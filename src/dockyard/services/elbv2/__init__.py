@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
-from dockyard.services.elbv2 import ops_balancers, ops_groups, ops_listeners
+from dockyard.services.elbv2 import access, ops_balancers, ops_groups, ops_listeners
 from dockyard.services.elbv2.service import Elbv2
 
 __all__ = ["Elbv2", "provider"]
@@ -18,4 +18,6 @@ def provider(elb: Elbv2) -> Provider:
         handlers=handlers,
         validation_error_code="ValidationError",
         reset=elb.reset,
+        action_prefix="elasticloadbalancing",
+        access=access.ACCESS,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.events import ops
+from dockyard.services.events import access, ops
 from dockyard.services.events.service import Events
 
 __all__ = ["Events", "provider"]
@@ -11,4 +11,5 @@ __all__ = ["Events", "provider"]
 
 def provider(events: Events) -> Provider:
     return Provider(service="events", handlers=ops.handlers(events),
-                    validation_error_code="ValidationException", reset=events.reset)  # fmt: skip
+                    validation_error_code="ValidationException", reset=events.reset,
+                    access=access.ACCESS)  # fmt: skip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
-from dockyard.services.logs import ops_groups, ops_streams
+from dockyard.services.logs import access, ops_groups, ops_streams
 from dockyard.services.logs.service import Logs
 
 __all__ = ["Logs", "provider"]
@@ -18,4 +18,5 @@ def provider(logs: Logs) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidParameterException",
         reset=logs.reset,
+        access=access.ACCESS,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.secretsmanager import ops_secrets
+from dockyard.services.secretsmanager import access, ops_secrets
 from dockyard.services.secretsmanager.service import SecretsManager
 from dockyard.services.secretsmanager.vault import KIND
 
@@ -16,4 +16,5 @@ def provider(manager: SecretsManager) -> Provider:
         handlers=ops_secrets.handlers(manager.vault),
         validation_error_code="ValidationException",
         reset=manager.reset,
+        access=access.access(manager.vault),
     )

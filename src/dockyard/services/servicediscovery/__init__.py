@@ -4,7 +4,7 @@ namespaces Dockyard's DNS server really answers for."""
 from __future__ import annotations
 
 from dockyard.api.provider import Handler, Provider
-from dockyard.services.servicediscovery import ops_instances, ops_namespaces, ops_services
+from dockyard.services.servicediscovery import access, ops_instances, ops_namespaces, ops_services
 from dockyard.services.servicediscovery.service import CloudMap
 
 __all__ = ["CloudMap", "provider"]
@@ -19,4 +19,6 @@ def provider(cloud_map: CloudMap) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidInput",
         reset=cloud_map.reset,
+        action_prefix="servicediscovery",
+        access=access.ACCESS,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.ssm import ops_parameters
+from dockyard.services.ssm import access, ops_parameters
 from dockyard.services.ssm.parameters import KIND
 from dockyard.services.ssm.service import Ssm
 
@@ -16,4 +16,5 @@ def provider(ssm: Ssm) -> Provider:
         handlers=ops_parameters.handlers(ssm.parameters),
         validation_error_code="ValidationException",
         reset=ssm.reset,
+        access=access.access(ssm.parameters),
     )

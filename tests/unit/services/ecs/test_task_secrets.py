@@ -34,7 +34,14 @@ class Source:
         self.values = values
         self.asked: list[tuple[str, str, str]] = []
 
-    def resolve(self, account_id: str, region: str, value_from: str) -> str:
+    def resolve(
+        self,
+        account_id: str,
+        region: str,
+        value_from: str,
+        *,
+        role: tuple[str, str] | None = None,
+    ) -> str:
         self.asked.append((account_id, region, value_from))
         if value_from not in self.values:
             raise SecretUnavailable("ssm", value_from, f"invalid ssm parameters: {value_from}")
@@ -150,3 +157,62 @@ def test_served_secrets_read_parameter_store_and_secrets_manager() -> None:
     with pytest.raises(SecretUnavailable) as err:
         source.resolve(ACCOUNT, "eu-west-1", "/p")  # another region's Parameter Store
     assert err.value.message == "invalid ssm parameters: /p"
+
+
+class Permissions:
+    """Allows what is listed; records what was asked."""
+
+    def __init__(self, allowed: set[tuple[str, str]]) -> None:
+        self.allowed = allowed
+        self.asked: list[tuple[str, str, str, str, str]] = []
+
+    def denial(
+        self, account_id: str, role_arn: str, session_name: str, action: str, resource: str
+    ) -> str | None:
+        self.asked.append((account_id, role_arn, session_name, action, resource))
+        if (action, resource) in self.allowed:
+            return None
+        return f"User: {session_name} is not authorized to perform: {action} on {resource}"
+
+
+def test_served_secrets_are_read_as_the_execution_role() -> None:
+    clock = ManualClock(start=1_700_000_000.0)
+    ssm, manager = (
+        Ssm(SqliteStore(":memory:"), clock),
+        SecretsManager(SqliteStore(":memory:"), clock),
+    )
+    ssm.load()
+    manager.load()
+    from tests.unit.services.secretsmanager.conftest import make_call as sm_call
+    from tests.unit.services.ssm.conftest import make_call as ssm_call
+
+    ssm_call(ssm, ACCOUNT, REGION)("PutParameter", Name="/p", Value="pv", Type="String")
+    ssm_call(ssm, ACCOUNT, REGION)("PutParameter", Name="plain", Value="x", Type="String")
+    secret = sm_call(manager, ACCOUNT, REGION)("CreateSecret", Name="s", SecretString="sv")["ARN"]
+    param = f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/p"
+    permissions = Permissions({("ssm:GetParameters", param)})
+    source = ServedSecrets(ssm, manager, permissions)
+    role = (f"arn:aws:iam::{ACCOUNT}:role/exec", "task-1")
+    assert source.resolve(ACCOUNT, REGION, "/p", role=role) == "pv"
+    assert source.resolve(ACCOUNT, REGION, param, role=role) == "pv"
+    with pytest.raises(SecretUnavailable) as err:
+        source.resolve(ACCOUNT, REGION, "plain", role=role)
+    assert err.value.message == (
+        "AccessDeniedException: User: task-1 is not authorized to perform: ssm:GetParameters "
+        f"on arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/plain"
+    )
+    # A secret named by its partial ARN is checked on its full ARN (with the suffix).
+    partial = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:s"
+    with pytest.raises(SecretUnavailable) as err:
+        source.resolve(ACCOUNT, REGION, partial, role=role)
+    assert err.value.store == "asm"
+    assert permissions.asked[-1] == (
+        ACCOUNT, role[0], "task-1", "secretsmanager:GetSecretValue", secret
+    )  # fmt: skip
+    assert "AccessDeniedException: User: task-1" in err.value.message
+    permissions.allowed.add(("secretsmanager:GetSecretValue", secret))
+    assert source.resolve(ACCOUNT, REGION, partial, role=role) == "sv"
+    # Without a role (no executionRoleArn) nothing is asked.
+    before = len(permissions.asked)
+    assert source.resolve(ACCOUNT, REGION, "plain") == "x"
+    assert len(permissions.asked) == before

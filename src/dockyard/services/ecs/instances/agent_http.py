@@ -12,6 +12,8 @@ of an `EmbeddedLink` (hosts joining here are plain container instances, not mana
   stats        {"containerInstanceArn", "stats": [ContainerStats.to_dict()]} -> {}
   orphans      {"containerInstanceArn", "tasks": [OrphanReport.to_dict()]}
                -> {"verdicts": [OrphanVerdict.to_dict()]}
+  credentials  {"containerInstanceArn", "taskArn"}
+               -> {"credentials": TemporaryCredentials.to_dict()} (the task role's)
 
 An agent registers with a join token and receives its own credential; later calls carry it
 (agent_guard.py) and may only touch that instance. Operators manage join tokens with three
@@ -121,6 +123,7 @@ class AgentEndpoint:
             "logs": self._logs,
             "stats": self._stats,
             "orphans": self._orphans,
+            "credentials": self._credentials,
         }
         self.admin_calls: dict[str, Callable[[Body, Scope], Body]] = {
             "join-token": self._join_token,
@@ -328,6 +331,13 @@ class AgentEndpoint:
             bool(body.get("createGroup")),
         )
         return {}
+
+    async def _credentials(self, body: Body, caller: str | None) -> Body:
+        arn = _field(body, "containerInstanceArn", str)
+        task_arn = _field(body, "taskArn", str)
+        self.guard.own(caller, arn)
+        found = await self.link.task_credentials(arn, task_arn)
+        return {"credentials": found.to_dict()}
 
     async def _orphans(self, body: Body, caller: str | None) -> Body:
         reports = [OrphanReport.from_dict(t) for t in _field(body, "tasks", list)]

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dockyard.core.agentlink import LogEvent, Registration, UnknownInstance
 from dockyard.core.agentstats import ContainerStats
 from dockyard.core.orphans import OrphanReport, OrphanVerdict
+from dockyard.core.rolecredentials import RoleUnavailable, TemporaryCredentials
 from dockyard.core.scope import Scope
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs.errors import ClientException
@@ -22,6 +23,7 @@ from dockyard.services.ecs.instances.domain import ContainerInstance, InstanceSt
 from dockyard.services.ecs.instances.registration import cluster_for_registration
 from dockyard.services.ecs.instances.wire import record_instance_event
 from dockyard.services.ecs.service import Ecs
+from dockyard.services.ecs.tasks import roles as task_roles
 from dockyard.services.ecs.tasks import secrets as task_secrets
 from dockyard.services.ecs.tasks.model import StopCode
 
@@ -134,7 +136,14 @@ class EmbeddedLink:
         for t in tasks:
             spec = copy.deepcopy(t.spec)
             if t.desired_status == DesiredStatus.RUNNING:
-                reason = task_secrets.inject(spec, self.ecs.secrets, self.ecs.registry_logins)
+                # As ECS: the roles are assumed, the secrets read as the execution role, then
+                # the logger is validated (its stream created as the execution role).
+                reason = None if t.delivered else task_roles.check(spec, self.ecs.role_credentials)
+                reason = reason or task_secrets.inject(
+                    spec, self.ecs.secrets, self.ecs.registry_logins
+                )
+                if reason is None and not t.delivered:
+                    reason = task_roles.check_logs(spec, self.ecs.role_permissions)
                 if reason is not None and not t.delivered:
                     # Before any container starts, as ECS does: the task never runs.
                     self.ecs.tasks.stop(t, StopCode.TASK_FAILED_TO_START, reason)
@@ -164,6 +173,20 @@ class EmbeddedLink:
         instance = self._instance(instance_arn, registered=False)
         self._connected(instance)
         return self.ecs.orphans.classify(instance_arn, reports)
+
+    async def task_credentials(self, instance_arn: str, task_arn: str) -> TemporaryCredentials:
+        """The task role credentials of `task_arn`, for the agent of the instance it runs
+        on only, while the task is not stopped."""
+        self._instance(instance_arn, registered=False)
+        task = self.ecs.tasks.by_arn.get(task_arn)
+        if task is None or task.host_arn != instance_arn or task.is_stopped:
+            raise task_roles.NoTaskRole(
+                f"task {task_arn} is not running on container instance {instance_arn}"
+            )
+        try:
+            return task_roles.issue(task.spec, self.ecs.role_credentials)
+        except RoleUnavailable as exc:
+            raise task_roles.RoleNotAssumable(str(exc)) from exc
 
     async def put_logs(
         self,

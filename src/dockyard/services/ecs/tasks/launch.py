@@ -232,6 +232,10 @@ def apply_overrides(spec: TaskSpec, overrides: dict[str, Any]) -> None:
             container.memory = int(co["memory"])
         if "memoryReservation" in co:
             container.memory_reservation = int(co["memoryReservation"])
+    if overrides.get("taskRoleArn"):
+        spec.task_role_arn = str(overrides["taskRoleArn"])
+    if overrides.get("executionRoleArn"):
+        spec.execution_role_arn = str(overrides["executionRoleArn"])
     if overrides.get("cpu"):
         spec.cpu = parse_cpu(overrides["cpu"], "overrides.cpu")
     if overrides.get("memory"):
@@ -257,6 +261,8 @@ def build_spec(
         volumes=container_options.task_volumes(taskdef),
         pid_mode=taskdef.get("pidMode") or None,
         ipc_mode=taskdef.get("ipcMode") or None,
+        task_role_arn=taskdef.get("taskRoleArn") or None,
+        execution_role_arn=taskdef.get("executionRoleArn") or None,
     )
 
 

@@ -53,6 +53,8 @@ def inject(
         for path in container.environment_files:
             if path.startswith("arn:"):
                 return env_file_reason(path)
+    # Read as the execution role, as the ECS agent does, when the task has one.
+    role = (spec.execution_role_arn, spec.task_id) if spec.execution_role_arn else None
     for container in spec.containers:
         for name, value_from in container.secrets.items():
             if source is None:
@@ -61,7 +63,7 @@ def inject(
                 )
             try:
                 container.environment[name] = source.resolve(
-                    spec.account_id, spec.region, value_from
+                    spec.account_id, spec.region, value_from, role=role
                 )
             except SecretUnavailable as exc:
                 return failure_reason(exc)
