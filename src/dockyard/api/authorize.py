@@ -33,7 +33,8 @@ def denied(principal: Principal, access: Access, decision: Decision, protocol: s
         article = "an" if decision.denied_in[0] in "aeiou" else "a"
         message = f"{head} with an explicit deny in {article} {decision.denied_in}"
     else:
-        message = f"{head} because no identity-based policy allows the {access.action} action"
+        kind = "session policy" if decision.limited else "identity-based policy"
+        message = f"{head} because no {kind} allows the {access.action} action"
     if protocol in QUERY_PROTOCOLS:
         return AccessDenied(message, code="AccessDenied", status=403)
     return AccessDenied(message)

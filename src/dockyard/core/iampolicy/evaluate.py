@@ -45,6 +45,9 @@ class Decision:
     # When denied explicitly: "identity-based policy", "resource-based policy", ...
     denied_in: str = ""
     matches: tuple[Match, ...] = ()
+    # Implicitly denied because the limiting policies (a session policy) allow nothing here,
+    # though the identity-based policies do.
+    limited: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -137,16 +140,18 @@ def evaluate(
     for where, matches in (
         ("identity-based policy", identity),
         ("resource-based policy", resource),
-        ("permissions boundary", bounded),
+        ("session policy", bounded),
     ):
         denies = tuple(m for m in matches if m.effect is Effect.DENY)
         if denies:
             return Decision(Outcome.EXPLICIT_DENY, where, denies)
     allows = tuple(m for m in (*identity, *resource) if m.effect is Effect.ALLOW)
+    limited = False
     if boundary is not None and not any(m.effect is Effect.ALLOW for m in bounded):
         # A boundary limits identity-based permissions; a resource policy naming the
         # principal still allows.
+        limited = bool(allows)
         allows = tuple(m for m in resource if m.effect is Effect.ALLOW)
     if allows:
         return Decision(Outcome.ALLOWED, "", allows)
-    return Decision(Outcome.IMPLICIT_DENY)
+    return Decision(Outcome.IMPLICIT_DENY, limited=limited)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from dockyard.api.context import RequestContext
+from dockyard.api.errors import UnsupportedOperation
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.iam import validation, wire
 from dockyard.services.iam.errors import NoSuchEntity, ValidationError
@@ -50,6 +51,8 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         raise ValidationError("Must specify userName when calling with non-User credentials")
 
     def create_user(ctx: RequestContext, p: Params) -> Result:
+        if p.get("PermissionsBoundary"):
+            raise UnsupportedOperation("Dockyard does not support permissions boundaries yet")
         user = ids.create_user(
             ctx.account_id, p["UserName"], p.get("Path"), validation.tags(p.get("Tags"))
         )
@@ -131,8 +134,6 @@ def handlers(iam: Iam) -> dict[str, Handler]:
 
     def create_role(ctx: RequestContext, p: Params) -> Result:
         if p.get("PermissionsBoundary"):
-            from dockyard.api.errors import UnsupportedOperation
-
             raise UnsupportedOperation("Dockyard does not support permissions boundaries yet")
         role = ids.create_role(
             ctx.account_id, p["RoleName"], p.get("Path"), p["AssumeRolePolicyDocument"],
