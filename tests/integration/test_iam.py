@@ -323,3 +323,22 @@ def test_keys_survive_a_restart_sealed_at_rest(tmp_path_factory: pytest.TempPath
         assert who["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/henry"
     finally:
         srv.stop()
+
+
+def test_unsigned_requests_reach_nothing(server: DockyardProcess) -> None:
+    import urllib.error
+    import urllib.request
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path, body in (
+        ("/_dockyard/reset", b"Action=AssumeRoleWithWebIdentity"),
+        ("/", b"Action=ListUsers&Version=2010-05-08"),
+        ("/", b"Action=GetCallerIdentity&Version=2011-06-15"),
+    ):
+        request = urllib.request.Request(
+            f"{server.endpoint}{path}", data=body, method="POST", headers=form
+        )
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(request, timeout=10)
+        assert exc.value.code == 403, path
+        assert b"MissingAuthenticationToken" in exc.value.read()

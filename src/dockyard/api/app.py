@@ -130,14 +130,14 @@ class DockyardApp:
             if credentials is not None and keys is not None and not open_route:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
-                if sig is not None or not self._maybe_unsigned(req):
+                if sig is not None or internal or not self._maybe_unsigned(req):
                     signer = authenticate(req, sig, keys, protocol)
             req.body = await read_body(
                 receive,
                 content_length(headers.get("content-length")),
                 self.config.max_body_bytes,
             )
-            if signer is None and credentials is not None and not open_route and not internal:
+            if signer is None and credentials is not None and not open_route:
                 # AWS takes these STS calls unsigned; Dockyard refuses them, and says so.
                 if req.form.get("Action") not in UNSIGNED_ACTIONS:
                     authenticate(req, sig, keys or {}, protocol)
