@@ -177,6 +177,8 @@ CASES = [
     case("log-stream-other-group", [allow("logs:CreateLogStream", "arn:aws:logs:*:*:log-group:/app/*")], ("logs", "create_log_stream", {"logGroupName": "/other/web", "logStreamName": "s"}), "denied"),
     case("ecs-cluster-by-arn", [allow("ecs:DescribeClusters", f"arn:aws:ecs:us-east-1:{A}:cluster/prod")], ("ecs", "describe_clusters", {"clusters": ["prod"]}), "allowed"),
     case("ecs-other-cluster", [allow("ecs:DescribeClusters", f"arn:aws:ecs:us-east-1:{A}:cluster/prod")], ("ecs", "describe_clusters", {"clusters": ["dev"]}), "denied"),
+    case("ecs-resource-tag-matches", [cond(allow("ecs:DescribeClusters"), {"StringEquals": {"aws:ResourceTag/env": "prod"}})], ("ecs", "describe_clusters", {"clusters": ["prod"]}), "allowed"),
+    case("ecs-resource-tag-differs", [cond(allow("ecs:DescribeClusters"), {"StringEquals": {"aws:ResourceTag/env": "prod"}})], ("ecs", "describe_clusters", {"clusters": ["dev"]}), "denied"),
     case("elbv2-query-protocol-denied", [allow("ssm:*")], ("elbv2", "describe_load_balancers", {}), "denied"),
     case("elbv2-prefix-allowed", [allow("elasticloadbalancing:Describe*")], ("elbv2", "describe_load_balancers", {}), "allowed"),
     case("cloudwatch-alarm-by-name", [allow("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:us-east-1:{A}:alarm:app-*")], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-cpu"]}), "allowed"),
@@ -198,6 +200,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     sm.create_secret(Name="other/db", SecretString="s")
     for group in ("/app/web", "/other/web"):
         client("logs", srv.endpoint).create_log_group(logGroupName=group)
+    ecs = client("ecs", srv.endpoint)
+    ecs.create_cluster(clusterName="prod", tags=[{"key": "env", "value": "prod"}])
+    ecs.create_cluster(clusterName="dev", tags=[{"key": "env", "value": "dev"}])
     client("events", srv.endpoint).put_rule(Name="pol-rule", ScheduleExpression="rate(1 hour)")
     yield srv
     srv.stop()
