@@ -179,6 +179,8 @@ CASES = [
     case("ecs-other-cluster", [allow("ecs:DescribeClusters", f"arn:aws:ecs:us-east-1:{A}:cluster/prod")], ("ecs", "describe_clusters", {"clusters": ["dev"]}), "denied"),
     case("ecs-resource-tag-matches", [cond(allow("ecs:DescribeClusters"), {"StringEquals": {"aws:ResourceTag/env": "prod"}})], ("ecs", "describe_clusters", {"clusters": ["prod"]}), "allowed"),
     case("ecs-resource-tag-differs", [cond(allow("ecs:DescribeClusters"), {"StringEquals": {"aws:ResourceTag/env": "prod"}})], ("ecs", "describe_clusters", {"clusters": ["dev"]}), "denied"),
+    case("logs-resource-tag-matches", [cond(allow("logs:PutRetentionPolicy"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("logs", "put_retention_policy", {"logGroupName": "/app/web", "retentionInDays": 7}), "allowed"),
+    case("logs-resource-tag-differs", [cond(allow("logs:PutRetentionPolicy"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("logs", "put_retention_policy", {"logGroupName": "/other/web", "retentionInDays": 7}), "denied"),
     case("elbv2-query-protocol-denied", [allow("ssm:*")], ("elbv2", "describe_load_balancers", {}), "denied"),
     case("elbv2-prefix-allowed", [allow("elasticloadbalancing:Describe*")], ("elbv2", "describe_load_balancers", {}), "allowed"),
     case("cloudwatch-alarm-by-name", [allow("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:us-east-1:{A}:alarm:app-*")], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-cpu"]}), "allowed"),
@@ -198,8 +200,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     sm = client("secretsmanager", srv.endpoint)
     sm.create_secret(Name="app/db", SecretString="s")
     sm.create_secret(Name="other/db", SecretString="s")
-    for group in ("/app/web", "/other/web"):
-        client("logs", srv.endpoint).create_log_group(logGroupName=group)
+    for group, team in (("/app/web", "blue"), ("/other/web", "red")):
+        client("logs", srv.endpoint).create_log_group(logGroupName=group, tags={"team": team})
     ecs = client("ecs", srv.endpoint)
     ecs.create_cluster(clusterName="prod", tags=[{"key": "env", "value": "prod"}])
     ecs.create_cluster(clusterName="dev", tags=[{"key": "env", "value": "dev"}])
