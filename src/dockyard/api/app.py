@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 INTERNAL_PREFIX = "/_dockyard/"
 # STS actions AWS serves without a signature (identity-provider tokens stand in for one).
 UNSIGNED_ACTIONS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+MAX_UNSIGNED_BODY = 128 * 1024  # a SAML assertion is at most 100,000 characters
 HEALTH_PATH = "/_dockyard/health"
 
 
@@ -180,8 +181,19 @@ class DockyardApp:
 
     @staticmethod
     def _maybe_unsigned(req: HttpRequest) -> bool:
-        """An unsigned form POST, which may be one of the STS actions AWS takes unsigned."""
-        return req.method == "POST" and req.is_form and "authorization" not in req.headers
+        """An unsigned, small form POST to `/`, which may be one of the STS actions AWS takes
+        unsigned; any other unsigned request is refused before its body is read."""
+        try:
+            size = int(req.headers.get("content-length", ""))
+        except ValueError:
+            return False
+        return (
+            req.method == "POST"
+            and req.path == "/"
+            and req.is_form
+            and "authorization" not in req.headers
+            and 0 < size <= MAX_UNSIGNED_BODY
+        )
 
     @staticmethod
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:
