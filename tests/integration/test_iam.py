@@ -238,6 +238,29 @@ def test_managed_policies_and_versions(iam: Any) -> None:
     assert error_code(exc.value) == "DeleteConflict"
 
 
+def test_permissions_boundary_caps_a_users_policies(server: DockyardProcess, iam: Any) -> None:
+    cap = iam.create_policy(PolicyName="cap-ssm-read", PolicyDocument=READ)["Policy"]["Arn"]
+    everything = policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    iam.create_user(UserName="capped", PermissionsBoundary=cap)
+    iam.put_user_policy(UserName="capped", PolicyName="all", PolicyDocument=everything)
+    key = iam.create_access_key(UserName="capped")["AccessKey"]
+    shown = iam.get_user(UserName="capped")["User"]["PermissionsBoundary"]
+    assert shown == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": cap}
+    ssm = client("ssm", server.endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as exc:
+        ssm.get_parameter(Name="/none")
+    assert error_code(exc.value) == "ParameterNotFound"
+    with pytest.raises(ClientError) as exc:
+        ssm.put_parameter(Name="/capped", Value="1", Type="String")
+    assert "because no permissions boundary allows the ssm:PutParameter action" in str(exc.value)
+    assert iam.get_policy(PolicyArn=cap)["Policy"]["PermissionsBoundaryUsageCount"] == 1
+    with pytest.raises(ClientError) as exc:
+        iam.delete_policy(PolicyArn=cap)
+    assert error_code(exc.value) == "DeleteConflict"
+    iam.delete_user_permissions_boundary(UserName="capped")
+    ssm.put_parameter(Name="/capped", Value="1", Type="String")
+
+
 def test_group_membership_grants_and_revokes(server: DockyardProcess, iam: Any) -> None:
     key = new_user(iam, "dave")
     iam.create_group(GroupName="ssm-admins")

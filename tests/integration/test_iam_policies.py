@@ -54,6 +54,7 @@ class Case:
     group: list[dict[str, Any]] = field(default_factory=list)  # a group's inline policy
     managed: list[dict[str, Any]] = field(default_factory=list)  # an attached managed policy
     tags: dict[str, str] = field(default_factory=dict)  # the user's tags
+    boundary: list[dict[str, Any]] = field(default_factory=list)  # a permissions boundary
 
 
 def get(name: str) -> tuple[str, str, dict[str, Any]]:
@@ -105,6 +106,10 @@ CASES = [
     case("allow-from-managed-policy", [], get("/app/x"), "allowed", managed=[allow("ssm:GetParameter")]),
     case("allow-from-group-policy", [], get("/app/x"), "allowed", group=[allow("ssm:GetParameter")]),
     case("deny-from-group-beats-user-allow", [allow("ssm:*")], get("/app/x"), "denied", group=[deny("ssm:*")]),
+    case("boundary-allows-within", [allow("ssm:*")], get("/app/x"), "allowed", boundary=[allow("ssm:Get*")]),
+    case("boundary-limits-identity", [allow("ssm:*")], put("/app/new"), "denied", boundary=[allow("ssm:Get*")]),
+    case("boundary-alone-grants-nothing", [], get("/app/x"), "denied", boundary=[allow("ssm:*")]),
+    case("boundary-deny-wins", [allow("ssm:*")], get("/app/x"), "denied", boundary=[allow("*"), deny("ssm:GetParameter")]),
     # -- NotAction ---------------------------------------------------------------------------
     case("notaction-allows-other-services", [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}], get("/app/x"), "allowed"),
     case("notaction-excludes-its-actions", [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}], ("iam", "list_users", {}), "denied"),
@@ -230,6 +235,9 @@ def test_policy_case(server: DockyardProcess, c: Case) -> None:
     if c.managed:
         arn = iam.create_policy(PolicyName=user, PolicyDocument=policy(*c.managed))["Policy"]["Arn"]
         iam.attach_user_policy(UserName=user, PolicyArn=arn)
+    if c.boundary:
+        arn = iam.create_policy(PolicyName=f"{user}-b", PolicyDocument=policy(*c.boundary))
+        iam.put_user_permissions_boundary(UserName=user, PermissionsBoundary=arn["Policy"]["Arn"])
     params = _fill(c.params, user)
     caller = client(c.service, server.endpoint, *key)
     assert outcome(getattr(caller, c.operation), **params) == c.expected

@@ -33,7 +33,7 @@ def denied(principal: Principal, access: Access, decision: Decision, protocol: s
         article = "an" if decision.denied_in[0] in "aeiou" else "a"
         message = f"{head} with an explicit deny in {article} {decision.denied_in}"
     else:
-        kind = "session policy" if decision.limited else "identity-based policy"
+        kind = decision.limited or "identity-based policy"
         message = f"{head} because no {kind} allows the {access.action} action"
     if protocol in QUERY_PROTOCOLS:
         return AccessDenied(message, code="AccessDenied", status=403)
@@ -132,7 +132,13 @@ class Authorizer:
         if principal.is_root and resource_policy is None:
             return None
         policies = () if principal.is_root else permissions.policies
-        decision = evaluate(request, policies, resource_policy, boundary=permissions.limits)
+        decision = evaluate(
+            request,
+            policies,
+            resource_policy,
+            boundary=permissions.boundary,
+            session=permissions.session,
+        )
         if principal.is_root and not decision.denied_in:
             return None  # the root is only held back by an explicit deny of a resource policy
         return decision

@@ -33,7 +33,8 @@ def handlers(iam: Iam) -> dict[str, Handler]:
 
     def get_policy(ctx: RequestContext, p: Params) -> Result:
         policy = pol.get(ctx.account_id, p["PolicyArn"])
-        return {"Policy": wire.policy(policy, count(ctx.account_id, policy.arn))}
+        uses = pol.boundary_uses(ctx.account_id, policy.arn)
+        return {"Policy": wire.policy(policy, count(ctx.account_id, policy.arn), uses)}
 
     def list_policies(ctx: RequestContext, p: Params) -> Result:
         chosen = pol.all(ctx.account_id, p.get("Scope") or "All")

@@ -93,9 +93,14 @@ class Policies:
             out += [(kind, e) for e in self.table(kind).all(account) if arn in e.attached]
         return out
 
+    def boundary_uses(self, account: str, arn: str) -> int:
+        """How many users and roles have `arn` as their permissions boundary."""
+        entities = [*self.state.users.all(account), *self.state.roles.all(account)]
+        return sum(1 for e in entities if e.boundary == arn)
+
     def delete(self, account: str, arn: str) -> None:
         policy = self.local(account, arn)
-        if self.attachments(account, arn):
+        if self.attachments(account, arn) or self.boundary_uses(account, arn):
             raise DeleteConflict("Cannot delete a policy attached to entities.")
         if len(policy.versions) > 1:
             raise DeleteConflict(

@@ -164,7 +164,10 @@ class Sts:
                 raise denied
             if not caller.is_root:
                 perms = self.policies.permissions(caller)
-                if not evaluate(whole, perms.policies, boundary=perms.limits).allowed:
+                decision = evaluate(
+                    whole, perms.policies, boundary=perms.boundary, session=perms.session
+                )
+                if not decision.allowed:
                     raise denied
         if policy is not None:
             try:
