@@ -98,6 +98,10 @@ def test_denied_messages_name_action_resource_and_reason(server: DockyardProcess
     assert error_code(exc.value) == "AccessDenied"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert "elasticloadbalancing:DescribeLoadBalancers" in exc.value.response["Error"]["Message"]
+    cloudwatch = client("cloudwatch", server.endpoint, *key)
+    with pytest.raises(ClientError) as exc:
+        cloudwatch.describe_alarms()
+    assert error_code(exc.value) == "AccessDenied"
     users = client("iam", server.endpoint, *key)
     with pytest.raises(ClientError) as exc:
         users.create_user(UserName="mallory")

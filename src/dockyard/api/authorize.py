@@ -15,6 +15,9 @@ from dockyard.core.iampolicy import Decision, Policy, Request, evaluate
 from dockyard.core.principals import Permissions, PolicySource, Principal, PrincipalKind
 
 QUERY_PROTOCOLS = ("query", "ec2", "rest-xml")
+# Services that moved off the query protocol but kept its error codes (CloudWatch now speaks
+# CBOR and still answers AccessDenied).
+QUERY_CODES = ("cloudwatch:",)
 
 
 class AccessDenied(ServiceError):
@@ -35,7 +38,7 @@ def denied(principal: Principal, access: Access, decision: Decision, protocol: s
     else:
         kind = decision.limited or "identity-based policy"
         message = f"{head} because no {kind} allows the {access.action} action"
-    if protocol in QUERY_PROTOCOLS:
+    if protocol in QUERY_PROTOCOLS or access.action.startswith(QUERY_CODES):
         return AccessDenied(message, code="AccessDenied", status=403)
     return AccessDenied(message)
 
