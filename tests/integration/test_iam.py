@@ -257,6 +257,11 @@ def test_permissions_boundary_caps_a_users_policies(server: DockyardProcess, iam
     with pytest.raises(ClientError) as exc:
         ssm.put_parameter(Name="/capped", Value="1", Type="String")
     assert "because no permissions boundary allows the ssm:PutParameter action" in str(exc.value)
+    simulated = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/capped",
+        ActionNames=["ssm:GetParameter", "ssm:PutParameter"],
+    )["EvaluationResults"]
+    assert [r["EvalDecision"] for r in simulated] == ["allowed", "implicitDeny"]
     assert iam.get_policy(PolicyArn=cap)["Policy"]["PermissionsBoundaryUsageCount"] == 1
     with pytest.raises(ClientError) as exc:
         iam.delete_policy(PolicyArn=cap)
