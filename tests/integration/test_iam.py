@@ -374,3 +374,25 @@ def test_unsigned_requests_reach_nothing(server: DockyardProcess) -> None:
             urllib.request.urlopen(request, timeout=10)
         assert exc.value.code == 403, path
         assert b"MissingAuthenticationToken" in exc.value.read()
+
+
+def test_account_authorization_details_lists_everything(iam: Any) -> None:
+    iam.create_user(UserName="ivy")
+    iam.put_user_policy(UserName="ivy", PolicyName="read", PolicyDocument=READ)
+    iam.create_role(RoleName="ivy-role", AssumeRolePolicyDocument=TRUST)
+    iam.attach_role_policy(
+        RoleName="ivy-role", PolicyArn="arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"
+    )
+    paginator = iam.get_paginator("get_account_authorization_details")
+    users: list[Any] = []
+    roles: list[Any] = []
+    policies: list[Any] = []
+    for page in paginator.paginate(PaginationConfig={"PageSize": 3}):
+        users += page["UserDetailList"]
+        roles += page["RoleDetailList"]
+        policies += page["Policies"]
+    ivy = next(u for u in users if u["UserName"] == "ivy")
+    assert [p["PolicyName"] for p in ivy["UserPolicyList"]] == ["read"]
+    role = next(r for r in roles if r["RoleName"] == "ivy-role")
+    assert role["AttachedManagedPolicies"][0]["PolicyName"] == "AmazonSSMReadOnlyAccess"
+    assert "AmazonSSMReadOnlyAccess" in [p["PolicyName"] for p in policies]
