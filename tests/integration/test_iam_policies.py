@@ -186,6 +186,8 @@ CASES = [
     case("ecs-resource-tag-differs", [cond(allow("ecs:DescribeClusters"), {"StringEquals": {"aws:ResourceTag/env": "prod"}})], ("ecs", "describe_clusters", {"clusters": ["dev"]}), "denied"),
     case("logs-resource-tag-matches", [cond(allow("logs:PutRetentionPolicy"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("logs", "put_retention_policy", {"logGroupName": "/app/web", "retentionInDays": 7}), "allowed"),
     case("logs-resource-tag-differs", [cond(allow("logs:PutRetentionPolicy"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("logs", "put_retention_policy", {"logGroupName": "/other/web", "retentionInDays": 7}), "denied"),
+    case("events-rule-tag-matches", [cond(allow("events:DescribeRule"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("events", "describe_rule", {"Name": "pol-rule"}), "allowed"),
+    case("events-rule-tag-differs", [cond(allow("events:DescribeRule"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("events", "describe_rule", {"Name": "pol-rule-red"}), "denied"),
     case("elbv2-query-protocol-denied", [allow("ssm:*")], ("elbv2", "describe_load_balancers", {}), "denied"),
     case("elbv2-prefix-allowed", [allow("elasticloadbalancing:Describe*")], ("elbv2", "describe_load_balancers", {}), "allowed"),
     case("cloudwatch-alarm-by-name", [allow("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:us-east-1:{A}:alarm:app-*")], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-cpu"]}), "allowed"),
@@ -210,7 +212,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     ecs = client("ecs", srv.endpoint)
     ecs.create_cluster(clusterName="prod", tags=[{"key": "env", "value": "prod"}])
     ecs.create_cluster(clusterName="dev", tags=[{"key": "env", "value": "dev"}])
-    client("events", srv.endpoint).put_rule(Name="pol-rule", ScheduleExpression="rate(1 hour)")
+    events = client("events", srv.endpoint)
+    events.put_rule(Name="pol-rule", ScheduleExpression="rate(1 hour)",
+                    Tags=[{"Key": "team", "Value": "blue"}])  # fmt: skip
+    events.put_rule(Name="pol-rule-red", ScheduleExpression="rate(1 hour)",
+                    Tags=[{"Key": "team", "Value": "red"}])  # fmt: skip
     yield srv
     srv.stop()
 
