@@ -192,6 +192,8 @@ CASES = [
     case("elbv2-prefix-allowed", [allow("elasticloadbalancing:Describe*")], ("elbv2", "describe_load_balancers", {}), "allowed"),
     case("cloudwatch-alarm-by-name", [allow("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:us-east-1:{A}:alarm:app-*")], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-cpu"]}), "allowed"),
     case("cloudwatch-other-alarm", [allow("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:us-east-1:{A}:alarm:app-*")], ("cloudwatch", "describe_alarms", {"AlarmNames": ["db-cpu"]}), "denied"),
+    case("alarm-tag-matches", [cond(allow("cloudwatch:DescribeAlarms"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-tagged"]}), "allowed"),
+    case("alarm-tag-differs", [cond(allow("cloudwatch:DescribeAlarms"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-red"]}), "denied"),
     case("get-caller-identity-needs-nothing", [], ("sts", "get_caller_identity", {}), "allowed"),
 ]  # fmt: skip
 
@@ -209,6 +211,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     sm.create_secret(Name="other/db", SecretString="s")
     for group, team in (("/app/web", "blue"), ("/other/web", "red")):
         client("logs", srv.endpoint).create_log_group(logGroupName=group, tags={"team": team})
+    cw = client("cloudwatch", srv.endpoint)
+    for alarm, team in (("app-tagged", "blue"), ("app-red", "red")):
+        cw.put_metric_alarm(
+            AlarmName=alarm, MetricName="CPU", Namespace="App", Statistic="Average", Period=60,
+            EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+            Tags=[{"Key": "team", "Value": team}],
+        )  # fmt: skip
     ecs = client("ecs", srv.endpoint)
     ecs.create_cluster(clusterName="prod", tags=[{"key": "env", "value": "prod"}])
     ecs.create_cluster(clusterName="dev", tags=[{"key": "env", "value": "dev"}])
