@@ -98,6 +98,10 @@ def test_denied_messages_name_action_resource_and_reason(server: DockyardProcess
     assert error_code(exc.value) == "AccessDenied"
     assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert "elasticloadbalancing:DescribeLoadBalancers" in exc.value.response["Error"]["Message"]
+    cloudwatch = client("cloudwatch", server.endpoint, *key)
+    with pytest.raises(ClientError) as exc:
+        cloudwatch.describe_alarms()
+    assert error_code(exc.value) == "AccessDenied"
     users = client("iam", server.endpoint, *key)
     with pytest.raises(ClientError) as exc:
         users.create_user(UserName="mallory")
@@ -238,6 +242,34 @@ def test_managed_policies_and_versions(iam: Any) -> None:
     assert error_code(exc.value) == "DeleteConflict"
 
 
+def test_permissions_boundary_caps_a_users_policies(server: DockyardProcess, iam: Any) -> None:
+    cap = iam.create_policy(PolicyName="cap-ssm-read", PolicyDocument=READ)["Policy"]["Arn"]
+    everything = policy({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    iam.create_user(UserName="capped", PermissionsBoundary=cap)
+    iam.put_user_policy(UserName="capped", PolicyName="all", PolicyDocument=everything)
+    key = iam.create_access_key(UserName="capped")["AccessKey"]
+    shown = iam.get_user(UserName="capped")["User"]["PermissionsBoundary"]
+    assert shown == {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": cap}
+    ssm = client("ssm", server.endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError) as exc:
+        ssm.get_parameter(Name="/none")
+    assert error_code(exc.value) == "ParameterNotFound"
+    with pytest.raises(ClientError) as exc:
+        ssm.put_parameter(Name="/capped", Value="1", Type="String")
+    assert "because no permissions boundary allows the ssm:PutParameter action" in str(exc.value)
+    simulated = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::{ACCOUNT}:user/capped",
+        ActionNames=["ssm:GetParameter", "ssm:PutParameter"],
+    )["EvaluationResults"]
+    assert [r["EvalDecision"] for r in simulated] == ["allowed", "implicitDeny"]
+    assert iam.get_policy(PolicyArn=cap)["Policy"]["PermissionsBoundaryUsageCount"] == 1
+    with pytest.raises(ClientError) as exc:
+        iam.delete_policy(PolicyArn=cap)
+    assert error_code(exc.value) == "DeleteConflict"
+    iam.delete_user_permissions_boundary(UserName="capped")
+    ssm.put_parameter(Name="/capped", Value="1", Type="String")
+
+
 def test_group_membership_grants_and_revokes(server: DockyardProcess, iam: Any) -> None:
     key = new_user(iam, "dave")
     iam.create_group(GroupName="ssm-admins")
@@ -323,3 +355,44 @@ def test_keys_survive_a_restart_sealed_at_rest(tmp_path_factory: pytest.TempPath
         assert who["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/henry"
     finally:
         srv.stop()
+
+
+def test_unsigned_requests_reach_nothing(server: DockyardProcess) -> None:
+    import urllib.error
+    import urllib.request
+
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    for path, body in (
+        ("/_dockyard/reset", b"Action=AssumeRoleWithWebIdentity"),
+        ("/", b"Action=ListUsers&Version=2010-05-08"),
+        ("/", b"Action=GetCallerIdentity&Version=2011-06-15"),
+    ):
+        request = urllib.request.Request(
+            f"{server.endpoint}{path}", data=body, method="POST", headers=form
+        )
+        with pytest.raises(urllib.error.HTTPError) as exc:
+            urllib.request.urlopen(request, timeout=10)
+        assert exc.value.code == 403, path
+        assert b"MissingAuthenticationToken" in exc.value.read()
+
+
+def test_account_authorization_details_lists_everything(iam: Any) -> None:
+    iam.create_user(UserName="ivy")
+    iam.put_user_policy(UserName="ivy", PolicyName="read", PolicyDocument=READ)
+    iam.create_role(RoleName="ivy-role", AssumeRolePolicyDocument=TRUST)
+    iam.attach_role_policy(
+        RoleName="ivy-role", PolicyArn="arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess"
+    )
+    paginator = iam.get_paginator("get_account_authorization_details")
+    users: list[Any] = []
+    roles: list[Any] = []
+    policies: list[Any] = []
+    for page in paginator.paginate(PaginationConfig={"PageSize": 3}):
+        users += page["UserDetailList"]
+        roles += page["RoleDetailList"]
+        policies += page["Policies"]
+    ivy = next(u for u in users if u["UserName"] == "ivy")
+    assert [p["PolicyName"] for p in ivy["UserPolicyList"]] == ["read"]
+    role = next(r for r in roles if r["RoleName"] == "ivy-role")
+    assert role["AttachedManagedPolicies"][0]["PolicyName"] == "AmazonSSMReadOnlyAccess"
+    assert "AmazonSSMReadOnlyAccess" in [p["PolicyName"] for p in policies]

@@ -54,6 +54,7 @@ class Case:
     group: list[dict[str, Any]] = field(default_factory=list)  # a group's inline policy
     managed: list[dict[str, Any]] = field(default_factory=list)  # an attached managed policy
     tags: dict[str, str] = field(default_factory=dict)  # the user's tags
+    boundary: list[dict[str, Any]] = field(default_factory=list)  # a permissions boundary
 
 
 def get(name: str) -> tuple[str, str, dict[str, Any]]:
@@ -105,6 +106,10 @@ CASES = [
     case("allow-from-managed-policy", [], get("/app/x"), "allowed", managed=[allow("ssm:GetParameter")]),
     case("allow-from-group-policy", [], get("/app/x"), "allowed", group=[allow("ssm:GetParameter")]),
     case("deny-from-group-beats-user-allow", [allow("ssm:*")], get("/app/x"), "denied", group=[deny("ssm:*")]),
+    case("boundary-allows-within", [allow("ssm:*")], get("/app/x"), "allowed", boundary=[allow("ssm:Get*")]),
+    case("boundary-limits-identity", [allow("ssm:*")], put("/app/new"), "denied", boundary=[allow("ssm:Get*")]),
+    case("boundary-alone-grants-nothing", [], get("/app/x"), "denied", boundary=[allow("ssm:*")]),
+    case("boundary-deny-wins", [allow("ssm:*")], get("/app/x"), "denied", boundary=[allow("*"), deny("ssm:GetParameter")]),
     # -- NotAction ---------------------------------------------------------------------------
     case("notaction-allows-other-services", [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}], get("/app/x"), "allowed"),
     case("notaction-excludes-its-actions", [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}], ("iam", "list_users", {}), "denied"),
@@ -177,10 +182,18 @@ CASES = [
     case("log-stream-other-group", [allow("logs:CreateLogStream", "arn:aws:logs:*:*:log-group:/app/*")], ("logs", "create_log_stream", {"logGroupName": "/other/web", "logStreamName": "s"}), "denied"),
     case("ecs-cluster-by-arn", [allow("ecs:DescribeClusters", f"arn:aws:ecs:us-east-1:{A}:cluster/prod")], ("ecs", "describe_clusters", {"clusters": ["prod"]}), "allowed"),
     case("ecs-other-cluster", [allow("ecs:DescribeClusters", f"arn:aws:ecs:us-east-1:{A}:cluster/prod")], ("ecs", "describe_clusters", {"clusters": ["dev"]}), "denied"),
+    case("ecs-resource-tag-matches", [cond(allow("ecs:DescribeClusters"), {"StringEquals": {"aws:ResourceTag/env": "prod"}})], ("ecs", "describe_clusters", {"clusters": ["prod"]}), "allowed"),
+    case("ecs-resource-tag-differs", [cond(allow("ecs:DescribeClusters"), {"StringEquals": {"aws:ResourceTag/env": "prod"}})], ("ecs", "describe_clusters", {"clusters": ["dev"]}), "denied"),
+    case("logs-resource-tag-matches", [cond(allow("logs:PutRetentionPolicy"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("logs", "put_retention_policy", {"logGroupName": "/app/web", "retentionInDays": 7}), "allowed"),
+    case("logs-resource-tag-differs", [cond(allow("logs:PutRetentionPolicy"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("logs", "put_retention_policy", {"logGroupName": "/other/web", "retentionInDays": 7}), "denied"),
+    case("events-rule-tag-matches", [cond(allow("events:DescribeRule"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("events", "describe_rule", {"Name": "pol-rule"}), "allowed"),
+    case("events-rule-tag-differs", [cond(allow("events:DescribeRule"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("events", "describe_rule", {"Name": "pol-rule-red"}), "denied"),
     case("elbv2-query-protocol-denied", [allow("ssm:*")], ("elbv2", "describe_load_balancers", {}), "denied"),
     case("elbv2-prefix-allowed", [allow("elasticloadbalancing:Describe*")], ("elbv2", "describe_load_balancers", {}), "allowed"),
     case("cloudwatch-alarm-by-name", [allow("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:us-east-1:{A}:alarm:app-*")], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-cpu"]}), "allowed"),
     case("cloudwatch-other-alarm", [allow("cloudwatch:DescribeAlarms", f"arn:aws:cloudwatch:us-east-1:{A}:alarm:app-*")], ("cloudwatch", "describe_alarms", {"AlarmNames": ["db-cpu"]}), "denied"),
+    case("alarm-tag-matches", [cond(allow("cloudwatch:DescribeAlarms"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-tagged"]}), "allowed"),
+    case("alarm-tag-differs", [cond(allow("cloudwatch:DescribeAlarms"), {"StringEquals": {"aws:ResourceTag/team": "blue"}})], ("cloudwatch", "describe_alarms", {"AlarmNames": ["app-red"]}), "denied"),
     case("get-caller-identity-needs-nothing", [], ("sts", "get_caller_identity", {}), "allowed"),
 ]  # fmt: skip
 
@@ -196,9 +209,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockyardProcess
     sm = client("secretsmanager", srv.endpoint)
     sm.create_secret(Name="app/db", SecretString="s")
     sm.create_secret(Name="other/db", SecretString="s")
-    for group in ("/app/web", "/other/web"):
-        client("logs", srv.endpoint).create_log_group(logGroupName=group)
-    client("events", srv.endpoint).put_rule(Name="pol-rule", ScheduleExpression="rate(1 hour)")
+    for group, team in (("/app/web", "blue"), ("/other/web", "red")):
+        client("logs", srv.endpoint).create_log_group(logGroupName=group, tags={"team": team})
+    cw = client("cloudwatch", srv.endpoint)
+    for alarm, team in (("app-tagged", "blue"), ("app-red", "red")):
+        cw.put_metric_alarm(
+            AlarmName=alarm, MetricName="CPU", Namespace="App", Statistic="Average", Period=60,
+            EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+            Tags=[{"Key": "team", "Value": team}],
+        )  # fmt: skip
+    ecs = client("ecs", srv.endpoint)
+    ecs.create_cluster(clusterName="prod", tags=[{"key": "env", "value": "prod"}])
+    ecs.create_cluster(clusterName="dev", tags=[{"key": "env", "value": "dev"}])
+    events = client("events", srv.endpoint)
+    events.put_rule(Name="pol-rule", ScheduleExpression="rate(1 hour)",
+                    Tags=[{"Key": "team", "Value": "blue"}])  # fmt: skip
+    events.put_rule(Name="pol-rule-red", ScheduleExpression="rate(1 hour)",
+                    Tags=[{"Key": "team", "Value": "red"}])  # fmt: skip
     yield srv
     srv.stop()
 
@@ -223,6 +250,9 @@ def test_policy_case(server: DockyardProcess, c: Case) -> None:
     if c.managed:
         arn = iam.create_policy(PolicyName=user, PolicyDocument=policy(*c.managed))["Policy"]["Arn"]
         iam.attach_user_policy(UserName=user, PolicyArn=arn)
+    if c.boundary:
+        arn = iam.create_policy(PolicyName=f"{user}-b", PolicyDocument=policy(*c.boundary))
+        iam.put_user_permissions_boundary(UserName=user, PermissionsBoundary=arn["Policy"]["Arn"])
     params = _fill(c.params, user)
     caller = client(c.service, server.endpoint, *key)
     assert outcome(getattr(caller, c.operation), **params) == c.expected

@@ -248,3 +248,41 @@ def test_expired_credentials_answer_expired_token(tmp_path_factory: pytest.TempP
         assert error_code(exc.value) == "ExpiredTokenException"
     finally:
         srv.stop()
+
+
+def test_trust_policy_conditions_see_the_external_id(server: DockyardProcess) -> None:
+    trust = policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": "partner-42"}},
+        }
+    )
+    arn = role(server, "partner", trust)
+    sts = client("sts", server.endpoint)
+    with pytest.raises(ClientError) as exc:
+        sts.assume_role(RoleArn=arn, RoleSessionName="p1", ExternalId="wrong-id")
+    assert error_code(exc.value) == "AccessDenied"
+    out = sts.assume_role(RoleArn=arn, RoleSessionName="p1", ExternalId="partner-42")
+    assert out["AssumedRoleUser"]["Arn"].endswith(":assumed-role/partner/p1")
+
+
+def test_session_policy_narrows_the_roles_permissions(server: DockyardProcess) -> None:
+    iam = client("iam", server.endpoint)
+    arn = role(server, "wide")
+    iam.put_role_policy(RoleName="wide", PolicyName="all-ssm", PolicyDocument=policy(
+        {"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}))  # fmt: skip
+    narrow = policy({"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"})
+    creds = client("sts", server.endpoint).assume_role(
+        RoleArn=arn, RoleSessionName="narrow", Policy=narrow
+    )["Credentials"]
+    ssm = client("ssm", server.endpoint, creds["AccessKeyId"], creds["SecretAccessKey"],
+                 creds["SessionToken"])  # fmt: skip
+    with pytest.raises(ClientError) as exc:
+        ssm.get_parameter(Name="/none")
+    assert error_code(exc.value) == "ParameterNotFound"
+    with pytest.raises(ClientError) as exc:
+        ssm.put_parameter(Name="/narrow", Value="1", Type="String")
+    assert error_code(exc.value) == "AccessDeniedException"
+    assert "because no session policy allows the ssm:PutParameter action" in str(exc.value)

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 INTERNAL_PREFIX = "/_dockyard/"
 # STS actions AWS serves without a signature (identity-provider tokens stand in for one).
 UNSIGNED_ACTIONS = ("AssumeRoleWithWebIdentity", "AssumeRoleWithSAML")
+MAX_UNSIGNED_BODY = 128 * 1024  # a SAML assertion is at most 100,000 characters
 HEALTH_PATH = "/_dockyard/health"
 
 
@@ -130,14 +131,14 @@ class DockyardApp:
             if credentials is not None and keys is not None and not open_route:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
-                if sig is not None or not self._maybe_unsigned(req):
+                if sig is not None or internal or not self._maybe_unsigned(req):
                     signer = authenticate(req, sig, keys, protocol)
             req.body = await read_body(
                 receive,
                 content_length(headers.get("content-length")),
                 self.config.max_body_bytes,
             )
-            if signer is None and credentials is not None and not open_route and not internal:
+            if signer is None and credentials is not None and not open_route:
                 # AWS takes these STS calls unsigned; Dockyard refuses them, and says so.
                 if req.form.get("Action") not in UNSIGNED_ACTIONS:
                     authenticate(req, sig, keys or {}, protocol)
@@ -180,8 +181,19 @@ class DockyardApp:
 
     @staticmethod
     def _maybe_unsigned(req: HttpRequest) -> bool:
-        """An unsigned form POST, which may be one of the STS actions AWS takes unsigned."""
-        return req.method == "POST" and req.is_form and "authorization" not in req.headers
+        """An unsigned, small form POST to `/`, which may be one of the STS actions AWS takes
+        unsigned; any other unsigned request is refused before its body is read."""
+        try:
+            size = int(req.headers.get("content-length", ""))
+        except ValueError:
+            return False
+        return (
+            req.method == "POST"
+            and req.path == "/"
+            and req.is_form
+            and "authorization" not in req.headers
+            and 0 < size <= MAX_UNSIGNED_BODY
+        )
 
     @staticmethod
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:

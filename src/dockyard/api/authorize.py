@@ -15,6 +15,9 @@ from dockyard.core.iampolicy import Decision, Policy, Request, evaluate
 from dockyard.core.principals import Permissions, PolicySource, Principal, PrincipalKind
 
 QUERY_PROTOCOLS = ("query", "ec2", "rest-xml")
+# Services that moved off the query protocol but kept its error codes (CloudWatch now speaks
+# CBOR and still answers AccessDenied).
+QUERY_CODES = ("cloudwatch:",)
 
 
 class AccessDenied(ServiceError):
@@ -33,8 +36,9 @@ def denied(principal: Principal, access: Access, decision: Decision, protocol: s
         article = "an" if decision.denied_in[0] in "aeiou" else "a"
         message = f"{head} with an explicit deny in {article} {decision.denied_in}"
     else:
-        message = f"{head} because no identity-based policy allows the {access.action} action"
-    if protocol in QUERY_PROTOCOLS:
+        kind = decision.limited or "identity-based policy"
+        message = f"{head} because no {kind} allows the {access.action} action"
+    if protocol in QUERY_PROTOCOLS or access.action.startswith(QUERY_CODES):
         return AccessDenied(message, code="AccessDenied", status=403)
     return AccessDenied(message)
 
@@ -131,7 +135,13 @@ class Authorizer:
         if principal.is_root and resource_policy is None:
             return None
         policies = () if principal.is_root else permissions.policies
-        decision = evaluate(request, policies, resource_policy, boundary=permissions.limits)
+        decision = evaluate(
+            request,
+            policies,
+            resource_policy,
+            boundary=permissions.boundary,
+            session=permissions.session,
+        )
         if principal.is_root and not decision.denied_in:
             return None  # the root is only held back by an explicit deny of a resource policy
         return decision

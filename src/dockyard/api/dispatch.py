@@ -63,7 +63,11 @@ class FrontDoor:
     ) -> list[Access]:
         """The (action, resource) pairs an operation with these parameters acts on."""
         if provider.access is not None:
-            found = provider.access(AccessRequest(account_id, region, operation, params))
+            try:
+                found = provider.access(AccessRequest(account_id, region, operation, params))
+            except Exception:  # a gap in a service's table: authorize the action on `*`
+                log.exception("no resources for %s:%s", provider.service, operation)
+                found = ()
             if found:
                 return list(found)
         return [Access(f"{provider.prefix}:{operation}", "*")]

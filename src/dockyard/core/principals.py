@@ -81,10 +81,11 @@ class KeyDirectory(Protocol):
 @dataclass(frozen=True, slots=True)
 class Permissions:
     """What IAM holds for a principal: its identity-based policies, the policies that limit
-    them (a session policy), and its tags (aws:PrincipalTag/*)."""
+    them (a permissions boundary, a session policy), and its tags (aws:PrincipalTag/*)."""
 
     policies: Sequence[Policy] = ()
-    limits: Sequence[Policy] | None = None
+    boundary: Sequence[Policy] | None = None
+    session: Sequence[Policy] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

@@ -45,6 +45,9 @@ class Decision:
     # When denied explicitly: "identity-based policy", "resource-based policy", ...
     denied_in: str = ""
     matches: tuple[Match, ...] = ()
+    # Implicitly denied because a limiting policy ("permissions boundary", "session policy")
+    # does not allow what the identity-based policies do.
+    limited: str = ""
 
     @property
     def allowed(self) -> bool:
@@ -128,25 +131,33 @@ def evaluate(
     resource_policy: Policy | None = None,
     *,
     boundary: Sequence[Policy] | None = None,
+    session: Sequence[Policy] | None = None,
 ) -> Decision:
-    """The decision for `request` given the caller's identity-based policies and the target's
-    resource-based policy (if any), within the caller's own account."""
+    """The decision for `request` given the caller's identity-based policies, the target's
+    resource-based policy (if any), and the policies that limit the identity-based ones (a
+    permissions boundary, a session policy: each must allow too), within one account."""
     identity = _scan(identity_policies, request)
     resource = _scan([resource_policy], request) if resource_policy is not None else []
-    bounded = _scan(boundary, request) if boundary is not None else []
+    limits = [
+        (name, _scan(policies, request))
+        for name, policies in (("permissions boundary", boundary), ("session policy", session))
+        if policies is not None
+    ]
     for where, matches in (
         ("identity-based policy", identity),
         ("resource-based policy", resource),
-        ("permissions boundary", bounded),
+        *limits,
     ):
         denies = tuple(m for m in matches if m.effect is Effect.DENY)
         if denies:
             return Decision(Outcome.EXPLICIT_DENY, where, denies)
-    allows = tuple(m for m in (*identity, *resource) if m.effect is Effect.ALLOW)
-    if boundary is not None and not any(m.effect is Effect.ALLOW for m in bounded):
-        # A boundary limits identity-based permissions; a resource policy naming the
-        # principal still allows.
-        allows = tuple(m for m in resource if m.effect is Effect.ALLOW)
+    allows = tuple(m for m in identity if m.effect is Effect.ALLOW)
+    limited = ""
+    for name, matches in limits:
+        if allows and not any(m.effect is Effect.ALLOW for m in matches):
+            limited, allows = name, ()
+    # A resource-based policy naming the principal allows whatever limits the identity.
+    allows += tuple(m for m in resource if m.effect is Effect.ALLOW)
     if allows:
         return Decision(Outcome.ALLOWED, "", allows)
-    return Decision(Outcome.IMPLICIT_DENY)
+    return Decision(Outcome.IMPLICIT_DENY, limited=limited)

@@ -18,5 +18,5 @@ def provider(cw: CloudWatch) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidParameterValue",
         reset=cw.reset,
-        access=access.ACCESS,
+        access=access.access(cw),
     )

@@ -3,9 +3,10 @@ metrics operations act on `*`, as AWS lists them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from dockyard.api.access import AccessFunction, AccessRequest, Resolver, table, values
+from dockyard.services.cloudwatch.service import CloudWatch
 
 
 def _alarms(param: str) -> Resolver:
@@ -35,4 +36,12 @@ RESOURCES: dict[str, Resolver] = {
     "ListTagsForResource": _arn,
 }
 
-ACCESS: AccessFunction = table("cloudwatch", RESOURCES)
+
+def access(cw: CloudWatch) -> AccessFunction:
+    """CloudWatch's access function, with alarms' tags (aws:ResourceTag/*)."""
+
+    def tags(req: AccessRequest, arn: str) -> Mapping[str, str] | None:
+        found = cw.alarms.by_arn.get(arn)
+        return dict(found.tags) if found is not None else None
+
+    return table("cloudwatch", RESOURCES, tags=tags)

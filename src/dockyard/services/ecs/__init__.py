@@ -38,5 +38,5 @@ def provider(ecs: Ecs) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidParameterException",
         reset=ecs.reset,
-        access=access.ACCESS,
+        access=access.access(ecs.tags_of),
     )

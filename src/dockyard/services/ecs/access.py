@@ -6,7 +6,7 @@ a service or a task override names."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from dockyard.api.access import (
     AccessFunction,
@@ -17,6 +17,7 @@ from dockyard.api.access import (
     table,
     values,
 )
+from dockyard.core.errors import ServiceError
 
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
@@ -130,13 +131,22 @@ OVERRIDE_ROLES = combine(
     passrole(("overrides", "executionRoleArn"), TASKS_PRINCIPAL),
 )
 
-ACCESS: AccessFunction = table(
-    "ecs",
-    RESOURCES,
-    extra={
-        "RegisterTaskDefinition": TASK_ROLES,
-        "RunTask": OVERRIDE_ROLES,
-        "StartTask": OVERRIDE_ROLES,
-        "CreateService": passrole(("role",), "ecs.amazonaws.com"),
-    },
-)
+EXTRA: dict[str, AccessFunction] = {
+    "RegisterTaskDefinition": TASK_ROLES,
+    "RunTask": OVERRIDE_ROLES,
+    "StartTask": OVERRIDE_ROLES,
+    "CreateService": passrole(("role",), "ecs.amazonaws.com"),
+}
+
+
+def access(tags_of: Callable[[str], dict[str, str]]) -> AccessFunction:
+    """ECS's access function; `tags_of` answers a resource's tags (aws:ResourceTag/*) and
+    raises for one that does not exist."""
+
+    def tags(req: AccessRequest, arn: str) -> Mapping[str, str] | None:
+        try:
+            return dict(tags_of(arn))
+        except ServiceError:
+            return None
+
+    return table("ecs", RESOURCES, extra=EXTRA, tags=tags)

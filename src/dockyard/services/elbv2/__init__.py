@@ -19,5 +19,5 @@ def provider(elb: Elbv2) -> Provider:
         validation_error_code="ValidationError",
         reset=elb.reset,
         action_prefix="elasticloadbalancing",
-        access=access.ACCESS,
+        access=access.access(elb),
     )

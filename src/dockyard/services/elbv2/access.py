@@ -5,9 +5,10 @@ Describe operations act on `*`, as AWS lists them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from dockyard.api.access import AccessFunction, AccessRequest, Resolver, table, values
+from dockyard.services.elbv2.service import Elbv2
 
 ARN_PARAMS = (
     "LoadBalancerArn", "TargetGroupArn", "ListenerArn", "RuleArn", "ResourceArns", "RuleArns",
@@ -44,4 +45,16 @@ RESOURCES: dict[str, Resolver] = {op: _named for op in OPS}
 RESOURCES["CreateLoadBalancer"] = _new_balancer
 RESOURCES["CreateTargetGroup"] = _new_group
 
-ACCESS: AccessFunction = table("elasticloadbalancing", RESOURCES)
+
+def access(elb: Elbv2) -> AccessFunction:
+    """ELBv2's access function, with load balancers' and target groups' tags."""
+
+    def tags(req: AccessRequest, arn: str) -> Mapping[str, str] | None:
+        d = elb.directory
+        for known in (d.load_balancers, d.target_groups, d.listeners, d.rules):
+            found = known.get(arn)
+            if found is not None:
+                return dict(found.tags)
+        return None
+
+    return table("elasticloadbalancing", RESOURCES, tags=tags)

@@ -12,4 +12,4 @@ __all__ = ["Events", "provider"]
 def provider(events: Events) -> Provider:
     return Provider(service="events", handlers=ops.handlers(events),
                     validation_error_code="ValidationException", reset=events.reset,
-                    access=access.ACCESS)  # fmt: skip
+                    access=access.access(events))  # fmt: skip

@@ -4,9 +4,10 @@ asks iam:PassRole for each target's RoleArn."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from dockyard.api.access import AccessFunction, AccessRequest, Resolver, passrole, table, values
+from dockyard.services.events.service import Events
 
 
 def _bus_name(req: AccessRequest) -> str:
@@ -66,8 +67,14 @@ RESOURCES: dict[str, Resolver] = {
     "ListTagsForResource": _arn,
 }
 
-ACCESS: AccessFunction = table(
-    "events",
-    RESOURCES,
-    extra={"PutTargets": passrole(("Targets", "RoleArn"), "events.amazonaws.com")},
-)
+EXTRA = {"PutTargets": passrole(("Targets", "RoleArn"), "events.amazonaws.com")}
+
+
+def access(events: Events) -> AccessFunction:
+    """EventBridge's access function, with rules' and buses' tags (aws:ResourceTag/*)."""
+
+    def tags(req: AccessRequest, arn: str) -> Mapping[str, str] | None:
+        found = events.rules.get(arn) or events.buses.get(arn)
+        return dict(found.tags) if found is not None else None
+
+    return table("events", RESOURCES, extra=EXTRA, tags=tags)

@@ -16,6 +16,7 @@ USER_OPS = (
     "UpdateAccessKey", "DeleteAccessKey", "ListGroupsForUser", "AttachUserPolicy",
     "DetachUserPolicy", "ListAttachedUserPolicies", "PutUserPolicy", "GetUserPolicy",
     "DeleteUserPolicy", "ListUserPolicies", "TagUser", "UntagUser", "ListUserTags",
+    "PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary",
 )  # fmt: skip
 GROUP_OPS = (
     "CreateGroup", "GetGroup", "DeleteGroup", "AddUserToGroup", "RemoveUserFromGroup",
@@ -27,6 +28,7 @@ ROLE_OPS = (
     "UpdateAssumeRolePolicy", "AttachRolePolicy", "DetachRolePolicy", "ListAttachedRolePolicies",
     "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy", "ListRolePolicies", "TagRole",
     "UntagRole", "ListRoleTags", "ListInstanceProfilesForRole", "DeleteServiceLinkedRole",
+    "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary",
 )  # fmt: skip
 POLICY_OPS = (
     "GetPolicy", "DeletePolicy", "CreatePolicyVersion", "GetPolicyVersion", "ListPolicyVersions",

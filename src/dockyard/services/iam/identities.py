@@ -32,11 +32,21 @@ class Identities:
 
     # -- users -----------------------------------------------------------------------------
 
-    def create_user(self, account: str, name: str, path: str | None, tags: dict[str, str]) -> User:
+    def create_user(
+        self,
+        account: str,
+        name: str,
+        path: str | None,
+        tags: dict[str, str],
+        boundary: str | None = None,
+    ) -> User:
         s = self.state
         validation.name(name)
         s.users.absent(account, name)
-        user = User(account, name, validation.path(path), new_id("AIDA"), self.now, tags=tags)
+        user = User(
+            account, name, validation.path(path), new_id("AIDA"), self.now, tags=tags,
+            boundary=boundary,
+        )  # fmt: skip
         s.commit([(s.users, account, name, user)])
         return user
 
@@ -165,6 +175,7 @@ class Identities:
         description: str | None,
         max_session: int | None,
         tags: dict[str, str],
+        boundary: str | None = None,
     ) -> Role:
         s = self.state
         validation.name(name, "roleName")
@@ -173,6 +184,7 @@ class Identities:
         role = Role(
             account, name, validation.path(path), new_id("AROA"), self.now, tags=tags,
             trust=trust, description=description, max_session_duration=max_session or 3600,
+            boundary=boundary,
         )  # fmt: skip
         s.commit([(s.roles, account, name, role)])
         return role

@@ -45,6 +45,7 @@ class Attachable:
     inline: dict[str, str] = field(default_factory=dict)  # policy name -> document
     attached: list[str] = field(default_factory=list)  # managed policy ARNs
     tags: dict[str, str] = field(default_factory=dict)
+    boundary: str | None = None  # the permissions boundary's managed policy ARN
 
 
 @dataclass(slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from dockyard.api.context import RequestContext
@@ -10,6 +11,7 @@ from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.iam import validation, wire
 from dockyard.services.iam.errors import NoSuchEntity, ValidationError
 from dockyard.services.iam.service import Iam
+from dockyard.services.iam.state import Table
 
 T = TypeVar("T")
 DEFAULT_ITEMS = 100
@@ -50,8 +52,11 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         raise ValidationError("Must specify userName when calling with non-User credentials")
 
     def create_user(ctx: RequestContext, p: Params) -> Result:
+        boundary = p.get("PermissionsBoundary")
+        if boundary:
+            iam.policies.get(ctx.account_id, boundary)
         user = ids.create_user(
-            ctx.account_id, p["UserName"], p.get("Path"), validation.tags(p.get("Tags"))
+            ctx.account_id, p["UserName"], p.get("Path"), validation.tags(p.get("Tags")), boundary
         )
         return {"User": wire.user(user)}
 
@@ -130,13 +135,13 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         return {}
 
     def create_role(ctx: RequestContext, p: Params) -> Result:
-        if p.get("PermissionsBoundary"):
-            from dockyard.api.errors import UnsupportedOperation
-
-            raise UnsupportedOperation("Dockyard does not support permissions boundaries yet")
+        boundary = p.get("PermissionsBoundary")
+        if boundary:
+            iam.policies.get(ctx.account_id, boundary)
         role = ids.create_role(
             ctx.account_id, p["RoleName"], p.get("Path"), p["AssumeRolePolicyDocument"],
             p.get("Description"), p.get("MaxSessionDuration"), validation.tags(p.get("Tags")),
+            boundary,
         )  # fmt: skip
         return {"Role": wire.role(role)}
 
@@ -217,12 +222,36 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         ids.remove_role_from_profile(ctx.account_id, p["InstanceProfileName"], p["RoleName"])
         return {}
 
+    def boundary_ops(kind: str, key: str) -> tuple[Handler, Handler]:
+        table: Table[Any] = s.users if kind == "user" else s.roles
+
+        def put(ctx: RequestContext, p: Params) -> Result:
+            iam.policies.get(ctx.account_id, p["PermissionsBoundary"])
+            entity = table.get(ctx.account_id, p[key])
+            changed = replace(entity, boundary=p["PermissionsBoundary"])
+            s.commit([(table, ctx.account_id, entity.name, changed)])
+            return {}
+
+        def delete(ctx: RequestContext, p: Params) -> Result:
+            entity = table.get(ctx.account_id, p[key])
+            s.commit([(table, ctx.account_id, entity.name, replace(entity, boundary=None))])
+            return {}
+
+        return put, delete
+
+    put_user_boundary, delete_user_boundary = boundary_ops("user", "UserName")
+    put_role_boundary, delete_role_boundary = boundary_ops("role", "RoleName")
+
     def list_account_aliases(ctx: RequestContext, p: Params) -> Result:
         # Dockyard accounts have no aliases (CreateAccountAlias is not served).
         return {"AccountAliases": [], "IsTruncated": False}
 
     out: dict[str, Any] = {
         "ListAccountAliases": list_account_aliases,
+        "PutUserPermissionsBoundary": put_user_boundary,
+        "DeleteUserPermissionsBoundary": delete_user_boundary,
+        "PutRolePermissionsBoundary": put_role_boundary,
+        "DeleteRolePermissionsBoundary": delete_role_boundary,
         "CreateUser": create_user, "GetUser": get_user, "ListUsers": list_users,
         "UpdateUser": update_user, "DeleteUser": delete_user,
         "CreateAccessKey": create_access_key, "ListAccessKeys": list_access_keys,

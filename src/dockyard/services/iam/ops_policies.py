@@ -33,7 +33,8 @@ def handlers(iam: Iam) -> dict[str, Handler]:
 
     def get_policy(ctx: RequestContext, p: Params) -> Result:
         policy = pol.get(ctx.account_id, p["PolicyArn"])
-        return {"Policy": wire.policy(policy, count(ctx.account_id, policy.arn))}
+        uses = pol.boundary_uses(ctx.account_id, policy.arn)
+        return {"Policy": wire.policy(policy, count(ctx.account_id, policy.arn), uses)}
 
     def list_policies(ctx: RequestContext, p: Params) -> Result:
         chosen = pol.all(ctx.account_id, p.get("Scope") or "All")
@@ -201,11 +202,19 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         raise NoSuchEntity(f"The principal {arn} cannot be found.")
 
     def simulate(ctx: RequestContext, p: Params, policies: list[Any], tags: dict[str, str],
-                 who: Principal | None) -> Result:  # fmt: skip
+                 who: Principal | None, boundary: list[Any] | None = None) -> Result:  # fmt: skip
         for text in p.get("PolicyInputList") or []:
             policies.append(
                 validation.document(text, PolicyKind.IDENTITY, 1 << 20, "PolicyInputList")
             )
+        for text in p.get("PermissionsBoundaryPolicyInputList") or []:
+            boundary = [validation.document(text, PolicyKind.IDENTITY, 1 << 20, "boundary input")]
+        resource_policy = None
+        if p.get("ResourcePolicy"):
+            resource_policy = validation.document(
+                p["ResourcePolicy"], PolicyKind.RESOURCE, 1 << 20, "ResourcePolicy"
+            )
+        caller = {"AWS": [who.arn]} if who is not None else {}
         context: dict[str, list[str]] = {}
         if who is not None:
             context["aws:principalarn"] = [who.arn]
@@ -219,7 +228,12 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         results = []
         for action in p["ActionNames"]:
             for resource in p.get("ResourceArns") or ["*"]:
-                decision = evaluate(Request(action, resource, context), policies)
+                decision = evaluate(
+                    Request(action, resource, context, caller),
+                    policies,
+                    resource_policy,
+                    boundary=boundary,
+                )
                 results.append({
                     "EvalActionName": action, "EvalResourceName": resource,
                     "EvalDecision": str(decision.outcome),
@@ -239,6 +253,8 @@ def handlers(iam: Iam) -> dict[str, Handler]:
         else:
             perms = iam.permissions(who)
             policies, tags = list(perms.policies), dict(perms.tags)
+            bound = list(perms.boundary) if perms.boundary is not None else None
+            return simulate(ctx, p, policies, tags, who, bound)
         return simulate(ctx, p, policies, tags, who)
 
     def simulate_custom_policy(ctx: RequestContext, p: Params) -> Result:

@@ -9,6 +9,7 @@ from dockyard.core.iampolicy import PolicyKind
 from dockyard.services.iam import validation
 from dockyard.services.iam.errors import (
     DeleteConflict,
+    EntityAlreadyExists,
     InvalidInput,
     LimitExceeded,
     NoSuchEntity,
@@ -75,7 +76,9 @@ class Policies:
         validation.name(name, "policyName")
         validation.document(document, PolicyKind.IDENTITY, validation.MANAGED_MAX)
         if s.policies.find(account, name) is not None:
-            raise_exists(f"A policy called {name} already exists. Duplicate names are not allowed.")
+            raise EntityAlreadyExists(
+                f"A policy called {name} already exists. Duplicate names are not allowed."
+            )
         now = self.now
         policy = ManagedPolicy(
             account, name, validation.path(path), new_id("ANPA"), now, now,
@@ -90,9 +93,14 @@ class Policies:
             out += [(kind, e) for e in self.table(kind).all(account) if arn in e.attached]
         return out
 
+    def boundary_uses(self, account: str, arn: str) -> int:
+        """How many users and roles have `arn` as their permissions boundary."""
+        entities = [*self.state.users.all(account), *self.state.roles.all(account)]
+        return sum(1 for e in entities if e.boundary == arn)
+
     def delete(self, account: str, arn: str) -> None:
         policy = self.local(account, arn)
-        if self.attachments(account, arn):
+        if self.attachments(account, arn) or self.boundary_uses(account, arn):
             raise DeleteConflict("Cannot delete a policy attached to entities.")
         if len(policy.versions) > 1:
             raise DeleteConflict(
@@ -202,9 +210,3 @@ class Policies:
         self.get_inline(account, kind, name, policy_name)
         inline = {k: v for k, v in entity.inline.items() if k != policy_name}
         self.state.commit([(table, account, entity.name, replace(entity, inline=inline))])
-
-
-def raise_exists(message: str) -> None:
-    from dockyard.services.iam.errors import EntityAlreadyExists
-
-    raise EntityAlreadyExists(message)

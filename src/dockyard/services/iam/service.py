@@ -105,11 +105,25 @@ class Iam:
         if found is None:
             return Permissions()
         policies, tags = found
-        limits = None
+        session = None
         if principal.session_policy:
-            session = compiled(principal.session_policy, PolicyKind.IDENTITY, "session policy")
-            limits = [session] if session is not None else []
-        return Permissions(policies, limits, tags)
+            parsed = compiled(principal.session_policy, PolicyKind.IDENTITY, "session policy")
+            session = [parsed] if parsed is not None else []
+        return Permissions(policies, self.boundary_of(principal), session, tags)
+
+    def boundary_of(self, principal: Principal) -> list[Policy] | None:
+        """The permissions boundary of a user or an assumed role, if it has one."""
+        if principal.kind is PrincipalKind.USER:
+            entity: Attachable | None = self.state.users.find(principal.account_id, principal.name)
+        else:
+            entity = self.state.roles.find(principal.account_id, principal.name)
+        if entity is None or entity.boundary is None:
+            return None
+        managed = self.policies.find(principal.account_id, entity.boundary)
+        if managed is None:
+            return []
+        parsed = compiled(managed.document, PolicyKind.IDENTITY, entity.boundary)
+        return [parsed] if parsed is not None else []
 
     # -- RoleDirectory -----------------------------------------------------------------------
 

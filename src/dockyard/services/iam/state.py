@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from dockyard.core.clock import Clock
@@ -124,8 +124,8 @@ class IamState:
 
     def commit(
         self,
-        puts: list[tuple[Table[Any], str, str, Any]] = (),  # type: ignore[assignment]
-        deletes: list[tuple[Table[Any], str, str]] = (),  # type: ignore[assignment]
+        puts: Sequence[tuple[Table[Any], str, str, Any]] = (),
+        deletes: Sequence[tuple[Table[Any], str, str]] = (),
     ) -> None:
         """Write the records in one transaction, then apply them to memory."""
         writes: list[Put] = [t.put(a, n, r) for t, a, n, r in puts]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dockyard.core.iampolicy import Policy, PolicyError, PolicyKind, parse_policy
-from dockyard.services.iam.errors import MalformedPolicyDocument, ValidationError
+from dockyard.services.iam.errors import LimitExceeded, MalformedPolicyDocument, ValidationError
 
 NAME = re.compile(r"[\w+=,.@-]+")
 PATH = re.compile(r"/([\x21-\x7e]*/)?")
@@ -44,8 +44,6 @@ def document(text: str, kind: PolicyKind, max_size: int, source: str = "") -> Po
         return parse_policy(text, kind, max_size=max_size, source=source)
     except PolicyError as err:
         if str(err).startswith("Cannot exceed quota"):
-            from dockyard.services.iam.errors import LimitExceeded
-
             raise LimitExceeded(str(err)) from None
         raise MalformedPolicyDocument(str(err)) from None
 
@@ -55,7 +53,5 @@ def tags(raw: list[dict[str, str]] | None) -> dict[str, str]:
     for item in raw or []:
         out[item["Key"]] = item.get("Value", "")
     if len(out) > MAX_TAGS:
-        from dockyard.services.iam.errors import LimitExceeded
-
         raise LimitExceeded(f"The number of tags has reached the maximum limit of {MAX_TAGS}.")
     return out

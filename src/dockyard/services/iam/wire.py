@@ -37,7 +37,13 @@ def user(u: User) -> Result:
     }  # fmt: skip
     if u.tags:
         out["Tags"] = tags(u.tags)
+    if u.boundary:
+        out["PermissionsBoundary"] = boundary(u.boundary)
     return out
+
+
+def boundary(arn: str) -> Result:
+    return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
 
 
 def group(g: Group) -> Result:
@@ -57,15 +63,17 @@ def role(r: Role, with_tags: bool = True) -> Result:
         out["Description"] = r.description
     if r.tags and with_tags:
         out["Tags"] = tags(r.tags)
+    if r.boundary:
+        out["PermissionsBoundary"] = boundary(r.boundary)
     out["RoleLastUsed"] = {"LastUsedDate": when(r.last_used)} if r.last_used else {}
     return out
 
 
-def policy(p: ManagedPolicy, attachments: int) -> Result:
+def policy(p: ManagedPolicy, attachments: int, boundaries: int = 0) -> Result:
     out: Result = {
         "PolicyName": p.name, "PolicyId": p.id, "Arn": p.arn, "Path": p.path,
         "DefaultVersionId": p.default_version, "AttachmentCount": attachments,
-        "PermissionsBoundaryUsageCount": 0, "IsAttachable": True,
+        "PermissionsBoundaryUsageCount": boundaries, "IsAttachable": True,
         "CreateDate": when(p.created), "UpdateDate": when(p.updated),
     }  # fmt: skip
     if p.description is not None:

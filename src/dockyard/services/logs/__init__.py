@@ -18,5 +18,5 @@ def provider(logs: Logs) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidParameterException",
         reset=logs.reset,
-        access=access.ACCESS,
+        access=access.access(logs.directory),
     )

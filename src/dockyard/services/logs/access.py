@@ -3,9 +3,11 @@ and `...:log-group:<name>:log-stream:<stream>` for the stream operations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from dockyard.api.access import AccessFunction, AccessRequest, Resolver, table, values
+from dockyard.core.scope import Scope
+from dockyard.services.logs.groups import Directory
 
 
 def _group(req: AccessRequest) -> Iterable[str]:
@@ -43,4 +45,14 @@ RESOURCES.update(
     }
 )
 
-ACCESS: AccessFunction = table("logs", RESOURCES)
+
+def access(directory: Directory) -> AccessFunction:
+    """Logs' access function, with a log group's tags (aws:ResourceTag/*)."""
+
+    def tags(req: AccessRequest, arn: str) -> Mapping[str, str] | None:
+        name = arn.split(":", 6)[-1] if ":log-group:" in arn else ""
+        name = name.split(":log-stream:", 1)[0]
+        found = directory.find_group(Scope(req.account_id, req.region), name) if name else None
+        return dict(found.tags) if found is not None else None
+
+    return table("logs", RESOURCES, tags=tags)

@@ -15,6 +15,24 @@ def caller(ctx: RequestContext) -> Principal:
     return ctx.principal or root_principal(ctx.account_id, ctx.access_key_id or "")
 
 
+def trust_context(ctx: RequestContext, p: Params, at: float) -> dict[str, list[str]]:
+    """The request's condition keys a role's trust policy may test."""
+    now = datetime.fromtimestamp(at, UTC)
+    out = {
+        "aws:currenttime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:epochtime": [str(int(now.timestamp()))],
+        "aws:requestedregion": [ctx.region],
+    }
+    if ctx.source_ip:
+        out["aws:sourceip"] = [ctx.source_ip]
+    if p.get("ExternalId"):
+        out["sts:externalid"] = [p["ExternalId"]]
+    if p.get("SourceIdentity"):
+        out["sts:sourceidentity"] = [p["SourceIdentity"]]
+    out["sts:rolesessionname"] = [p["RoleSessionName"]]
+    return out
+
+
 def credentials_to_wire(issued: Issued) -> Result:
     c = issued.credentials
     return {
@@ -45,6 +63,7 @@ def handlers(sts: Sts) -> dict[str, Handler]:
             p["RoleSessionName"],
             p.get("DurationSeconds"),
             p.get("Policy"),
+            trust_context(ctx, p, sts.clock.now()),
         )
         out: Result = {
             "Credentials": credentials_to_wire(issued),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
@@ -128,6 +129,7 @@ class Sts:
         session_name: str,
         duration: int | None = None,
         policy: str | None = None,
+        context: Mapping[str, Sequence[str]] | None = None,
     ) -> Issued:
         """AssumeRole: the trust policy must allow the caller; unless it names the caller
         itself, the caller's identity-based policies must allow sts:AssumeRole too (for a
@@ -144,7 +146,7 @@ class Sts:
         request = Request(
             "sts:AssumeRole",
             role.arn,
-            {"aws:principalarn": [caller.role_arn or caller.arn]},
+            {**(context or {}), **self._caller_keys(caller)},
             {"AWS": [caller.arn, *([caller.role_arn] if caller.role_arn else [])]},
         )
         named = evaluate(request, [], role.trust_policy)
@@ -162,7 +164,10 @@ class Sts:
                 raise denied
             if not caller.is_root:
                 perms = self.policies.permissions(caller)
-                if not evaluate(whole, perms.policies, boundary=perms.limits).allowed:
+                decision = evaluate(
+                    whole, perms.policies, boundary=perms.boundary, session=perms.session
+                )
+                if not decision.allowed:
                     raise denied
         if policy is not None:
             try:
@@ -182,6 +187,18 @@ class Sts:
                 f"assumed by role chaining. (DurationSeconds: {seconds})"
             )
         return self._issue(self._session_principal(role, session_name, policy), seconds)
+
+    def _caller_keys(self, caller: Principal) -> dict[str, list[str]]:
+        """The condition keys of the caller a trust policy may test."""
+        keys = {
+            "aws:principalarn": [caller.role_arn or caller.arn],
+            "aws:principalaccount": [caller.account_id],
+            "aws:principaltype": [str(caller.kind)],
+            "aws:userid": [caller.user_id],
+        }
+        if caller.kind is PrincipalKind.USER:
+            keys["aws:username"] = [caller.name]
+        return keys
 
     def get_session_token(self, caller: Principal, duration: int | None) -> Issued:
         if caller.kind is PrincipalKind.ASSUMED_ROLE or caller.access_key_id.startswith("ASIA"):
