@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import quote
 
 from dockyard.api.asgi import ASGIApp, Receive, Scope, Send
@@ -25,6 +26,7 @@ from dockyard.api.limits import (
 )
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
+from dockyard.api.streaming import RequestBody, bucket_path, virtual_host_bucket
 from dockyard.core.errors import ServiceError
 from dockyard.store.base import StoreUnavailable
 
@@ -120,6 +122,16 @@ class DockyardApp:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
                 secret = check_headers(req, sig, credentials, protocol)
+            bucket = None if internal else virtual_host_bucket(headers.get("host", ""))
+            routed = req if bucket is None else replace(req, path=bucket_path(req.path, bucket))
+            streaming = None if internal else self.front_door.streaming_route(routed, sig)
+            if streaming is not None:
+                # S3 uploads: the body goes to the handler as a stream (hashed as it is
+                # stored, its signature checked before anything is committed).
+                body = RequestBody(receive, req, sig, secret)
+                response = await self.front_door.handle(routed, sig, route=streaming, body=body)
+                await self._send(send, response, head=head)
+                return
             req.body = await read_body(
                 receive,
                 content_length(headers.get("content-length")),
@@ -133,6 +145,8 @@ class DockyardApp:
                 inflated = gunzip(req.body, self.config.max_body_bytes)
                 if inflated is not None:
                     req.raw_body, req.body = req.body, inflated
+            if bucket is not None:
+                req.path = routed.path  # signed as sent; routed path-style from here
         except Disconnected:
             return
         except ServiceError as err:
@@ -151,9 +165,23 @@ class DockyardApp:
     @staticmethod
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        stream = response.stream
+        no_body = head or response.status in (204, 304)
+        if not any(k.lower() == b"content-length" for k, _ in headers):
+            length = stream.length if stream is not None else len(response.body)
+            headers.append((b"content-length", str(0 if response.status == 304 else length).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else response.body})
+        if stream is None or no_body:
+            if stream is not None:
+                await stream.close()
+            await send({"type": "http.response.body", "body": b"" if no_body else response.body})
+            return
+        try:
+            async for chunk in stream.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await stream.close()
 
     # -- Dockyard's own routes ------------------------------------------------------------
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockyard.core.scope import Scope
+
+if TYPE_CHECKING:
+    from dockyard.api.streaming import RequestBody
 
 
 @dataclass(slots=True)
@@ -17,6 +21,9 @@ class RequestContext:
     protocol: str = "json"  # json | query | rest-json | rest-xml | smithy-rpc-v2-cbor
     access_key_id: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    # A body streamed to the handler rather than read whole (S3 PutObject, UploadPart).
+    body: RequestBody | None = None
+    query: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scope_of(ctx: RequestContext) -> Scope:

@@ -12,6 +12,7 @@ from dockyard.api.config import FrontDoorConfig
 from dockyard.api.context import RequestContext
 from dockyard.api.errors import InternalError, ServiceUnavailable, UnsupportedOperation
 from dockyard.api.http import HttpRequest, HttpResponse
+from dockyard.api.limits import Disconnected
 from dockyard.api.models import ModelCatalog, ServiceInfo
 from dockyard.api.protocols.base import Codec
 from dockyard.api.protocols.cbor import CborCodec
@@ -19,7 +20,8 @@ from dockyard.api.protocols.json import JsonCodec
 from dockyard.api.protocols.query import Ec2Codec, QueryCodec
 from dockyard.api.protocols.rest import RestJsonCodec, RestXmlCodec
 from dockyard.api.provider import Provider
-from dockyard.api.router import QUERY, REST, Router, RoutingError
+from dockyard.api.router import QUERY, REST, Route, Router, RoutingError
+from dockyard.api.streaming import RequestBody
 from dockyard.api.validate import validate
 from dockyard.core.errors import ServiceError
 from dockyard.store.base import is_unavailable
@@ -34,6 +36,10 @@ CODECS: dict[str, Codec] = {
     "rest-xml": RestXmlCodec(),
     "smithy-rpc-v2-cbor": CborCodec(),
 }
+
+
+# S3 operations whose request body is streamed to the handler, never read whole.
+STREAMED_OPERATIONS = frozenset({"PutObject", "UploadPart"})
 
 
 class FrontDoor:
@@ -74,14 +80,34 @@ class FrontDoor:
         protocol, info = self.guess(req, sig)
         return CODECS[protocol].error(err, info, None, str(uuid.uuid4()))
 
-    async def handle(self, req: HttpRequest, sig: SigV4 | None = None) -> HttpResponse:
+    def streaming_route(self, req: HttpRequest, sig: SigV4 | None) -> Route | None:
+        """The route of a request whose body goes to its handler as a stream (S3 object
+        uploads), decided from the headers alone; None for every other request."""
+        try:
+            route = self.router.route(req, sig)
+        except RoutingError:
+            return None
+        if route.service.name == "s3" and route.operation in STREAMED_OPERATIONS:
+            return route
+        return None
+
+    async def handle(
+        self,
+        req: HttpRequest,
+        sig: SigV4 | None = None,
+        *,
+        route: Route | None = None,
+        body: RequestBody | None = None,
+    ) -> HttpResponse:
         """Route, parse, validate, dispatch, serialize. The caller has authenticated the
-        request (DockyardApp, before and after reading the body)."""
+        request (DockyardApp, before and after reading the body). The streaming path passes
+        its `route` and the `body` still to be read: both paths share all of this."""
         request_id = str(uuid.uuid4())
         if sig is None:
             sig = parse_sigv4(req)
         try:
-            route = self.router.route(req, sig)
+            if route is None:
+                route = self.router.route(req, sig)
         except RoutingError as err:
             return CODECS[err.protocol].error(err, err.service, None, request_id)
         codec = CODECS[route.protocol]
@@ -101,6 +127,8 @@ class FrontDoor:
             op = self.catalog.operation_model(info.name, operation)
             params = codec.parse(req, op, route)
             validate(op.input_shape, params, provider.validation_error_code)
+            # AUTHORIZATION goes here (FrontDoor.authorize, after parse, before dispatch): it
+            # then covers the streaming S3 path too, whose body is not read yet at this point.
             ctx = RequestContext(
                 service=info.name,
                 operation=operation,
@@ -110,6 +138,8 @@ class FrontDoor:
                 protocol=route.protocol,
                 access_key_id=identity.access_key_id,
                 headers=req.headers,
+                body=body,
+                query=req.query,
             )
             result = handler(ctx, params)
             if inspect.isawaitable(result):
@@ -117,6 +147,8 @@ class FrontDoor:
             return codec.serialize(op, result or {}, info, request_id)
         except ServiceError as err:
             return codec.error(err, info, operation, request_id)
+        except Disconnected:
+            raise  # the client of a streamed body went away: nothing to answer
         except Exception as exc:
             if is_unavailable(exc):
                 log.warning(

@@ -33,6 +33,7 @@ from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
+from dockyard.services import s3 as s3_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services.ecs.instances.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.instances.agent_http import AgentEndpoint
@@ -145,6 +146,13 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # S3: object bytes in files under <data dir>/s3, metadata in the store; object
+        # events go to EventBridge (queued) for buckets that ask for them.
+        self.s3 = s3_service.S3(
+            self.store, self.clock, options.data_dir / "s3", events=self.monitoring.events
+        )
+        self.s3.load()
+        self.providers.append(s3_service.provider(self.s3))
         self.load_balancing = LoadBalancing(
             self.elbv2,
             self.clock,
@@ -271,6 +279,7 @@ class Dockyard:
         if isinstance(self.clock, ScaledClock):
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
+        self.s3.start()
         self.load_balancing.start()
         from dockyard.controllers.services import ServiceController
 
@@ -294,6 +303,7 @@ class Dockyard:
 
     async def stop(self) -> None:
         await self.monitoring.stop()
+        await self.s3.stop()
         await self.load_balancing.stop()
         controller = getattr(self, "service_controller", None)
         if controller is not None:
