@@ -224,7 +224,9 @@ def test_virtual_host_style(dockyard: DockyardProcess) -> None:
     s3.create_bucket(Bucket="objects-vhost")
     s3.put_object(Bucket="objects-vhost", Key="a/b.txt", Body=b"by host")
     url = f"http://127.0.0.1:{dockyard.port}/a/b.txt"
-    req = urllib.request.Request(url, headers={"Host": f"objects-vhost.s3.localhost:{dockyard.port}"})
+    req = urllib.request.Request(
+        url, headers={"Host": f"objects-vhost.s3.localhost:{dockyard.port}"}
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         assert resp.read() == b"by host"
     req = urllib.request.Request(

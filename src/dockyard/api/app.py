@@ -124,7 +124,9 @@ class DockyardApp:
                 secret = check_headers(req, sig, credentials, protocol)
             bucket = None if internal else virtual_host_bucket(headers.get("host", ""))
             routed = req if bucket is None else replace(req, path=bucket_path(req.path, bucket))
-            streaming = None if internal else self.front_door.streaming_route(routed, sig)
+            streaming = None
+            if req.method == "PUT" and not internal and (sig is None or sig.service == "s3"):
+                streaming = self.front_door.streaming_route(routed, sig)
             if streaming is not None:
                 # S3 uploads: the body goes to the handler as a stream (hashed as it is
                 # stored, its signature checked before anything is committed).
@@ -169,7 +171,9 @@ class DockyardApp:
         no_body = head or response.status in (204, 304)
         if not any(k.lower() == b"content-length" for k, _ in headers):
             length = stream.length if stream is not None else len(response.body)
-            headers.append((b"content-length", str(0 if response.status == 304 else length).encode()))
+            headers.append(
+                (b"content-length", str(0 if response.status == 304 else length).encode())
+            )
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
         if stream is None or no_body:
             if stream is not None:

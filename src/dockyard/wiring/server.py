@@ -31,9 +31,9 @@ from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import logs as logs_service
+from dockyard.services import s3 as s3_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
-from dockyard.services import s3 as s3_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services.ecs.instances.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.instances.agent_http import AgentEndpoint

@@ -10,6 +10,7 @@ temp file. All blocking file work runs on a small executor of its own, never on 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -253,10 +254,8 @@ def _concat(sources: list[Path], tmp: Path) -> None:
 
 
 def _unlink(path: Path) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 def _unlink_all(paths: list[Path]) -> None:

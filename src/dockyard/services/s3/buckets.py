@@ -115,7 +115,9 @@ def check_policy(text: str) -> str:
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError):
-        raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'") from None
+        raise MalformedPolicy(
+            "Policies must be valid JSON and the first byte must be '{'"
+        ) from None
     if not isinstance(doc, dict):
         raise MalformedPolicy("Policies must be valid JSON and the first byte must be '{'")
     statements = doc.get("Statement")

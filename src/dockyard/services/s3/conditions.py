@@ -29,18 +29,17 @@ def check_read(cond: Conditions, etag: str, last_modified: float) -> None:
     """S3's order: If-Match, then If-Unmodified-Since (412); If-None-Match, then
     If-Modified-Since (304). Times compare at whole seconds, as the headers carry them."""
     modified = int(last_modified)
+    failed = PreconditionFailed("At least one of the pre-conditions you specified did not hold")
     if cond.if_match is not None:
         if not _matches(cond.if_match, etag):
-            raise PreconditionFailed("At least one of the pre-conditions you specified did not hold")
-    elif cond.if_unmodified_since is not None:
-        if modified > cond.if_unmodified_since.timestamp():
-            raise PreconditionFailed("At least one of the pre-conditions you specified did not hold")
+            raise failed
+    elif cond.if_unmodified_since is not None and modified > cond.if_unmodified_since.timestamp():
+        raise failed
     if cond.if_none_match is not None:
         if _matches(cond.if_none_match, etag):
             raise NotModified("Not Modified")
-    elif cond.if_modified_since is not None:
-        if modified <= cond.if_modified_since.timestamp():
-            raise NotModified("Not Modified")
+    elif cond.if_modified_since is not None and modified <= cond.if_modified_since.timestamp():
+        raise NotModified("Not Modified")
 
 
 def check_write(if_match: str | None, if_none_match: str | None, etag: str | None) -> None:

@@ -5,38 +5,156 @@ from __future__ import annotations
 from dockyard.core.errors import ServiceError
 
 
-def _error(code: str, status: int) -> type[ServiceError]:
-    return type(code, (ServiceError,), {"code": code, "status": status})
+class NoSuchBucket(ServiceError):
+    code = "NoSuchBucket"
+    status = 404
 
 
-NoSuchBucket = _error("NoSuchBucket", 404)
-NoSuchKey = _error("NoSuchKey", 404)
-NoSuchVersion = _error("NoSuchVersion", 404)
-NoSuchUpload = _error("NoSuchUpload", 404)
-NoSuchTagSet = _error("NoSuchTagSet", 404)
-NoSuchBucketPolicy = _error("NoSuchBucketPolicy", 404)
-NoSuchCORSConfiguration = _error("NoSuchCORSConfiguration", 404)
-NoSuchLifecycleConfiguration = _error("NoSuchLifecycleConfiguration", 404)
-BucketAlreadyOwnedByYou = _error("BucketAlreadyOwnedByYou", 409)
-BucketAlreadyExists = _error("BucketAlreadyExists", 409)
-BucketNotEmpty = _error("BucketNotEmpty", 409)
-InvalidBucketName = _error("InvalidBucketName", 400)
-InvalidArgument = _error("InvalidArgument", 400)
-InvalidRequest = _error("InvalidRequest", 400)
-InvalidLocationConstraint = _error("InvalidLocationConstraint", 400)
-IllegalLocationConstraintException = _error("IllegalLocationConstraintException", 400)
-MalformedXML = _error("MalformedXML", 400)
-MalformedPolicy = _error("MalformedPolicy", 400)
-InvalidTag = _error("InvalidTag", 400)
-KeyTooLongError = _error("KeyTooLongError", 400)
-EntityTooSmall = _error("EntityTooSmall", 400)
-EntityTooLarge = _error("EntityTooLarge", 400)
-InvalidPart = _error("InvalidPart", 400)
-InvalidPartOrder = _error("InvalidPartOrder", 400)
-BadDigest = _error("BadDigest", 400)
-InvalidDigest = _error("InvalidDigest", 400)
-PreconditionFailed = _error("PreconditionFailed", 412)
-NotModified = _error("NotModified", 304)
-InvalidRange = _error("InvalidRange", 416)
-MethodNotAllowed = _error("MethodNotAllowed", 405)
-AccessForbidden = _error("AccessForbidden", 403)
+class NoSuchKey(ServiceError):
+    code = "NoSuchKey"
+    status = 404
+
+
+class NoSuchVersion(ServiceError):
+    code = "NoSuchVersion"
+    status = 404
+
+
+class NoSuchUpload(ServiceError):
+    code = "NoSuchUpload"
+    status = 404
+
+
+class NoSuchTagSet(ServiceError):
+    code = "NoSuchTagSet"
+    status = 404
+
+
+class NoSuchBucketPolicy(ServiceError):
+    code = "NoSuchBucketPolicy"
+    status = 404
+
+
+class NoSuchCORSConfiguration(ServiceError):
+    code = "NoSuchCORSConfiguration"
+    status = 404
+
+
+class NoSuchLifecycleConfiguration(ServiceError):
+    code = "NoSuchLifecycleConfiguration"
+    status = 404
+
+
+class BucketAlreadyOwnedByYou(ServiceError):
+    code = "BucketAlreadyOwnedByYou"
+    status = 409
+
+
+class BucketAlreadyExists(ServiceError):
+    code = "BucketAlreadyExists"
+    status = 409
+
+
+class BucketNotEmpty(ServiceError):
+    code = "BucketNotEmpty"
+    status = 409
+
+
+class InvalidBucketName(ServiceError):
+    code = "InvalidBucketName"
+    status = 400
+
+
+class InvalidArgument(ServiceError):
+    code = "InvalidArgument"
+    status = 400
+
+
+class InvalidRequest(ServiceError):
+    code = "InvalidRequest"
+    status = 400
+
+
+class InvalidLocationConstraint(ServiceError):
+    code = "InvalidLocationConstraint"
+    status = 400
+
+
+class IllegalLocationConstraintException(ServiceError):
+    code = "IllegalLocationConstraintException"
+    status = 400
+
+
+class MalformedXML(ServiceError):
+    code = "MalformedXML"
+    status = 400
+
+
+class MalformedPolicy(ServiceError):
+    code = "MalformedPolicy"
+    status = 400
+
+
+class InvalidTag(ServiceError):
+    code = "InvalidTag"
+    status = 400
+
+
+class KeyTooLongError(ServiceError):
+    code = "KeyTooLongError"
+    status = 400
+
+
+class EntityTooSmall(ServiceError):
+    code = "EntityTooSmall"
+    status = 400
+
+
+class EntityTooLarge(ServiceError):
+    code = "EntityTooLarge"
+    status = 400
+
+
+class InvalidPart(ServiceError):
+    code = "InvalidPart"
+    status = 400
+
+
+class InvalidPartOrder(ServiceError):
+    code = "InvalidPartOrder"
+    status = 400
+
+
+class BadDigest(ServiceError):
+    code = "BadDigest"
+    status = 400
+
+
+class InvalidDigest(ServiceError):
+    code = "InvalidDigest"
+    status = 400
+
+
+class PreconditionFailed(ServiceError):
+    code = "PreconditionFailed"
+    status = 412
+
+
+class NotModified(ServiceError):
+    code = "NotModified"
+    status = 304
+
+
+class InvalidRange(ServiceError):
+    code = "InvalidRange"
+    status = 416
+
+
+class MethodNotAllowed(ServiceError):
+    code = "MethodNotAllowed"
+    status = 405
+
+
+class AccessForbidden(ServiceError):
+    code = "AccessForbidden"
+    status = 403

@@ -58,9 +58,7 @@ class Multipart:
         state = self.state
         if not 1 <= number <= MAX_PARTS:
             await state.blobs.discard(written.tmp)
-            raise InvalidArgument(
-                "Part number must be an integer between 1 and 10000, inclusive"
-            )
+            raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
         blob = await state.blobs.publish(written.tmp, "parts")
         part = Part(
             upload_id=upload.upload_id,
@@ -73,9 +71,7 @@ class Multipart:
         )
         replaced = upload.parts.get(number)
         try:
-            state.commit(
-                [part_record(part)], apply=lambda: upload.parts.__setitem__(number, part)
-            )
+            state.commit([part_record(part)], apply=lambda: upload.parts.__setitem__(number, part))
         except BaseException:
             await state.blobs.remove([blob])
             raise
@@ -111,7 +107,9 @@ class Multipart:
             chosen.append(part)
         for part in chosen[:-1]:
             if part.size < MIN_PART_BYTES:
-                raise EntityTooSmall("Your proposed upload is smaller than the minimum allowed size")
+                raise EntityTooSmall(
+                    "Your proposed upload is smaller than the minimum allowed size"
+                )
         state = self.state
         tmp = await state.blobs.concat([p.blob for p in chosen])
         size = sum(p.size for p in chosen)
@@ -150,12 +148,18 @@ class Multipart:
         state = self.state
         deletes = [(UPLOAD_KIND, upload.upload_id)]
         deletes.extend(part_delete(upload.upload_id, n) for n in upload.parts)
-        state.commit(deletes=deletes, apply=lambda: state.uploads.pop(upload.upload_id, None))
+
+        def apply() -> None:
+            state.uploads.pop(upload.upload_id, None)
+
+        state.commit(deletes=deletes, apply=apply)
         await state.blobs.remove([p.blob for p in upload.parts.values()])
 
     def of_bucket(self, bucket: str, prefix: str = "") -> list[Upload]:
         self.state.bucket(bucket)
         found = [
-            u for u in self.state.uploads.values() if u.bucket == bucket and u.key.startswith(prefix)
+            u
+            for u in self.state.uploads.values()
+            if u.bucket == bucket and u.key.startswith(prefix)
         ]
         return sorted(found, key=lambda u: (u.key, u.initiated, u.upload_id))

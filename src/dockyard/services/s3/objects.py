@@ -127,9 +127,7 @@ class Objects:
             tags=attrs.tags,
         )
         # The version this one replaces in place (the "null" one), whose file then goes.
-        replaced = next(
-            (v for v in contents.history(key) if v.version_id == version_id), None
-        )
+        replaced = next((v for v in contents.history(key) if v.version_id == version_id), None)
         try:
             state.commit([record(version)], apply=lambda: contents.add(version))
         except BaseException:
@@ -163,9 +161,7 @@ class Objects:
             if found is None:
                 if version_id != NULL_VERSION and not _plausible_version(version_id):
                     raise InvalidArgument("Invalid version id specified")
-                raise NoSuchVersion(
-                    "The specified version does not exist."
-                )
+                raise NoSuchVersion("The specified version does not exist.")
             if found.delete_marker:
                 raise MethodNotAllowed("The specified method is not allowed against this resource.")
             return found

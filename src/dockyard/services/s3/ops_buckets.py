@@ -32,7 +32,7 @@ def _owner(account_id: str) -> dict[str, str]:
 
 
 def _max_keys(params: Params) -> int:
-    value = params.get("MaxKeys", 1000)
+    value = int(params.get("MaxKeys", 1000))
     if value < 0:
         raise InvalidArgument("maxKeys should be non-negative")
     return min(value, 1000)
@@ -81,7 +81,9 @@ class BucketOps:
 
     def create_bucket(self, ctx: RequestContext, params: Params) -> Result:
         config = params.get("CreateBucketConfiguration") or {}
-        bucket = self.buckets.create(scope_of(ctx), params["Bucket"], config.get("LocationConstraint"))
+        bucket = self.buckets.create(
+            scope_of(ctx), params["Bucket"], config.get("LocationConstraint")
+        )
         return {"Location": f"/{bucket.name}"}
 
     def delete_bucket(self, ctx: RequestContext, params: Params) -> Result:
@@ -99,8 +101,7 @@ class BucketOps:
             found = [b for b in found if b.name.startswith(prefix)]
         return {
             "Buckets": [
-                {"Name": b.name, "CreationDate": b.created, "BucketRegion": b.region}
-                for b in found
+                {"Name": b.name, "CreationDate": b.created, "BucketRegion": b.region} for b in found
             ],
             "Owner": _owner(ctx.account_id),
         }
@@ -109,7 +110,10 @@ class BucketOps:
         region = self.state.bucket(params["Bucket"]).region
         # S3 answers a bare element, empty for us-east-1.
         text = "" if region == US_EAST_1 else xml_text(region)
-        doc = f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="{S3_NS}">{text}</LocationConstraint>'
+        doc = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<LocationConstraint xmlns="{S3_NS}">{text}</LocationConstraint>'
+        )
         return {RAW_BODY: doc.encode("utf-8")}
 
     def get_bucket_versioning(self, ctx: RequestContext, params: Params) -> Result:
@@ -184,15 +188,11 @@ class BucketOps:
         self.buckets.update(params["Bucket"], lifecycle=None)
         return {}
 
-    def get_bucket_notification_configuration(
-        self, ctx: RequestContext, params: Params
-    ) -> Result:
+    def get_bucket_notification_configuration(self, ctx: RequestContext, params: Params) -> Result:
         bucket = self.state.bucket(params["Bucket"])
         return {"EventBridgeConfiguration": {}} if bucket.eventbridge else {}
 
-    def put_bucket_notification_configuration(
-        self, ctx: RequestContext, params: Params
-    ) -> Result:
+    def put_bucket_notification_configuration(self, ctx: RequestContext, params: Params) -> Result:
         config = params.get("NotificationConfiguration") or {}
         for other in ("TopicConfigurations", "QueueConfigurations", "LambdaFunctionConfigurations"):
             if config.get(other):

@@ -99,9 +99,9 @@ class S3State:
             self.uploads[upload.upload_id] = upload
         for _key, body in self.store.load(PART_KIND):
             part = Part.from_dict(body)
-            upload = self.uploads.get(part.upload_id)
-            if upload is not None:
-                upload.parts[part.number] = part
+            owner = self.uploads.get(part.upload_id)
+            if owner is not None:
+                owner.parts[part.number] = part
                 referenced.add(part.blob)
         self.blobs.sweep(referenced)
 
