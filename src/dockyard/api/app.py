@@ -26,6 +26,7 @@ from dockyard.api.limits import (
 )
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
+from dockyard.api.sigv2 import check_presigned_v2, presigned_v2
 from dockyard.api.streaming import RequestBody, bucket_path, virtual_host_bucket
 from dockyard.core.errors import ServiceError
 from dockyard.store.base import StoreUnavailable
@@ -118,11 +119,15 @@ class DockyardApp:
             if header_bytes > MAX_HEADER_BYTES:
                 raise HeadersTooLarge(f"Request headers are larger than {MAX_HEADER_BYTES} bytes")
             secret = None
-            if credentials is not None and not open_route:
+            bucket = None if internal else virtual_host_bucket(headers.get("host", ""))
+            if sig is None and not internal and presigned_v2(req):
+                # S3's legacy presigned URLs (boto3's default for generate_presigned_url).
+                signed_path = req.path if bucket is None else bucket_path(req.path, bucket)
+                sig = check_presigned_v2(req, credentials, signed_path, self.config.default_region)
+            elif credentials is not None and not open_route:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
                 secret = check_headers(req, sig, credentials, protocol)
-            bucket = None if internal else virtual_host_bucket(headers.get("host", ""))
             routed = req if bucket is None else replace(req, path=bucket_path(req.path, bucket))
             streaming = None
             if req.method == "PUT" and not internal and (sig is None or sig.service == "s3"):
