@@ -250,3 +250,39 @@ def test_unsupported_operation_is_explicit(s3: Any) -> None:
         s3.get_bucket_website(Bucket="objects-unsup")
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert _code(err) == "UnsupportedOperation"
+
+
+def test_cors_preflight_and_actual_requests(dockyard: DockyardProcess, s3: Any) -> None:
+    s3.create_bucket(Bucket="objects-cors")
+    s3.put_object(Bucket="objects-cors", Key="page.html", Body=b"<p>hi</p>")
+
+    def preflight(origin: str, method: str, headers: str = "") -> tuple[int, Any]:
+        extra = {"Access-Control-Request-Headers": headers} if headers else {}
+        req = urllib.request.Request(
+            f"{dockyard.endpoint}/objects-cors/page.html",
+            method="OPTIONS",
+            headers={"Origin": origin, "Access-Control-Request-Method": method, **extra},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return resp.status, resp.headers
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers
+
+    assert preflight("https://app.example.com", "GET")[0] == 403  # no CORS rules yet
+    rules = [{"AllowedMethods": ["GET", "PUT"], "AllowedOrigins": ["https://*.example.com"],
+              "AllowedHeaders": ["content-type"], "MaxAgeSeconds": 600}]  # fmt: skip
+    s3.put_bucket_cors(Bucket="objects-cors", CORSConfiguration={"CORSRules": rules})
+    status, headers = preflight("https://app.example.com", "PUT", "Content-Type")
+    assert status == 200
+    assert headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert headers["Access-Control-Allow-Methods"] == "GET, PUT"
+    assert headers["Access-Control-Max-Age"] == "600"
+    assert preflight("https://evil.test", "GET")[0] == 403
+    assert preflight("https://app.example.com", "DELETE")[0] == 403
+    req = urllib.request.Request(
+        f"{dockyard.endpoint}/objects-cors/page.html",
+        headers={"Origin": "https://app.example.com"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.headers["Access-Control-Allow-Origin"] == "https://app.example.com"

@@ -111,6 +111,10 @@ class DockyardApp:
         # Authentication, first from the headers alone: an unknown key, a stale date or an
         # unsigned host is refused before a byte of the body is read.
         open_route = path == HEALTH_PATH and req.method in ("GET", "HEAD")
+        # A browser's CORS preflight is never signed (S3 answers it from the bucket's rules).
+        open_route = open_route or (
+            req.method == "OPTIONS" and "access-control-request-method" in headers
+        )
         internal = path.startswith(INTERNAL_PREFIX)
         protocol = "json" if internal else ""
         try:
@@ -163,8 +167,13 @@ class DockyardApp:
                 response = self.front_door.error(err, req, sig)
             await self._send(send, response, head=head)
             return
+        preflight = None
+        if req.method == "OPTIONS" and not internal and "access-control-request-method" in headers:
+            preflight = self.front_door.preflight(req)  # S3 CORS: unsigned, as browsers send
         if internal:
             response = self._internal(req, path)
+        elif preflight is not None:
+            response = preflight
         else:
             response = await self.front_door.handle(req, sig)
         await self._send(send, response, head=head)

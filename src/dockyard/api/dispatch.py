@@ -6,6 +6,7 @@ import inspect
 import logging
 import uuid
 from collections.abc import Sequence
+from urllib.parse import unquote
 
 from dockyard.api.auth import SigV4, identify, parse_sigv4
 from dockyard.api.config import FrontDoorConfig
@@ -74,6 +75,21 @@ class FrontDoor:
                 if protocol in REST or protocol in QUERY:
                     return protocol, info
         return "rest-json", None
+
+    def preflight(self, req: HttpRequest) -> HttpResponse | None:
+        """A browser's CORS preflight (OPTIONS) for an S3 bucket, answered from its rules;
+        None when no served service answers preflights."""
+        provider = self.providers.get("s3")
+        if provider is None or provider.preflight is None:
+            return None
+        info = self.catalog.info("s3")
+        request_id = str(uuid.uuid4())
+        bucket = unquote(req.path.lstrip("/").split("/", 1)[0])
+        try:
+            headers = provider.preflight(bucket, req.headers)
+        except ServiceError as err:
+            return CODECS["rest-xml"].error(err, info, None, request_id)
+        return HttpResponse(200, [("x-amz-request-id", request_id), *headers])
 
     def error(self, err: ServiceError, req: HttpRequest, sig: SigV4 | None) -> HttpResponse:
         """`err` answered in the protocol the request seems to speak (before routing)."""
@@ -144,7 +160,10 @@ class FrontDoor:
             result = handler(ctx, params)
             if inspect.isawaitable(result):
                 result = await result
-            return codec.serialize(op, result or {}, info, request_id)
+            response = codec.serialize(op, result or {}, info, request_id)
+            if provider.cors is not None and "origin" in req.headers and "Bucket" in params:
+                response.headers.extend(provider.cors(params["Bucket"], req.method, req.headers))
+            return response
         except ServiceError as err:
             return codec.error(err, info, operation, request_id)
         except Disconnected:

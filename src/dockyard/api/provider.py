@@ -30,3 +30,8 @@ class Provider:
     validation_error_code: str = "ValidationException"
     # Called by POST /_dockyard/reset after the store is wiped.
     reset: Callable[[], None] | None = None
+    # Browser CORS (S3). `preflight(bucket, headers)`: the headers answering an OPTIONS
+    # request (a ServiceError when no rule allows it); `cors(bucket, method, headers)`: the
+    # Access-Control-* headers an actual request from an allowed origin gets.
+    preflight: Callable[[str, Mapping[str, str]], list[tuple[str, str]]] | None = None
+    cors: Callable[[str, str, Mapping[str, str]], list[tuple[str, str]]] | None = None

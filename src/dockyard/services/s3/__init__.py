@@ -21,4 +21,6 @@ def provider(s3: S3) -> Provider:
         handlers=handlers,
         validation_error_code="InvalidArgument",
         reset=s3.reset,
+        preflight=s3.cors.preflight,
+        cors=s3.cors.actual,
     )

@@ -8,6 +8,7 @@ from dockyard.core.clock import Clock
 from dockyard.core.eventbus import EventSink
 from dockyard.services.s3.blobs import Blobs
 from dockyard.services.s3.buckets import Buckets
+from dockyard.services.s3.cors import Cors
 from dockyard.services.s3.multipart import Multipart
 from dockyard.services.s3.objects import Objects
 from dockyard.services.s3.state import S3State
@@ -23,6 +24,7 @@ class S3:
         self.buckets = Buckets(self.state)
         self.objects = Objects(self.state)
         self.multipart = Multipart(self.state, self.objects)
+        self.cors = Cors(self.state)
 
     def load(self) -> None:
         self.state.load()
