@@ -20,6 +20,7 @@ from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
 from dockyard.controllers.codedeploy import CodeDeployController
 from dockyard.controllers.retention import RetentionController
+from dockyard.controllers.s3_lifecycle import LifecycleController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
@@ -153,6 +154,7 @@ class Dockyard:
         )
         self.s3.load()
         self.providers.append(s3_service.provider(self.s3))
+        self.s3_lifecycle = LifecycleController(self.s3, self.clock)
         self.load_balancing = LoadBalancing(
             self.elbv2,
             self.clock,
@@ -280,6 +282,7 @@ class Dockyard:
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
         self.s3.start()
+        self.s3_lifecycle.start()
         self.load_balancing.start()
         from dockyard.controllers.services import ServiceController
 
@@ -303,6 +306,7 @@ class Dockyard:
 
     async def stop(self) -> None:
         await self.monitoring.stop()
+        await self.s3_lifecycle.stop()
         await self.s3.stop()
         await self.load_balancing.stop()
         controller = getattr(self, "service_controller", None)
