@@ -88,13 +88,18 @@ class Blobs:
         fd = await self.run(os.open, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         size = 0
         pending: asyncio.Future[None] | None = None
-        batch = bytearray()
+        batch: list[bytes] = []
+        batched = 0
         try:
             try:
                 async for chunk in chunks:
-                    batch.extend(chunk)
-                    if len(batch) >= WRITE_BATCH:
-                        data, batch = bytes(batch), bytearray()
+                    batch.append(chunk)
+                    batched += len(chunk)
+                    if batched >= WRITE_BATCH:
+                        # One write (and hash) per MiB, in the executor, while the next MiB
+                        # arrives; one write in flight per upload, so memory stays bounded.
+                        data = b"".join(batch)
+                        batch, batched = [], 0
                         size += len(data)
                         if pending is not None:
                             await pending
@@ -103,8 +108,9 @@ class Blobs:
                     await pending
                     pending = None
                 if batch:
-                    size += len(batch)
-                    await self.run(_write_all, fd, bytes(batch), digests)
+                    data = b"".join(batch)
+                    size += len(data)
+                    await self.run(_write_all, fd, data, digests)
                 await self.run(os.fsync, fd)
             finally:
                 if pending is not None:
