@@ -47,6 +47,7 @@ from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
+from dockyard.wiring.s3_objects import ServedObjects
 from dockyard.wiring.secrets import ServedSecrets
 
 log = logging.getLogger(__name__)
@@ -115,12 +116,17 @@ class Dockyard:
         self.ssm.load()
         self.secretsmanager = secretsmanager_service.SecretsManager(self.store, self.clock)
         self.secretsmanager.load()
+        # S3: object bytes in files under <data dir>/s3, metadata in the store; tasks'
+        # environmentFiles are read from it.
+        self.s3 = s3_service.S3(self.store, self.clock, options.data_dir / "s3")
+        self.s3.load()
         self.ecs = ecs_service.Ecs(
             self.store,
             self.clock,
             target_groups=self.elbv2,
             service_registries=self.cloud_map,
             secrets=ServedSecrets(self.ssm, self.secretsmanager),
+            objects=ServedObjects(self.s3),
             task_policies=options.task_policies,
         )
         self.ecs.load()
@@ -136,6 +142,7 @@ class Dockyard:
             sd_service.provider(self.cloud_map),
             ssm_service.provider(self.ssm),
             secretsmanager_service.provider(self.secretsmanager),
+            s3_service.provider(self.s3),
         ]
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers; metric data
         # survives restarts: written through to, and reloaded from, its own log.
@@ -147,13 +154,8 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
-        # S3: object bytes in files under <data dir>/s3, metadata in the store; object
-        # events go to EventBridge (queued) for buckets that ask for them.
-        self.s3 = s3_service.S3(
-            self.store, self.clock, options.data_dir / "s3", events=self.monitoring.events
-        )
-        self.s3.load()
-        self.providers.append(s3_service.provider(self.s3))
+        # S3 object events go to EventBridge (queued) for buckets that ask for them.
+        self.s3.send_events_to(self.monitoring.events)
         self.s3_lifecycle = LifecycleController(self.s3, self.clock)
         self.load_balancing = LoadBalancing(
             self.elbv2,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
+from dockyard.core.envfiles import ObjectSource
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.core.secrets import SecretSource
 from dockyard.core.taskpolicy import TaskPolicies
@@ -30,6 +31,7 @@ class Ecs:
         target_groups: TargetGroups | None = None,
         service_registries: ServiceRegistries | None = None,
         secrets: SecretSource | None = None,
+        objects: ObjectSource | None = None,
         task_policies: TaskPolicies | None = None,
     ) -> None:
         self.store = store
@@ -52,6 +54,8 @@ class Ecs:
         # Where containers' `secrets` are read (SSM and Secrets Manager), when the server
         # wires them; without, a task with secrets stops before it starts.
         self.secrets = secrets
+        # Where containers' `environmentFiles` in S3 are read, when the server wires S3.
+        self.objects = objects
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)

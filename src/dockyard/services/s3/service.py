@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from dockyard.core.clock import Clock
-from dockyard.core.eventbus import EventSink
+from dockyard.core.eventbus import EventSink, Mailbox
 from dockyard.services.s3.blobs import Blobs
 from dockyard.services.s3.buckets import Buckets
 from dockyard.services.s3.cors import Cors
@@ -25,6 +25,10 @@ class S3:
         self.objects = Objects(self.state)
         self.multipart = Multipart(self.state, self.objects)
         self.cors = Cors(self.state)
+
+    def send_events_to(self, events: EventSink) -> None:
+        """Where object events go (EventBridge, built after the services it watches)."""
+        self.state.outbox = Mailbox("s3-events", events.emit)
 
     def load(self) -> None:
         self.state.load()

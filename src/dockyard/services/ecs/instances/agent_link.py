@@ -134,7 +134,7 @@ class EmbeddedLink:
         for t in tasks:
             spec = copy.deepcopy(t.spec)
             if t.desired_status == DesiredStatus.RUNNING:
-                reason = task_secrets.inject(spec, self.ecs.secrets)
+                reason = await task_secrets.inject(spec, self.ecs.secrets, self.ecs.objects)
                 if reason is not None and not t.delivered:
                     # Before any container starts, as ECS does: the task never runs.
                     self.ecs.tasks.stop(t, StopCode.TASK_FAILED_TO_START, reason)

@@ -1,0 +1,42 @@
+"""The `ObjectSource` port answered by this server's S3: ECS reads containers'
+`environmentFiles` from it. Only the task's own account's buckets are readable (there are
+no bucket policies evaluated here yet to grant more)."""
+
+from __future__ import annotations
+
+import os
+
+from dockyard.core.envfiles import ObjectUnavailable, parse_s3_arn
+from dockyard.core.errors import ServiceError
+from dockyard.services.s3 import S3
+
+
+class ServedObjects:
+    def __init__(self, s3: S3) -> None:
+        self.s3 = s3
+
+    async def read(self, account_id: str, region: str, arn: str, limit: int) -> bytes:
+        try:
+            bucket_name, key = parse_s3_arn(arn)
+        except ValueError as exc:
+            raise ObjectUnavailable(str(exc)) from exc
+        bucket = self.s3.state.buckets.get(bucket_name)
+        if bucket is None or bucket.account_id != account_id:
+            raise ObjectUnavailable(
+                f"AccessDenied: a task of account {account_id} may not read {arn}"
+                if bucket is not None
+                else f"NoSuchBucket: The specified bucket does not exist: {bucket_name}"
+            )
+        try:
+            version = self.s3.objects.find(bucket_name, key, None)
+        except ServiceError as exc:
+            raise ObjectUnavailable(f"{exc.code}: {exc.message}") from exc
+        if version.blob is None:
+            raise ObjectUnavailable(f"NoSuchKey: The specified key does not exist: {key}")
+        if version.size > limit:
+            raise ObjectUnavailable(f"the environment file {arn} is larger than {limit} bytes")
+        fd = await self.s3.blobs.open(version.blob)
+        try:
+            return await self.s3.blobs.run(os.pread, fd, version.size, 0)
+        finally:
+            await self.s3.blobs.run(os.close, fd)
