@@ -1,14 +1,17 @@
-"""The `ObjectSource` port answered by this server's S3: ECS reads containers'
-`environmentFiles` from it. Only the task's own account's buckets are readable (there are
-no bucket policies evaluated here yet to grant more)."""
+"""The `ObjectSource` and `ObjectSink` ports answered by this server's S3: ECS reads
+containers' `environmentFiles` from it, CloudWatch Logs export tasks write to it. Only the
+caller's own account's buckets are reachable (no bucket policies are evaluated here yet to
+grant more)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 
 from dockyard.core.envfiles import ObjectUnavailable, parse_s3_arn
 from dockyard.core.errors import ServiceError
 from dockyard.services.s3 import S3
+from dockyard.services.s3.objects import ObjectAttributes
 
 
 class ServedObjects:
@@ -40,3 +43,29 @@ class ServedObjects:
             return await self.s3.blobs.run(os.pread, fd, version.size, 0)
         finally:
             await self.s3.blobs.run(os.close, fd)
+
+    # -- the ObjectSink port (CloudWatch Logs export tasks) ----------------------------------
+
+    def bucket_exists(self, account_id: str, bucket: str) -> bool:
+        found = self.s3.state.buckets.get(bucket)
+        return found is not None and found.account_id == account_id
+
+    async def put(
+        self,
+        account_id: str,
+        bucket: str,
+        key: str,
+        chunks: AsyncIterator[bytes],
+        *,
+        content_type: str,
+        content_encoding: str | None = None,
+    ) -> None:
+        if not self.bucket_exists(account_id, bucket):
+            raise ObjectUnavailable("The specified bucket does not exist")
+        written = await self.s3.objects.receive(chunks, {}, sha256=False)
+        headers = {"ContentEncoding": content_encoding} if content_encoding else {}
+        attrs = ObjectAttributes(content_type=content_type, headers=headers)
+        try:
+            await self.s3.objects.store(bucket, key, written, attrs)
+        except ServiceError as exc:
+            raise ObjectUnavailable(f"{exc.code}: {exc.message}") from exc

@@ -135,9 +135,14 @@ class Dockyard:
             self.store, self.clock, events_path=str(options.data_dir / "logs.sqlite3")
         )
         self.logs.load()
+        # Logs export tasks write to S3.
+        self.log_exports = logs_service.Exports(
+            self.store, self.clock, self.logs, ServedObjects(self.s3)
+        )
+        self.log_exports.load()
         self.providers: list[Provider] = [
             ecs_service.provider(self.ecs),
-            logs_service.provider(self.logs),
+            logs_service.provider(self.logs, self.log_exports),
             elbv2_service.provider(self.elbv2),
             sd_service.provider(self.cloud_map),
             ssm_service.provider(self.ssm),
@@ -285,6 +290,7 @@ class Dockyard:
         await self.monitoring.start()
         self.s3.start()
         self.s3_lifecycle.start()
+        self.log_exports.start()
         self.load_balancing.start()
         from dockyard.controllers.services import ServiceController
 
@@ -309,6 +315,7 @@ class Dockyard:
     async def stop(self) -> None:
         await self.monitoring.stop()
         await self.s3_lifecycle.stop()
+        await self.log_exports.stop()
         await self.s3.stop()
         await self.load_balancing.stop()
         controller = getattr(self, "service_controller", None)
