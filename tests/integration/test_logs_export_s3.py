@@ -30,8 +30,8 @@ def test_export_a_log_group_to_s3(dockyard: DockyardProcess) -> None:
             logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(messages)],
         )
     logs.create_log_stream(logGroupName=group, logStreamName="web-old")
-    logs.put_log_events(logGroupName=group, logStreamName="web-old",
-                        logEvents=[{"timestamp": now - 3_600_000, "message": "too early"}])  # fmt: skip
+    early = [{"timestamp": now - 3_600_000, "message": "too early"}]
+    logs.put_log_events(logGroupName=group, logStreamName="web-old", logEvents=early)
 
     with pytest.raises(ClientError) as err:
         logs.create_export_task(logGroupName=group, fromTime=now - 1000, to=now + 1000,
