@@ -35,7 +35,7 @@ from tests.integration.conftest import make_client
 from tests.integration.fuzz_shapes import form, json_doc, typed
 from tests.support.server import DockyardProcess
 
-SERVICES = ("ecs", "logs", "elbv2", "cloudwatch", "events", "application-autoscaling")
+SERVICES = ("ecs", "logs", "elbv2", "cloudwatch", "events", "application-autoscaling", "s3")
 # Any other served service is fuzzed under "others"; these are still being built.
 EXCLUDED: frozenset[str] = frozenset()
 OTHERS = "others"

@@ -85,7 +85,7 @@ class Blobs:
         """Stream `chunks` into a new temp file (0600), hashing as it goes; fsynced."""
         tmp = self.tmp / secrets.token_hex(16)
         digests = _Digests(algorithms, sha256)
-        fd = await self.run(os.open, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd: int | None = None  # opened once a first MiB is there (a small body: one step)
         size = 0
         pending: asyncio.Future[None] | None = None
         batch: list[bytes] = []
@@ -101,21 +101,26 @@ class Blobs:
                         data = b"".join(batch)
                         batch, batched = [], 0
                         size += len(data)
+                        if fd is None:
+                            fd = await self.run(_create, tmp)
                         if pending is not None:
                             await pending
                         pending = asyncio.ensure_future(self.run(_write_all, fd, data, digests))
                 if pending is not None:
                     await pending
                     pending = None
-                if batch:
-                    data = b"".join(batch)
-                    size += len(data)
+                data = b"".join(batch)
+                size += len(data)
+                if fd is None:
+                    await self.run(_write_file, tmp, data, digests)
+                else:
                     await self.run(_write_all, fd, data, digests)
-                await self.run(os.fsync, fd)
+                    await self.run(os.fsync, fd)
             finally:
                 if pending is not None:
                     await asyncio.gather(pending, return_exceptions=True)
-                await self.run(os.close, fd)
+                if fd is not None:
+                    await self.run(os.close, fd)
         except BaseException:
             await self.discard(tmp)
             raise
@@ -210,6 +215,20 @@ class FileStream:
         fd, self.fd = self.fd, None
         if fd is not None:
             await self.blobs.run(os.close, fd)
+
+
+def _create(path: Path) -> int:
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+
+
+def _write_file(path: Path, data: bytes, digests: _Digests) -> None:
+    """A whole (small) body: create, write, fsync, close, in one step off the loop."""
+    fd = _create(path)
+    try:
+        _write_all(fd, data, digests)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes, digests: _Digests) -> None:
