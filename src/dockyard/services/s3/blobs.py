@@ -53,11 +53,15 @@ class _Digests:
         self.flexible: dict[ChecksumAlgorithm, Hasher] = {a: hasher(a) for a in algorithms}
 
     def update(self, data: bytes) -> None:
-        self.md5.update(data)
+        for update in self.updates():
+            update(data)
+
+    def updates(self) -> list[Callable[[bytes], None]]:
+        found: list[Callable[[bytes], None]] = [self.md5.update]
         if self.sha256 is not None:
-            self.sha256.update(data)
-        for h in self.flexible.values():
-            h.update(data)
+            found.append(self.sha256.update)
+        found.extend(h.update for h in self.flexible.values())
+        return found
 
 
 class Blobs:
@@ -105,7 +109,7 @@ class Blobs:
                             fd = await self.run(_create, tmp)
                         if pending is not None:
                             await pending
-                        pending = asyncio.ensure_future(self.run(_write_all, fd, data, digests))
+                        pending = self._write_batch(fd, data, digests)
                 if pending is not None:
                     await pending
                     pending = None
@@ -131,6 +135,17 @@ class Blobs:
             sha256=digests.sha256.hexdigest() if digests.sha256 is not None else None,
             checksums={a: h.b64() for a, h in digests.flexible.items()},
         )
+
+    def _write_batch(self, fd: int, data: bytes, digests: _Digests) -> asyncio.Future[None]:
+        """Each digest and the write of a batch at once, on executor threads of their own
+        (hashlib releases the GIL): MD5 alone would bound a PUT to one core's speed."""
+        jobs = [self.run(update, data) for update in digests.updates()]
+        jobs.append(self.run(_write_bytes, fd, data))
+
+        async def together() -> None:
+            await asyncio.gather(*jobs)
+
+        return asyncio.ensure_future(together())
 
     async def publish(self, tmp: Path, kind: str) -> str:
         """Rename a written temp file into place under a new unique name (returned)."""
@@ -233,6 +248,10 @@ def _write_file(path: Path, data: bytes, digests: _Digests) -> None:
 
 def _write_all(fd: int, data: bytes, digests: _Digests) -> None:
     digests.update(data)
+    _write_bytes(fd, data)
+
+
+def _write_bytes(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
