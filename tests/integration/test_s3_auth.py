@@ -193,6 +193,16 @@ def test_wrong_secret_and_presigned_urls(server: DockyardProcess) -> None:
         )
         with urllib.request.urlopen(url, context=context, timeout=10) as resp:
             assert resp.read() == b"secret data"
+        put_url = client.generate_presigned_url(
+            "put_object", Params={"Bucket": "auth-presign", "Key": "up"}
+        )
+        # The legacy form signs the Content-Type: send the one it was signed with (none).
+        req = urllib.request.Request(
+            put_url, data=b"uploaded by url", method="PUT", headers={"Content-Type": ""}
+        )
+        with urllib.request.urlopen(req, context=context, timeout=10) as resp:
+            assert resp.status == 200
+        assert s3.get_object(Bucket="auth-presign", Key="up")["Body"].read() == b"uploaded by url"
     with pytest.raises(urllib.error.HTTPError) as http_err:
         urllib.request.urlopen(url.replace("auth-presign/k", "auth-presign/other"),
                                context=context, timeout=10)  # fmt: skip

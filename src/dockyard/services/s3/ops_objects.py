@@ -19,7 +19,7 @@ from dockyard.services.s3.errors import (
 )
 from dockyard.services.s3.model import NULL_VERSION, ObjectVersion
 from dockyard.services.s3.multipart import Multipart
-from dockyard.services.s3.names import check_tags
+from dockyard.services.s3.names import check_key, check_tags
 from dockyard.services.s3.objects import MAX_PUT_BYTES, ObjectAttributes, Objects
 from dockyard.services.s3.state import S3State, record
 
@@ -90,7 +90,7 @@ class ObjectOps:
         return written
 
     async def put_object(self, ctx: RequestContext, params: Params) -> Result:
-        bucket, key = params["Bucket"], params["Key"]
+        bucket, key = params["Bucket"], check_key(params["Key"])
         self.state.bucket(bucket)  # before a byte of the body is read
         attrs = attributes(params)
         written = await self._receive(ctx)
