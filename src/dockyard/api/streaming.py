@@ -11,6 +11,7 @@ consumer that commits only after `finish` commits only signed bytes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import AsyncIterator, Mapping
@@ -29,10 +30,17 @@ _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _MAX_LINE = 4096
 _MAX_TRAILER_BYTES = 16 * 1024
 _MAX_CHUNK = 64 * 1024 * 1024
+# A body that stops arriving for this long is answered RequestTimeout, as S3 does.
+IDLE_TIMEOUT = 20.0
 
 
 class IncompleteBody(ServiceError):
     code = "IncompleteBody"
+    status = 400
+
+
+class RequestTimeout(ServiceError):
+    code = "RequestTimeout"
     status = 400
 
 
@@ -114,7 +122,13 @@ class RequestBody:
 
     async def _raw(self) -> AsyncIterator[bytes]:
         while True:
-            message = await self._receive()
+            try:
+                message = await asyncio.wait_for(self._receive(), IDLE_TIMEOUT)
+            except TimeoutError:
+                raise RequestTimeout(
+                    "Your socket connection to the server was not read from or written to "
+                    "within the timeout period. Idle connections will be closed."
+                ) from None
             if message["type"] == "http.disconnect":
                 raise Disconnected
             chunk: bytes = message.get("body", b"")

@@ -125,3 +125,18 @@ def test_virtual_host_names() -> None:
     assert virtual_host_bucket("s3.localhost:4566") is None
     assert virtual_host_bucket("x.elb.localhost") is None
     assert bucket_path("/", "b") == "/b" and bucket_path("/k/x", "b") == "/b/k/x"
+
+
+def test_a_body_that_stops_arriving_times_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dockyard.api import streaming
+
+    monkeypatch.setattr(streaming, "IDLE_TIMEOUT", 0.05)
+
+    async def never() -> dict[str, Any]:
+        await asyncio.sleep(3600)
+        return {}
+
+    body = RequestBody(never, _req({"content-length": "10"}), None, None)
+    with pytest.raises(ServiceError) as err:
+        _read(body)
+    assert err.value.code == "RequestTimeout"
