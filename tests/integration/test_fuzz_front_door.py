@@ -253,7 +253,8 @@ def _typed_example(
         sent.clear()
         # S3's ContentLength is the HTTP Content-Length of the body: a random one makes a
         # broken message the server waits on (until its RequestTimeout), not an input.
-        params.pop("ContentLength", None)
+        if isinstance(params, dict):
+            params.pop("ContentLength", None)
         try:
             status, code, message = _call(client, op, params)
         except Exception as exc:
