@@ -31,8 +31,8 @@ T = TypeVar("T")
 # Bytes gathered before a write (and hashing) is handed to the executor.
 WRITE_BATCH = 1024 * 1024
 READ_CHUNK = 1024 * 1024
-# File work in flight at once, over all requests.
-WORKERS = 4
+# File work in flight at once, over all requests (mostly waiting on fsync, not on a CPU).
+WORKERS = 16
 
 
 @dataclass(slots=True)
