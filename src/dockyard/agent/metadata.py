@@ -256,7 +256,8 @@ class MetadataServer:
             server.close()
         for server in self._servers.values():
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(server.wait_closed(), 2)
+                async with asyncio.timeout(2):
+                    await server.wait_closed()
         self._servers.clear()
 
     def _save(self) -> None:
@@ -453,7 +454,8 @@ class MetadataServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), READ_TIMEOUT)
+            async with asyncio.timeout(READ_TIMEOUT):
+                head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")
             method, path, *_ = lines[0].split(" ")
             headers = dict(

@@ -6,6 +6,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import quote
 
 from dockyard.api.asgi import ASGIApp, Receive, Scope, Send
@@ -26,6 +27,8 @@ from dockyard.api.limits import (
 )
 from dockyard.api.models import ModelCatalog
 from dockyard.api.provider import Provider
+from dockyard.api.sigv2 import check_presigned_v2, presigned_v2
+from dockyard.api.streaming import RequestBody, bucket_path, virtual_host_bucket
 from dockyard.core.errors import ServiceError
 from dockyard.core.principals import KeyDirectory, StaticKeys
 from dockyard.store.base import StoreUnavailable
@@ -120,6 +123,10 @@ class DockyardApp:
         # Authentication, first from the headers alone: an unknown key, a stale date or an
         # unsigned host is refused before a byte of the body is read.
         open_route = path == HEALTH_PATH and req.method in ("GET", "HEAD")
+        # A browser's CORS preflight is never signed (S3 answers it from the bucket's rules).
+        open_route = open_route or (
+            req.method == "OPTIONS" and "access-control-request-method" in headers
+        )
         internal = path.startswith(INTERNAL_PREFIX)
         protocol = "json" if internal else ""
         try:
@@ -128,11 +135,43 @@ class DockyardApp:
             if header_bytes > MAX_HEADER_BYTES:
                 raise HeadersTooLarge(f"Request headers are larger than {MAX_HEADER_BYTES} bytes")
             signer = None
-            if credentials is not None and keys is not None and not open_route:
+            v2 = False  # an S3 presigned URL of the legacy (SigV2) form, checked whole here
+            bucket = None if internal else virtual_host_bucket(headers.get("host", ""))
+            if sig is None and not internal and presigned_v2(req):
+                v2 = True
+                # S3's legacy presigned URLs (boto3's default for generate_presigned_url).
+                signed_path = req.path if bucket is None else bucket_path(req.path, bucket)
+                sig, signer = check_presigned_v2(
+                    req, keys if credentials is not None else None, signed_path,
+                    self.config.default_region,
+                )  # fmt: skip
+            elif credentials is not None and keys is not None and not open_route:
                 if not protocol:
                     protocol = self.front_door.guess(req, sig)[0]
                 if sig is not None or internal or not self._maybe_unsigned(req):
                     signer = authenticate(req, sig, keys, protocol)
+            routed = req if bucket is None else replace(req, path=bucket_path(req.path, bucket))
+            streaming = None
+            if req.method == "PUT" and not internal and (sig is None or sig.service == "s3"):
+                streaming = self.front_door.streaming_route(routed, sig)
+            if streaming is not None:
+                # S3 uploads: the body goes to the handler as a stream (hashed as it is
+                # stored, its signature checked before anything is committed).
+                secret = signer.secret if signer is not None and not v2 else None
+                body = RequestBody(receive, req, sig, secret)
+                response = await self.front_door.handle(
+                    routed,
+                    sig,
+                    route=streaming,
+                    body=body,
+                    signer=signer,
+                    source_ip=source_ip,
+                    secure=scope.get("scheme") == "https",
+                )
+                if not body.finished:
+                    response.headers.append(("Connection", "close"))
+                await self._send(send, response, head=head)
+                return
             req.body = await read_body(
                 receive,
                 content_length(headers.get("content-length")),
@@ -146,7 +185,7 @@ class DockyardApp:
                     f"Dockyard does not support sts:{req.form.get('Action')}: it has no identity "
                     "providers (OIDC or SAML); use AssumeRole with IAM credentials"
                 )
-            if signer is not None and sig is not None:
+            if signer is not None and sig is not None and not v2:
                 check_signature(req, sig, signer.secret, protocol)
             if "gzip" in headers.get("content-encoding", "") and req.body:
                 # SDKs compress large bodies (PutMetricData); the signature covers what was
@@ -154,6 +193,8 @@ class DockyardApp:
                 inflated = gunzip(req.body, self.config.max_body_bytes)
                 if inflated is not None:
                     req.raw_body, req.body = req.body, inflated
+            if bucket is not None:
+                req.path = routed.path  # signed as sent; routed path-style from here
         except Disconnected:
             return
         except ServiceError as err:
@@ -163,12 +204,17 @@ class DockyardApp:
                 response = self.front_door.error(err, req, sig)
             await self._send(send, response, head=head)
             return
+        preflight = None
+        if req.method == "OPTIONS" and not internal and "access-control-request-method" in headers:
+            preflight = self.front_door.preflight(req)  # S3 CORS: unsigned, as browsers send
         if internal and signer is not None and not signer.principal.is_root:
             # Dockyard's own routes (reset) are for the account root's keys only.
             message = f"User: {signer.principal.arn} is not authorized to use {path}"
             response = _json(403, {"__type": "AccessDeniedException", "message": message})
         elif internal:
             response = self._internal(req, path)
+        elif preflight is not None:
+            response = preflight
         else:
             response = await self.front_door.handle(
                 req,
@@ -198,9 +244,25 @@ class DockyardApp:
     @staticmethod
     async def _send(send: Send, response: HttpResponse, head: bool) -> None:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        headers.append((b"content-length", str(len(response.body)).encode()))
+        stream = response.stream
+        no_body = head or response.status in (204, 304)
+        if not any(k.lower() == b"content-length" for k, _ in headers):
+            length = stream.length if stream is not None else len(response.body)
+            headers.append(
+                (b"content-length", str(0 if response.status == 304 else length).encode())
+            )
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if head else response.body})
+        if stream is None or no_body:
+            if stream is not None:
+                await stream.close()
+            await send({"type": "http.response.body", "body": b"" if no_body else response.body})
+            return
+        try:
+            async for chunk in stream.chunks():
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await stream.close()
 
     # -- Dockyard's own routes ------------------------------------------------------------
 

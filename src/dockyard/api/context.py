@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from dockyard.core.principals import Principal
 from dockyard.core.scope import Scope
+
+if TYPE_CHECKING:
+    from dockyard.api.streaming import RequestBody
 
 
 @dataclass(slots=True)
@@ -21,6 +25,9 @@ class RequestContext:
     # Who signed (the account root when the server runs without an auth file).
     principal: Principal | None = None
     source_ip: str | None = None
+    # A body streamed to the handler rather than read whole (S3 PutObject, UploadPart).
+    body: RequestBody | None = None
+    query: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scope_of(ctx: RequestContext) -> Scope:

@@ -7,6 +7,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from dockyard.api.access import Access, AccessRequest
 from dockyard.api.auth import SigV4, identify, parse_sigv4
@@ -15,6 +16,7 @@ from dockyard.api.config import FrontDoorConfig
 from dockyard.api.context import RequestContext
 from dockyard.api.errors import InternalError, ServiceUnavailable, UnsupportedOperation
 from dockyard.api.http import HttpRequest, HttpResponse
+from dockyard.api.limits import Disconnected
 from dockyard.api.models import ModelCatalog, ServiceInfo
 from dockyard.api.protocols.base import Codec
 from dockyard.api.protocols.cbor import CborCodec
@@ -22,7 +24,8 @@ from dockyard.api.protocols.json import JsonCodec
 from dockyard.api.protocols.query import Ec2Codec, QueryCodec
 from dockyard.api.protocols.rest import RestJsonCodec, RestXmlCodec
 from dockyard.api.provider import Provider
-from dockyard.api.router import QUERY, REST, Router, RoutingError
+from dockyard.api.router import QUERY, REST, Route, Router, RoutingError
+from dockyard.api.streaming import RequestBody
 from dockyard.api.validate import validate
 from dockyard.core.clock import RealClock
 from dockyard.core.errors import ServiceError
@@ -40,6 +43,10 @@ CODECS: dict[str, Codec] = {
     "rest-xml": RestXmlCodec(),
     "smithy-rpc-v2-cbor": CborCodec(),
 }
+
+
+# S3 operations whose request body is streamed to the handler, never read whole.
+STREAMED_OPERATIONS = frozenset({"PutObject", "UploadPart"})
 
 
 class FrontDoor:
@@ -148,10 +155,36 @@ class FrontDoor:
                     return protocol, info
         return "rest-json", None
 
+    def preflight(self, req: HttpRequest) -> HttpResponse | None:
+        """A browser's CORS preflight (OPTIONS) for an S3 bucket, answered from its rules;
+        None when no served service answers preflights."""
+        provider = self.providers.get("s3")
+        if provider is None or provider.preflight is None:
+            return None
+        info = self.catalog.info("s3")
+        request_id = str(uuid.uuid4())
+        bucket = unquote(req.path.lstrip("/").split("/", 1)[0])
+        try:
+            headers = provider.preflight(bucket, req.headers)
+        except ServiceError as err:
+            return CODECS["rest-xml"].error(err, info, None, request_id)
+        return HttpResponse(200, [("x-amz-request-id", request_id), *headers])
+
     def error(self, err: ServiceError, req: HttpRequest, sig: SigV4 | None) -> HttpResponse:
         """`err` answered in the protocol the request seems to speak (before routing)."""
         protocol, info = self.guess(req, sig)
         return CODECS[protocol].error(err, info, None, str(uuid.uuid4()))
+
+    def streaming_route(self, req: HttpRequest, sig: SigV4 | None) -> Route | None:
+        """The route of a request whose body goes to its handler as a stream (S3 object
+        uploads), decided from the headers alone; None for every other request."""
+        try:
+            route = self.router.route(req, sig)
+        except RoutingError:
+            return None
+        if route.service.name == "s3" and route.operation in STREAMED_OPERATIONS:
+            return route
+        return None
 
     async def handle(
         self,
@@ -161,15 +194,19 @@ class FrontDoor:
         signer: SigningKey | None = None,
         source_ip: str | None = None,
         secure: bool = False,
+        route: Route | None = None,
+        body: RequestBody | None = None,
     ) -> HttpResponse:
         """Route, parse, validate, authorize, dispatch, serialize. The caller has
         authenticated the request (DockyardApp, before and after reading the body) and
-        passes the key that signed it."""
+        passes the key that signed it. The streaming path passes its `route` and the `body`
+        still to be read: both paths share all of this, authorization included."""
         request_id = str(uuid.uuid4())
         if sig is None:
             sig = parse_sigv4(req)
         try:
-            route = self.router.route(req, sig)
+            if route is None:
+                route = self.router.route(req, sig)
         except RoutingError as err:
             return CODECS[err.protocol].error(err, err.service, None, request_id)
         codec = CODECS[route.protocol]
@@ -211,8 +248,20 @@ class FrontDoor:
                     secure=secure,
                     params=params,
                 )
+                resource_policy = (
+                    provider.resource_policy(
+                        AccessRequest(principal.account_id, identity.region, operation, params)
+                    )
+                    if provider.resource_policy is not None
+                    else None
+                )
                 self.authorizer.check(
-                    principal, accesses, context, route.protocol, permissions=permissions
+                    principal,
+                    accesses,
+                    context,
+                    route.protocol,
+                    permissions=permissions,
+                    resource_policy=resource_policy,
                 )
             ctx = RequestContext(
                 service=info.name,
@@ -225,13 +274,20 @@ class FrontDoor:
                 headers=req.headers,
                 principal=principal,
                 source_ip=source_ip,
+                body=body,
+                query=req.query,
             )
             result = handler(ctx, params)
             if inspect.isawaitable(result):
                 result = await result
-            return codec.serialize(op, result or {}, info, request_id)
+            response = codec.serialize(op, result or {}, info, request_id)
+            if provider.cors is not None and "origin" in req.headers and "Bucket" in params:
+                response.headers.extend(provider.cors(params["Bucket"], req.method, req.headers))
+            return response
         except ServiceError as err:
             return codec.error(err, info, operation, request_id)
+        except Disconnected:
+            raise  # the client of a streamed body went away: nothing to answer
         except Exception as exc:
             if is_unavailable(exc):
                 log.warning(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import Protocol
 from urllib.parse import parse_qsl
 
 
@@ -48,8 +50,22 @@ class HttpRequest:
         return self._form
 
 
+class ResponseStream(Protocol):
+    """A response body sent in pieces (an S3 object read from its file): `length` bytes in
+    all, `status` overriding the operation's (206 for a range), `close` called once sent or
+    abandoned."""
+
+    length: int
+    status: int | None
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(slots=True)
 class HttpResponse:
     status: int
     headers: list[tuple[str, str]]
     body: bytes = b""
+    stream: ResponseStream | None = None

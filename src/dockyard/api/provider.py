@@ -14,8 +14,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dockyard.api.access import AccessFunction
+from dockyard.api.access import AccessFunction, AccessRequest
 from dockyard.api.context import RequestContext
+from dockyard.core.iampolicy import Policy
 
 Params = dict[str, Any]
 Result = dict[str, Any]
@@ -38,6 +39,15 @@ class Provider:
     # Operations whose handlers authorize the caller themselves (sts:AssumeRole weighs the
     # role's trust policy; sts:GetCallerIdentity needs no permission).
     self_authorized: frozenset[str] = frozenset()
+
+    # The resource-based policy that is weighed with the caller's own (an S3 bucket's
+    # policy), for an operation with these parameters; None: the service has none.
+    resource_policy: Callable[[AccessRequest], Policy | None] | None = None
+    # Browser CORS (S3). `preflight(bucket, headers)`: the headers answering an OPTIONS
+    # request (a ServiceError when no rule allows it); `cors(bucket, method, headers)`: the
+    # Access-Control-* headers an actual request from an allowed origin gets.
+    preflight: Callable[[str, Mapping[str, str]], list[tuple[str, str]]] | None = None
+    cors: Callable[[str, str, Mapping[str, str]], list[tuple[str, str]]] | None = None
 
     @property
     def prefix(self) -> str:

@@ -108,9 +108,18 @@ class RestTable:
 
     def __init__(self, model: ServiceModel) -> None:
         by_method: dict[str, list[RestRoute]] = {}
+        current = {
+            (op.http.get("method"), op.http.get("requestUri"))
+            for op in map(model.operation_model, model.operation_names)
+            if not op.deprecated
+        }
         for name in model.operation_names:
             op = model.operation_model(name)
             http = op.http
+            if op.deprecated and (http.get("method"), http.get("requestUri")) in current:
+                # A deprecated operation (S3 PutBucketLifecycle) shares its request with its
+                # successor (PutBucketLifecycleConfiguration): the request is the successor's.
+                continue
             query, headers = _required_locations(op)
             route = compile_route(name, http.get("requestUri", "/"), query, headers)
             by_method.setdefault(http.get("method", "POST").upper(), []).append(route)

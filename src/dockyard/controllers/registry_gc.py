@@ -43,7 +43,8 @@ class RegistryCollector:
     async def _run(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.ecr.collect_soon.wait(), self.interval)
+                async with asyncio.timeout(self.interval):
+                    await self.ecr.collect_soon.wait()
             self.ecr.collect_soon.clear()
             try:
                 await self.collect()

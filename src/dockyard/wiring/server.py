@@ -21,6 +21,7 @@ from dockyard.controllers.agent_health import AgentHealth
 from dockyard.controllers.codedeploy import CodeDeployController
 from dockyard.controllers.registry_gc import RegistryCollector
 from dockyard.controllers.retention import RetentionController
+from dockyard.controllers.s3_lifecycle import LifecycleController
 from dockyard.controllers.service_registries import RegistryController
 from dockyard.core.agentlink import LogEvent
 from dockyard.core.clock import Clock, RealClock, ScaledClock
@@ -36,6 +37,7 @@ from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
 from dockyard.services import iam as iam_service
 from dockyard.services import logs as logs_service
+from dockyard.services import s3 as s3_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
 from dockyard.services import ssm as ssm_service
@@ -52,6 +54,7 @@ from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
 from dockyard.wiring.roleaccess import RoleAccess
+from dockyard.wiring.s3_objects import ServedObjects
 from dockyard.wiring.secrets import ServedSecrets
 
 log = logging.getLogger(__name__)
@@ -139,6 +142,10 @@ class Dockyard:
         role_access = RoleAccess(
             self.iam, self.iam, self.clock, enforced=options.credentials is not None
         )
+        # S3: object bytes in files under <data dir>/s3, metadata in the store; tasks'
+        # environmentFiles are read from it.
+        self.s3 = s3_service.S3(self.store, self.clock, options.data_dir / "s3")
+        self.s3.load()
         self.ecs = ecs_service.Ecs(
             self.store,
             self.clock,
@@ -147,6 +154,7 @@ class Dockyard:
             # A task's secrets are read, and its logs written, as its execution role, whose
             # policies must allow it when requests are authorized (--auth-file).
             secrets=ServedSecrets(self.ssm, self.secretsmanager, role_access),
+            objects=ServedObjects(self.s3),
             task_policies=options.task_policies,
             role_credentials=self.sts,
             role_permissions=role_access,
@@ -157,15 +165,21 @@ class Dockyard:
             self.store, self.clock, events_path=str(options.data_dir / "logs.sqlite3")
         )
         self.logs.load()
+        # Logs export tasks write to S3.
+        self.log_exports = logs_service.Exports(
+            self.store, self.clock, self.logs, ServedObjects(self.s3)
+        )
+        self.log_exports.load()
         self.providers: list[Provider] = [
             ecs_service.provider(self.ecs),
-            logs_service.provider(self.logs),
+            logs_service.provider(self.logs, self.log_exports),
             elbv2_service.provider(self.elbv2),
             sd_service.provider(self.cloud_map),
             ssm_service.provider(self.ssm),
             secretsmanager_service.provider(self.secretsmanager),
             iam_service.provider(self.iam),
             sts_service.provider(self.sts),
+            s3_service.provider(self.s3),
         ]
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers; metric data
         # survives restarts: written through to, and reloaded from, its own log.
@@ -197,6 +211,9 @@ class Dockyard:
         self.ecs.registry_logins = self.ecr
         self.providers.append(ecr_service.provider(self.ecr))
         self.registry_collector = RegistryCollector(self.ecr, self.clock)
+        # S3 object events go to EventBridge (queued) for buckets that ask for them.
+        self.s3.send_events_to(self.monitoring.events)
+        self.s3_lifecycle = LifecycleController(self.s3, self.clock)
         self.load_balancing = LoadBalancing(
             self.elbv2,
             self.clock,
@@ -331,6 +348,9 @@ class Dockyard:
         if isinstance(self.clock, ScaledClock):
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
+        self.s3.start()
+        self.s3_lifecycle.start()
+        self.log_exports.start()
         self.load_balancing.start()
         from dockyard.controllers.services import ServiceController
 
@@ -355,6 +375,9 @@ class Dockyard:
 
     async def stop(self) -> None:
         await self.monitoring.stop()
+        await self.s3_lifecycle.stop()
+        await self.log_exports.stop()
+        await self.s3.stop()
         await self.load_balancing.stop()
         controller = getattr(self, "service_controller", None)
         if controller is not None:

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from botocore.model import OperationModel, Shape
 
 from dockyard.api.errors import SerializationError
-from dockyard.api.http import HttpRequest, HttpResponse
+from dockyard.api.http import HttpRequest, HttpResponse, ResponseStream
 from dockyard.api.limits import check_json_depth
 from dockyard.api.models import ServiceInfo
 from dockyard.api.protocols import xml
@@ -24,6 +24,8 @@ from dockyard.api.protocols.shapes import members_of, scalar_from_text, text_of
 from dockyard.api.router import Route
 from dockyard.core.errors import ServiceError
 
+# A result key whose bytes are the whole response body, in place of the serialized shape.
+RAW_BODY = "__body__"
 _LOCATED = ("uri", "querystring", "header", "headers", "statusCode")
 
 
@@ -190,10 +192,21 @@ class _RestCodec(abc.ABC):
                 headers.extend((wire + k, str(hv)) for k, hv in v.items())
             elif location is None:
                 body_values[mname] = v
+        raw = result.get(RAW_BODY)
+        if isinstance(raw, bytes):
+            # A document of the handler's own (S3 GetBucketLocation: one bare element).
+            return HttpResponse(status, headers, raw)
         payload = shape.serialization.get("payload")
         if payload is not None:
             member = shape.members[payload]
             value = result.get(payload)
+            if member.type_name == "blob" and value is not None and hasattr(value, "chunks"):
+                # A streamed payload (an S3 object's file): sent in pieces by the app.
+                stream: ResponseStream = value
+                headers[1] = ("Content-Type", "application/octet-stream")
+                if any(k.lower() == "content-type" for k, _ in headers[2:]):
+                    headers.pop(1)
+                return HttpResponse(stream.status or status, headers, b"", stream)
             if member.type_name in ("blob", "string"):
                 if isinstance(value, str):
                     value = value.encode("utf-8")

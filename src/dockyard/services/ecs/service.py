@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dockyard.core.clock import Clock
 from dockyard.core.discovery import ServiceRegistries
+from dockyard.core.envfiles import ObjectSource
 from dockyard.core.loadbalancing import TargetGroups
 from dockyard.core.registryauth import RegistryLogins
 from dockyard.core.rolecredentials import RoleCredentialIssuer, RolePermissions
@@ -32,6 +33,7 @@ class Ecs:
         target_groups: TargetGroups | None = None,
         service_registries: ServiceRegistries | None = None,
         secrets: SecretSource | None = None,
+        objects: ObjectSource | None = None,
         task_policies: TaskPolicies | None = None,
         registry_logins: RegistryLogins | None = None,
         role_credentials: RoleCredentialIssuer | None = None,
@@ -65,6 +67,8 @@ class Ecs:
         # What a task's execution role may do (its awslogs streams), where policies are
         # enforced; None: nothing is checked.
         self.role_permissions = role_permissions
+        # Where containers' `environmentFiles` in S3 are read, when the server wires S3.
+        self.objects = objects
         self.domains.append(self.services)
         self.capacity_providers = CapacityProviders(store, clock)
         self.domains.append(self.capacity_providers)

@@ -29,3 +29,11 @@ GROUP_NOT_FOUND = "The specified log group does not exist."
 STREAM_NOT_FOUND = "The specified log stream does not exist."
 GROUP_EXISTS = "The specified log group already exists"
 STREAM_EXISTS = "The specified log stream already exists"
+
+
+class LimitExceededException(ServiceError):
+    code = "LimitExceededException"
+
+
+class InvalidOperationException(ServiceError):
+    code = "InvalidOperationException"

@@ -139,8 +139,8 @@ class EmbeddedLink:
                 # As ECS: the roles are assumed, the secrets read as the execution role, then
                 # the logger is validated (its stream created as the execution role).
                 reason = None if t.delivered else task_roles.check(spec, self.ecs.role_credentials)
-                reason = reason or task_secrets.inject(
-                    spec, self.ecs.secrets, self.ecs.registry_logins
+                reason = reason or await task_secrets.inject(
+                    spec, self.ecs.secrets, self.ecs.registry_logins, self.ecs.objects
                 )
                 if reason is None and not t.delivered:
                     reason = task_roles.check_logs(spec, self.ecs.role_permissions)

@@ -3,13 +3,20 @@ become environment variables of that container, read through the `SecretSource` 
 
 What cannot be resolved stops the task before any container starts, with the reason the ECS
 agent reports (`ResourceInitializationError: unable to pull secrets or registry auth: ...`).
-Environment files in S3 (an `arn:` value) cannot be downloaded here: they stop the task the
-same way. Values never go to the log or the task's record; only the copy of the spec handed
-to the agent carries them.
+Environment files in S3 (an `arn:` value) are read through the `ObjectSource` port (the
+server's S3) into the container's environment (its own `environment` entries win, as in ECS);
+one that cannot be read stops the task the same way. Values never go to the log or the
+task's record; only the copy of the spec handed to the agent carries them.
 """
 
 from __future__ import annotations
 
+from dockyard.core.envfiles import (
+    MAX_ENV_FILE_BYTES,
+    ObjectSource,
+    ObjectUnavailable,
+    parse_env_file,
+)
 from dockyard.core.registryauth import RegistryLogins, auth_of_secret
 from dockyard.core.secrets import SecretSource, SecretUnavailable
 from dockyard.core.taskspec import TaskSpec
@@ -28,11 +35,10 @@ def failure_reason(exc: SecretUnavailable) -> str:
     return f"{SECRETS_PREFIX}unable to retrieve secrets from ssm: {RETRIED}{exc.message}"
 
 
-def env_file_reason(arn: str) -> str:
+def env_file_reason(arn: str, why: str = "Dockyard has no S3 to download it from") -> str:
     return (
         "ResourceInitializationError: failed to download env files: file download command: "
-        f"non empty error stream: Dockyard has no S3 to download the environment file {arn} "
-        "from; use a local file path instead"
+        f"non empty error stream: {arn}: {why}"
     )
 
 
@@ -43,16 +49,34 @@ def registry_reason(container: str, message: str) -> str:
     )
 
 
-def inject(
-    spec: TaskSpec, source: SecretSource | None, logins: RegistryLogins | None = None
+async def inject(
+    spec: TaskSpec,
+    source: SecretSource | None,
+    logins: RegistryLogins | None = None,
+    objects: ObjectSource | None = None,
 ) -> str | None:
-    """Put each container's secrets into its environment and its registry credentials in
-    `registry_auth` (in place). Returns None, or the stoppedReason when a secret, registry
-    credentials or an environment file cannot be had."""
+    """Put each container's secrets and S3 environment files into its environment and its
+    registry credentials in `registry_auth` (in place). Returns None, or the stoppedReason
+    when a secret, registry credentials or an environment file cannot be had."""
     for container in spec.containers:
+        from_files: dict[str, str] = {}
+        local: list[str] = []
         for path in container.environment_files:
-            if path.startswith("arn:"):
+            if not path.startswith("arn:"):
+                local.append(path)
+                continue
+            if objects is None:
                 return env_file_reason(path)
+            try:
+                raw = await objects.read(spec.account_id, spec.region, path, MAX_ENV_FILE_BYTES)
+                from_files.update(parse_env_file(raw.decode("utf-8")))
+            except ObjectUnavailable as exc:
+                return env_file_reason(path, exc.message)
+            except (UnicodeDecodeError, ValueError) as exc:
+                return env_file_reason(path, str(exc))
+        container.environment_files = local
+        for name, value in from_files.items():
+            container.environment.setdefault(name, value)
     # Read as the execution role, as the ECS agent does, when the task has one.
     role = (spec.execution_role_arn, spec.task_id) if spec.execution_role_arn else None
     for container in spec.containers:
