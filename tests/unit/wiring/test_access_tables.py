@@ -1,5 +1,6 @@
 """Every served operation's access function answers for any well-typed input: the action
-is `<prefix>:<Operation>` and each resource is `*` or an ARN, never an exception."""
+is `<prefix>:<Operation>` (S3: its own action names) and each resource is `*` or an ARN,
+never an exception."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from botocore.model import Shape
 
 from dockyard.api.access import AccessRequest
+from dockyard.services.s3.access import ACTIONS as S3_ACTIONS
 from dockyard.wiring.server import Dockyard, ServerOptions
 
 
@@ -67,7 +69,13 @@ def test_every_operation_answers_action_and_resources(dockyard: Dockyard, full: 
             params = sample(op.input_shape, 0, full) if op.input_shape is not None else {}
             pairs = provider.access(AccessRequest("111122223333", "us-east-1", operation, params))
             assert pairs, (provider.service, operation)
-            assert pairs[0].action == f"{provider.prefix}:{operation}"
+            # S3's actions are not its operations' names (ListObjectsV2 is s3:ListBucket).
+            expected = (
+                S3_ACTIONS[operation][0]
+                if provider.service == "s3"
+                else f"{provider.prefix}:{operation}"
+            )
+            assert pairs[0].action == expected, (provider.service, operation)
             for pair in pairs:
                 # An ARN parameter is taken as given (its handler refuses a malformed one).
                 assert pair.resource in ("*", "x1") or pair.resource.startswith("arn:aws:"), (

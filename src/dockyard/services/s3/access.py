@@ -49,6 +49,7 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "GetObject": ("s3:GetObject", "object"),
     "HeadObject": ("s3:GetObject", "object"),
     "DeleteObject": ("s3:DeleteObject", "object"),
+    "DeleteObjects": ("s3:DeleteObject", "object"),
     "CopyObject": ("s3:PutObject", "object"),
     "GetObjectTagging": ("s3:GetObjectTagging", "object"),
     "PutObjectTagging": ("s3:PutObjectTagging", "object"),
