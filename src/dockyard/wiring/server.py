@@ -51,6 +51,7 @@ from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
+from dockyard.wiring.registryaccess import RegistryAccess
 from dockyard.wiring.roleaccess import RoleAccess
 from dockyard.wiring.secrets import ServedSecrets
 
@@ -255,6 +256,12 @@ class Dockyard:
                     self.clock,
                     auth=options.credentials is not None,
                     default_scope=Scope(options.account_id, options.region),
+                    # With an auth file, each request is authorized as the token's principal.
+                    authorize=(
+                        RegistryAccess(self.iam, self.clock)
+                        if options.credentials is not None
+                        else None
+                    ),
                 ),
             },
         )

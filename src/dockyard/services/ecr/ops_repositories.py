@@ -282,7 +282,8 @@ def handlers(ecr: Ecr) -> dict[str, Handler]:
             )
         expires = ecr.clock.now() + TOKEN_TTL
         # The token is checked against the wall clock the registry sees.
-        caller = Caller(ctx.account_id, ctx.region, ctx.access_key_id, time.time() + TOKEN_TTL)
+        caller = Caller(ctx.account_id, ctx.region, ctx.access_key_id, time.time() + TOKEN_TTL,
+                        ctx.principal)  # fmt: skip
         return {
             "authorizationData": [
                 {
