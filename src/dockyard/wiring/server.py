@@ -196,6 +196,9 @@ class Dockyard:
         # ECS hands agents an ECR token for task images in this registry (ECR is built
         # after ECS, since its events go through monitoring, which watches ECS).
         self.ecs.registry_logins = self.ecr
+        if options.credentials is not None:  # pulls as the task's execution role
+            self.ecr.roles = self.iam
+            self.ecr.role_permissions = role_access
         self.providers.append(ecr_service.provider(self.ecr))
         self.registry_collector = RegistryCollector(self.ecr, self.clock)
         self.load_balancing = LoadBalancing(
