@@ -171,7 +171,8 @@ def test_repository_policy_grants_another_accounts_user_a_pull(
     # Across accounts the identity's allow is not enough: the repository policy must too.
     assert partner.http.get("/v2/shared-iam/manifests/v1").status_code == 403
     root_ecr.set_repository_policy(repositoryName="shared-iam", policyText=policy({
-        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:root"}, "Action": PULL,
+        "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER}:user/partner"},
+        "Action": PULL,
     }))  # fmt: skip
     assert partner.http.get("/v2/shared-iam/manifests/v1").content == image.manifest
     got = ecr.batch_get_image(registryId=ACCOUNT, repositoryName="shared-iam",
