@@ -185,3 +185,31 @@ def test_repository_policy_grants_another_accounts_user_a_pull(
     assert partner.http.post("/v2/shared-iam/blobs/uploads/").status_code == 403
     for c in (owner, partner, stranger):
         c.close()
+
+
+def test_a_blob_mounts_only_from_a_repository_the_caller_may_read(
+    server: DockyardProcess, root_ecr: Any
+) -> None:
+    root_ecr.create_repository(repositoryName="secret-src")
+    root_ecr.create_repository(repositoryName="open-src")
+    root_ecr.create_repository(repositoryName="target")
+    owner = registry_of(server, root_ecr)
+    hidden = owner.push_blob("secret-src", b"hidden layer")
+    shown = owner.push_blob("open-src", b"shown layer")
+    push = ["ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload"]
+    ecr = user_clients(server, "pusher", policy(
+        TOKEN,
+        {"Effect": "Allow", "Action": push, "Resource": repo_arn("target")},
+        {"Effect": "Allow", "Action": "ecr:GetDownloadUrlForLayer",
+         "Resource": repo_arn("open-src")},
+    ))  # fmt: skip
+    reg = registry_of(server, ecr)
+    r = reg.http.post("/v2/target/blobs/uploads/", params={"mount": shown, "from": "open-src"})
+    assert r.status_code == 201 and r.headers["docker-content-digest"] == shown
+    # Not readable where it is: a plain upload starts instead, as a registry answers a
+    # mount it will not do.
+    r = reg.http.post("/v2/target/blobs/uploads/", params={"mount": hidden, "from": "secret-src"})
+    assert r.status_code == 202
+    assert owner.http.head(f"/v2/target/blobs/{hidden}").status_code == 404
+    owner.close()
+    reg.close()

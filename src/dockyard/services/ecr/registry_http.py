@@ -240,16 +240,25 @@ class Registry:
         self, req: Request, scope: Scope, name: str, action: str, repo: Repository | None
     ) -> None:
         """As the token's principal: identity-based policies and the repository policy."""
-        assert self.authorize is not None and req.principal is not None
-        arn = repository_arn(scope.region, scope.account_id, name)
         if not action:
+            arn = repository_arn(scope.region, scope.account_id, name)
             raise RegistryError(403, "DENIED", f"{req.method} is not a registry operation on {arn}")
+        message = self._denial(req, scope, name, action, repo)
+        if message is not None:
+            raise RegistryError(403, "DENIED", message)
+
+    def _denial(
+        self, req: Request, scope: Scope, name: str, action: str, repo: Repository | None
+    ) -> str | None:
+        """None when the caller may do `action` on the repository (or nothing is enforced);
+        else AWS's access-denied message."""
+        if self.authorize is None or req.principal is None:
+            return None
+        arn = repository_arn(scope.region, scope.account_id, name)
         tags = dict(repo.tags) if repo is not None else None
         found = repository_policy(repo.policy) if repo is not None and repo.policy else None
         access = Access(action, arn, tags)
-        message = self.authorize(req.principal, access, scope.account_id, found, req.source_ip)
-        if message is not None:
-            raise RegistryError(403, "DENIED", message)
+        return self.authorize(req.principal, access, scope.account_id, found, req.source_ip)
 
     # -- blobs ---------------------------------------------------------------------------
 
@@ -348,6 +357,9 @@ class Registry:
             origin = self.ecr.repositories.find(req.scope, source)
             if (
                 origin is not None
+                # Under IAM the caller must be able to read the blob where it is.
+                and self._denial(req, req.scope, source, "ecr:GetDownloadUrlForLayer", origin)
+                is None
                 and self.ecr.images.linked(origin, mount)
                 and mount not in blobs.collecting
             ):
