@@ -213,8 +213,8 @@ def test_pulls_with_the_ecr_token_and_with_repository_credentials(
     tmp_path: Path, docker_config: Path
 ) -> None:
     """With auth on, the registry refuses anonymous pulls: the Docker driver pulls with a
-    token the server issues for the task's account, or with the container's
-    repositoryCredentials secret."""
+    token the server issues for the task's execution role (whose policies decide; a task
+    without one cannot pull), or with the container's repositoryCredentials secret."""
     import base64
 
     import boto3
@@ -254,8 +254,9 @@ def test_pulls_with_the_ecr_token_and_with_repository_credentials(
 
         def run(family: str, extra: dict[str, Any]) -> dict[str, Any]:
             sh(f"docker rmi -f {uri}:v1", env, check=False)  # the engine must pull it
+            role = extra.pop("executionRoleArn", None)
             arn = ecs.register_task_definition(
-                family=family,
+                family=family, **({"executionRoleArn": role} if role else {}),
                 containerDefinitions=[{"name": "c", "image": f"{uri}:v1", "memory": 32,
                                        "command": ["sleep", "300"], **extra}],
             )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
@@ -269,8 +270,28 @@ def test_pulls_with_the_ecr_token_and_with_repository_credentials(
             ecs.stop_task(task=task)
             return t
 
-        by_token = run("ecr-token", {})
-        assert by_token["lastStatus"] == "RUNNING", by_token.get("stoppedReason")
+        # Policies are enforced: the pull is the execution role's, whose policies decide it.
+        iam = client("iam")
+        trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]})  # fmt: skip
+        puller = iam.create_role(RoleName="puller", AssumeRolePolicyDocument=trust)["Role"]
+        iam.put_role_policy(RoleName="puller", PolicyName="pull", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": "*", "Action": [
+                "ecr:GetAuthorizationToken", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchCheckLayerAvailability"]}]}))  # fmt: skip
+        tokenless = iam.create_role(RoleName="tokenless", AssumeRolePolicyDocument=trust)["Role"]
+        by_role = run("ecr-token", {"executionRoleArn": puller["Arn"]})
+        assert by_role["lastStatus"] == "RUNNING", by_role.get("stoppedReason")
+        no_role = run("ecr-no-role", {})
+        assert no_role["lastStatus"] == "STOPPED"
+        assert "CannotPullContainerError" in json.dumps(no_role, default=str)
+        assert "executionRoleArn" in json.dumps(no_role, default=str)
+        denied = run("ecr-denied", {"executionRoleArn": tokenless["Arn"]})
+        assert denied["lastStatus"] == "STOPPED"
+        reason = json.dumps(denied, default=str)
+        assert "CannotPullContainerError" in reason
+        assert "not authorized to perform: ecr:GetAuthorizationToken" in reason
         by_secret = run("repo-creds", {"repositoryCredentials": {"credentialsParameter": secret}})
         assert by_secret["lastStatus"] == "RUNNING", by_secret.get("stoppedReason")
         wrong = json.dumps({"username": "AWS", "password": "wrong"})

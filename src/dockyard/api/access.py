@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dockyard.core.iampolicy import Policy
+
 
 @dataclass(frozen=True, slots=True)
 class AccessRequest:
@@ -37,6 +39,9 @@ class Access:
     tags: Mapping[str, str] | None = None
     # Extra condition keys for this pair (iam:PassedToService, ...), lower-cased.
     context: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The resource's own policy (an ECR repository policy), evaluated with the identity's
+    # policies: within one account either allows.
+    policy: Policy | None = None
 
 
 AccessFunction = Callable[[AccessRequest], Sequence[Access]]

@@ -132,6 +132,8 @@ class Authorizer:
                 ctx[f"aws:resourcetag/{key.lower()}"] = [value]
         ctx.update(access.context)
         request = Request(access.action, access.resource, ctx, caller_of(principal))
+        if resource_policy is None:
+            resource_policy = access.policy
         if principal.is_root and resource_policy is None:
             return None
         policies = () if principal.is_root else permissions.policies

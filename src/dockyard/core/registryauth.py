@@ -4,7 +4,10 @@ ECS fills `ContainerSpec.registry_auth` in the copy of a task it hands the agent
 container's `repositoryCredentials` secret (a Secrets Manager secret whose value is
 `{"username": ..., "password": ...}`), or, for an image in this server's own registry, from
 a `RegistryLogins` (ECR, wired by the server), which issues a registry token for the task's
-account and region, as the ECS agent gets one with the task's execution role.
+account and region, as the ECS agent gets one with the task's execution role. When the
+server enforces IAM policies the token is the execution role's session (the task's
+`(role ARN, task id)`), so that role's policies decide the pull; a task without one, or whose
+role may not get a token, cannot pull (`RegistryLoginRefused`).
 """
 
 from __future__ import annotations
@@ -20,10 +23,17 @@ class RegistryAuth:
     password: str
 
 
+class RegistryLoginRefused(Exception):
+    """No registry credentials can be had for the task (the reason, in the agent's words)."""
+
+
 class RegistryLogins(Protocol):
-    def login_for(self, account_id: str, region: str, image: str) -> RegistryAuth | None:
-        """Credentials for pulling `image` when it is in this server's registry; None for
-        images elsewhere."""
+    def login_for(
+        self, account_id: str, region: str, image: str, role: tuple[str, str] | None = None
+    ) -> RegistryAuth | None:
+        """Credentials for pulling `image` when it is in this server's registry, as the
+        execution role `role` (its ARN, the session name); None for images elsewhere.
+        Raises `RegistryLoginRefused` when the role may not have them."""
         ...
 
 

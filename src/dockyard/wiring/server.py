@@ -53,6 +53,7 @@ from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
+from dockyard.wiring.registryaccess import RegistryAccess
 from dockyard.wiring.roleaccess import RoleAccess
 from dockyard.wiring.s3_objects import ServedObjects
 from dockyard.wiring.secrets import ServedSecrets
@@ -209,6 +210,9 @@ class Dockyard:
         # ECS hands agents an ECR token for task images in this registry (ECR is built
         # after ECS, since its events go through monitoring, which watches ECS).
         self.ecs.registry_logins = self.ecr
+        if options.credentials is not None:  # pulls as the task's execution role
+            self.ecr.roles = self.iam
+            self.ecr.role_permissions = role_access
         self.providers.append(ecr_service.provider(self.ecr))
         self.registry_collector = RegistryCollector(self.ecr, self.clock)
         # S3 object events go to EventBridge (queued) for buckets that ask for them.
@@ -272,6 +276,12 @@ class Dockyard:
                     self.clock,
                     auth=options.credentials is not None,
                     default_scope=Scope(options.account_id, options.region),
+                    # With an auth file, each request is authorized as the token's principal.
+                    authorize=(
+                        RegistryAccess(self.iam, self.clock)
+                        if options.credentials is not None
+                        else None
+                    ),
                 ),
             },
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.ecr import ops_images, ops_layers, ops_repositories
+from dockyard.services.ecr import access, ops_images, ops_layers, ops_repositories
 from dockyard.services.ecr.blobs import BlobStore
 from dockyard.services.ecr.model import IMAGE_KIND, LAYER_KIND, REPOSITORY_KIND
 from dockyard.services.ecr.registry_http import PREFIX, Registry
@@ -33,4 +33,5 @@ def provider(ecr: Ecr) -> Provider:
         },
         validation_error_code="InvalidParameterException",
         reset=ecr.reset,
+        access=access.access(ecr.repositories),
     )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 
+from dockyard.api.authorize import base_context, caller_of
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
+from dockyard.core.iampolicy import Request, evaluate
 from dockyard.core.paging import InvalidToken, page
+from dockyard.core.principals import Permissions, root_principal
 from dockyard.core.scope import Scope
-from dockyard.services.ecr import lifecycle, policy, wire
+from dockyard.services.ecr import lifecycle, wire
+from dockyard.services.ecr.access import repository_policy
 from dockyard.services.ecr.errors import (
     AccessDeniedException,
     InvalidParameterException,
@@ -50,12 +54,30 @@ def repository_of(ecr: Ecr, ctx: RequestContext, params: Params) -> Repository:
         return ecr.repositories.get(scope_of(ctx), name)
     repo = ecr.repositories.find(Scope(registry, ctx.region), name)
     action = f"ecr:{ctx.operation}"
-    if repo is None or not policy.allows(repo.policy, ctx.account_id, action):
+    who = ctx.principal or root_principal(ctx.account_id)
+    if repo is None or not _policy_allows(ctx, repo, action):
         raise AccessDeniedException(
-            f"User: arn:aws:iam::{ctx.account_id}:root is not authorized to perform: "
-            f"{action} on resource: arn:aws:ecr:{ctx.region}:{registry}:repository/{name}"
+            f"User: {who.arn} is not authorized to perform: {action} on resource: "
+            f"arn:aws:ecr:{ctx.region}:{registry}:repository/{name} because no "
+            f"resource-based policy allows the {action} action"
         )
     return repo
+
+
+def _policy_allows(ctx: RequestContext, repo: Repository, action: str) -> bool:
+    """Whether the repository policy allows the caller (of another account) `action`: the
+    front door has already weighed the caller's own identity-based policies."""
+    found = repository_policy(repo.policy) if repo.policy else None
+    if found is None:
+        return False
+    who = ctx.principal or root_principal(ctx.account_id)
+    context = base_context(
+        who, Permissions(), source_ip=ctx.source_ip, secure=True, region=ctx.region,
+        now=time.time(),
+    )  # fmt: skip
+    for key, value in repo.tags.items():
+        context[f"aws:resourcetag/{key.lower()}"] = [value]
+    return evaluate(Request(action, repo.arn, context, caller_of(who)), (), found).allowed
 
 
 def tag_pairs(params: Params) -> list[tuple[str, str]]:
@@ -282,7 +304,8 @@ def handlers(ecr: Ecr) -> dict[str, Handler]:
             )
         expires = ecr.clock.now() + TOKEN_TTL
         # The token is checked against the wall clock the registry sees.
-        caller = Caller(ctx.account_id, ctx.region, ctx.access_key_id, time.time() + TOKEN_TTL)
+        caller = Caller(ctx.account_id, ctx.region, ctx.access_key_id, time.time() + TOKEN_TTL,
+                        ctx.principal)  # fmt: skip
         return {
             "authorizationData": [
                 {

@@ -5,6 +5,12 @@ whole layer in memory) and speaks the registry's errors, not AWS's.
 Names are ECR repository names; the account and region are the caller's (from the token of
 `GetAuthorizationToken`), or those a `<account>.dkr.ecr.<region>.localhost` host names, or
 the server's defaults when auth is off and neither says.
+
+When the server enforces IAM policies, each request is authorized as the token's principal
+(a user, a role session) through `authorize`, which the composition root hands in: the
+request's action (`ACTIONS`) on the repository's ARN, with the caller's identity-based
+policies and the repository policy (within one account either allows; across accounts both
+must). Denied answers `DENIED` (403) with AWS's words, as ECR's registry does.
 """
 
 from __future__ import annotations
@@ -19,12 +25,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, quote
 
+from dockyard.api.access import Access
 from dockyard.api.asgi import Receive, Send
 from dockyard.api.asgi import Scope as AsgiScope
 from dockyard.core.clock import Clock
 from dockyard.core.errors import ServiceError
+from dockyard.core.iampolicy import Policy
+from dockyard.core.principals import Principal
 from dockyard.core.scope import Scope
 from dockyard.services.ecr import manifests, policy
+from dockyard.services.ecr.access import repository_arn, repository_policy
 from dockyard.services.ecr.blobs import CHUNK, DigestMismatch, Upload
 from dockyard.services.ecr.errors import (
     ImageDigestDoesNotMatchException,
@@ -60,6 +70,11 @@ ACTIONS = {
 }
 MAX_UPLOADS = 1000  # uploads in progress at once, over every repository
 
+# Whether `principal` may do an (action, repository ARN, tags) pair, given the repository's
+# account and policy: None, or AWS's access-denied message. Given only when the server
+# enforces IAM policies.
+Authorize = Callable[[Principal, Access, str, "Policy | None", "str | None"], "str | None"]
+
 
 class RegistryError(Exception):
     def __init__(self, status: int, code: str, message: str, detail: Any = None) -> None:
@@ -84,6 +99,8 @@ class Request:
     scope: Scope
     receive: Receive
     caller_account: str  # who asks (the token's account; the target's when anonymous)
+    principal: Principal | None = None  # the token's principal (None: anonymous, auth off)
+    source_ip: str | None = None
 
     def arg(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -107,11 +124,13 @@ class Registry:
         *,
         auth: bool,
         default_scope: Scope,
+        authorize: Authorize | None = None,
     ) -> None:
         self.ecr = ecr
         self.clock = clock
         self.auth = auth
         self.default_scope = default_scope
+        self.authorize = authorize
 
     async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         headers: dict[str, str] = {}
@@ -119,7 +138,8 @@ class Registry:
             headers[raw_name.decode("latin-1").lower()] = raw_value.decode("latin-1")
         method = scope["method"]
         try:
-            caller, account = self._authenticate(headers)
+            caller, account, principal = self._authenticate(headers)
+            client = scope.get("client")
             req = Request(
                 method=method,
                 path=scope["path"],
@@ -128,6 +148,8 @@ class Registry:
                 scope=caller,
                 receive=receive,
                 caller_account=account,
+                principal=principal,
+                source_ip=str(client[0]) if client else None,
             )
             await self._route(req, send)
         except RegistryError as err:
@@ -143,8 +165,8 @@ class Registry:
 
     # -- auth ----------------------------------------------------------------------------
 
-    def _authenticate(self, headers: dict[str, str]) -> tuple[Scope, str]:
-        """The registry asked (account and region) and the caller's account."""
+    def _authenticate(self, headers: dict[str, str]) -> tuple[Scope, str, Principal | None]:
+        """The registry asked (account and region), the caller's account and principal."""
         host_scope = scope_of_host(headers.get("host", ""))
         token = self._token(headers.get("authorization", ""))
         caller = self.ecr.tokens.check(token, self.clock.now()) if token else None
@@ -153,9 +175,10 @@ class Registry:
                 message = "the token is invalid or expired" if token else "authentication required"
                 raise RegistryError(401, "UNAUTHORIZED", message)
             target = host_scope or self.default_scope
-            return target, target.account_id  # auth off: anonymous acts as the owner
+            return target, target.account_id, None  # auth off: anonymous acts as the owner
         # Another account's registry (by its host name): its repositories' policies decide.
-        return host_scope or Scope(caller.account_id, caller.region), caller.account_id
+        target = host_scope or Scope(caller.account_id, caller.region)
+        return target, caller.account_id, caller.who()
 
     @staticmethod
     def _token(authorization: str) -> str | None:
@@ -199,7 +222,9 @@ class Registry:
     def _repository(self, req: Request, name: str, action: str) -> Repository:
         scope = req.scope
         repo = self.ecr.repositories.find(scope, name)
-        if scope.account_id != req.caller_account and (
+        if self.authorize is not None and req.principal is not None:
+            self._authorize(req, scope, name, action, repo)
+        elif scope.account_id != req.caller_account and (
             repo is None or not action or not policy.allows(repo.policy, req.caller_account,
                                                             action)
         ):  # fmt: skip
@@ -210,6 +235,30 @@ class Registry:
         if repo is None:
             raise _unknown_name(name, scope.account_id)
         return repo
+
+    def _authorize(
+        self, req: Request, scope: Scope, name: str, action: str, repo: Repository | None
+    ) -> None:
+        """As the token's principal: identity-based policies and the repository policy."""
+        if not action:
+            arn = repository_arn(scope.region, scope.account_id, name)
+            raise RegistryError(403, "DENIED", f"{req.method} is not a registry operation on {arn}")
+        message = self._denial(req, scope, name, action, repo)
+        if message is not None:
+            raise RegistryError(403, "DENIED", message)
+
+    def _denial(
+        self, req: Request, scope: Scope, name: str, action: str, repo: Repository | None
+    ) -> str | None:
+        """None when the caller may do `action` on the repository (or nothing is enforced);
+        else AWS's access-denied message."""
+        if self.authorize is None or req.principal is None:
+            return None
+        arn = repository_arn(scope.region, scope.account_id, name)
+        tags = dict(repo.tags) if repo is not None else None
+        found = repository_policy(repo.policy) if repo is not None and repo.policy else None
+        access = Access(action, arn, tags)
+        return self.authorize(req.principal, access, scope.account_id, found, req.source_ip)
 
     # -- blobs ---------------------------------------------------------------------------
 
@@ -308,6 +357,9 @@ class Registry:
             origin = self.ecr.repositories.find(req.scope, source)
             if (
                 origin is not None
+                # Under IAM the caller must be able to read the blob where it is.
+                and self._denial(req, req.scope, source, "ecr:GetDownloadUrlForLayer", origin)
+                is None
                 and self.ecr.images.linked(origin, mount)
                 and mount not in blobs.collecting
             ):

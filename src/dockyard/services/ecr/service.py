@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from dockyard.core.clock import Clock
 from dockyard.core.eventbus import EventSink, Mailbox
 from dockyard.core.ids import new_uuid
-from dockyard.core.registryauth import RegistryAuth
+from dockyard.core.principals import Principal, PrincipalKind, RoleDirectory
+from dockyard.core.registryauth import RegistryAuth, RegistryLoginRefused
+from dockyard.core.rolecredentials import RolePermissions
 from dockyard.core.scope import Scope
 from dockyard.core.timefmt import iso
 from dockyard.services.ecr import lifecycle
@@ -68,6 +70,10 @@ class Ecr:
         )
         # Set when images go, so the collector runs soon instead of at its next sweep.
         self.collect_soon = asyncio.Event()
+        # Set by the server when it enforces IAM policies: task image pulls are then the
+        # execution role's (`login_for`).
+        self.roles: RoleDirectory | None = None
+        self.role_permissions: RolePermissions | None = None
 
     def load(self) -> None:
         self.repositories.load()
@@ -94,9 +100,13 @@ class Ecr:
             return self.proxy_endpoint.replace("{host}", self.host_of(scope))
         return f"http://{self.host_of(scope)}"
 
-    def login_for(self, account_id: str, region: str, image: str) -> RegistryAuth | None:
+    def login_for(
+        self, account_id: str, region: str, image: str, role: tuple[str, str] | None = None
+    ) -> RegistryAuth | None:
         """The RegistryLogins port: a registry token of the task's account and region for an
-        image of this registry (the ECS agent's ECR login with the execution role)."""
+        image of this registry (the ECS agent's ECR login with the execution role). When
+        policies are enforced the token is the execution role's session, and a task without
+        one, or whose role may not call GetAuthorizationToken, gets none."""
         host, sep, _ = image.partition("/")
         if not sep:
             return None
@@ -105,9 +115,41 @@ class Ecr:
         named = scope_of_host(host)
         if not ours and named is None:
             return None
-        # Another account's registry (by host name): the token names the task's account,
-        # and that repository's policy decides.
-        caller = Caller(account_id, region, None, time.time() + TOKEN_TTL)
+        # Another account's registry (by host name): the token names the task's account (or
+        # its execution role), and that repository's policy decides.
+        expires = time.time() + TOKEN_TTL
+        if self.roles is None:
+            return RegistryAuth(
+                USERNAME, self.tokens.issue(Caller(account_id, region, None, expires))
+            )
+        if role is None:
+            raise RegistryLoginRefused(
+                f"pull access denied for {image}: unable to retrieve ecr registry auth: "
+                "NoCredentialProviders: no valid providers in chain (the task definition has "
+                "no executionRoleArn to get an ECR authorization token with)"
+            )
+        role_arn, session = role
+        if self.role_permissions is not None:
+            message = self.role_permissions.denial(
+                account_id, role_arn, session, "ecr:GetAuthorizationToken", "*"
+            )
+            if message is not None:
+                raise RegistryLoginRefused(
+                    "unable to retrieve ecr registry auth: service call has been retried 1 "
+                    f"time(s): AccessDeniedException: {message}"
+                )
+        found = self.roles.role(account_id, role_arn)
+        name = found.name if found is not None else role_arn.rsplit("/", 1)[-1]
+        principal = Principal(
+            account_id=account_id,
+            kind=PrincipalKind.ASSUMED_ROLE,
+            arn=f"arn:aws:sts::{account_id}:assumed-role/{name}/{session}",
+            user_id=f"{found.role_id if found else ''}:{session}",
+            name=name,
+            role_arn=found.arn if found is not None else role_arn,
+            session_name=session,
+        )
+        caller = Caller(account_id, region, None, expires, principal)
         return RegistryAuth(USERNAME, self.tokens.issue(caller))
 
     # -- repositories --------------------------------------------------------------------

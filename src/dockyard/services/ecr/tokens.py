@@ -2,7 +2,9 @@
 
 A token is self-describing and sealed with an HMAC under a key derived from the server's
 `store.key`, so it survives a restart and needs no record: `<payload>.<mac>`, the payload
-naming the caller's account, region and access key and when it expires (12 hours, as ECR).
+naming the caller's account, region and access key, the principal it was issued to (a user,
+a role session: the registry authorizes its requests as that principal when policies are
+enforced) and when it expires (12 hours, as ECR).
 `docker login -u AWS -p <token>`: the authorization token is base64 of `AWS:<token>`.
 """
 
@@ -14,10 +16,13 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from typing import Any
 
+from dockyard.core.principals import Principal, PrincipalKind, root_principal
 from dockyard.core.scope import Scope
 
 TOKEN_TTL = 12 * 3600.0
+MAX_TOKEN = 16384  # a session policy (2,048 packed characters) fits
 USERNAME = "AWS"
 
 
@@ -27,6 +32,38 @@ class Caller:
     region: str
     access_key_id: str | None
     expires_at: float
+    principal: Principal | None = None  # None: the account's root
+
+    def who(self) -> Principal:
+        if self.principal is not None:
+            return self.principal
+        return root_principal(self.account_id, self.access_key_id or "")
+
+
+def _principal_body(p: Principal) -> dict[str, Any]:
+    body: dict[str, Any] = {"t": str(p.kind), "arn": p.arn, "u": p.user_id}
+    for key, value in (("n", p.name), ("ra", p.role_arn), ("s", p.session_name)):
+        if value:
+            body[key] = value
+    if p.session_policy:
+        body["sp"] = p.session_policy
+    return body
+
+
+def _principal_of(body: Any, account_id: str, key: str | None) -> Principal | None:
+    if body is None:
+        return None
+    return Principal(
+        account_id=account_id,
+        kind=PrincipalKind(body["t"]),
+        arn=str(body["arn"]),
+        user_id=str(body["u"]),
+        name=str(body.get("n", "")),
+        role_arn=str(body.get("ra", "")),
+        session_name=str(body.get("s", "")),
+        access_key_id=key or "",
+        session_policy=body.get("sp"),
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -45,12 +82,14 @@ class Tokens:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
 
     def issue(self, caller: Caller) -> str:
-        body = {
+        body: dict[str, Any] = {
             "a": caller.account_id,
             "r": caller.region,
             "k": caller.access_key_id,
             "e": int(caller.expires_at),
         }
+        if caller.principal is not None and not caller.principal.is_root:
+            body["p"] = _principal_body(caller.principal)
         payload = _b64(json.dumps(body, separators=(",", ":")).encode())
         return f"{payload}.{self._mac(payload)}"
 
@@ -61,12 +100,14 @@ class Tokens:
     def check(self, token: str, now: float) -> Caller | None:
         """The caller a token names, or None if it is forged, malformed or expired."""
         payload, sep, mac = token.partition(".")
-        if not sep or len(token) > 4096 or not hmac.compare_digest(mac, self._mac(payload)):
+        if not sep or len(token) > MAX_TOKEN or not hmac.compare_digest(mac, self._mac(payload)):
             return None
         try:
             body = json.loads(_unb64(payload))
-            caller = Caller(str(body["a"]), str(body["r"]), body.get("k"), float(body["e"]))
-        except (binascii.Error, ValueError, KeyError, TypeError):
+            account, key = str(body["a"]), body.get("k")
+            who = _principal_of(body.get("p"), account, key)
+            caller = Caller(account, str(body["r"]), key, float(body["e"]), who)
+        except (binascii.Error, ValueError, KeyError, TypeError, AttributeError):
             return None
         return caller if caller.expires_at > now else None
 

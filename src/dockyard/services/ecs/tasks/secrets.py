@@ -17,7 +17,7 @@ from dockyard.core.envfiles import (
     ObjectUnavailable,
     parse_env_file,
 )
-from dockyard.core.registryauth import RegistryLogins, auth_of_secret
+from dockyard.core.registryauth import RegistryLoginRefused, RegistryLogins, auth_of_secret
 from dockyard.core.secrets import SecretSource, SecretUnavailable
 from dockyard.core.taskspec import TaskSpec
 
@@ -108,6 +108,10 @@ async def inject(
                     '{"username": ..., "password": ...}',
                 )
         elif logins is not None:
-            container.registry_auth = logins.login_for(spec.account_id, spec.region,
-                                                       container.image)  # fmt: skip
+            try:
+                container.registry_auth = logins.login_for(
+                    spec.account_id, spec.region, container.image, role=role
+                )
+            except RegistryLoginRefused as exc:
+                return f"CannotPullContainerError: {exc}"
     return None
