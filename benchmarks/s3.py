@@ -21,12 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.api_throughput import start_moto  # noqa: E402
 from tests.support.server import DockyardProcess, free_port  # noqa: E402
 
 MiB = 1024 * 1024
@@ -38,23 +38,6 @@ AUTH = {
     "SignedHeaders=host, Signature=0",
     "x-amz-content-sha256": "UNSIGNED-PAYLOAD",
 }
-
-
-def start_moto(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1).read()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("moto_server did not start")
 
 
 def _conn(port: int) -> http.client.HTTPConnection:
