@@ -40,6 +40,10 @@ from dockyard.drivers.procenv import read_env_file
 
 log = logging.getLogger(__name__)
 
+# How long an exit by SIGKILL waits for the engine's word that it was an OOM kill.
+OOM_SETTLE_TRIES = 10
+OOM_SETTLE_INTERVAL = 0.05  # seconds
+
 T = TypeVar("T")
 AWSVPC_NETWORK = "dockyard-awsvpc"
 AWSVPC_SUBNET = "10.214.0.0/16"
@@ -355,6 +359,14 @@ class DockerDriver:
 
     def _exit_info(self, runtime_id: str) -> ExitInfo:
         state = self._client.api.inspect_container(runtime_id)["State"]
+        # The engine learns of an OOM kill from an event of its own, which can land just after
+        # the exit on a busy host: a container killed by SIGKILL (137) is asked again for a
+        # moment before it is taken for a plain kill. (Runs in a worker thread.)
+        for _ in range(OOM_SETTLE_TRIES):
+            if state.get("OOMKilled") or state.get("ExitCode") != 137:
+                break
+            time.sleep(OOM_SETTLE_INTERVAL)
+            state = self._client.api.inspect_container(runtime_id)["State"]
         if state.get("OOMKilled"):
             return ExitInfo(137, OOM_REASON, True)
         error = state.get("Error") or None
