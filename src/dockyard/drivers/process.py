@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from dockyard.core.private import private_dir, write_private
-from dockyard.core.registryauth import pulled_image
 from dockyard.core.taskspec import (
     ContainerSpec,
     NetworkBinding,
@@ -48,8 +47,9 @@ from dockyard.drivers.base import (
     TaskNetwork,
     Usage,
 )
-from dockyard.drivers.ociimage import Image, ImageStore
-from dockyard.drivers.procenv import image_directory, launch_for, resolve_user, task_user
+from dockyard.drivers.procenv import launch_for, resolve_user, task_user
+from dockyard.drivers.prochealth import SHIM, run_check
+from dockyard.drivers.procimages import PulledImages
 from dockyard.drivers.proclogs import follow
 from dockyard.drivers.proxy import PortProxy
 
@@ -57,13 +57,6 @@ log = logging.getLogger(__name__)
 
 IMAGE_ATTRIBUTE = "dockyard.capability.oci-images"
 PRIVATE_REGISTRY = "ecs.capability.private-registry-authentication.secretsmanager"
-# An image pulled less than this long ago (monotonic seconds) is used as it is; after that
-# its tag is looked up again (ECS's default pull behaviour, with a short cache).
-PULL_TTL = 60.0
-# An image root no container uses is kept this long after its last pull (monotonic seconds).
-PRUNE_AFTER = 3600.0
-
-SHIM = str(Path(__file__).with_name("shim.py"))
 POLL = 0.05
 
 
@@ -98,14 +91,6 @@ def _exit_info(data: dict[str, Any]) -> ExitInfo:
     return ExitInfo(exit_code=data.get("exit_code"))
 
 
-def _shell_form(command: list[str]) -> list[str]:
-    if command and command[0] == "CMD-SHELL":
-        return ["/bin/sh", "-c", " ".join(command[1:])]
-    if command and command[0] == "CMD":
-        return command[1:]
-    return command
-
-
 class ProcessDriver:
     def __init__(
         self,
@@ -126,8 +111,7 @@ class ProcessDriver:
         self._volumes = self.root / "volumes"
         # OCI images (from a registry or an OCI layout): shared read-only roots, each
         # container with a writable layer of its own (overlayfs, else a copy).
-        self._images: ImageStore | None = None
-        self._pulled: dict[str, tuple[Image, float]] = {}  # image -> (pulled, when)
+        self._images = PulledImages(self.root / "images", self._mount_ns)
         self._overlay = ocilaunch.overlay_available()
         self._shims: dict[str, subprocess.Popen[bytes]] = {}
         self._proxies: dict[str, list[PortProxy]] = {}
@@ -295,20 +279,8 @@ class ProcessDriver:
             await asyncio.to_thread(cgroups.remove, key)
         await asyncio.to_thread(procmounts.remove_volumes, self._volumes, task_arn)
         self._task_file(task_arn).unlink(missing_ok=True)
-        if self._images is not None:
-            await self._prune_images()
-
-    async def _prune_images(self) -> None:
-        """Let go of image roots that no container here uses and no pull of the last
-        `PRUNE_AFTER` seconds named."""
-        assert self._images is not None
-        now = time.monotonic()
-        keep = {image.rootfs for image, when in self._pulled.values() if now - when < PRUNE_AFTER}
-        keep |= await asyncio.to_thread(self._roots_in_use)
-        gone = await asyncio.to_thread(self._images.prune, keep)
-        if gone:
-            self._pulled = {k: v for k, v in self._pulled.items() if v[0].rootfs not in gone}
-            log.info("pruned %d unused image root(s)", len(gone))
+        if self._images.active:
+            await self._images.prune(await asyncio.to_thread(self._roots_in_use))
 
     def _roots_in_use(self) -> set[Path]:
         roots = set()
@@ -322,26 +294,7 @@ class ProcessDriver:
     # -- images ------------------------------------------------------------------------------
 
     async def ensure_image(self, spec: TaskSpec, container: ContainerSpec) -> None:
-        if pulled_image(container.image):
-            known = self._pulled.get(container.image)
-            if known is None or time.monotonic() - known[1] > PULL_TTL:
-                self._pulled[container.image] = (await self._pull(container), time.monotonic())
-            return
-        directory = image_directory(container.image)
-        if directory is not None and not os.path.isdir(directory):
-            raise DriverError(
-                f"CannotPullContainerError: {container.image}: directory {directory} not found"
-            )
-
-    async def _pull(self, container: ContainerSpec) -> Image:
-        if not self._mount_ns:
-            raise DriverError(
-                f"CannotPullContainerError: {container.image}: the process runtime runs "
-                "images only as root on Linux (it needs mount and PID namespaces)"
-            )
-        if self._images is None:
-            self._images = await asyncio.to_thread(ImageStore, self.root / "images")
-        return await asyncio.to_thread(self._images.get, container.image, container.registry_auth)
+        await self._images.ensure(container)
 
     # -- containers --------------------------------------------------------------------------
 
@@ -352,11 +305,7 @@ class ProcessDriver:
         self, spec: TaskSpec, container: ContainerSpec, network: TaskNetwork
     ) -> StartedContainer:
         hostname = container.hostname or self._hostname
-        known = self._pulled.get(container.image)
-        image = known[0] if known is not None else None
-        if image is None and pulled_image(container.image):
-            image = await self._pull(container)
-            self._pulled[container.image] = (image, time.monotonic())
+        image = await self._images.image_for(container)
         if image is not None:
             launch = ocilaunch.launch_for_image(container, image, hostname, self._task_user)
         else:
@@ -568,37 +517,7 @@ class ProcessDriver:
             await self.wait(runtime_id)
 
     async def exec_health_check(self, runtime_id: str, command: list[str], timeout: float) -> bool:
-        argv = _shell_form(command)
-        if not argv:
-            return False
-        config = str(self._dir(runtime_id) / "config.json")
-        try:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-I",
-                "-S",
-                SHIM,
-                "--exec",
-                config,
-                "--",
-                *argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except OSError:
-            return False
-        try:
-            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation
-            # that arrives as the check ends, and the health monitor would never stop.
-            async with asyncio.timeout(timeout):
-                return await proc.wait() == 0
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            await proc.wait()
-            return False
+        return await run_check(self._dir(runtime_id) / "config.json", command, timeout)
 
     async def engine_health(self, runtime_id: str) -> str:
         return "UNKNOWN"
