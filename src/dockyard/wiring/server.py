@@ -32,6 +32,7 @@ from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.hostsafety import warn_if_open
 from dockyard.services import codedeploy as codedeploy_service
+from dockyard.services import ec2 as ec2_service
 from dockyard.services import ecr as ecr_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
@@ -182,6 +183,11 @@ class Dockyard:
             sts_service.provider(self.sts),
             s3_service.provider(self.s3),
         ]
+        # EC2: networking records (VPCs, subnets, security groups), the default VPC of each
+        # account and region made when that scope is first used.
+        self.ec2 = ec2_service.Ec2(self.store)
+        self.ec2.load()
+        self.providers.append(ec2_service.provider(self.ec2))
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers; metric data
         # survives restarts: written through to, and reloaded from, its own log.
         self.monitoring = Monitoring(

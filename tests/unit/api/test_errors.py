@@ -71,7 +71,7 @@ UNSERVED = [
     ("s3", "list_buckets", {}),
     ("s3", "get_object", {"Bucket": "b", "Key": "dir/key.txt"}),
     ("route53", "list_hosted_zones", {}),
-    ("ec2", "describe_instances", {}),
+    ("ec2", "describe_vpn_connections", {}),
     ("sts", "get_caller_identity", {}),
 ]
 
