@@ -166,3 +166,37 @@ def test_records_survive_kill_9(fresh_server: Callable[..., DockyardProcess]) ->
              ec2.describe_security_groups()["SecurityGroups"])  # fmt: skip
     assert after == before
     assert subnet in {s["SubnetId"] for s in after[1]}
+
+
+def test_public_subnet_with_an_internet_gateway(dockyard: DockyardProcess) -> None:
+    """The usual template: a VPC, an internet gateway, a route table with 0.0.0.0/0 to it,
+    associated with a subnet that maps public addresses."""
+    ec2 = ec2_of(dockyard)
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    assert ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)[
+        "Return"
+    ]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.0.0/24")["Subnet"]["SubnetId"]
+    ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+    association = ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    (shown,) = ec2.describe_route_tables(
+        Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+    )["RouteTables"]
+    assert shown["RouteTableId"] == table
+    assert [(r["DestinationCidrBlock"], r["GatewayId"], r["State"]) for r in shown["Routes"]] == [
+        ("10.40.0.0/16", "local", "active"),
+        ("0.0.0.0/0", igw, "active"),
+    ]
+    attached = ec2.describe_internet_gateways(InternetGatewayIds=[igw])["InternetGateways"]
+    assert attached[0]["Attachments"] == [{"State": "available", "VpcId": vpc}]
+    busy = error(ec2.delete_internet_gateway, InternetGatewayId=igw)
+    assert busy["Error"]["Code"] == "DependencyViolation"
+    ec2.disassociate_route_table(AssociationId=association["AssociationId"])
+    ec2.delete_route_table(RouteTableId=table)
+    ec2.detach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    ec2.delete_internet_gateway(InternetGatewayId=igw)
+    ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_vpc(VpcId=vpc)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dockyard.core.scope import Scope
 from dockyard.services.ec2.network.groups import SecurityGroups
+from dockyard.services.ec2.network.routes import Routes
 from dockyard.services.ec2.network.state import Records, default_vpc_id
 from dockyard.services.ec2.network.vpcs import Vpcs
 from dockyard.services.ec2.tagging import Tagging
@@ -20,6 +21,7 @@ class Ec2:
         self.records = Records(store)
         self.vpcs = Vpcs(self.records)
         self.groups = SecurityGroups(self.records)
+        self.routes = Routes(self.records)
         self.tagging = Tagging(self.records)
 
     def load(self) -> None:

@@ -241,3 +241,21 @@ def test_a_refused_commit_changes_nothing() -> None:
         call("DeleteSubnet", SubnetId=subnet)
     store.refuse = False
     assert (call("DescribeVpcs"), call("DescribeSubnets")) == before
+
+
+def test_a_deleted_default_vpc_stays_deleted(store: SqliteStore, call: Call) -> None:
+    vpc = call("DescribeVpcs")["Vpcs"][0]["VpcId"]
+    for s in call("DescribeSubnets")["Subnets"]:
+        call("DeleteSubnet", SubnetId=s["SubnetId"])
+    (igw,) = call("DescribeInternetGateways")["InternetGateways"]
+    call("DetachInternetGateway", InternetGatewayId=igw["InternetGatewayId"], VpcId=vpc)
+    call("DeleteInternetGateway", InternetGatewayId=igw["InternetGatewayId"])
+    call("DeleteVpc", VpcId=vpc)
+    again = Ec2(store)
+    again.load()
+    other = make_call(again)
+    assert other("DescribeVpcs")["Vpcs"] == []
+    attrs = other("DescribeAccountAttributes", AttributeNames=["default-vpc"])
+    assert attrs["AccountAttributes"][0]["AttributeValues"] == [{"AttributeValue": "none"}]
+    no_vpc = error_of(other, "CreateSecurityGroup", GroupName="g", Description="g")
+    assert no_vpc.code == "VPCIdNotSpecified"
