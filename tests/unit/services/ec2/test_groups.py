@@ -58,7 +58,7 @@ def test_duplicate_and_reserved_names(call: Call) -> None:
     new_group(call, vpc_of_other(call))  # the same name in another VPC is fine
     assert (
         error_of(call, "CreateSecurityGroup", GroupName="default", Description="x", VpcId=vpc).code
-        == "InvalidParameterValue"
+        == "InvalidGroup.Reserved"
     )
     assert (
         error_of(call, "CreateSecurityGroup", GroupName="sg-1", Description="x", VpcId=vpc).code

@@ -112,7 +112,10 @@ class SecurityGroups:
                 f"Group names may not be in the format sg-* (GroupName: {name})."
             )
         if name == "default":
-            raise InvalidParameterValue("Cannot use reserved security group name: default")
+            raise ServiceError(
+                "The security group name 'default' is a reserved name (GroupName).",
+                code="InvalidGroup.Reserved",
+            )
         vpc_id = vpc_id or default_vpc_id(self.records, scope)
         if vpc_id is None:
             raise ServiceError("No default VPC for this user", code="VPCIdNotSpecified")

@@ -17,6 +17,10 @@ def arn(record: Vpc | Subnet | SecurityGroup, kind: str) -> str:
     return f"arn:aws:ec2:{record.region}:{record.account_id}:{kind}/{record.id}"
 
 
+def cidr_association(v: Vpc) -> str:
+    return "vpc-cidr-assoc-" + v.id.removeprefix("vpc-")
+
+
 def vpc(v: Vpc) -> dict[str, Any]:
     return {
         "VpcId": v.id,
@@ -28,7 +32,7 @@ def vpc(v: Vpc) -> dict[str, Any]:
         "IsDefault": v.is_default,
         "CidrBlockAssociationSet": [
             {
-                "AssociationId": "vpc-cidr-assoc-" + v.id.removeprefix("vpc-"),
+                "AssociationId": cidr_association(v),
                 "CidrBlock": v.cidr,
                 "CidrBlockState": {"State": "associated"},
             }
