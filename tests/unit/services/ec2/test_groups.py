@@ -225,3 +225,39 @@ def test_unknown_group(call: Call) -> None:
     )
     assert err.code == "InvalidGroup.NotFound"
     assert error_of(call, "DeleteSecurityGroup", GroupId="bad").code == "InvalidGroupId.Malformed"
+
+
+def test_at_most_sixty_rules_each_way(call: Call) -> None:
+    gid = new_group(call, vpc_of(call))
+    ranges = [{"CidrIp": f"10.0.{i}.0/24"} for i in range(60)]
+    call(
+        "AuthorizeSecurityGroupIngress",
+        GroupId=gid,
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "IpRanges": ranges}],
+    )
+    err = error_of(
+        call,
+        "AuthorizeSecurityGroupIngress",
+        GroupId=gid,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 2,
+                "ToPort": 2,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            },
+        ],
+    )
+    assert err.code == "RulesPerSecurityGroupLimitExceeded"
+    call(
+        "AuthorizeSecurityGroupEgress",
+        GroupId=gid,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 2,
+                "ToPort": 2,
+                "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+            },
+        ],
+    )

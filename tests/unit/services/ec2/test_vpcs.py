@@ -259,3 +259,12 @@ def test_a_deleted_default_vpc_stays_deleted(store: SqliteStore, call: Call) -> 
     assert attrs["AccountAttributes"][0]["AttributeValues"] == [{"AttributeValue": "none"}]
     no_vpc = error_of(other, "CreateSecurityGroup", GroupName="g", Description="g")
     assert no_vpc.code == "VPCIdNotSpecified"
+
+
+def test_dns_hostnames_need_dns_support(call: Call) -> None:
+    vpc = new_vpc(call)
+    call("ModifyVpcAttribute", VpcId=vpc, EnableDnsSupport={"Value": False})
+    err = error_of(call, "ModifyVpcAttribute", VpcId=vpc, EnableDnsHostnames={"Value": True})
+    assert err.code == "InvalidParameterValue"
+    shown = call("DescribeVpcAttribute", VpcId=vpc, Attribute="enableDnsSupport")
+    assert shown["EnableDnsSupport"] == {"Value": False}

@@ -23,6 +23,9 @@ from dockyard.services.ec2.network.state import Records, default_vpc_id, editabl
 log = logging.getLogger(__name__)
 
 MAX_NAME = 255
+# EC2's default quotas: groups a VPC, rules a group in each direction.
+MAX_GROUPS = 2500
+MAX_RULES = 60
 ALLOWED = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ._-:/()#,@[]+=&;{}!$*"
 )
@@ -123,8 +126,15 @@ class SecurityGroups:
             raise ServiceError(
                 f"The vpc ID '{vpc_id}' does not exist", code="InvalidVpcID.NotFound"
             )
-        for other in self.records.all(scope, SecurityGroup):
-            if other.vpc_id == vpc_id and other.name == name:
+        siblings = [g for g in self.records.all(scope, SecurityGroup) if g.vpc_id == vpc_id]
+        if len(siblings) >= MAX_GROUPS:
+            raise ServiceError(
+                f"The maximum number of security groups ({MAX_GROUPS}) of VPC {vpc_id} has "
+                "been reached.",
+                code="SecurityGroupLimitExceeded",
+            )
+        for other in siblings:
+            if other.name == name:
                 raise ServiceError(
                     f"The security group '{name}' already exists for VPC '{vpc_id}'",
                     code="InvalidGroup.Duplicate",
@@ -189,6 +199,12 @@ class SecurityGroups:
                 )
             seen.add(rule.identity)
             rule.tags = dict(tags)
+        if len(group.rules_of(direction)) + len(added) > MAX_RULES:
+            raise ServiceError(
+                f"The maximum number of {direction} rules of a security group ({MAX_RULES}) "
+                "has been reached.",
+                code="RulesPerSecurityGroupLimitExceeded",
+            )
         changed = editable(group)
         changed.rules.extend(added)
         self.records.commit([changed])

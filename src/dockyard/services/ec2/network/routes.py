@@ -29,6 +29,10 @@ from dockyard.services.ec2.network.state import Records, editable
 
 log = logging.getLogger(__name__)
 
+# EC2's default quotas: route tables a VPC, routes a table.
+MAX_TABLES = 200
+MAX_ROUTES = 500
+
 
 def main_table(scope: Scope, vpc: Vpc) -> RouteTable:
     return RouteTable(
@@ -64,6 +68,12 @@ class Routes:
         return table
 
     def create_table(self, scope: Scope, vpc: Vpc, tags: dict[str, str]) -> RouteTable:
+        if sum(t.vpc_id == vpc.id for t in self.records.all(scope, RouteTable)) >= MAX_TABLES:
+            raise ServiceError(
+                f"The maximum number of route tables ({MAX_TABLES}) of VPC {vpc.id} has been "
+                "reached.",
+                code="RouteTableLimitExceeded",
+            )
         table = RouteTable(
             new_id("rtb"), scope.account_id, scope.region, dict(tags), vpc_id=vpc.id,
             routes=[Route(vpc.cidr, "local", "CreateRouteTable")],
@@ -95,6 +105,12 @@ class Routes:
         if any(r.destination == str(net) for r in table.routes):
             raise ServiceError(
                 f"The route identified by {net} already exists.", code="RouteAlreadyExists"
+            )
+        if len(table.routes) >= MAX_ROUTES:
+            raise ServiceError(
+                f"The maximum number of routes ({MAX_ROUTES}) of route table {table.id} has "
+                "been reached.",
+                code="RouteLimitExceeded",
             )
         changed = editable(table)
         changed.routes.append(Route(str(net), gateway.id))

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CIDR = "172.31.0.0/16"
 DEFAULT_SUBNET_PREFIX = 20
+MAX_SUBNETS = 200  # a VPC's, as EC2's default quota
 
 
 def vpc_not_found(vpc_id: str) -> ServiceError:
@@ -133,7 +134,7 @@ class Vpcs:
             changed.dns_support = dns_support
         if dns_hostnames is not None:
             changed.dns_hostnames = dns_hostnames
-        if changed.dns_hostnames and not changed.dns_support:
+        if dns_hostnames and not vpc.dns_support:
             raise ServiceError(
                 "Enabling DNS hostnames requires DNS support (enableDnsSupport).",
                 code="InvalidParameterValue",
@@ -168,7 +169,13 @@ class Vpcs:
         vpc = self.get(scope, vpc_id)
         if not cidr:
             raise missing("CidrBlock")
-        net = cidrs.subnet_cidr(cidr, vpc.cidr, [s.cidr for s in self.subnets_of(scope, vpc.id)])
+        siblings = self.subnets_of(scope, vpc.id)
+        if len(siblings) >= MAX_SUBNETS:
+            raise ServiceError(
+                f"The maximum number of subnets ({MAX_SUBNETS}) of VPC {vpc.id} has been reached.",
+                code="SubnetLimitExceeded",
+            )
+        net = cidrs.subnet_cidr(cidr, vpc.cidr, [s.cidr for s in siblings])
         if zone and zone_id:
             raise ServiceError(
                 "Only one of AvailabilityZone or AvailabilityZoneId may be given.",
