@@ -8,7 +8,7 @@ import inspect
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Provider, Result
-from dockyard.services.ec2 import ops_regions, ops_tags
+from dockyard.services.ec2 import access, ops_regions, ops_tags
 from dockyard.services.ec2.errors import DryRunOperation
 from dockyard.services.ec2.network import ops_groups, ops_routes, ops_vpcs
 from dockyard.services.ec2.network.model import RECORDS
@@ -45,4 +45,5 @@ def provider(ec2: Ec2) -> Provider:
         handlers={name: served(ec2, h) for name, h in handlers.items()},
         validation_error_code="InvalidParameterValue",
         reset=ec2.reset,
+        access=access.access(ec2),
     )

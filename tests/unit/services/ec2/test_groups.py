@@ -261,3 +261,10 @@ def test_at_most_sixty_rules_each_way(call: Call) -> None:
             },
         ],
     )
+
+
+def test_protocol_numbers_must_be_ascii_digits(call: Call) -> None:
+    gid = new_group(call, vpc_of(call))
+    perm = {"IpProtocol": "²", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    err = error_of(call, "AuthorizeSecurityGroupIngress", GroupId=gid, IpPermissions=[perm])
+    assert err.code == "InvalidParameterValue"

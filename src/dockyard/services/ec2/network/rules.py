@@ -30,7 +30,7 @@ def protocol(value: object) -> str:
         return "-1"
     if raw in NAMES:
         return raw
-    if raw.isdigit() and 0 <= int(raw) <= 255:
+    if raw.isascii() and raw.isdigit() and 0 <= int(raw) <= 255:
         return BY_NUMBER.get(str(int(raw)), str(int(raw)))
     raise invalid("ipProtocol", value, "Invalid protocol: use tcp, udp, icmp, icmpv6, -1 or 0-255.")
 
