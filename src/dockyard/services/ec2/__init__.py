@@ -10,7 +10,7 @@ from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Provider, Result
 from dockyard.services.ec2 import access, ops_regions, ops_tags
 from dockyard.services.ec2.errors import DryRunOperation
-from dockyard.services.ec2.network import ops_groups, ops_routes, ops_vpcs
+from dockyard.services.ec2.network import ops_acls, ops_groups, ops_routes, ops_vpcs
 from dockyard.services.ec2.network.model import RECORDS
 from dockyard.services.ec2.network.state import DEFAULTS_KIND
 from dockyard.services.ec2.service import Ec2
@@ -39,6 +39,7 @@ def provider(ec2: Ec2) -> Provider:
         **ops_groups.handlers(ec2.groups),
         **ops_routes.handlers(ec2.routes, ec2.vpcs),
         **ops_tags.handlers(ec2.tagging),
+        **ops_acls.handlers(ec2.records),
     }
     return Provider(
         service="ec2",

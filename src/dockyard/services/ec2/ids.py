@@ -13,6 +13,7 @@ PREFIXES = {
     "security-group-rule": "sgr",
     "route-table": "rtb",
     "internet-gateway": "igw",
+    "network-acl": "acl",
 }
 TYPES = {prefix: kind for kind, prefix in PREFIXES.items()}
 

@@ -25,6 +25,7 @@ NOT_FOUND = {
     "security-group-rule": ("InvalidSecurityGroupRuleId.NotFound", "security group rule"),
     "route-table": ("InvalidRouteTableID.NotFound", "route table"),
     "internet-gateway": ("InvalidInternetGatewayID.NotFound", "internet gateway"),
+    "network-acl": ("InvalidNetworkAclID.NotFound", "network ACL"),
 }
 
 

@@ -268,3 +268,12 @@ def test_dns_hostnames_need_dns_support(call: Call) -> None:
     assert err.code == "InvalidParameterValue"
     shown = call("DescribeVpcAttribute", VpcId=vpc, Attribute="enableDnsSupport")
     assert shown["EnableDnsSupport"] == {"Value": False}
+
+
+def test_network_address_usage_metrics_are_off(call: Call) -> None:
+    vpc = new_vpc(call)
+    shown = call("DescribeVpcAttribute", VpcId=vpc, Attribute="enableNetworkAddressUsageMetrics")
+    assert shown == {"VpcId": vpc, "EnableNetworkAddressUsageMetrics": {"Value": False}}
+    err = error_of(call, "ModifyVpcAttribute", VpcId=vpc,
+                   EnableNetworkAddressUsageMetrics={"Value": True})  # fmt: skip
+    assert err.code == "InvalidParameterValue"

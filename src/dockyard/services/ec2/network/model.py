@@ -158,11 +158,35 @@ class InternetGateway(Resource):
         return cls(**body)
 
 
-RECORDS: tuple[type[Vpc | Subnet | SecurityGroup | RouteTable | InternetGateway], ...] = (
+@dataclass(slots=True)
+class AclEntry:
+    number: int  # 32767: the last, catch-all entry ("*")
+    egress: bool
+    allow: bool
+    cidr: str = "0.0.0.0/0"
+    protocol: str = "-1"
+
+
+@dataclass(slots=True)
+class NetworkAcl(Resource):
+    """A VPC's default network ACL: every subnet of the VPC is associated with it."""
+
+    KIND: ClassVar[str] = "ec2.network-acl"
+    vpc_id: str = ""
+    is_default: bool = True
+    entries: list[AclEntry] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> NetworkAcl:
+        return cls(**{**body, "entries": [AclEntry(**e) for e in body.get("entries", [])]})
+
+
+AnyRecord = Vpc | Subnet | SecurityGroup | RouteTable | InternetGateway | NetworkAcl
+RECORDS: tuple[type[AnyRecord], ...] = (
     Vpc,
     Subnet,
     SecurityGroup,
     RouteTable,
     InternetGateway,
+    NetworkAcl,
 )
-AnyRecord = Vpc | Subnet | SecurityGroup | RouteTable | InternetGateway

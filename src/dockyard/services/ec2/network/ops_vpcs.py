@@ -25,6 +25,8 @@ def _flag(value: object, name: str) -> bool | None:
 VPC_ATTRIBUTES = {
     "enableDnsSupport": "EnableDnsSupport",
     "enableDnsHostnames": "EnableDnsHostnames",
+    # Always off: Dockyard publishes no network address usage metrics.
+    "enableNetworkAddressUsageMetrics": "EnableNetworkAddressUsageMetrics",
 }
 
 
@@ -74,7 +76,10 @@ def handlers(vpcs: Vpcs) -> dict[str, Handler]:
                 f"Value ({attribute}) for parameter attribute is invalid. Dockyard serves "
                 f"{', '.join(VPC_ATTRIBUTES)}."
             )
-        value = vpc.dns_support if attribute == "enableDnsSupport" else vpc.dns_hostnames
+        value = {
+            "enableDnsSupport": vpc.dns_support,
+            "enableDnsHostnames": vpc.dns_hostnames,
+        }.get(attribute, False)
         return {"VpcId": vpc.id, VPC_ATTRIBUTES[attribute]: {"Value": value}}
 
     def modify_vpc_attribute(ctx: RequestContext, p: Params) -> Result:

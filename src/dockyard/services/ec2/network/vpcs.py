@@ -12,10 +12,12 @@ from dockyard.services.ec2 import regions
 from dockyard.services.ec2.errors import DependencyViolation, invalid, malformed, missing
 from dockyard.services.ec2.ids import new_id
 from dockyard.services.ec2.network import cidrs
+from dockyard.services.ec2.network.acls import default_acl
 from dockyard.services.ec2.network.groups import default_group
 from dockyard.services.ec2.network.model import (
     AnyRecord,
     InternetGateway,
+    NetworkAcl,
     Route,
     RouteTable,
     SecurityGroup,
@@ -78,7 +80,14 @@ class Vpcs:
         gateway = InternetGateway(new_id("igw"), scope.account_id, scope.region, vpc_id=vpc.id)
         table = main_table(scope, vpc)
         table.routes.append(Route("0.0.0.0/0", gateway.id))
-        puts: list[AnyRecord] = [vpc, *subnets, gateway, table, default_group(scope, vpc.id)]
+        puts: list[AnyRecord] = [
+            vpc,
+            *subnets,
+            gateway,
+            table,
+            default_group(scope, vpc.id),
+            default_acl(scope, vpc.id),
+        ]
         self.records.commit(puts, seeded=scope)
         log.info("ec2: made the default VPC %s of %s/%s", vpc.id, scope.account_id, scope.region)
 
@@ -103,7 +112,9 @@ class Vpcs:
         if tenancy not in (None, "default"):
             raise invalid("instanceTenancy", tenancy, "Dockyard serves default tenancy only.")
         vpc = Vpc(new_id("vpc"), scope.account_id, scope.region, dict(tags), cidr=str(net))
-        self.records.commit([vpc, main_table(scope, vpc), default_group(scope, vpc.id)])
+        self.records.commit(
+            [vpc, main_table(scope, vpc), default_group(scope, vpc.id), default_acl(scope, vpc.id)]
+        )
         log.info("ec2: created VPC %s (%s)", vpc.id, vpc.cidr)
         return vpc
 
@@ -112,7 +123,7 @@ class Vpcs:
         blocking = [
             r
             for r in owned
-            if not (isinstance(r, SecurityGroup) and r.is_default)
+            if not (isinstance(r, SecurityGroup | NetworkAcl) and r.is_default)
             and not (isinstance(r, RouteTable) and r.main)
         ]
         if blocking:
