@@ -268,3 +268,56 @@ def test_protocol_numbers_must_be_ascii_digits(call: Call) -> None:
     perm = {"IpProtocol": "²", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     err = error_of(call, "AuthorizeSecurityGroupIngress", GroupId=gid, IpPermissions=[perm])
     assert err.code == "InvalidParameterValue"
+
+
+def test_update_rule_descriptions(call: Call) -> None:
+    gid = new_group(call, vpc_of(call))
+    call("AuthorizeSecurityGroupIngress", GroupId=gid, IpPermissions=[HTTP])
+    described = {**HTTP, "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "the web"}]}
+    call("UpdateSecurityGroupRuleDescriptionsIngress", GroupId=gid, IpPermissions=[described])
+    assert group(call, gid)["IpPermissions"][0]["IpRanges"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "the web"}
+    ]
+    egress = group(call, gid)["IpPermissionsEgress"]
+    rules = call("DescribeSecurityGroupRules", Filters=[{"Name": "group-id", "Values": [gid]}])
+    out = next(r for r in rules["SecurityGroupRules"] if r["IsEgress"])
+    call("UpdateSecurityGroupRuleDescriptionsEgress", GroupId=gid, SecurityGroupRuleDescriptions=[
+        {"SecurityGroupRuleId": out["SecurityGroupRuleId"], "Description": "anywhere"},
+    ])  # fmt: skip
+    assert group(call, gid)["IpPermissionsEgress"][0]["IpRanges"] == [
+        {"CidrIp": "0.0.0.0/0", "Description": "anywhere"}
+    ]
+    assert egress != group(call, gid)["IpPermissionsEgress"]
+    other = {**HTTP, "FromPort": 81, "ToPort": 81}
+    err = error_of(call, "UpdateSecurityGroupRuleDescriptionsIngress", GroupId=gid,
+                   IpPermissions=[other])  # fmt: skip
+    assert err.code == "InvalidPermission.NotFound"
+
+
+def test_modify_rules_in_place(call: Call) -> None:
+    gid = new_group(call, vpc_of(call))
+    (rule,) = call("AuthorizeSecurityGroupIngress", GroupId=gid, IpPermissions=[HTTP])[
+        "SecurityGroupRules"
+    ]
+    call("ModifySecurityGroupRules", GroupId=gid, SecurityGroupRules=[{
+        "SecurityGroupRuleId": rule["SecurityGroupRuleId"],
+        "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+                              "CidrIpv4": "10.0.0.0/8", "Description": "internal"},
+    }])  # fmt: skip
+    (shown,) = call(
+        "DescribeSecurityGroupRules", SecurityGroupRuleIds=[rule["SecurityGroupRuleId"]]
+    )["SecurityGroupRules"]
+    assert (shown["FromPort"], shown["CidrIpv4"], shown["Description"], shown["IsEgress"]) == (
+        8080, "10.0.0.0/8", "internal", False,
+    )  # fmt: skip
+    two_peers = error_of(call, "ModifySecurityGroupRules", GroupId=gid, SecurityGroupRules=[{
+        "SecurityGroupRuleId": rule["SecurityGroupRuleId"],
+        "SecurityGroupRule": {"IpProtocol": "-1", "CidrIpv4": "10.0.0.0/8",
+                              "CidrIpv6": "::/0"},
+    }])  # fmt: skip
+    assert two_peers.code == "InvalidParameterValue"
+    unknown = error_of(call, "ModifySecurityGroupRules", GroupId=gid, SecurityGroupRules=[{
+        "SecurityGroupRuleId": "sgr-00000000000000000",
+        "SecurityGroupRule": {"IpProtocol": "-1", "CidrIpv4": "10.0.0.0/8"},
+    }])  # fmt: skip
+    assert unknown.code == "InvalidSecurityGroupRuleId.NotFound"

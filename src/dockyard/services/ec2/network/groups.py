@@ -248,3 +248,83 @@ class SecurityGroups:
                 if r.id == rule_id:
                     return group, r
         return None
+
+    def describe_rules(
+        self, scope: Scope, group: SecurityGroup, direction: Direction,
+        permissions: Sequence[Mapping[str, Any]], by_id: Mapping[str, str | None],
+    ) -> None:  # fmt: skip
+        """Set rules' descriptions: those `permissions` name (with their descriptions), and
+        those given by rule id."""
+        wanted = rule_wire.from_permissions(permissions, direction, self._peer(scope, group))
+        descriptions = {r.identity: r.description for r in wanted}
+        mine = {r.id: r for r in group.rules_of(direction)}
+        known = {r.identity for r in mine.values()}
+        if any(identity not in known for identity in descriptions) or any(
+            rule_id not in mine for rule_id in by_id
+        ):
+            raise ServiceError(
+                "The specified rule does not exist in this security group.",
+                code="InvalidPermission.NotFound",
+            )
+        if not descriptions and not by_id:
+            raise missing("IpPermissions or SecurityGroupRuleDescriptions")
+        changed = editable(group)
+        for r in changed.rules:
+            if r.direction != direction:
+                continue
+            if r.identity in descriptions:
+                r.description = descriptions[r.identity]
+            if r.id in by_id:
+                r.description = rule_wire.description(by_id[r.id])
+        self.records.commit([changed])
+
+    def modify_rules(
+        self, scope: Scope, group: SecurityGroup, changes: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        """Replace rules in place (ModifySecurityGroupRules): same id and direction, the
+        protocol, ports, peer and description given."""
+        if not changes:
+            raise missing("SecurityGroupRules")
+        by_id = {r.id: r for r in group.rules}
+        changed = editable(group)
+        replaced: dict[str, Rule] = {}
+        for rule_id, spec in changes.items():
+            old = by_id.get(rule_id)
+            if old is None:
+                raise ServiceError(
+                    f"The security group rule ID '{rule_id}' does not exist",
+                    code="InvalidSecurityGroupRuleId.NotFound",
+                )
+            peers = {
+                "IpRanges": [{"CidrIp": spec["CidrIpv4"]}] if spec.get("CidrIpv4") else [],
+                "Ipv6Ranges": [{"CidrIpv6": spec["CidrIpv6"]}] if spec.get("CidrIpv6") else [],
+                "UserIdGroupPairs": (
+                    [{"GroupId": spec["ReferencedGroupId"]}]
+                    if spec.get("ReferencedGroupId")
+                    else []
+                ),
+                "PrefixListIds": (
+                    [{"PrefixListId": spec["PrefixListId"]}] if spec.get("PrefixListId") else []
+                ),
+            }
+            if sum(bool(v) for v in peers.values()) != 1:
+                raise InvalidParameterValue(
+                    "A security group rule names exactly one of CidrIpv4, CidrIpv6, "
+                    f"ReferencedGroupId or PrefixListId (SecurityGroupRule of {rule_id})."
+                )
+            permission = {"IpProtocol": spec.get("IpProtocol"), "FromPort": spec.get("FromPort"),
+                          "ToPort": spec.get("ToPort"), **peers}  # fmt: skip
+            (new,) = rule_wire.from_permissions(
+                [permission], old.direction, self._peer(scope, group)
+            )
+            new.id, new.tags = old.id, dict(old.tags)
+            new.description = rule_wire.description(spec.get("Description"))
+            replaced[rule_id] = new
+        changed.rules = [replaced.get(r.id, r) for r in changed.rules]
+        identities = [r.identity for r in changed.rules]
+        if len(identities) != len(set(identities)):
+            raise ServiceError(
+                "The changed rules would duplicate a rule of this security group.",
+                code="InvalidPermission.Duplicate",
+            )
+        self.records.commit([changed])

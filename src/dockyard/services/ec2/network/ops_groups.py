@@ -112,6 +112,27 @@ def handlers(groups: SecurityGroups) -> dict[str, Handler]:
 
         return revoke
 
+    def describer(direction: Direction) -> Handler:
+        def update_descriptions(ctx: RequestContext, p: Params) -> Result:
+            scope = scope_of(ctx)
+            by_id = {
+                str(d.get("SecurityGroupRuleId")): d.get("Description")
+                for d in p.get("SecurityGroupRuleDescriptions") or []
+            }
+            groups.describe_rules(scope, target(scope, p), direction, permissions_of(p), by_id)
+            return {"Return": True}
+
+        return update_descriptions
+
+    def modify_security_group_rules(ctx: RequestContext, p: Params) -> Result:
+        scope = scope_of(ctx)
+        changes = {
+            str(c.get("SecurityGroupRuleId")): dict(c.get("SecurityGroupRule") or {})
+            for c in p.get("SecurityGroupRules") or []
+        }
+        groups.modify_rules(scope, groups.get(scope, str(p.get("GroupId") or "")), changes)
+        return {"Return": True}
+
     def describe_security_group_rules(ctx: RequestContext, p: Params) -> Result:
         pairs: list[tuple[SecurityGroup, Rule]] = [
             (g, r) for g in records.all(scope_of(ctx), SecurityGroup) for r in g.rules
@@ -141,4 +162,7 @@ def handlers(groups: SecurityGroups) -> dict[str, Handler]:
         "RevokeSecurityGroupIngress": revoker(Direction.INGRESS),
         "RevokeSecurityGroupEgress": revoker(Direction.EGRESS),
         "DescribeSecurityGroupRules": describe_security_group_rules,
+        "UpdateSecurityGroupRuleDescriptionsIngress": describer(Direction.INGRESS),
+        "UpdateSecurityGroupRuleDescriptionsEgress": describer(Direction.EGRESS),
+        "ModifySecurityGroupRules": modify_security_group_rules,
     }
