@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.services.ec2.conftest import Call, error_of
+from dockyard.services.ec2 import Ec2
+from dockyard.store import SqliteStore
+from tests.unit.services.ec2.conftest import Call, error_of, make_call
 
 
 def setup(call: Call) -> tuple[str, str]:
@@ -129,3 +131,17 @@ def test_other_route_targets_are_refused_by_name(call: Call) -> None:
     err = error_of(call, "CreateRoute", RouteTableId=table, DestinationCidrBlock="0.0.0.0/0",
                    NatGatewayId="nat-00000000000000000")  # fmt: skip
     assert err.code == "InvalidParameterValue" and "NatGatewayId" in err.message
+
+
+def test_tables_gateways_and_acls_survive_a_reload(store: SqliteStore, call: Call) -> None:
+    vpc, subnet = setup(call)
+    igw = call("CreateInternetGateway")["InternetGateway"]["InternetGatewayId"]
+    call("AttachInternetGateway", InternetGatewayId=igw, VpcId=vpc)
+    table = call("CreateRouteTable", VpcId=vpc)["RouteTable"]["RouteTableId"]
+    call("CreateRoute", RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    call("AssociateRouteTable", RouteTableId=table, SubnetId=subnet)
+    reads = ("DescribeRouteTables", "DescribeInternetGateways", "DescribeNetworkAcls")
+    before = [call(op) for op in reads]
+    again = Ec2(store)
+    again.load()
+    assert [make_call(again)(op) for op in reads] == before
