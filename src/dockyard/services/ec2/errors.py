@@ -26,12 +26,6 @@ class DryRunOperation(ServiceError):
     status = 412
 
 
-def not_found(code: str, what: str, ids: list[str] | str) -> ServiceError:
-    """`InvalidVpcID.NotFound: The vpc ID 'vpc-1' does not exist`."""
-    shown = ids if isinstance(ids, str) else ", ".join(ids)
-    return ServiceError(f"The {what} ID '{shown}' does not exist", code=code)
-
-
 def malformed(code: str, what: str, value: str) -> ServiceError:
     """`InvalidVpcID.Malformed: Invalid id: "x" (expecting "vpc-...")`."""
     return ServiceError(f'Invalid id: "{value}" (expecting "{what}-...")', code=code)

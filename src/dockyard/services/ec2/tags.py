@@ -13,6 +13,10 @@ MAX_KEY = 127
 MAX_VALUE = 255
 
 
+class TagLimitExceeded(InvalidParameterValue):
+    code = "TagLimitExceeded"
+
+
 def checked(tags: Sequence[Mapping[str, Any]] | None, *, values: bool = True) -> dict[str, str]:
     """`[{"Key": k, "Value": v}]` as a dict, each checked as EC2 checks tags."""
     out: dict[str, str] = {}
@@ -42,12 +46,8 @@ def checked(tags: Sequence[Mapping[str, Any]] | None, *, values: bool = True) ->
 def merged(current: Mapping[str, str], added: Mapping[str, str]) -> dict[str, str]:
     out = {**current, **added}
     if len(out) > MAX_TAGS:
-        raise ServiceLimit(f"The maximum number of tags per resource ({MAX_TAGS}) is exceeded.")
+        raise TagLimitExceeded(f"The maximum number of tags per resource ({MAX_TAGS}) is exceeded.")
     return out
-
-
-class ServiceLimit(InvalidParameterValue):
-    code = "TagLimitExceeded"
 
 
 def specified(specs: Sequence[Mapping[str, Any]] | None, resource_type: str) -> dict[str, str]:

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 
 from dockyard.core.errors import ServiceError
 from dockyard.services.ec2.errors import invalid
+from dockyard.services.ec2.network.model import RESERVED
 
 SMALLEST, LARGEST = 28, 16
-RESERVED = 5
 
 
 def parse(value: str | None, parameter: str) -> ipaddress.IPv4Network:

@@ -7,11 +7,14 @@ commits it and only then puts it in memory, so a refused commit changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from dockyard.core.scope import Scope
+
+RESERVED = 5  # addresses of each subnet: the first four and the last
 
 
 class Direction(StrEnum):
@@ -60,6 +63,11 @@ class Subnet(Resource):
     map_public_ip: bool = False
     # Addresses handed out (to network interfaces): each lowers AvailableIpAddressCount.
     used: list[str] = field(default_factory=list)
+
+    @property
+    def available(self) -> int:
+        """AvailableIpAddressCount: the size less the five reserved and those in use."""
+        return ipaddress.IPv4Network(self.cidr).num_addresses - RESERVED - len(self.used)
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> Subnet:

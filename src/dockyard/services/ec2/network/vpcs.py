@@ -9,7 +9,13 @@ import logging
 from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.ec2 import regions
-from dockyard.services.ec2.errors import DependencyViolation, invalid, malformed, missing
+from dockyard.services.ec2.errors import (
+    DependencyViolation,
+    InvalidParameterCombination,
+    invalid,
+    malformed,
+    missing,
+)
 from dockyard.services.ec2.ids import new_id
 from dockyard.services.ec2.network import cidrs
 from dockyard.services.ec2.network.acls import default_acl
@@ -135,10 +141,9 @@ class Vpcs:
         self, scope: Scope, vpc: Vpc, dns_support: bool | None, dns_hostnames: bool | None
     ) -> Vpc:
         if (dns_support is None) == (dns_hostnames is None):
-            raise ServiceError(
+            raise InvalidParameterCombination(
                 "Fields for multiple attribute types specified: enableDnsSupport, "
-                "enableDnsHostnames (exactly one attribute a request)",
-                code="InvalidParameterCombination",
+                "enableDnsHostnames (exactly one attribute a request)"
             )
         changed = editable(vpc)
         if dns_support is not None:
@@ -188,9 +193,8 @@ class Vpcs:
             )
         net = cidrs.subnet_cidr(cidr, vpc.cidr, [s.cidr for s in siblings])
         if zone and zone_id:
-            raise ServiceError(
-                "Only one of AvailabilityZone or AvailabilityZoneId may be given.",
-                code="InvalidParameterCombination",
+            raise InvalidParameterCombination(
+                "Only one of AvailabilityZone or AvailabilityZoneId may be given."
             )
         wanted = zone or zone_id
         if wanted:
@@ -247,9 +251,6 @@ class Vpcs:
         changed.map_public_ip = map_public_ip
         self.records.commit([changed])
         return changed
-
-    def available(self, subnet: Subnet) -> int:
-        return cidrs.capacity(subnet.cidr) - len(subnet.used)
 
     def allocate_address(self, scope: Scope, subnet: Subnet, wanted: str | None = None) -> str:
         """An address of the subnet for a network interface (committed): the one asked for,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from dockyard.services.ec2.filters import tag_fields, text
-from dockyard.services.ec2.network import cidrs
 from dockyard.services.ec2.network.model import Direction, SecurityGroup, Subnet, Vpc
 from dockyard.services.ec2.network.rules import to_permissions
 from dockyard.services.ec2.tags import to_wire
@@ -78,7 +77,7 @@ def subnet(s: Subnet) -> dict[str, Any]:
         "CidrBlock": s.cidr,
         "AvailabilityZone": s.zone,
         "AvailabilityZoneId": s.zone_id,
-        "AvailableIpAddressCount": cidrs.capacity(s.cidr) - len(s.used),
+        "AvailableIpAddressCount": s.available,
         "DefaultForAz": s.default_for_az,
         "MapPublicIpOnLaunch": s.map_public_ip,
         "MapCustomerOwnedIpOnLaunch": False,
@@ -130,7 +129,7 @@ def subnet_fields(s: Subnet) -> dict[str, list[str]]:
         "owner-id": [s.account_id],
         "state": ["available"],
         "subnet-arn": [arn(s, "subnet")],
-        "available-ip-address-count": [str(cidrs.capacity(s.cidr) - len(s.used))],
+        "available-ip-address-count": [str(s.available)],
         **tag_fields(s.tags),
     }
 
