@@ -9,6 +9,7 @@ from dockyard.api.context import RequestContext
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.services.ec2 import filters, regions
 from dockyard.services.ec2.errors import InvalidParameterValue
+from dockyard.services.ec2.network.model import State
 from dockyard.services.ec2.regions import Zone
 
 ZONE_FILTERS = (
@@ -39,7 +40,7 @@ def zone_fields(z: Zone) -> dict[str, list[str]]:
         "zone-name": [z.name],
         "zone-id": [z.zone_id],
         "region-name": [z.region],
-        "state": ["available"],
+        "state": [State.AVAILABLE],
         "zone-type": ["availability-zone"],
         "group-name": [z.region],
         "opt-in-status": [OPTED],
@@ -52,7 +53,7 @@ def zone_to_wire(z: Zone) -> dict[str, Any]:
         "ZoneName": z.name,
         "ZoneId": z.zone_id,
         "RegionName": z.region,
-        "State": "available",
+        "State": State.AVAILABLE,
         "OptInStatus": OPTED,
         "Messages": [],
         "GroupName": z.region,

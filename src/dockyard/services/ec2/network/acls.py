@@ -8,7 +8,7 @@ from typing import Any
 from dockyard.core.scope import Scope
 from dockyard.services.ec2.filters import tag_fields, text
 from dockyard.services.ec2.ids import new_id
-from dockyard.services.ec2.network.model import AclEntry, NetworkAcl, Subnet
+from dockyard.services.ec2.network.model import AclEntry, NetworkAcl, RuleAction, Subnet
 from dockyard.services.ec2.tags import to_wire
 
 LAST = 32767
@@ -30,6 +30,10 @@ def default_acl(scope: Scope, vpc_id: str) -> NetworkAcl:
                       entries=entries)  # fmt: skip
 
 
+def action(entry: AclEntry) -> RuleAction:
+    return RuleAction.ALLOW if entry.allow else RuleAction.DENY
+
+
 def association_id(subnet: Subnet) -> str:
     """Stable: the association of a subnet with its VPC's default ACL is derived from it."""
     return "aclassoc-" + subnet.id.removeprefix("subnet-")
@@ -43,7 +47,7 @@ def to_wire_acl(acl: NetworkAcl, subnets: list[Subnet]) -> dict[str, Any]:
         "IsDefault": acl.is_default,
         "Entries": [
             {"RuleNumber": e.number, "Egress": e.egress, "Protocol": e.protocol,
-             "RuleAction": "allow" if e.allow else "deny", "CidrBlock": e.cidr}
+             "RuleAction": action(e), "CidrBlock": e.cidr}
             for e in acl.entries
         ],
         "Associations": [
@@ -65,7 +69,7 @@ def fields(acl: NetworkAcl, subnets: list[Subnet]) -> dict[str, list[str]]:
         "entry.cidr": [e.cidr for e in acl.entries],
         "entry.egress": [text(e.egress) for e in acl.entries],
         "entry.protocol": [e.protocol for e in acl.entries],
-        "entry.rule-action": ["allow" if e.allow else "deny" for e in acl.entries],
+        "entry.rule-action": [action(e) for e in acl.entries],
         "entry.rule-number": [str(e.number) for e in acl.entries],
         **tag_fields(acl.tags),
     }  # fmt: skip

@@ -150,7 +150,8 @@ class SecurityGroups:
             rules=[everything_out()],
         )
         self.records.commit([group])
-        log.info("ec2: created security group %s (%s) in %s", group.id, name, vpc_id)
+        log.info("ec2: created security group %s (%s) in %s", group.id, name, vpc_id,
+                 extra={"arn": group.arn})  # fmt: skip
         return group
 
     def delete(self, scope: Scope, group: SecurityGroup) -> None:

@@ -22,6 +22,32 @@ class Direction(StrEnum):
     EGRESS = "egress"
 
 
+class State(StrEnum):
+    """The `State` of VPCs, subnets, gateway attachments and zones."""
+
+    PENDING = "pending"
+    AVAILABLE = "available"
+
+
+class AssociationState(StrEnum):
+    ASSOCIATED = "associated"
+
+
+class RouteOrigin(StrEnum):
+    CREATE_ROUTE_TABLE = "CreateRouteTable"  # the local route
+    CREATE_ROUTE = "CreateRoute"
+
+
+class RouteState(StrEnum):
+    ACTIVE = "active"
+    BLACKHOLE = "blackhole"  # its gateway is detached or gone
+
+
+class RuleAction(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
 @dataclass(slots=True)
 class Resource:
     KIND: ClassVar[str] = ""
@@ -33,6 +59,12 @@ class Resource:
     @property
     def scope(self) -> Scope:
         return Scope(self.account_id, self.region)
+
+    @property
+    def arn(self) -> str:
+        """`arn:aws:ec2:<region>:<account>:vpc/vpc-...` (the id's resource type)."""
+        kind = self.KIND.removeprefix("ec2.")
+        return f"arn:aws:ec2:{self.region}:{self.account_id}:{kind}/{self.id}"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -127,7 +159,7 @@ class SecurityGroup(Resource):
 class Route:
     destination: str
     gateway_id: str | None = None  # "local", an internet gateway
-    origin: str = "CreateRoute"  # CreateRouteTable (the local route), CreateRoute
+    origin: RouteOrigin = RouteOrigin.CREATE_ROUTE
 
 
 @dataclass(slots=True)
@@ -150,7 +182,10 @@ class RouteTable(Resource):
         return cls(
             **{
                 **body,
-                "routes": [Route(**r) for r in body.get("routes", [])],
+                "routes": [
+                    Route(**{**r, "origin": RouteOrigin(r["origin"])})
+                    for r in body.get("routes", [])
+                ],
                 "associations": [Association(**a) for a in body.get("associations", [])],
             }
         )

@@ -56,7 +56,7 @@ def handlers(groups: SecurityGroups) -> dict[str, Handler]:
         return {
             "GroupId": group.id,
             "Tags": tags.to_wire(group.tags),
-            "SecurityGroupArn": wire.arn(group, "security-group"),
+            "SecurityGroupArn": group.arn,
         }
 
     def delete_security_group(ctx: RequestContext, p: Params) -> Result:

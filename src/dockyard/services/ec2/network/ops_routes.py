@@ -11,7 +11,12 @@ from dockyard.services.ec2 import tags
 from dockyard.services.ec2.describe import described, missing_ids
 from dockyard.services.ec2.errors import InvalidParameterValue
 from dockyard.services.ec2.filters import tag_fields, text, with_token
-from dockyard.services.ec2.network.model import InternetGateway, RouteTable
+from dockyard.services.ec2.network.model import (
+    AssociationState,
+    InternetGateway,
+    RouteTable,
+    State,
+)
 from dockyard.services.ec2.network.routes import Routes
 from dockyard.services.ec2.network.vpcs import Vpcs
 
@@ -45,7 +50,7 @@ def handlers(routes: Routes, vpcs: Vpcs) -> dict[str, Handler]:
         for a in t.associations:
             entry: dict[str, Any] = {
                 "Main": a.subnet_id is None, "RouteTableAssociationId": a.id,
-                "RouteTableId": t.id, "AssociationState": {"State": "associated"},
+                "RouteTableId": t.id, "AssociationState": {"State": AssociationState.ASSOCIATED},
             }  # fmt: skip
             if a.subnet_id:
                 entry["SubnetId"] = a.subnet_id
@@ -71,7 +76,7 @@ def handlers(routes: Routes, vpcs: Vpcs) -> dict[str, Handler]:
         }  # fmt: skip
 
     def gateway_to_wire(g: InternetGateway) -> dict[str, Any]:
-        attached = [{"State": "available", "VpcId": g.vpc_id}] if g.vpc_id else []
+        attached = [{"State": State.AVAILABLE, "VpcId": g.vpc_id}] if g.vpc_id else []
         return {
             "InternetGatewayId": g.id, "OwnerId": g.account_id, "Attachments": attached,
             "Tags": tags.to_wire(g.tags),
@@ -81,7 +86,7 @@ def handlers(routes: Routes, vpcs: Vpcs) -> dict[str, Handler]:
         return {
             "internet-gateway-id": [g.id], "owner-id": [g.account_id],
             "attachment.vpc-id": [g.vpc_id] if g.vpc_id else [],
-            "attachment.state": ["available"] if g.vpc_id else [],
+            "attachment.state": [State.AVAILABLE] if g.vpc_id else [],
             **tag_fields(g.tags),
         }  # fmt: skip
 
@@ -135,7 +140,10 @@ def handlers(routes: Routes, vpcs: Vpcs) -> dict[str, Handler]:
             )
         table = routes.table(scope, p.get("RouteTableId"))
         association = routes.associate(scope, table, vpcs.subnet(scope, p.get("SubnetId")))
-        return {"AssociationId": association.id, "AssociationState": {"State": "associated"}}
+        return {
+            "AssociationId": association.id,
+            "AssociationState": {"State": AssociationState.ASSOCIATED},
+        }
 
     def disassociate_route_table(ctx: RequestContext, p: Params) -> Result:
         routes.disassociate(scope_of(ctx), p.get("AssociationId"))
@@ -145,7 +153,7 @@ def handlers(routes: Routes, vpcs: Vpcs) -> dict[str, Handler]:
         scope = scope_of(ctx)
         table = routes.table(scope, p.get("RouteTableId"))
         new = routes.replace_association(scope, p.get("AssociationId"), table)
-        return {"NewAssociationId": new, "AssociationState": {"State": "associated"}}
+        return {"NewAssociationId": new, "AssociationState": {"State": AssociationState.ASSOCIATED}}
 
     def create_internet_gateway(ctx: RequestContext, p: Params) -> Result:
         gateway = routes.create_gateway(

@@ -9,7 +9,7 @@ from dockyard.services.ec2.describe import described, missing_ids
 from dockyard.services.ec2.errors import InvalidParameterValue
 from dockyard.services.ec2.filters import with_token
 from dockyard.services.ec2.network import wire
-from dockyard.services.ec2.network.model import Subnet, Vpc
+from dockyard.services.ec2.network.model import State, Subnet, Vpc
 from dockyard.services.ec2.network.vpcs import Vpcs
 
 
@@ -49,7 +49,7 @@ def handlers(vpcs: Vpcs) -> dict[str, Handler]:
             p.get("InstanceTenancy"),
             tags.specified(p.get("TagSpecifications"), "vpc"),
         )
-        return {"Vpc": {**wire.vpc(new), "State": "pending"}}
+        return {"Vpc": {**wire.vpc(new), "State": State.PENDING}}
 
     def describe_vpcs(ctx: RequestContext, p: Params) -> Result:
         chunk, token = described(

@@ -21,6 +21,8 @@ from dockyard.services.ec2.network.model import (
     Association,
     InternetGateway,
     Route,
+    RouteOrigin,
+    RouteState,
     RouteTable,
     Subnet,
     Vpc,
@@ -37,7 +39,7 @@ MAX_ROUTES = 500
 def main_table(scope: Scope, vpc: Vpc) -> RouteTable:
     return RouteTable(
         new_id("rtb"), scope.account_id, scope.region, vpc_id=vpc.id, main=True,
-        routes=[Route(vpc.cidr, "local", "CreateRouteTable")],
+        routes=[Route(vpc.cidr, "local", RouteOrigin.CREATE_ROUTE_TABLE)],
         associations=[Association(new_id("rtbassoc"))],
     )  # fmt: skip
 
@@ -76,7 +78,7 @@ class Routes:
             )
         table = RouteTable(
             new_id("rtb"), scope.account_id, scope.region, dict(tags), vpc_id=vpc.id,
-            routes=[Route(vpc.cidr, "local", "CreateRouteTable")],
+            routes=[Route(vpc.cidr, "local", RouteOrigin.CREATE_ROUTE_TABLE)],
         )  # fmt: skip
         self.records.commit([table])
         return table
@@ -247,7 +249,7 @@ class Routes:
         changed = editable(gateway)
         changed.vpc_id = None
         self.records.commit([changed])
-        log.info("ec2: detached %s from %s", gateway.id, vpc.id)
+        log.info("ec2: detached %s from %s", gateway.id, vpc.id, extra={"arn": gateway.arn})
 
     def delete_gateway(self, scope: Scope, gateway: InternetGateway) -> None:
         if gateway.vpc_id is not None:
@@ -256,9 +258,10 @@ class Routes:
             )
         self.records.commit(deletes=[gateway])
 
-    def route_state(self, scope: Scope, table: RouteTable, route: Route) -> str:
+    def route_state(self, scope: Scope, table: RouteTable, route: Route) -> RouteState:
         """`active`, or `blackhole` once its gateway is detached or gone."""
         if route.gateway_id in (None, "local"):
-            return "active"
+            return RouteState.ACTIVE
         gateway = self.records.find(scope, route.gateway_id or "", InternetGateway)
-        return "active" if gateway is not None and gateway.vpc_id == table.vpc_id else "blackhole"
+        attached = gateway is not None and gateway.vpc_id == table.vpc_id
+        return RouteState.ACTIVE if attached else RouteState.BLACKHOLE

@@ -95,7 +95,8 @@ class Vpcs:
             default_acl(scope, vpc.id),
         ]
         self.records.commit(puts, seeded=scope)
-        log.info("ec2: made the default VPC %s of %s/%s", vpc.id, scope.account_id, scope.region)
+        log.info("ec2: made the default VPC %s of %s/%s", vpc.id, scope.account_id, scope.region,
+                 extra={"arn": vpc.arn})  # fmt: skip
 
     # VPCs.
 
@@ -121,7 +122,7 @@ class Vpcs:
         self.records.commit(
             [vpc, main_table(scope, vpc), default_group(scope, vpc.id), default_acl(scope, vpc.id)]
         )
-        log.info("ec2: created VPC %s (%s)", vpc.id, vpc.cidr)
+        log.info("ec2: created VPC %s (%s)", vpc.id, vpc.cidr, extra={"arn": vpc.arn})
         return vpc
 
     def delete_vpc(self, scope: Scope, vpc: Vpc) -> None:
@@ -135,7 +136,7 @@ class Vpcs:
         if blocking:
             raise DependencyViolation(f"The vpc '{vpc.id}' has dependencies and cannot be deleted.")
         self.records.commit(deletes=[vpc, *owned])
-        log.info("ec2: deleted VPC %s", vpc.id)
+        log.info("ec2: deleted VPC %s", vpc.id, extra={"arn": vpc.arn})
 
     def modify_vpc(
         self, scope: Scope, vpc: Vpc, dns_support: bool | None, dns_hostnames: bool | None
@@ -224,7 +225,8 @@ class Vpcs:
             zone_id=where.zone_id,
         )
         self.records.commit([subnet])
-        log.info("ec2: created subnet %s (%s) in %s", subnet.id, subnet.cidr, vpc.id)
+        log.info("ec2: created subnet %s (%s) in %s", subnet.id, subnet.cidr, vpc.id,
+                 extra={"arn": subnet.arn})  # fmt: skip
         return subnet
 
     def delete_subnet(self, scope: Scope, subnet: Subnet) -> None:

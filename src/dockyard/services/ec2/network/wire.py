@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from dockyard.services.ec2.filters import tag_fields, text
-from dockyard.services.ec2.network.model import Direction, SecurityGroup, Subnet, Vpc
+from dockyard.services.ec2.network.model import (
+    AssociationState,
+    Direction,
+    SecurityGroup,
+    State,
+    Subnet,
+    Vpc,
+)
 from dockyard.services.ec2.network.rules import to_permissions
 from dockyard.services.ec2.tags import to_wire
 
 DHCP_OPTIONS = "default"
-
-
-def arn(record: Vpc | Subnet | SecurityGroup, kind: str) -> str:
-    return f"arn:aws:ec2:{record.region}:{record.account_id}:{kind}/{record.id}"
 
 
 def cidr_association(v: Vpc) -> str:
@@ -24,7 +27,7 @@ def vpc(v: Vpc) -> dict[str, Any]:
     return {
         "VpcId": v.id,
         "OwnerId": v.account_id,
-        "State": "available",
+        "State": State.AVAILABLE,
         "CidrBlock": v.cidr,
         "DhcpOptionsId": DHCP_OPTIONS,
         "InstanceTenancy": v.tenancy,
@@ -33,7 +36,7 @@ def vpc(v: Vpc) -> dict[str, Any]:
             {
                 "AssociationId": cidr_association(v),
                 "CidrBlock": v.cidr,
-                "CidrBlockState": {"State": "associated"},
+                "CidrBlockState": {"State": AssociationState.ASSOCIATED},
             }
         ],
         "Ipv6CidrBlockAssociationSet": [],
@@ -61,7 +64,7 @@ def vpc_fields(v: Vpc) -> dict[str, list[str]]:
         "dhcp-options-id": [DHCP_OPTIONS],
         "is-default": [text(v.is_default)],
         "owner-id": [v.account_id],
-        "state": ["available"],
+        "state": [State.AVAILABLE],
         "instance-tenancy": [v.tenancy],
         **tag_fields(v.tags),
     }
@@ -70,10 +73,10 @@ def vpc_fields(v: Vpc) -> dict[str, list[str]]:
 def subnet(s: Subnet) -> dict[str, Any]:
     return {
         "SubnetId": s.id,
-        "SubnetArn": arn(s, "subnet"),
+        "SubnetArn": s.arn,
         "VpcId": s.vpc_id,
         "OwnerId": s.account_id,
-        "State": "available",
+        "State": State.AVAILABLE,
         "CidrBlock": s.cidr,
         "AvailabilityZone": s.zone,
         "AvailabilityZoneId": s.zone_id,
@@ -127,8 +130,8 @@ def subnet_fields(s: Subnet) -> dict[str, list[str]]:
         "defaultForAz": [text(s.default_for_az)],
         "map-public-ip-on-launch": [text(s.map_public_ip)],
         "owner-id": [s.account_id],
-        "state": ["available"],
-        "subnet-arn": [arn(s, "subnet")],
+        "state": [State.AVAILABLE],
+        "subnet-arn": [s.arn],
         "available-ip-address-count": [str(s.available)],
         **tag_fields(s.tags),
     }
@@ -141,7 +144,7 @@ def group(g: SecurityGroup) -> dict[str, Any]:
         "Description": g.description,
         "VpcId": g.vpc_id,
         "OwnerId": g.account_id,
-        "SecurityGroupArn": arn(g, "security-group"),
+        "SecurityGroupArn": g.arn,
         "IpPermissions": to_permissions(g.rules_of(Direction.INGRESS), g.account_id, g.vpc_id),
         "IpPermissionsEgress": to_permissions(g.rules_of(Direction.EGRESS), g.account_id, g.vpc_id),
         "Tags": to_wire(g.tags),
