@@ -277,3 +277,27 @@ def test_network_address_usage_metrics_are_off(call: Call) -> None:
     err = error_of(call, "ModifyVpcAttribute", VpcId=vpc,
                    EnableNetworkAddressUsageMetrics={"Value": True})  # fmt: skip
     assert err.code == "InvalidParameterValue"
+
+
+def test_a_refused_default_vpc_is_made_on_the_next_request() -> None:
+    store = RefusingStore(":memory:")
+    service = Ec2(store)
+    call = make_call(service)
+    store.refuse = True
+    with pytest.raises(StoreUnavailable):
+        call("DescribeVpcs")
+    assert service.records.by_scope == {}
+    store.refuse = False
+    assert len(call("DescribeVpcs")["Vpcs"]) == 1
+    assert len(call("DescribeVpcs")["Vpcs"]) == 1
+
+
+def test_reset_forgets_everything_and_makes_a_new_default_vpc(
+    store: SqliteStore, ec2: Ec2, call: Call
+) -> None:
+    first = call("DescribeVpcs")["Vpcs"][0]["VpcId"]
+    new_vpc(call)
+    store.reset()
+    ec2.reset()
+    (again,) = call("DescribeVpcs")["Vpcs"]
+    assert again["IsDefault"] and again["VpcId"] != first
