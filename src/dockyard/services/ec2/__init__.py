@@ -1,6 +1,6 @@
-"""Amazon EC2: networking records (the `ec2` query protocol). Each request first makes its
-account and region's default VPC (once); `DryRun=true` answers `DryRunOperation` after the
-parameters were checked by the front door."""
+"""Amazon EC2: networking records and launch templates (the `ec2` query protocol). Each
+request first makes its account and region's default VPC (once); `DryRun=true` answers
+`DryRunOperation` after the parameters were checked by the front door."""
 
 from __future__ import annotations
 
@@ -11,13 +11,16 @@ from dockyard.api.provider import Handler, Params, Provider, Result
 from dockyard.services.ec2 import access, ops_regions, ops_tags
 from dockyard.services.ec2.errors import DryRunOperation
 from dockyard.services.ec2.network import ops_acls, ops_groups, ops_routes, ops_vpcs
-from dockyard.services.ec2.network.model import RECORDS
 from dockyard.services.ec2.network.state import DEFAULTS_KIND
-from dockyard.services.ec2.service import Ec2
+from dockyard.services.ec2.service import RECORD_KINDS, Ec2
+from dockyard.services.ec2.templates import ops as ops_templates
+from dockyard.services.ec2.templates.model import LaunchTemplate
 
-KINDS = (*(cls.KIND for cls in RECORDS), DEFAULTS_KIND)
+KINDS = (*(cls.KIND for cls in RECORD_KINDS), DEFAULTS_KIND)
+# Sealed at rest: launch template data carries user data, which often holds secrets.
+SEALED_KINDS = (LaunchTemplate.KIND,)
 
-__all__ = ["KINDS", "Ec2", "provider"]
+__all__ = ["KINDS", "SEALED_KINDS", "Ec2", "provider"]
 
 
 def served(ec2: Ec2, handler: Handler) -> Handler:
@@ -40,6 +43,7 @@ def provider(ec2: Ec2) -> Provider:
         **ops_routes.handlers(ec2.routes, ec2.vpcs),
         **ops_tags.handlers(ec2.tagging),
         **ops_acls.handlers(ec2.records),
+        **ops_templates.handlers(ec2.templates),
     }
     return Provider(
         service="ec2",

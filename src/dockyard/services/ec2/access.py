@@ -1,7 +1,8 @@
 """What EC2 operations act on, for authorization: `arn:aws:ec2:<region>:<account>:vpc/<id>`
 (and `subnet/`, `security-group/`, `security-group-rule/`, `route-table/`,
-`internet-gateway/`), with the record's tags (aws:ResourceTag/*). Describe* and creates of
-new records act on `*`, as the Service Authorization Reference lists most of them."""
+`internet-gateway/`, `launch-template/`), with the record's tags (aws:ResourceTag/*).
+Describe* and creates of new records act on `*`, as the Service Authorization Reference
+lists most of them."""
 
 from __future__ import annotations
 
@@ -51,6 +52,20 @@ def _group(ec2: Ec2) -> Resolver:
     return resolve
 
 
+def _template(ec2: Ec2) -> Resolver:
+    """`LaunchTemplateId`, or the id of the template `LaunchTemplateName` names."""
+
+    def resolve(req: AccessRequest) -> Iterable[str]:
+        template_id = req.params.get("LaunchTemplateId")
+        name = req.params.get("LaunchTemplateName")
+        if not template_id and isinstance(name, str):
+            found = ec2.templates.named(Scope(req.account_id, req.region), name)
+            template_id = found.id if found else None
+        return [a for a in [arn_of(req, str(template_id))] if a] if template_id else []
+
+    return resolve
+
+
 def _association(ec2: Ec2) -> Resolver:
     def resolve(req: AccessRequest) -> Iterable[str]:
         try:
@@ -93,6 +108,10 @@ def resolvers(ec2: Ec2) -> dict[str, Resolver]:
         "AttachInternetGateway": _both(gateway, vpc),
         "DetachInternetGateway": _both(gateway, vpc),
         "DeleteInternetGateway": gateway,
+        "CreateLaunchTemplateVersion": _template(ec2),
+        "ModifyLaunchTemplate": _template(ec2),
+        "DeleteLaunchTemplate": _template(ec2),
+        "DeleteLaunchTemplateVersions": _template(ec2),
         "CreateTags": _ids("Resources"),
         "DeleteTags": _ids("Resources"),
     }

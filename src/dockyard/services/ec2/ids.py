@@ -14,6 +14,7 @@ PREFIXES = {
     "route-table": "rtb",
     "internet-gateway": "igw",
     "network-acl": "acl",
+    "launch-template": "lt",
 }
 TYPES = {prefix: kind for kind, prefix in PREFIXES.items()}
 

@@ -1,28 +1,36 @@
 """EC2: the networking records of every account and region (VPCs, subnets, security groups,
-route tables, internet gateways) and their tags.
+route tables, internet gateways), launch templates, and their tags.
 
-`Ec2(store)`; call `load()` once at start.
+`Ec2(store, clock)`; call `load()` once at start.
 """
 
 from __future__ import annotations
 
+from dockyard.core.clock import Clock, RealClock
 from dockyard.core.scope import Scope
 from dockyard.services.ec2.network.groups import SecurityGroups
+from dockyard.services.ec2.network.model import RECORDS, Resource
 from dockyard.services.ec2.network.routes import Routes
 from dockyard.services.ec2.network.state import Records, default_vpc_id
 from dockyard.services.ec2.network.vpcs import Vpcs
 from dockyard.services.ec2.tagging import Tagging
+from dockyard.services.ec2.templates.model import LaunchTemplate
+from dockyard.services.ec2.templates.templates import LaunchTemplates
 from dockyard.store.base import Store
+
+RECORD_KINDS: tuple[type[Resource], ...] = (*RECORDS, LaunchTemplate)
 
 
 class Ec2:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, clock: Clock | None = None) -> None:
         self.store = store
-        self.records = Records(store)
+        self.clock = clock or RealClock()
+        self.records = Records(store, RECORD_KINDS)
         self.vpcs = Vpcs(self.records)
         self.groups = SecurityGroups(self.records)
         self.routes = Routes(self.records)
         self.tagging = Tagging(self.records)
+        self.templates = LaunchTemplates(self.records, self.clock)
 
     def load(self) -> None:
         self.records.load()

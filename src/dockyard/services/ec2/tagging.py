@@ -10,7 +10,7 @@ from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.ec2 import ids
 from dockyard.services.ec2.errors import missing
-from dockyard.services.ec2.network.model import AnyRecord, SecurityGroup
+from dockyard.services.ec2.network.model import Resource, SecurityGroup
 from dockyard.services.ec2.network.state import Records, editable
 from dockyard.services.ec2.tags import merged
 
@@ -26,6 +26,7 @@ NOT_FOUND = {
     "route-table": ("InvalidRouteTableID.NotFound", "route table"),
     "internet-gateway": ("InvalidInternetGatewayID.NotFound", "internet gateway"),
     "network-acl": ("InvalidNetworkAclID.NotFound", "network ACL"),
+    "launch-template": ("InvalidLaunchTemplateId.NotFound", "launch template"),
 }
 
 
@@ -41,7 +42,7 @@ class Tagging:
     def __init__(self, records: Records) -> None:
         self.records = records
 
-    def _owner(self, scope: Scope, resource_id: str) -> AnyRecord:
+    def _owner(self, scope: Scope, resource_id: str) -> Resource:
         kind = ids.type_of(resource_id)
         if kind is None:
             raise ServiceError(f"The ID '{resource_id}' is not valid", code="InvalidID")
@@ -64,7 +65,7 @@ class Tagging:
                 f"At most {MAX_RESOURCES} resources a request (ResourceId).",
                 code="InvalidParameterValue",
             )
-        changed: dict[str, AnyRecord] = {}
+        changed: dict[str, Resource] = {}
         for resource_id in dict.fromkeys(resources):
             owner = self._owner(scope, resource_id)
             record = changed.setdefault(owner.id, editable(owner))

@@ -69,6 +69,10 @@ class Resource:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> Resource:
+        return cls(**body)
+
 
 @dataclass(slots=True)
 class Vpc(Resource):

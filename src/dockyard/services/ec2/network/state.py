@@ -1,5 +1,5 @@
-"""The networking records in memory, written through to the store in one transaction per
-change (commit first, then memory)."""
+"""The EC2 records in memory (networking records, launch templates), written through to the
+store in one transaction per change (commit first, then memory)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 from dockyard.core.scope import Scope
-from dockyard.services.ec2.network.model import RECORDS, AnyRecord, Vpc
+from dockyard.services.ec2.network.model import RECORDS, Resource, Vpc
 from dockyard.store.base import Store
 
 # Scopes whose default VPC was made (a record each, so a deleted default VPC stays deleted).
 DEFAULTS_KIND = "ec2.defaults"
 
-R = TypeVar("R", bound=AnyRecord)
+R = TypeVar("R", bound=Resource)
 
 
-def key_of(record: AnyRecord) -> str:
+def key_of(record: Resource) -> str:
     return record.scope.key(record.id)
 
 
@@ -27,14 +27,15 @@ def editable(record: R) -> R:
 
 
 class Records:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, kinds: Sequence[type[Resource]] = RECORDS) -> None:
         self.store = store
-        self.by_scope: dict[Scope, dict[str, AnyRecord]] = {}
+        self.kinds = tuple(kinds)
+        self.by_scope: dict[Scope, dict[str, Resource]] = {}
         self.seeded: set[Scope] = set()
 
     def load(self) -> None:
         self.reset()
-        for cls in RECORDS:
+        for cls in self.kinds:
             for _key, body in self.store.load(cls.KIND):
                 record = cls.from_dict(body)
                 self.by_scope.setdefault(record.scope, {})[record.id] = record
@@ -47,8 +48,8 @@ class Records:
 
     def commit(
         self,
-        puts: Sequence[AnyRecord] = (),
-        deletes: Sequence[AnyRecord] = (),
+        puts: Sequence[Resource] = (),
+        deletes: Sequence[Resource] = (),
         seeded: Scope | None = None,
     ) -> None:
         """One store transaction; memory changes only once it committed."""
@@ -72,7 +73,7 @@ class Records:
         found = [r for r in self.by_scope.get(scope, {}).values() if isinstance(r, cls)]
         return sorted(found, key=lambda r: r.id)
 
-    def every(self, scope: Scope) -> Iterable[AnyRecord]:
+    def every(self, scope: Scope) -> Iterable[Resource]:
         return list(self.by_scope.get(scope, {}).values())
 
 

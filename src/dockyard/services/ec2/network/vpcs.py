@@ -21,9 +21,9 @@ from dockyard.services.ec2.network import cidrs
 from dockyard.services.ec2.network.acls import default_acl
 from dockyard.services.ec2.network.groups import default_group
 from dockyard.services.ec2.network.model import (
-    AnyRecord,
     InternetGateway,
     NetworkAcl,
+    Resource,
     Route,
     RouteTable,
     SecurityGroup,
@@ -86,7 +86,7 @@ class Vpcs:
         gateway = InternetGateway(new_id("igw"), scope.account_id, scope.region, vpc_id=vpc.id)
         table = main_table(scope, vpc)
         table.routes.append(Route("0.0.0.0/0", gateway.id))
-        puts: list[AnyRecord] = [
+        puts: list[Resource] = [
             vpc,
             *subnets,
             gateway,
