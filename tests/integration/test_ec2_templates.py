@@ -1,6 +1,8 @@
-"""EC2 launch templates through a real server: boto3 and the AWS CLI create templates and
-versions, pick versions by alias, change the default, delete; EC2's error shape; templates
-survive a kill -9, and their user data is not in clear in the data dir."""
+"""EC2 launch templates and images through a real server: boto3 and the AWS CLI create
+templates and versions, pick versions by alias, change the default, delete; EC2's error
+shape; templates survive a kill -9, and their user data is not in clear in the data dir; the
+SSM public parameter of the recommended ECS-optimized image names the image DescribeImages
+answers."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.conftest import aws_json, make_client
+from tests.integration.conftest import aws_json, make_client, run_aws
 from tests.support.server import DockyardProcess
 
 SECRET = "hunter2-" + uuid.uuid4().hex
@@ -158,3 +160,44 @@ def test_templates_survive_kill_9_sealed(fresh_server: Callable[..., DockyardPro
     again = fresh_server("--runtime", "process", data_dir=server.data_dir)
     after = ec2_of(again, key).describe_launch_template_versions(LaunchTemplateId=lt_id)
     assert after["LaunchTemplateVersions"] == before["LaunchTemplateVersions"]
+
+
+RECOMMENDED = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended"
+
+
+def test_ssm_recommended_image_is_the_ecs_optimized_image(dockyard: DockyardProcess) -> None:
+    key = account()
+    ec2 = ec2_of(dockyard, key)
+    ssm = make_client("ssm", dockyard.endpoint, access_key=key)
+    image_id = ssm.get_parameter(Name=f"{RECOMMENDED}/image_id")["Parameter"]["Value"]
+    (image,) = ec2.describe_images(ImageIds=[image_id])["Images"]
+    assert image["Name"].startswith("al2023-ami-ecs-hvm-")
+    assert (image["OwnerId"], image["State"]) == ("591542846629", "available")
+    document = json.loads(ssm.get_parameter(Name=RECOMMENDED)["Parameter"]["Value"])
+    assert (document["image_id"], document["image_name"]) == (image_id, image["Name"])
+    # What Terraform's aws_ami data source and CloudFormation templates look up.
+    found = ec2.describe_images(
+        Owners=["amazon"], Filters=[{"Name": "name", "Values": ["al2023-ami-ecs-hvm-*"]}]
+    )["Images"]
+    assert [i["ImageId"] for i in found] == [image_id]
+    everything = ec2.describe_images()["Images"]
+    assert len(everything) == 2
+    by_path = ssm.get_parameters_by_path(Path=RECOMMENDED)["Parameters"]
+    assert f"{RECOMMENDED}/image_id" in {p["Name"] for p in by_path}
+
+
+def test_images_with_the_aws_cli(dockyard: DockyardProcess) -> None:
+    shown = aws_json(
+        dockyard.endpoint, "ssm", "get-parameters",
+        "--names", f"{RECOMMENDED}/image_id",
+    )  # fmt: skip
+    (parameter,) = shown["Parameters"]
+    images = aws_json(
+        dockyard.endpoint, "ec2", "describe-images", "--image-ids", parameter["Value"],
+    )  # fmt: skip
+    assert [i["ImageId"] for i in images["Images"]] == [parameter["Value"]]
+    missing = run_aws(
+        dockyard.endpoint, "ec2", "describe-images", "--image-ids", "ami-0000000000000000a",
+        check=False,
+    )  # fmt: skip
+    assert missing.returncode != 0 and "InvalidAMIID.NotFound" in missing.stderr

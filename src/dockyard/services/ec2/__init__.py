@@ -1,4 +1,4 @@
-"""Amazon EC2: networking records and launch templates (the `ec2` query protocol). Each
+"""Amazon EC2: networking records, launch templates and images (the `ec2` query protocol). Each
 request first makes its account and region's default VPC (once); `DryRun=true` answers
 `DryRunOperation` after the parameters were checked by the front door."""
 
@@ -10,6 +10,7 @@ from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Provider, Result
 from dockyard.services.ec2 import access, ops_regions, ops_tags
 from dockyard.services.ec2.errors import DryRunOperation
+from dockyard.services.ec2.images import ops as ops_images
 from dockyard.services.ec2.network import ops_acls, ops_groups, ops_routes, ops_vpcs
 from dockyard.services.ec2.network.state import DEFAULTS_KIND
 from dockyard.services.ec2.service import RECORD_KINDS, Ec2
@@ -44,6 +45,7 @@ def provider(ec2: Ec2) -> Provider:
         **ops_tags.handlers(ec2.tagging),
         **ops_acls.handlers(ec2.records),
         **ops_templates.handlers(ec2.templates),
+        **ops_images.handlers(ec2.images),
     }
     return Provider(
         service="ec2",

@@ -1,5 +1,5 @@
 """EC2: the networking records of every account and region (VPCs, subnets, security groups,
-route tables, internet gateways), launch templates, and their tags.
+route tables, internet gateways), launch templates, and their tags; the built-in images.
 
 `Ec2(store, clock)`; call `load()` once at start.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dockyard.core.clock import Clock, RealClock
 from dockyard.core.scope import Scope
+from dockyard.services.ec2.images.images import Images
 from dockyard.services.ec2.network.groups import SecurityGroups
 from dockyard.services.ec2.network.model import RECORDS, Resource
 from dockyard.services.ec2.network.routes import Routes
@@ -31,6 +32,7 @@ class Ec2:
         self.routes = Routes(self.records)
         self.tagging = Tagging(self.records)
         self.templates = LaunchTemplates(self.records, self.clock)
+        self.images = Images()
 
     def load(self) -> None:
         self.records.load()
