@@ -42,3 +42,20 @@ def test_describes_and_unknown_names_act_on_star(ec2: Ec2) -> None:
     assert [p.resource for p in pairs(ec2, "DescribeVpcs")] == ["*"]
     assert [p.resource for p in pairs(ec2, "CreateVpc", CidrBlock="10.0.0.0/16")] == ["*"]
     assert [p.resource for p in pairs(ec2, "DeleteSecurityGroup", GroupName="nope")] == ["*"]
+
+
+def test_launch_templates_are_authorized_by_arn_by_id_or_name(ec2: Ec2, call: Call) -> None:
+    lt = call(
+        "CreateLaunchTemplate",
+        LaunchTemplateName="web",
+        LaunchTemplateData={"InstanceType": "t3.micro"},
+        TagSpecifications=[
+            {"ResourceType": "launch-template", "Tags": [{"Key": "env", "Value": "prod"}]}
+        ],
+    )["LaunchTemplate"]["LaunchTemplateId"]
+    for params in ({"LaunchTemplateId": lt}, {"LaunchTemplateName": "web"}):
+        (pair,) = pairs(ec2, "DeleteLaunchTemplate", **params)
+        assert (pair.resource, pair.tags) == (arn("launch-template", lt), {"env": "prod"})
+    created = pairs(ec2, "CreateLaunchTemplate", LaunchTemplateName="other")
+    assert [p.resource for p in created] == ["*"]
+    assert [p.resource for p in pairs(ec2, "DescribeImages")] == ["*"]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from dockyard.core.errors import ServiceError
+from dockyard.core.images import ecs_optimized_image
 from dockyard.core.scope import Scope
 from dockyard.services.ec2 import Ec2
 from dockyard.services.ec2.templates import references
@@ -279,4 +280,30 @@ def test_a_refused_commit_changes_nothing() -> None:
         call("CreateLaunchTemplate", LaunchTemplateName="other", LaunchTemplateData={})
     store.refuse = False
     assert versions(call, LaunchTemplateId=lt) == before
+    assert len(call("DescribeLaunchTemplates")["LaunchTemplates"]) == 1
+
+
+def test_resolve_alias_answers_the_image_a_public_parameter_names(call: Call) -> None:
+    alias = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    lt = new_template(call, ImageId=alias)["LaunchTemplateId"]
+    (kept,) = versions(call, LaunchTemplateId=lt)
+    assert kept["LaunchTemplateData"]["ImageId"] == alias
+    (shown,) = versions(call, LaunchTemplateId=lt, ResolveAlias=True)
+    assert shown["LaunchTemplateData"]["ImageId"] == ecs_optimized_image(REGION).image_id
+    other = new_template(call, "own", ImageId="resolve:ssm:/mine/ami")["LaunchTemplateId"]
+    err = error_of(
+        call, "DescribeLaunchTemplateVersions", LaunchTemplateId=other, ResolveAlias=True
+    )
+    assert err.code == "InvalidParameterValue" and "resolve:ssm:/mine/ami" in err.message
+
+
+def test_client_token_makes_create_idempotent(call: Call) -> None:
+    first = call("CreateLaunchTemplate", LaunchTemplateName="once", ClientToken="t-1",
+                 LaunchTemplateData={"InstanceType": "t3.micro"})["LaunchTemplate"]  # fmt: skip
+    again = call("CreateLaunchTemplate", LaunchTemplateName="once", ClientToken="t-1",
+                 LaunchTemplateData={"InstanceType": "t3.micro"})["LaunchTemplate"]  # fmt: skip
+    assert again["LaunchTemplateId"] == first["LaunchTemplateId"]
+    err = error_of(call, "CreateLaunchTemplate", LaunchTemplateName="twice", ClientToken="t-1",
+                   LaunchTemplateData={})  # fmt: skip
+    assert err.code == "IdempotentParameterMismatch"
     assert len(call("DescribeLaunchTemplates")["LaunchTemplates"]) == 1
