@@ -67,3 +67,43 @@ def test_policies_by_action_and_tag(server: DockyardProcess) -> None:
     user.delete_security_group(GroupId=groups["dev"])
     left = {g["GroupId"] for g in root.describe_security_groups()["SecurityGroups"]}
     assert groups["prod"] in left and groups["dev"] not in left
+
+
+def test_launch_templates_by_tag_and_created_by(server: DockyardProcess) -> None:
+    root = client("ec2", server.endpoint)
+    made = {}
+    for env in ("dev", "prod"):
+        made[env] = root.create_launch_template(
+            LaunchTemplateName=f"lt-iam-{env}",
+            LaunchTemplateData={"InstanceType": "t3.micro"},
+            TagSpecifications=[
+                {"ResourceType": "launch-template", "Tags": [{"Key": "env", "Value": env}]}
+            ],
+        )["LaunchTemplate"]["LaunchTemplateId"]
+    key, secret = new_user(
+        client("iam", server.endpoint),
+        "lt-dev",
+        policy(
+            {"Effect": "Allow", "Action": "ec2:DescribeLaunchTemplate*", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": "ec2:CreateLaunchTemplateVersion",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:ResourceTag/env": "dev"}},
+            },
+        ),
+    )
+    user = client("ec2", server.endpoint, key, secret)
+    version = user.create_launch_template_version(
+        LaunchTemplateName="lt-iam-dev", LaunchTemplateData={"InstanceType": "m5.large"}
+    )["LaunchTemplateVersion"]
+    assert version["CreatedBy"].endswith(":user/lt-dev")
+    assert code_of(
+        user.create_launch_template_version,
+        LaunchTemplateId=made["prod"],
+        LaunchTemplateData={"InstanceType": "m5.large"},
+    ) == ("UnauthorizedOperation", 403)
+    assert code_of(user.delete_launch_template, LaunchTemplateId=made["dev"]) == (
+        "UnauthorizedOperation",
+        403,
+    )
