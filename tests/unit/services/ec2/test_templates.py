@@ -307,3 +307,20 @@ def test_client_token_makes_create_idempotent(call: Call) -> None:
                    LaunchTemplateData={})  # fmt: skip
     assert err.code == "IdempotentParameterMismatch"
     assert len(call("DescribeLaunchTemplates")["LaunchTemplates"]) == 1
+
+
+def test_the_image_checked_at_launch(ec2: Ec2) -> None:
+    ecs = ecs_optimized_image(REGION)
+    alias = "resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id"
+    for given in (ecs.image_id, alias):
+        assert references.image(SCOPE, {"ImageId": given}, ec2.images) == ecs
+    cases = [
+        ({}, "MissingParameter"),
+        ({"ImageId": "ami-0000000000000000a"}, "InvalidAMIID.NotFound"),
+        ({"ImageId": "image"}, "InvalidAMIID.Malformed"),
+        ({"ImageId": "resolve:ssm:/mine"}, "InvalidParameterValue"),
+    ]
+    for data, code in cases:
+        with pytest.raises(ServiceError) as err:
+            references.image(SCOPE, data, ec2.images)
+        assert err.value.code == code, data

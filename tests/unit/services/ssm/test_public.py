@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+from dockyard.api.access import AccessRequest
 from dockyard.core.images import ecs_optimized_image, plain_image
 from dockyard.services.ssm import Ssm
-from tests.unit.services.ssm.conftest import Call, error_of, make_call
+from dockyard.services.ssm.access import access
+from tests.unit.services.ssm.conftest import ACCOUNT, REGION, Call, error_of, make_call
 
 RECOMMENDED = "/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended"
 
@@ -56,3 +58,12 @@ def test_public_parameters_are_read_only(call: Call) -> None:
     assert err.code == "ParameterNotFound"
     # Not listed with the account's own parameters.
     assert call("DescribeParameters")["Parameters"] == []
+
+
+def test_public_parameters_are_authorized_on_arns_without_an_account(ssm: Ssm) -> None:
+    request = AccessRequest(ACCOUNT, REGION, "GetParameter", {"Name": f"{RECOMMENDED}/image_id"})
+    (pair,) = list(access(ssm.parameters)(request))
+    assert pair.resource == f"arn:aws:ssm:{REGION}::parameter{RECOMMENDED}/image_id"
+    own = AccessRequest(ACCOUNT, REGION, "GetParameter", {"Name": "/app/db"})
+    (mine,) = list(access(ssm.parameters)(own))
+    assert mine.resource == f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/app/db"

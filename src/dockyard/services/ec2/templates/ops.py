@@ -6,11 +6,11 @@ from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.images import public_parameters
 from dockyard.core.scope import Scope
 from dockyard.services.ec2 import filters, tags
 from dockyard.services.ec2.errors import InvalidParameterValue, MissingParameter
 from dockyard.services.ec2.templates import wire
+from dockyard.services.ec2.templates.aliases import resolved
 from dockyard.services.ec2.templates.model import LaunchTemplate, TemplateVersion, VersionAlias
 from dockyard.services.ec2.templates.templates import (
     LaunchTemplates,
@@ -20,23 +20,6 @@ from dockyard.services.ec2.templates.templates import (
 )
 
 PAGE_MIN, PAGE_MAX = 1, 200
-SSM_ALIAS = "resolve:ssm:"
-
-
-def resolved(region: str, data: dict[str, Any]) -> dict[str, Any]:
-    """`ResolveAlias`: an `ImageId` of `resolve:ssm:<parameter>` as the image id the
-    parameter names. Only the public parameters (`/aws/service/...`) resolve here."""
-    image = str(data.get("ImageId") or "")
-    if not image.startswith(SSM_ALIAS):
-        return data
-    name = image.removeprefix(SSM_ALIAS)
-    value = public_parameters(region).get(name.split(":", 1)[0])  # `name:version` too
-    if value is None:
-        raise InvalidParameterValue(
-            f"Value ({image}) for parameter ImageId is invalid. Dockyard resolves the public "
-            "/aws/service/ parameters only (ResolveAlias)."
-        )
-    return {**data, "ImageId": value}
 
 
 def caller_arn(ctx: RequestContext) -> str:

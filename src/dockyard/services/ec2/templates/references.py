@@ -1,7 +1,7 @@
 """The records a launch template's data names, checked when an instance is launched from it
-(EC2 stores template data without checking them): each subnet and security group must
-exist, the groups must be in the VPC of the subnet, and instance-level security groups do
-not go with network interfaces."""
+(EC2 stores template data without checking them): the image must exist (`resolve:ssm:` of a
+public parameter too), each subnet and security group must exist, the groups must be in the
+VPC of the subnet, and instance-level security groups do not go with network interfaces."""
 
 from __future__ import annotations
 
@@ -9,11 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from dockyard.core.errors import ServiceError
+from dockyard.core.images import BuiltinImage
 from dockyard.core.scope import Scope
-from dockyard.services.ec2.errors import InvalidParameterCombination
+from dockyard.services.ec2.errors import InvalidParameterCombination, missing
+from dockyard.services.ec2.images.images import Images
 from dockyard.services.ec2.network.groups import SecurityGroups
 from dockyard.services.ec2.network.model import SecurityGroup, Subnet
 from dockyard.services.ec2.network.vpcs import Vpcs
+from dockyard.services.ec2.templates import aliases
 
 
 def _strings(value: object) -> list[str]:
@@ -53,3 +56,11 @@ def checked(
                     )
         out.append((subnet, found))
     return out
+
+
+def image(scope: Scope, data: Mapping[str, Any], images: Images) -> BuiltinImage:
+    """The image a launch boots: `ImageId`, or the one its `resolve:ssm:` names."""
+    given = data.get("ImageId")
+    if not given:
+        raise missing("ImageId")
+    return images.get(scope, aliases.image_id(scope.region, str(given)))
