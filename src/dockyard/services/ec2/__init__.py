@@ -15,11 +15,11 @@ from dockyard.services.ec2.network import ops_acls, ops_groups, ops_routes, ops_
 from dockyard.services.ec2.network.state import DEFAULTS_KIND
 from dockyard.services.ec2.service import RECORD_KINDS, Ec2
 from dockyard.services.ec2.templates import ops as ops_templates
-from dockyard.services.ec2.templates.model import LaunchTemplate
+from dockyard.services.ec2.templates.model import TemplateVersion
 
 KINDS = (*(cls.KIND for cls in RECORD_KINDS), DEFAULTS_KIND)
 # Sealed at rest: launch template data carries user data, which often holds secrets.
-SEALED_KINDS = (LaunchTemplate.KIND,)
+SEALED_KINDS = (TemplateVersion.KIND,)
 
 __all__ = ["KINDS", "SEALED_KINDS", "Ec2", "provider"]
 

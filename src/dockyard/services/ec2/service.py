@@ -15,11 +15,11 @@ from dockyard.services.ec2.network.routes import Routes
 from dockyard.services.ec2.network.state import Records, default_vpc_id
 from dockyard.services.ec2.network.vpcs import Vpcs
 from dockyard.services.ec2.tagging import Tagging
-from dockyard.services.ec2.templates.model import LaunchTemplate
+from dockyard.services.ec2.templates.model import LaunchTemplate, TemplateVersion
 from dockyard.services.ec2.templates.templates import LaunchTemplates
 from dockyard.store.base import Store
 
-RECORD_KINDS: tuple[type[Resource], ...] = (*RECORDS, LaunchTemplate)
+RECORD_KINDS: tuple[type[Resource], ...] = (*RECORDS, LaunchTemplate, TemplateVersion)
 
 
 class Ec2:

@@ -324,3 +324,25 @@ def test_the_image_checked_at_launch(ec2: Ec2) -> None:
         with pytest.raises(ServiceError) as err:
             references.image(SCOPE, data, ec2.images)
         assert err.value.code == code, data
+
+
+class CountingStore(SqliteStore):
+    rows: list[str]
+
+    def write(self, puts: Any = (), deletes: Any = ()) -> None:
+        self.rows = [kind for kind, _key, _body in puts]
+        super().write(puts, deletes)
+
+
+def test_a_new_version_writes_the_template_and_that_version_only() -> None:
+    store = CountingStore(":memory:")
+    call = make_call(Ec2(store))
+    lt = new_template(call, UserData=USER_DATA)["LaunchTemplateId"]
+    for _ in range(3):
+        call("CreateLaunchTemplateVersion", LaunchTemplateId=lt, LaunchTemplateData={})
+    assert sorted(store.rows) == ["ec2.launch-template", "ec2.launch-template-version"]
+    call("DeleteLaunchTemplate", LaunchTemplateId=lt)
+    again = Ec2(store)
+    again.load()
+    # The template and every version went with it.
+    assert [r for r in again.records.every(SCOPE) if r.KIND.startswith("ec2.launch-")] == []

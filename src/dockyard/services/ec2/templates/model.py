@@ -1,4 +1,6 @@
-"""A launch template as stored: one record (kind `ec2.launch-template`) holding its versions.
+"""A launch template as stored: the template (kind `ec2.launch-template`: its name, tags,
+default version and the numbers of its versions) and each version as a record of its own
+(kind `ec2.launch-template-version`), so adding a version writes only that version.
 
 Each version keeps its `LaunchTemplateData` as the request gave it (the members of EC2's
 `RequestLaunchTemplateData`, user data in base64 as given), which is also what
@@ -19,13 +21,24 @@ class VersionAlias(StrEnum):
     DEFAULT = "$Default"
 
 
+def version_id(template_id: str, number: int) -> str:
+    """A version record's key: not an EC2 id (versions cannot be tagged or named by id)."""
+    return f"{template_id.removeprefix('lt-')}.v{number}"
+
+
 @dataclass(slots=True)
-class TemplateVersion:
-    number: int
-    data: dict[str, Any]
-    created: float  # epoch seconds
-    created_by: str  # the caller's ARN
+class TemplateVersion(Resource):
+    KIND: ClassVar[str] = "ec2.launch-template-version"
+    template_id: str = ""
+    number: int = 0
+    data: dict[str, Any] = field(default_factory=dict)
+    created: float = 0.0  # epoch seconds
+    created_by: str = ""  # the caller's ARN
     description: str | None = None
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any]) -> TemplateVersion:
+        return cls(**body)
 
 
 @dataclass(slots=True)
@@ -36,17 +49,13 @@ class LaunchTemplate(Resource):
     created_by: str = ""
     default_version: int = 1
     next_version: int = 2  # numbers are never reused, even after a version is deleted
-    versions: list[TemplateVersion] = field(default_factory=list)  # oldest first
+    numbers: list[int] = field(default_factory=list)  # of the versions that exist, ascending
     client_token: str | None = None
 
     @property
     def latest_version(self) -> int:
-        return max(v.number for v in self.versions)
-
-    def version(self, number: int) -> TemplateVersion | None:
-        return next((v for v in self.versions if v.number == number), None)
+        return self.numbers[-1]
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> LaunchTemplate:
-        versions = [TemplateVersion(**v) for v in body.get("versions", [])]
-        return cls(**{**body, "versions": versions})
+        return cls(**body)

@@ -52,9 +52,9 @@ def _versions_of(
     low, high = p.get("MinVersion"), p.get("MaxVersion")
     if wanted:
         found = {templates.version_of(template, str(v)).number: str(v) for v in wanted}
-        chosen = [v for v in template.versions if v.number in found]
+        chosen = [v for v in templates.versions(template) if v.number in found]
     else:
-        chosen = list(template.versions)
+        chosen = templates.versions(template)
     if low is not None:
         least = version_number(str(low), "MinVersion")
         chosen = [v for v in chosen if v.number >= least]
@@ -120,7 +120,9 @@ def handlers(templates: LaunchTemplates) -> dict[str, Handler]:
                 )
             for template in templates.all(scope):
                 numbers = {templates.version_of(template, str(v)).number for v in wanted}
-                pairs += [(template, v) for v in template.versions if v.number in numbers]
+                pairs += [
+                    (template, v) for v in templates.versions(template) if v.number in numbers
+                ]
         match = filters.compile_filters(p.get("Filters"), wire.VERSION_FILTERS, tagged=False)
         pairs = [(t, v) for t, v in pairs if match(wire.version_fields(t, v))]
         # Newest first within a template, as EC2 lists them.

@@ -28,7 +28,12 @@ from dockyard.services.ec2.errors import (
 )
 from dockyard.services.ec2.ids import new_id
 from dockyard.services.ec2.network.state import Records, editable
-from dockyard.services.ec2.templates.model import LaunchTemplate, TemplateVersion, VersionAlias
+from dockyard.services.ec2.templates.model import (
+    LaunchTemplate,
+    TemplateVersion,
+    VersionAlias,
+    version_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +141,16 @@ class LaunchTemplates:
     def named(self, scope: Scope, name: str) -> LaunchTemplate | None:
         return next((t for t in self.all(scope) if t.name == name), None)
 
+    def version(self, template: LaunchTemplate, number: int) -> TemplateVersion | None:
+        if number not in template.numbers:
+            return None
+        return self.records.find(template.scope, version_id(template.id, number), TemplateVersion)
+
+    def versions(self, template: LaunchTemplate) -> list[TemplateVersion]:
+        """Every version of `template`, oldest first."""
+        found = [self.version(template, n) for n in template.numbers]
+        return [v for v in found if v is not None]
+
     def get(self, scope: Scope, template_id: str | None, name: str | None) -> LaunchTemplate:
         """A template by `LaunchTemplateId` or `LaunchTemplateName` (exactly one)."""
         if template_id and name:
@@ -169,7 +184,7 @@ class LaunchTemplates:
             number = template.latest_version
         else:
             number = version_number(version, "LaunchTemplate.Version")
-        found = template.version(number)
+        found = self.version(template, number)
         if found is None:
             raise version_not_found(template, version or str(number))
         return found
@@ -223,13 +238,35 @@ class LaunchTemplates:
             name=name,
             created=now,
             created_by=created_by,
-            versions=[TemplateVersion(1, body, now, created_by, description)],
+            numbers=[1],
             client_token=client_token or None,
         )
-        self.records.commit([template])
+        first = self._version(template, 1, body, now, created_by, description)
+        self.records.commit([template, first])
         log.info("ec2: created launch template %s (%s)", template.id, name,
                  extra={"arn": template.arn})  # fmt: skip
         return template
+
+    def _version(
+        self,
+        template: LaunchTemplate,
+        number: int,
+        data: dict[str, Any],
+        created: float,
+        created_by: str,
+        description: str | None,
+    ) -> TemplateVersion:
+        return TemplateVersion(
+            version_id(template.id, number),
+            template.account_id,
+            template.region,
+            template_id=template.id,
+            number=number,
+            data=data,
+            created=created,
+            created_by=created_by,
+            description=description,
+        )
 
     def add_version(
         self,
@@ -247,18 +284,18 @@ class LaunchTemplates:
         if source_version is not None:
             source = self.version_of(template, source_version)
             body = {**copy.deepcopy(source.data), **body}
-        if len(template.versions) >= MAX_VERSIONS:
+        if len(template.numbers) >= MAX_VERSIONS:
             raise _error(
                 "VersionLimitExceeded",
                 f"Launch template {template.id} has the maximum of {MAX_VERSIONS} versions.",
             )
         changed = editable(template)
-        version = TemplateVersion(
-            changed.next_version, body, self.clock.now(), created_by, description
+        version = self._version(
+            changed, changed.next_version, body, self.clock.now(), created_by, description
         )
-        changed.versions.append(version)
+        changed.numbers.append(version.number)
         changed.next_version += 1
-        self.records.commit([changed])
+        self.records.commit([changed, version])
         return changed, version
 
     def set_default(self, scope: Scope, template: LaunchTemplate, version: str) -> LaunchTemplate:
@@ -269,7 +306,7 @@ class LaunchTemplates:
         return changed
 
     def delete(self, scope: Scope, template: LaunchTemplate) -> None:
-        self.records.commit(deletes=[template])
+        self.records.commit(deletes=[template, *self.versions(template)])
         log.info("ec2: deleted launch template %s", template.id, extra={"arn": template.arn})
 
     def delete_versions(
@@ -286,7 +323,7 @@ class LaunchTemplates:
         gone: set[int] = set()
         for text in versions:
             number = int(text) if text.isascii() and text.isdigit() else None
-            if number is None or template.version(number) is None or number in gone:
+            if number is None or number not in template.numbers or number in gone:
                 out.append(
                     Deletion(
                         text,
@@ -310,6 +347,7 @@ class LaunchTemplates:
                 out.append(Deletion(text, number))
         if gone:
             changed = editable(template)
-            changed.versions = [v for v in changed.versions if v.number not in gone]
-            self.records.commit([changed])
+            changed.numbers = [n for n in changed.numbers if n not in gone]
+            dropped = [v for v in self.versions(template) if v.number in gone]
+            self.records.commit([changed], deletes=dropped)
         return out
