@@ -69,3 +69,9 @@ def test_a_launch_finds_the_boot_kind(ec2: Ec2) -> None:
         ec2.images.get(scope, ecs_optimized_image("us-east-1").image_id).boot == BootKind.ECS_AGENT
     )
     assert ec2.images.get(scope, plain_image("us-east-1").image_id).boot == BootKind.USER_DATA
+
+
+def test_images_are_not_deprecated_and_come_in_pages(call: Call) -> None:
+    first = call("DescribeImages", MaxResults=5)
+    assert len(first["Images"]) == 2 and "NextToken" not in first
+    assert all("DeprecationTime" not in i for i in first["Images"])

@@ -346,3 +346,23 @@ def test_a_new_version_writes_the_template_and_that_version_only() -> None:
     again.load()
     # The template and every version went with it.
     assert [r for r in again.records.every(SCOPE) if r.KIND.startswith("ec2.launch-")] == []
+
+
+def test_versions_come_in_pages_newest_first(call: Call) -> None:
+    lt = new_template(call)["LaunchTemplateId"]
+    for _ in range(4):
+        call("CreateLaunchTemplateVersion", LaunchTemplateId=lt, LaunchTemplateData={})
+    seen: list[int] = []
+    token = None
+    for _ in range(10):
+        page = call(
+            "DescribeLaunchTemplateVersions",
+            LaunchTemplateId=lt,
+            MaxResults=2,
+            **({"NextToken": token} if token else {}),
+        )
+        seen += [v["VersionNumber"] for v in page["LaunchTemplateVersions"]]
+        token = page.get("NextToken")
+        if token is None:
+            break
+    assert seen == [5, 4, 3, 2, 1]

@@ -6,7 +6,7 @@ from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
-from dockyard.core.images import CREATED, DEPRECATES, OWNER_ALIAS, BuiltinImage
+from dockyard.core.images import CREATED, OWNER_ALIAS, BuiltinImage
 from dockyard.services.ec2 import filters
 from dockyard.services.ec2.errors import InvalidParameterCombination
 from dockyard.services.ec2.images.images import Images, checked_id, not_found
@@ -63,7 +63,6 @@ def image(i: BuiltinImage) -> dict[str, Any]:
         "State": "available",
         "OwnerId": i.owner_id,
         "CreationDate": CREATED,
-        "DeprecationTime": DEPRECATES,
         "Public": True,
         "Architecture": i.architecture,
         "ImageType": "machine",
@@ -108,7 +107,6 @@ def fields(i: BuiltinImage) -> dict[str, list[str]]:
         "block-device-mapping.encrypted": ebs["Encrypted"],
         "boot-mode": shown["BootMode"],
         "creation-date": shown["CreationDate"],
-        "deprecation-time": shown["DeprecationTime"],
         "description": shown["Description"],
         "ena-support": shown["EnaSupport"],
         "hypervisor": shown["Hypervisor"],
