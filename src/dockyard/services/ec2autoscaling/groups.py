@@ -7,7 +7,7 @@ from __future__ import annotations
 from dockyard.core.fleet import FleetError
 from dockyard.core.ids import new_uuid
 from dockyard.core.scope import Scope
-from dockyard.services.ec2autoscaling import validation
+from dockyard.services.ec2autoscaling import lifecycle, validation
 from dockyard.services.ec2autoscaling.errors import (
     AlreadyExists,
     LimitExceeded,
@@ -16,8 +16,10 @@ from dockyard.services.ec2autoscaling.errors import (
     ValidationError,
 )
 from dockyard.services.ec2autoscaling.model import (
+    COUNTED,
     ActivityStatus,
     Group,
+    LifecycleState,
     Process,
     Tag,
     group_arn,
@@ -44,12 +46,16 @@ def _check_target_groups(asg: Ec2AutoScaling, scope: Scope, arns: list[str]) -> 
         kind = (asg.target_groups.target_type(scope.account_id, scope.region, value)
                 if asg.target_groups is not None else None)  # fmt: skip
         if kind is None:
-            raise ValidationError(f"Provided Target Groups may not be valid. Please ensure they "
-                                  f"exist and try again. Target group not found: {value}")
+            raise ValidationError(
+                f"Provided Target Groups may not be valid. Please ensure they "
+                f"exist and try again. Target group not found: {value}"
+            )
         if kind != "instance":
-            raise ValidationError(f"Target group {value} has target type {kind}: an Auto "
-                                  "Scaling group registers its instances in target groups of "
-                                  "target type instance.")
+            raise ValidationError(
+                f"Target group {value} has target type {kind}: an Auto "
+                "Scaling group registers its instances in target groups of "
+                "target type instance."
+            )
 
 
 def create(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Group:
@@ -95,8 +101,15 @@ def create(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Gro
     return group
 
 
+def _live(asg: Ec2AutoScaling, scope: Scope, name: str) -> Group:
+    group = asg.group(scope, name)
+    if group.deleting:
+        raise ScalingActivityInProgress(f"The AutoScalingGroup {name} is being deleted.")
+    return group
+
+
 def update(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Group:
-    old = asg.group(scope, name)
+    old = _live(asg, scope, name)
     group = old.copy()
     min_size = spec.min_size if spec.min_size is not None else group.min_size
     max_size = spec.max_size if spec.max_size is not None else group.max_size
@@ -110,6 +123,8 @@ def update(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Gro
         group.template_name = spec.template.template_name
         group.template_version = spec.template.version
     if spec.subnets is not None:
+        if not spec.subnets:
+            raise ValidationError("At least one Availability Zone or VPC Subnet is required.")
         group.subnet_zones = _zones_of(asg, scope, spec.subnets)
         group.subnets = spec.subnets
         group.zones = list(dict.fromkeys(group.subnet_zones[s] for s in spec.subnets))
@@ -144,32 +159,55 @@ def delete(asg: Ec2AutoScaling, scope: Scope, name: str, force: bool) -> None:
         return
     if not force:
         if old.instances:
-            raise ResourceInUse("You cannot delete an AutoScalingGroup while there are instances "
-                                "or pending Spot instance request(s) still in the group.")
+            raise ResourceInUse(
+                "You cannot delete an AutoScalingGroup while there are instances "
+                "or pending Spot instance request(s) still in the group."
+            )
         if any(a.status not in (ActivityStatus.SUCCESSFUL, ActivityStatus.FAILED,
                                 ActivityStatus.CANCELLED)
                for a in asg.activities.get(old.key, [])):  # fmt: skip
-            raise ScalingActivityInProgress("You cannot delete an AutoScalingGroup while there "
-                                            "are scaling activities in progress for that group.")
+            raise ScalingActivityInProgress(
+                "You cannot delete an AutoScalingGroup while there "
+                "are scaling activities in progress for that group."
+            )
     policies = asg.policies_of(old)
     alarms = [n for p in policies for n in p.alarm_names]
     if not old.instances:
         asg.commit(deleted_groups=[old], deleted_policies=policies)
     else:
+        # ForceDelete: every instance goes (and is terminated) without waiting for its
+        # lifecycle actions, which are deleted with the group's hooks.
         group = old.copy()
         group.deleting, group.force_delete = True, True
         group.min_size = group.max_size = group.desired = 0
         group.hooks.clear()
-        group.capacity_cause = (f"At {asg.stamp()} a user request deleted the AutoScalingGroup "
-                                f"changing the desired capacity from {old.desired} to 0.")
-        asg.commit([group], deleted_policies=policies)
+        now = asg.stamp()
+        group.capacity_cause = (
+            f"At {now} a user request deleted the AutoScalingGroup "
+            f"changing the desired capacity from {old.desired} to 0."
+        )
+        change = lifecycle.Change()
+        for inst in sorted(group.instances.values(), key=lambda i: i.instance_id):
+            if inst.state in COUNTED:
+                cause = (
+                    f"{group.capacity_cause}  At {now} an instance was taken out of "
+                    "service in response to a difference between desired and actual "
+                    f"capacity, shrinking the capacity from {old.desired} to 0."
+                )
+                change.add(lifecycle.begin_terminate(asg, group, inst, cause, hooks=False))
+            elif inst.action_token is not None:  # Terminating:Wait: it goes on now
+                inst.hook_name = inst.action_token = None
+                inst.action_deadline = inst.action_global_deadline = None
+                inst.state = LifecycleState.TERMINATING_PROCEED
+        asg.commit([group], activities=change.activities, deleted_policies=policies,
+                   events=change.events)  # fmt: skip
     if alarms and asg.alarms is not None:
         asg.alarms.delete_alarms(scope.account_id, scope.region, alarms)
 
 
 def set_desired(asg: Ec2AutoScaling, scope: Scope, name: str, desired: int,
                 honor_cooldown: bool = False) -> None:  # fmt: skip
-    old = asg.group(scope, name)
+    old = _live(asg, scope, name)
     if desired > old.max_size:
         raise ValidationError(f"New SetDesiredCapacity value {desired} is above max value "
                               f"{old.max_size} for the AutoScalingGroup.")  # fmt: skip
@@ -177,8 +215,10 @@ def set_desired(asg: Ec2AutoScaling, scope: Scope, name: str, desired: int,
         raise ValidationError(f"New SetDesiredCapacity value {desired} is below min value "
                               f"{old.min_size} for the AutoScalingGroup.")  # fmt: skip
     now = asg.clock.now()
-    if honor_cooldown and old.last_scaled is not None and now - old.last_scaled < (
-        old.default_cooldown
+    if (
+        honor_cooldown
+        and old.last_scaled is not None
+        and now - old.last_scaled < (old.default_cooldown)
     ):
         raise ScalingActivityInProgress("Scaling activity is in progress or the group is in "
                                         "its cooldown period.")  # fmt: skip

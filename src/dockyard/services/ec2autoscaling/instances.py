@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dockyard.core.scope import Scope
 from dockyard.services.ec2autoscaling import lifecycle
-from dockyard.services.ec2autoscaling.errors import AlreadyExists, LimitExceeded, ValidationError
+from dockyard.services.ec2autoscaling.errors import LimitExceeded, ValidationError
 from dockyard.services.ec2autoscaling.model import (
     COUNTED,
     Group,
@@ -43,10 +43,16 @@ def set_health(asg: Ec2AutoScaling, scope: Scope, instance_id: str, health: str,
         raise ValidationError(f"Valid values for HealthStatus are Healthy and Unhealthy; got "
                               f"{health}.")  # fmt: skip
     group, inst = _member(asg, scope, instance_id)
-    if respect_grace and inst.in_service_at is not None and (
-        asg.clock.now() - inst.launched < group.grace_period
+    # The grace period starts when the instance comes into service; until it ends, a call that
+    # respects it (the default) leaves the health as it is.
+    if (
+        respect_grace
+        and group.grace_period > 0
+        and (
+            inst.in_service_at is None or asg.clock.now() - inst.in_service_at < group.grace_period
+        )
     ):
-        return  # still in its health check grace period: AWS ignores the call
+        return
     inst.health = Health(health)
     asg.commit([group])
 
@@ -68,7 +74,7 @@ def terminate(asg: Ec2AutoScaling, scope: Scope, instance_id: str,
     group, inst = _member(asg, scope, instance_id)
     if inst.state not in COUNTED:
         return lifecycle.Change()  # already on its way out
-    before = len(group.counted())
+    before = group.desired
     if decrement:
         if group.desired - 1 < group.min_size:
             raise ValidationError(f"Currently, desiredSize equals minSize ({group.min_size}). "
@@ -76,8 +82,10 @@ def terminate(asg: Ec2AutoScaling, scope: Scope, instance_id: str,
                                   "min size constraint. Either set shouldDecrementDesiredCapacity "
                                   "flag to false or lower group's min size.")  # fmt: skip
         group.desired -= 1
-        cause = (f"At {asg.stamp()} instance {instance_id} was taken out of service in response "
-                 f"to a user request, shrinking the capacity from {before} to {before - 1}.")
+        cause = (
+            f"At {asg.stamp()} instance {instance_id} was taken out of service in response "
+            f"to a user request, shrinking the capacity from {before} to {before - 1}."
+        )
     else:
         cause = (f"At {asg.stamp()} instance {instance_id} was taken out of service in response "
                  "to a user request.")  # fmt: skip
@@ -90,9 +98,11 @@ def attach(asg: Ec2AutoScaling, scope: Scope, name: str, ids: list[str]) -> None
     group = asg.group(scope, name).copy()
     if not ids:
         return
-    if len(group.counted()) + len(ids) > group.max_size:
-        raise ValidationError(f"Attaching {len(ids)} instances would make the group larger than "
-                              f"its maximum size {group.max_size}.")  # fmt: skip
+    if group.desired + len(ids) > group.max_size:
+        # AWS raises the desired capacity by one per attached instance, within the bounds.
+        raise ValidationError(f"Desired capacity:{group.desired + len(ids)} must be between "
+                              f"the specified min size:{group.min_size} and max size:"
+                              f"{group.max_size}")  # fmt: skip
     found = {s.instance_id: s for s in asg.fleet.describe(scope, ids)} if asg.fleet else {}
     change = lifecycle.Change()
     for instance_id in ids:
@@ -107,14 +117,16 @@ def attach(asg: Ec2AutoScaling, scope: Scope, name: str, ids: list[str]) -> None
             raise ValidationError(f"The instance {instance_id} is in zone "
                                   f"{status.availability_zone}, which is not a zone of the "
                                   f"group {name}.")  # fmt: skip
+        before = group.desired
         group.desired += 1
         inst = GroupInstance(instance_id, status.availability_zone, status.subnet_id,
                              status.instance_type, status.launch_template_id, None,
                              status.launch_template_version or "", LifecycleState.PENDING,
                              status.launch_time or asg.clock.now())  # fmt: skip
-        before = len(group.counted())
-        group.capacity_cause = (f"At {asg.stamp()} an instance was added in response to user "
-                                f"request. Keeping the capacity at the new {before + 1}.")
+        group.capacity_cause = (
+            f"At {asg.stamp()} an instance was added in response to user "
+            f"request. Keeping the capacity at the new {group.desired}."
+        )
         change.add(lifecycle.launched(asg, group, inst, before))
         act = change.activities[-1]
         act.description = f"Attaching an existing EC2 instance: {instance_id}"
@@ -132,15 +144,24 @@ def detach(asg: Ec2AutoScaling, scope: Scope, name: str, ids: list[str],
         if inst is None:
             raise ValidationError(f"The instance {instance_id} is not part of Auto Scaling "
                                   f"group {name}.")  # fmt: skip
+        if inst.state != LifecycleState.IN_SERVICE:
+            raise ValidationError(f"The instance {instance_id} is not in InService or Standby "
+                                  "state.")  # fmt: skip
+        before = group.desired
         if decrement:
             if group.desired - 1 < group.min_size:
-                raise ValidationError(f"Detaching {instance_id} with "
-                                      "ShouldDecrementDesiredCapacity would make the desired "
-                                      f"capacity smaller than the minimum size "
-                                      f"{group.min_size}.")  # fmt: skip
+                raise ValidationError(f"Currently, desiredSize equals minSize "
+                                      f"({group.min_size}). Detaching instance without "
+                                      "replacement will violate group's min size constraint. "
+                                      "Either set shouldDecrementDesiredCapacity flag to false "
+                                      "or lower group's min size.")  # fmt: skip
             group.desired -= 1
-        cause = (f"At {asg.stamp()} instance {instance_id} was detached in response to a user "
-                 "request" + (", shrinking the capacity." if decrement else "."))
+            cause = (f"At {asg.stamp()} instance {instance_id} was detached in response to a "
+                     f"user request, shrinking the capacity from {before} to "
+                     f"{group.desired}.")  # fmt: skip
+        else:
+            cause = (f"At {asg.stamp()} instance {instance_id} was detached in response to a "
+                     "user request.")  # fmt: skip
         change.add(lifecycle.begin_terminate(asg, group, inst, cause, detach=True))
     asg.commit([group], activities=change.activities, events=change.events)
     return [a.id for a in change.activities]
@@ -184,14 +205,24 @@ def delete_hook(asg: Ec2AutoScaling, scope: Scope, group_name: str, name: str) -
                               f"{group_name}")  # fmt: skip
     del group.hooks[name]
     change = lifecycle.Change()
-    for inst in group.instances.values():  # actions of the deleted hook go on
+    # Its outstanding actions complete first, as AWS documents: ABANDON for launching
+    # instances, CONTINUE for terminating ones.
+    for inst in sorted(group.instances.values(), key=lambda i: i.instance_id):
         if inst.hook_name == name and inst.action_token is not None:
-            change.add(lifecycle.complete_action(asg, group, inst, HookResult.CONTINUE))
+            result = (HookResult.ABANDON if inst.state == LifecycleState.PENDING_WAIT
+                      else HookResult.CONTINUE)  # fmt: skip
+            change.add(lifecycle.complete_action(asg, group, inst, result))
     asg.commit([group], activities=change.activities, events=change.events)
 
 
-def _waiting(asg: Ec2AutoScaling, scope: Scope, group_name: str, hook_name: str,
-             token: str | None, instance_id: str | None) -> tuple[Group, GroupInstance]:
+def _waiting(
+    asg: Ec2AutoScaling,
+    scope: Scope,
+    group_name: str,
+    hook_name: str,
+    token: str | None,
+    instance_id: str | None,
+) -> tuple[Group, GroupInstance]:
     group = asg.group(scope, group_name).copy()
     if hook_name not in group.hooks:
         raise ValidationError(f"No Lifecycle Hook found with name {hook_name} for group "

@@ -39,6 +39,9 @@ class Change:
         return self
 
 
+_DONE = frozenset({ActivityStatus.SUCCESSFUL, ActivityStatus.FAILED, ActivityStatus.CANCELLED})
+
+
 def instance_arn(group: Group, instance_id: str) -> str:
     return arn("ec2", group.region, group.account_id, f"instance/{instance_id}")
 
@@ -70,10 +73,10 @@ def launched(asg: Ec2AutoScaling, group: Group, inst: GroupInstance, before: int
     now = asg.clock.now()
     inst.protected = group.protect_new
     group.instances[inst.instance_id] = inst
-    after = len(group.counted())
+    # AWS words every launch of one batch alike: from the capacity before it to the desired.
     reason = (f"At {asg.stamp(now)} an instance was started in response to a difference "
               f"between desired and actual capacity, increasing the capacity from {before} to "
-              f"{after}.")  # fmt: skip
+              f"{group.desired}.")  # fmt: skip
     cause = f"{group.capacity_cause}  {reason}" if group.capacity_cause else reason
     act = asg.activity(group, f"Launching a new EC2 instance: {inst.instance_id}", cause)
     act.details = {"Subnet ID": inst.subnet_id, "Availability Zone": inst.zone}
@@ -121,8 +124,8 @@ def _wait(asg: Ec2AutoScaling, group: Group, inst: GroupInstance, hook: Lifecycl
     }  # fmt: skip
     if hook.metadata:
         detail["NotificationMetadata"] = hook.metadata
-    change = Change(events=[asg.event(group, DETAIL_TYPES[hook.transition], detail,
-                                      [instance_arn(group, inst.instance_id)])])  # fmt: skip
+    # As AWS sends it, the lifecycle action event names only the group among its resources.
+    change = Change(events=[asg.event(group, DETAIL_TYPES[hook.transition], detail)])
     act = _activity(asg, group, inst)
     if act is not None:
         act.status = ActivityStatus.MID_LIFECYCLE_ACTION
@@ -175,16 +178,26 @@ def complete_action(asg: Ec2AutoScaling, group: Group, inst: GroupInstance,
     is terminated."""
     launching = inst.state == LifecycleState.PENDING_WAIT
     if launching and result == HookResult.ABANDON:
-        inst.hook_name = inst.action_token = None
-        return begin_terminate(asg, group, inst,
-                               f"At {asg.stamp()} instance {inst.instance_id} was abandoned by "
-                               f"its launch lifecycle hook.", hooks=False)  # fmt: skip
+        token = inst.action_token
+        _clear_action(inst)
+        change = Change()
+        act = _activity(asg, group, inst)
+        if act is not None:  # the launch is cancelled, in AWS's words
+            act.status, act.end, act.progress = ActivityStatus.CANCELLED, asg.clock.now(), 100
+            act.message = (f"Instance failed to complete user's Lifecycle Action: Lifecycle "
+                           f"Action with token {token} was abandoned: Lifecycle Action "
+                           "Completed with ABANDON Result")  # fmt: skip
+            change.activities.append(act)
+            inst.activity_id = None
+        return change.add(begin_terminate(
+            asg, group, inst, f"At {asg.stamp()} instance {inst.instance_id} was taken out of "
+            "service in response to a launch lifecycle action that was abandoned.",
+            hooks=False))  # fmt: skip
     transition = Transition.LAUNCHING if launching else Transition.TERMINATING
     hook = _next_hook(group, inst, transition) if result == HookResult.CONTINUE else None
     if hook is not None:
         return _wait(asg, group, inst, hook, inst.state)
-    inst.hook_name = inst.action_token = None
-    inst.action_deadline = inst.action_global_deadline = None
+    _clear_action(inst)
     inst.action_result = result
     inst.state = (LifecycleState.PENDING_PROCEED if launching
                   else LifecycleState.TERMINATING_PROCEED)  # fmt: skip
@@ -194,6 +207,42 @@ def complete_action(asg: Ec2AutoScaling, group: Group, inst: GroupInstance,
         act.status = ActivityStatus.IN_PROGRESS
         change.activities.append(act)
     return change
+
+
+def _clear_action(inst: GroupInstance) -> None:
+    inst.hook_name = inst.action_token = None
+    inst.action_deadline = inst.action_global_deadline = None
+
+
+def expired(inst: GroupInstance, now: float) -> bool:
+    """Whether the instance's lifecycle action ran out of time (its heartbeat timeout, or the
+    global timeout that heartbeats cannot pass)."""
+    if inst.action_token is None:
+        return False
+    deadlines = [d for d in (inst.action_deadline, inst.action_global_deadline) if d is not None]
+    return bool(deadlines) and now >= min(deadlines)
+
+
+def expire(asg: Ec2AutoScaling, group: Group) -> Change:
+    """Complete, with their hook's DefaultResult, the actions whose time ran out."""
+    now = asg.clock.now()
+    change = Change()
+    for inst in sorted(group.instances.values(), key=lambda i: i.instance_id):
+        if expired(inst, now):
+            hook = group.hooks.get(inst.hook_name or "")
+            result = hook.default_result if hook is not None else HookResult.ABANDON
+            change.add(complete_action(asg, group, inst, result))
+    return change
+
+
+def next_deadline(group: Group) -> float | None:
+    """When the next lifecycle action of the group runs out of time."""
+    found = [
+        min(d for d in (i.action_deadline, i.action_global_deadline) if d is not None)
+        for i in group.instances.values()
+        if i.action_token is not None and (i.action_deadline or i.action_global_deadline)
+    ]
+    return min(found) if found else None
 
 
 def heartbeat(asg: Ec2AutoScaling, group: Group, inst: GroupInstance) -> None:
@@ -207,6 +256,14 @@ def begin_terminate(asg: Ec2AutoScaling, group: Group, inst: GroupInstance, caus
                     *, hooks: bool = True, detach: bool = False) -> Change:  # fmt: skip
     """Take an instance out of service: Terminating (Detaching); the controller deregisters
     it, runs the terminate hooks and terminates it."""
+    change = Change()
+    previous = _activity(asg, group, inst)
+    if previous is not None and previous.status not in _DONE:
+        # A launch still in progress (or waiting on its hook) ends here.
+        previous.status, previous.end, previous.progress = (
+            ActivityStatus.CANCELLED, asg.clock.now(), 100)  # fmt: skip
+        change.activities.append(previous)
+    _clear_action(inst)
     inst.state = LifecycleState.DETACHING if detach else LifecycleState.TERMINATING
     inst.detach = detach
     inst.cause = cause
@@ -219,7 +276,8 @@ def begin_terminate(asg: Ec2AutoScaling, group: Group, inst: GroupInstance, caus
     act = asg.activity(group, description, cause)
     act.details = {"Subnet ID": inst.subnet_id, "Availability Zone": inst.zone}
     inst.activity_id = act.id
-    return Change([act])
+    change.activities.append(act)
+    return change
 
 
 def drained(asg: Ec2AutoScaling, group: Group, inst: GroupInstance) -> Change:
@@ -247,7 +305,8 @@ def gone(asg: Ec2AutoScaling, group: Group, inst: GroupInstance) -> Change:
         act.status, act.end, act.progress = ActivityStatus.SUCCESSFUL, now, 100
         change.activities.append(act)
         if not inst.detach:
-            change.events.append(_instance_event(asg, group, inst, act,
-                                                 "EC2 Instance Terminate Successful"))
+            change.events.append(
+                _instance_event(asg, group, inst, act, "EC2 Instance Terminate Successful")
+            )
     inst.state = LifecycleState.DETACHED if inst.detach else LifecycleState.TERMINATED
     return change

@@ -4,10 +4,11 @@ creates for them (`TargetTracking-<group>-AlarmHigh-<uuid>` and `-AlarmLow-`).""
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
-from dockyard.core.ids import new_uuid
+from dockyard.core.ids import arn, new_uuid
 from dockyard.core.scaling import AlarmFiring, AlarmSpec
 from dockyard.core.scope import Scope
 from dockyard.services.ec2autoscaling.errors import ValidationError
@@ -86,22 +87,46 @@ def put(asg: Ec2AutoScaling, scope: Scope, group_name: str, name: str,
                 predefined.get("ResourceLabel")
             ):
                 raise ValidationError("ResourceLabel is required for ALBRequestCountPerTarget.")
+        if custom is not None:
+            _check_custom(custom)
         policy.target_tracking = {k: v for k, v in config.items()}
         policy.estimated_warmup = p.get("EstimatedInstanceWarmup")
+    # The policy is committed first (a refused write leaves no alarm behind), then its alarms
+    # are created; a policy that stops being target tracking loses the ones it had.
     old_alarms = list(existing.alarm_names) if existing else []
-    if kind == PolicyType.TARGET_TRACKING and asg.alarms is not None:
-        for spec in tracking_alarms(group, policy):
-            alarm_arn = asg.alarms.put_alarm(scope.account_id, scope.region, spec)
-            policy.alarm_names.append(spec.name)
-            policy.alarm_arns.append(alarm_arn)
-    elif existing is not None:
-        policy.alarm_names, policy.alarm_arns = list(existing.alarm_names), list(
-            existing.alarm_arns)  # fmt: skip
-        old_alarms = []
+    specs = tracking_alarms(group, policy) if kind == PolicyType.TARGET_TRACKING else []
+    for spec in specs:
+        policy.alarm_names.append(spec.name)
+        policy.alarm_arns.append(
+            arn("cloudwatch", scope.region, scope.account_id, f"alarm:{spec.name}")
+        )
     asg.commit(policies=[policy])
-    if old_alarms and asg.alarms is not None:
-        asg.alarms.delete_alarms(scope.account_id, scope.region, old_alarms)
+    if asg.alarms is not None:
+        for spec in specs:
+            asg.alarms.put_alarm(scope.account_id, scope.region, spec)
+        if old_alarms:
+            asg.alarms.delete_alarms(scope.account_id, scope.region, old_alarms)
     return policy
+
+
+def _check_custom(custom: dict[str, Any]) -> None:
+    if custom.get("Metrics"):
+        if custom.get("MetricName") or custom.get("Namespace"):
+            raise ValidationError("CustomizedMetricSpecification takes either Metrics or "
+                                  "MetricName with Namespace, not both.")  # fmt: skip
+        returned = [m for m in custom["Metrics"] if m.get("ReturnData", True)]
+        if len(returned) != 1:
+            raise ValidationError("Exactly one of the Metrics of a CustomizedMetricSpecification "
+                                  "must return data (ReturnData).")  # fmt: skip
+        for m in custom["Metrics"]:
+            if not m.get("Expression") and not m.get("MetricStat"):
+                raise ValidationError(f"Metric {m.get('Id')} must have either an Expression or "
+                                      "a MetricStat.")  # fmt: skip
+        return
+    for name in ("MetricName", "Namespace"):
+        if not custom.get(name):
+            raise ValidationError(f"{name} is required in CustomizedMetricSpecification unless "
+                                  "Metrics is given.")  # fmt: skip
 
 
 def _check_steps(steps: list[dict[str, Any]]) -> None:
@@ -112,7 +137,7 @@ def _check_steps(steps: list[dict[str, Any]]) -> None:
     for lo, hi in ranges:
         if lo >= hi:
             raise ValidationError("Step adjustment lower bound must be less than its upper bound.")
-    for (_, hi), (lo, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, hi), (lo, _) in itertools.pairwise(ranges):
         if hi != lo:
             raise ValidationError("Step adjustments must not overlap and must leave no gaps.")
 
@@ -150,7 +175,10 @@ def step_adjustment(policy: Policy, delta: float) -> int | None:
     for step in policy.step_adjustments:
         lo = step.get("MetricIntervalLowerBound", -math.inf)
         hi = step.get("MetricIntervalUpperBound", math.inf)
-        if lo <= delta < hi or (hi == math.inf and delta >= lo):
+        # Above the threshold the lower bound is inclusive and the upper one exclusive;
+        # below it, the other way round (as AWS documents step adjustments).
+        inside = lo <= delta < hi if delta >= 0 else lo < delta <= hi
+        if inside:
             return int(step["ScalingAdjustment"])
     return None
 

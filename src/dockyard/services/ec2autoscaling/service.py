@@ -85,7 +85,7 @@ class Ec2AutoScaling:
 
     def group(self, scope: Scope, name: str) -> Group:
         found = self.groups.get(group_key(scope, name))
-        if found is None or found.deleting and not self.instances_left(found):
+        if found is None or (found.deleting and not self.instances_left(found)):
             raise ValidationError(f"AutoScalingGroup name not found - AutoScalingGroup {name} "
                                   "not found")  # fmt: skip
         return found

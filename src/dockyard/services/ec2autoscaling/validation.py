@@ -173,8 +173,9 @@ def processes(names: Sequence[str] | None) -> list[Process]:
         try:
             out.append(Process(name))
         except ValueError as exc:
-            raise ValidationError(f"Process names must be among "
-                                  f"{', '.join(p.value for p in Process)}: {name}") from exc
+            raise ValidationError(
+                f"Process names must be among {', '.join(p.value for p in Process)}: {name}"
+            ) from exc
     return out
 
 

@@ -36,10 +36,13 @@ def _instance_template(inst: GroupInstance) -> Result:
 
 
 def group_instance(inst: GroupInstance) -> Result:
-    return {"InstanceId": inst.instance_id, "InstanceType": inst.instance_type,
-            "AvailabilityZone": inst.zone, "LifecycleState": inst.state.value,
-            "HealthStatus": inst.health.value, "LaunchTemplate": _instance_template(inst),
-            "ProtectedFromScaleIn": inst.protected}  # fmt: skip
+    out: Result = {"InstanceId": inst.instance_id, "InstanceType": inst.instance_type,
+                   "AvailabilityZone": inst.zone, "LifecycleState": inst.state.value,
+                   "HealthStatus": inst.health.value,
+                   "ProtectedFromScaleIn": inst.protected}  # fmt: skip
+    if inst.template_id or inst.template_name:  # an attached instance may have none
+        out["LaunchTemplate"] = _instance_template(inst)
+    return out
 
 
 def instance_details(group: Group, inst: GroupInstance) -> Result:
