@@ -295,6 +295,7 @@ class Activity:
     progress: int = 0
     message: str = ""
     details: dict[str, str] = field(default_factory=dict)
+    seq: int = 0  # creation order among activities of the same start time
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -59,6 +59,7 @@ class Ec2AutoScaling:
         self.groups: dict[str, Group] = {}  # by group key
         self.policies: dict[str, Policy] = {}  # by ARN
         self.activities: dict[str, list[Activity]] = {}  # by group key, oldest first
+        self.seq = 0  # of the newest activity
         self.changed_hooks: list[Callable[[str], None]] = []  # a group key that changed
         self.outbox: Mailbox[dict[str, Any]] = Mailbox(
             "ec2autoscaling-events", events.emit if events is not None else lambda _e: None
@@ -74,7 +75,8 @@ class Ec2AutoScaling:
             act = Activity.from_dict(body)
             self.activities.setdefault(act.group_key, []).append(act)
         for acts in self.activities.values():
-            acts.sort(key=lambda a: a.start)
+            acts.sort(key=_activity_order)
+        self.seq = max((a.seq for acts in self.activities.values() for a in acts), default=0)
 
     def reset(self) -> None:
         self.groups.clear()
@@ -125,10 +127,13 @@ class Ec2AutoScaling:
         events and wake the controller. A refused write changes nothing."""
         groups, activities, policies = list(groups), list(activities), list(policies)
         deleted_groups, deleted_policies = list(deleted_groups), list(deleted_policies)
+        # Each group keeps its newest MAX_ACTIVITIES activities: the oldest known ones go to
+        # make room for the new ones of this change.
         trimmed: list[Activity] = []
-        for act in activities:
-            known = [a for a in self.activities.get(act.group_key, []) if a.id != act.id]
-            excess = len(known) + 1 - MAX_ACTIVITIES
+        for key in dict.fromkeys(a.group_key for a in activities):
+            ours = {a.id for a in activities if a.group_key == key}
+            known = [a for a in self.activities.get(key, []) if a.id not in ours]
+            excess = len(known) + len(ours) - MAX_ACTIVITIES
             if excess > 0:
                 trimmed.extend(known[:excess])
         puts = [(GROUP_KIND, g.key, g.to_dict()) for g in groups]
@@ -155,6 +160,7 @@ class Ec2AutoScaling:
                     break
             else:
                 acts.append(act)
+            acts.sort(key=_activity_order)  # as `load` orders them
             self.activities[act.group_key] = acts
         for g in deleted_groups:
             self.groups.pop(g.key, None)
@@ -172,8 +178,9 @@ class Ec2AutoScaling:
 
     def activity(self, group: Group, description: str, cause: str,
                  status: str = "InProgress") -> Activity:  # fmt: skip
+        self.seq += 1
         return Activity(new_uuid(), group.key, group.name, description, cause,
-                        self.clock.now(), ActivityStatus(status))  # fmt: skip
+                        self.clock.now(), ActivityStatus(status), seq=self.seq)  # fmt: skip
 
     def event(self, group: Group, detail_type: str, detail: dict[str, Any],
               resources: Iterable[str] = ()) -> dict[str, Any]:  # fmt: skip
@@ -188,6 +195,10 @@ class Ec2AutoScaling:
             "resources": [group.arn, *resources],
             "detail": detail,
         }
+
+
+def _activity_order(a: Activity) -> tuple[float, int]:
+    return (a.start, a.seq)
 
 
 def _activity_key(a: Activity) -> str:

@@ -8,7 +8,7 @@ import pytest
 
 from dockyard.core.errors import ServiceError
 from dockyard.services.ec2autoscaling import groups
-from dockyard.services.ec2autoscaling.service import Ec2AutoScaling
+from dockyard.services.ec2autoscaling.service import MAX_ACTIVITIES, Ec2AutoScaling
 from dockyard.services.ec2autoscaling.validation import group_spec
 from dockyard.store.base import StoreUnavailable
 from tests.unit.services.ec2autoscaling.fakes import (
@@ -246,3 +246,22 @@ def test_target_groups_attach_by_arn_of_instance_type_only() -> None:
     groups.detach_target_groups(w.asg, SCOPE, "web", [TG])
     g = w.asg.group(SCOPE, "web")
     assert g.target_groups == [] and g.released_target_groups == [TG]
+
+
+def test_a_group_keeps_its_newest_activities() -> None:
+    w = world()
+    g = make_group(w)
+    first = []
+    for n in range(MAX_ACTIVITIES - 1):
+        first.append(w.asg.activity(g, f"old {n}", "cause"))
+        w.clock.advance(1)
+    w.asg.commit(activities=first)
+    new = [w.asg.activity(g, f"new {n}", "cause") for n in range(3)]
+    w.asg.commit(activities=new)
+    kept = [a.description for a in w.asg.activities[g.key]]
+    assert len(kept) == MAX_ACTIVITIES
+    assert kept[:2] == ["old 2", "old 3"]
+    assert kept[-3:] == ["new 0", "new 1", "new 2"]
+    again = Ec2AutoScaling(w.store, w.clock)
+    again.load()
+    assert [a.description for a in again.activities[g.key]] == kept
