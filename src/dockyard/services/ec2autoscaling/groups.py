@@ -64,7 +64,8 @@ def create(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Gro
                             f"name {name} already exists")  # fmt: skip
     if len(asg.groups_of(scope)) >= MAX_GROUPS:
         raise LimitExceeded(f"You have reached your limit of {MAX_GROUPS} Auto Scaling groups.")
-    assert spec.template is not None and spec.min_size is not None and spec.max_size is not None
+    if spec.template is None or spec.min_size is None or spec.max_size is None:
+        raise ValidationError("CreateAutoScalingGroup needs LaunchTemplate, MinSize and MaxSize.")
     desired = spec.desired if spec.desired is not None else spec.min_size
     validation.bounds(spec.min_size, spec.max_size, desired)
     subnets = spec.subnets or []

@@ -173,12 +173,20 @@ def detach(asg: Ec2AutoScaling, scope: Scope, name: str, ids: list[str],
 def put_hook(asg: Ec2AutoScaling, scope: Scope, group_name: str, name: str,
              transition: Transition | None, timeout: int | None, result: HookResult | None,
              metadata: str | None, target: str | None, role: str | None) -> None:  # fmt: skip
+    if target:
+        # Lifecycle actions are announced on EventBridge only: a notification target that
+        # nothing would deliver to is refused rather than silently ignored.
+        raise ValidationError(
+            "NotificationTargetARN is not supported by Dockyard: lifecycle "
+            "actions are sent to EventBridge (source aws.autoscaling)."
+        )
     group = asg.group(scope, group_name).copy()
     existing = group.hooks.get(name)
     if existing is None and len(group.hooks) >= MAX_HOOKS:
         raise LimitExceeded(f"Cannot exceed {MAX_HOOKS} lifecycle hooks per group.")
     if existing is None:
-        assert transition is not None
+        if transition is None:
+            raise ValidationError("A lifecycle transition is required for a new lifecycle hook.")
         hook = LifecycleHook(name, transition)
     else:
         hook = existing

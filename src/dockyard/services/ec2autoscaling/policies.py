@@ -67,7 +67,11 @@ def put(asg: Ec2AutoScaling, scope: Scope, group_name: str, name: str,
             raise ValidationError("StepAdjustments are required for a StepScaling policy.")
         _check_steps(steps)
         policy.step_adjustments = [dict(s) for s in steps]
-        policy.metric_aggregation_type = p.get("MetricAggregationType") or "Average"
+        aggregation = p.get("MetricAggregationType") or "Average"
+        if aggregation not in ("Minimum", "Maximum", "Average"):
+            raise ValidationError(f"Invalid MetricAggregationType {aggregation}: Minimum, "
+                                  "Maximum or Average.")  # fmt: skip
+        policy.metric_aggregation_type = aggregation
         policy.estimated_warmup = p.get("EstimatedInstanceWarmup")
     elif kind == PolicyType.TARGET_TRACKING:
         config = p.get("TargetTrackingConfiguration")

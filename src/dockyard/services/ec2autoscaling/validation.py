@@ -74,6 +74,11 @@ def group_spec(p: dict[str, Any], *, creating: bool) -> GroupSpec:
                               "parameter.")  # fmt: skip
     spec.min_size = p.get("MinSize")
     spec.max_size = p.get("MaxSize")
+    for name in ("MinSize", "MaxSize"):
+        if creating and p.get(name) is None:
+            lower = name[0].lower() + name[1:]
+            raise ValidationError(f"1 validation error detected: Value null at '{lower}' failed "
+                                  "to satisfy constraint: Member must not be null")  # fmt: skip
     spec.desired = p.get("DesiredCapacity")
     if p.get("AvailabilityZones"):
         spec.zones = list(dict.fromkeys(p["AvailabilityZones"]))

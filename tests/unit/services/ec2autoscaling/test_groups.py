@@ -67,6 +67,9 @@ def test_a_group_survives_a_restart() -> None:
         ({"LaunchTemplate": {"LaunchTemplateId": "lt-1", "LaunchTemplateName": "x"}},
          "ValidationError", "Valid requests must contain either launchTemplateId or "
          "LaunchTemplateName"),
+        ({"MaxSize": None}, "ValidationError",
+         "1 validation error detected: Value null at 'maxSize' failed to satisfy constraint: "
+         "Member must not be null"),
         ({"VPCZoneIdentifier": None}, "ValidationError",
          "At least one Availability Zone or VPC Subnet is required."),
         ({"VPCZoneIdentifier": "subnet-a,subnet-zz"}, "ValidationError",

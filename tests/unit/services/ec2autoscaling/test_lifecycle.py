@@ -220,3 +220,13 @@ def test_lifecycle_calls_refuse_what_does_not_wait() -> None:
     for bad in bad_fields:
         with pytest.raises(ServiceError):
             hook_fields({"LifecycleTransition": LAUNCHING, **bad}, False)
+
+
+def test_a_notification_target_is_refused_by_name() -> None:
+    w = world()
+    make_group(w)
+    with pytest.raises(ServiceError) as err:
+        instances.put_hook(w.asg, SCOPE, "web", "ready", None, None, None, None,
+                           "arn:aws:sqs:us-east-1:123456789012:q", None)  # fmt: skip
+    assert err.value.code == "ValidationError" and "NotificationTargetARN" in err.value.message
+    assert not w.asg.group(SCOPE, "web").hooks
