@@ -4,7 +4,7 @@ target groups. Each validates, builds the new group record and commits it
 
 from __future__ import annotations
 
-from dockyard.core.fleet import FleetError
+from dockyard.core.fleet import FleetError, missing_template
 from dockyard.core.ids import new_uuid
 from dockyard.core.scope import Scope
 from dockyard.services.ec2autoscaling import lifecycle, validation
@@ -26,7 +26,7 @@ from dockyard.services.ec2autoscaling.model import (
     group_key,
 )
 from dockyard.services.ec2autoscaling.service import Ec2AutoScaling
-from dockyard.services.ec2autoscaling.validation import GroupSpec
+from dockyard.services.ec2autoscaling.validation import GroupSpec, TemplateRef
 
 MAX_GROUPS = 500
 
@@ -39,6 +39,18 @@ def _zones_of(asg: Ec2AutoScaling, scope: Scope, subnets: list[str]) -> dict[str
         if subnet not in found:
             raise ValidationError(f"The subnet ID '{subnet}' does not exist")
     return found
+
+
+def _resolve(asg: Ec2AutoScaling, scope: Scope, ref: TemplateRef) -> TemplateRef:
+    """The launch template as the group records it: both its id and its name, and the
+    version as given ($Default, $Latest or a number), once EC2 says it exists."""
+    if asg.fleet is None:  # no EC2: no launch template exists
+        raise ValidationError(missing_template(ref.template_id, ref.template_name).message)
+    try:
+        found = asg.fleet.template(scope, ref.template_id, ref.template_name, ref.version)
+    except FleetError as exc:
+        raise ValidationError(exc.message) from exc
+    return TemplateRef(found.template_id, found.template_name, ref.version)
 
 
 def _check_target_groups(asg: Ec2AutoScaling, scope: Scope, arns: list[str]) -> None:
@@ -68,6 +80,7 @@ def create(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Gro
         raise ValidationError("CreateAutoScalingGroup needs LaunchTemplate, MinSize and MaxSize.")
     desired = spec.desired if spec.desired is not None else spec.min_size
     validation.bounds(spec.min_size, spec.max_size, desired)
+    template = _resolve(asg, scope, spec.template)
     subnets = spec.subnets or []
     subnet_zones = _zones_of(asg, scope, subnets)
     zones = list(dict.fromkeys(subnet_zones[s] for s in subnets)) if subnets else []
@@ -81,8 +94,8 @@ def create(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Gro
     group = Group(
         name=name, arn=group_arn(scope, name, new_uuid()), account_id=scope.account_id,
         region=scope.region, created=now, min_size=spec.min_size, max_size=spec.max_size,
-        desired=desired, template_id=spec.template.template_id,
-        template_name=spec.template.template_name, template_version=spec.template.version,
+        desired=desired, template_id=template.template_id,
+        template_name=template.template_name, template_version=template.version,
         zones=zones, subnets=subnets, subnet_zones=subnet_zones,
         health_check_type=spec.health_check_type or "EC2",
         grace_period=spec.grace_period or 0,
@@ -120,9 +133,10 @@ def update(asg: Ec2AutoScaling, scope: Scope, name: str, spec: GroupSpec) -> Gro
         desired = min(max(group.desired, min_size), max_size)
     validation.bounds(min_size, max_size, desired)
     if spec.template is not None:
-        group.template_id = spec.template.template_id
-        group.template_name = spec.template.template_name
-        group.template_version = spec.template.version
+        template = _resolve(asg, scope, spec.template)
+        group.template_id = template.template_id
+        group.template_name = template.template_name
+        group.template_version = template.version
     if spec.subnets is not None:
         if not spec.subnets:
             raise ValidationError("At least one Availability Zone or VPC Subnet is required.")

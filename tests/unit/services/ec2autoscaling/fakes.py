@@ -8,7 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dockyard.core.clock import ManualClock
-from dockyard.core.fleet import InstanceStatus, LaunchRequest
+from dockyard.core.fleet import (
+    FleetError,
+    InstanceStatus,
+    LaunchRequest,
+    TemplateVersion,
+    missing_template,
+)
 from dockyard.core.loadbalancing import Target
 from dockyard.core.scaling import AlarmSpec
 from dockyard.core.scope import Scope
@@ -22,6 +28,7 @@ from dockyard.store.sqlite import SqliteStore
 
 SCOPE = Scope("123456789012", "us-east-1")
 SUBNETS = {"subnet-a": "us-east-1a", "subnet-b": "us-east-1b", "subnet-c": "us-east-1c"}
+LT = "lt-0123456789abcdef0"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 
 
@@ -31,9 +38,27 @@ class FakeFleet:
     instances: dict[str, InstanceStatus] = field(default_factory=dict)
     launched: list[LaunchRequest] = field(default_factory=list)
     terminated: list[str] = field(default_factory=list)
+    # Launch templates: (id, name) -> (default version, latest version).
+    templates: dict[tuple[str, str], tuple[int, int]] = field(
+        default_factory=lambda: {(LT, "web-template"): (1, 2)}
+    )
+    fail_launch: FleetError | None = None
+
+    def template(self, scope: Scope, template_id: str | None, template_name: str | None,
+                 version: str) -> TemplateVersion:  # fmt: skip
+        for (tid, tname), (default, latest) in self.templates.items():
+            if (template_id and tid == template_id) or (not template_id and tname == template_name):
+                number = {"$Default": default, "$Latest": latest}.get(
+                    version, int(version) if version.isdigit() else 0)  # fmt: skip
+                if not 1 <= number <= latest:
+                    raise missing_template(tid, tname, version)
+                return TemplateVersion(tid, tname, number, "t3.micro", "ami-12345678")
+        raise missing_template(template_id, template_name)
 
     async def launch(self, scope: Scope, request: LaunchRequest) -> list[str]:
         self.launched.append(request)
+        if self.fail_launch is not None:
+            raise self.fail_launch
         ids = []
         for _ in range(request.count):
             iid = f"i-{len(self.instances):017x}"
@@ -126,7 +151,7 @@ def world() -> World:
 
 def params(**extra: Any) -> dict[str, Any]:
     p: dict[str, Any] = {
-        "LaunchTemplate": {"LaunchTemplateId": "lt-0123456789abcdef0"},
+        "LaunchTemplate": {"LaunchTemplateId": LT},
         "MinSize": 1,
         "MaxSize": 4,
         "VPCZoneIdentifier": "subnet-a,subnet-b",
