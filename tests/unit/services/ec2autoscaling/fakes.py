@@ -3,6 +3,7 @@ on them with a manual clock (unit tests only)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +72,14 @@ class FakeFleet:
 
     async def terminate(self, scope: Scope, instance_ids: Sequence[str]) -> None:
         self.terminated.extend(instance_ids)
+        for iid in instance_ids:
+            if iid in self.instances:
+                self.instances[iid] = dataclasses.replace(self.instances[iid], state="terminated")
+
+    def run(self, iid: str, *, healthy: bool | None = True) -> None:
+        """EC2 has started the instance (and its status checks say `healthy`)."""
+        self.instances[iid] = dataclasses.replace(self.instances[iid], state="running",
+                                                  healthy=healthy)  # fmt: skip
 
     def describe(self, scope: Scope, instance_ids: Sequence[str]) -> list[InstanceStatus]:
         return [self.instances[i] for i in instance_ids if i in self.instances]
@@ -81,17 +90,31 @@ class FakeFleet:
 
 @dataclass
 class FakeTargetGroups:
+    """Target groups that remember their targets: registered ones are `initial` until a test
+    says otherwise, deregistered ones `draining` until the test drains them."""
+
     kinds: dict[str, str] = field(default_factory=lambda: {TG: "instance"})
+    targets: dict[tuple[str, str], str] = field(default_factory=dict)  # (arn, id) -> state
+    calls: list[tuple[str, str, str, int]] = field(default_factory=list)
 
     def target_type(self, account_id: str, region: str, target_group_arn: str) -> str | None:
         return self.kinds.get(target_group_arn)
 
-    def register(self, account_id: str, region: str, arn: str, target: Target) -> None: ...
+    def register(self, account_id: str, region: str, arn: str, target: Target) -> None:
+        self.calls.append(("register", arn, target.target_id, target.port))
+        self.targets[(arn, target.target_id)] = "initial"
 
-    def deregister(self, account_id: str, region: str, arn: str, target: Target) -> None: ...
+    def deregister(self, account_id: str, region: str, arn: str, target: Target) -> None:
+        self.calls.append(("deregister", arn, target.target_id, target.port))
+        if (arn, target.target_id) in self.targets:
+            self.targets[(arn, target.target_id)] = "draining"
 
     def health(self, account_id: str, region: str, arn: str, target: Target) -> str:
-        return "healthy"
+        return self.targets.get((arn, target.target_id), "unused")
+
+    def drain(self) -> None:
+        """Every draining target has drained (its deregistration delay is over)."""
+        self.targets = {k: v for k, v in self.targets.items() if v != "draining"}
 
 
 @dataclass
@@ -134,6 +157,7 @@ class World:
     alarms: FakeAlarms
     sink: Sink
     store: FailingStore
+    target_groups: FakeTargetGroups
 
     def events(self) -> list[dict[str, Any]]:
         self.asg.outbox.drain()
@@ -144,9 +168,10 @@ def world() -> World:
     clock = ManualClock(start=1_700_000_000.0)
     fleet, alarms, sink = FakeFleet(), FakeAlarms(), Sink()
     store = FailingStore(":memory:")
-    asg = Ec2AutoScaling(store, clock, fleet=fleet, target_groups=FakeTargetGroups(),
-                         alarms=alarms, events=sink)  # fmt: skip
-    return World(asg, clock, fleet, alarms, sink, store)
+    tgs = FakeTargetGroups()
+    asg = Ec2AutoScaling(store, clock, fleet=fleet, target_groups=tgs, alarms=alarms,
+                         events=sink)  # fmt: skip
+    return World(asg, clock, fleet, alarms, sink, store, tgs)
 
 
 def params(**extra: Any) -> dict[str, Any]:
