@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from dockyard.api.provider import Handler, Provider
 from dockyard.core.scaling import AlarmFiring
-from dockyard.services.ec2autoscaling import ops_groups, ops_instances, policies
+from dockyard.services.ec2autoscaling import access, ops_groups, ops_instances, policies
 from dockyard.services.ec2autoscaling.service import Ec2AutoScaling
 
 __all__ = ["Ec2AutoScaling", "PolicyActions", "provider"]
@@ -23,7 +23,8 @@ def provider(asg: Ec2AutoScaling) -> Provider:
     for module in (ops_groups, ops_instances):
         handlers.update(module.handlers(asg))
     return Provider(service="autoscaling", handlers=handlers,
-                    validation_error_code="ValidationError", reset=asg.reset)  # fmt: skip
+                    validation_error_code="ValidationError", reset=asg.reset,
+                    access=access.access(asg))  # fmt: skip
 
 
 @dataclass(slots=True)
