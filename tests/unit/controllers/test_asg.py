@@ -13,6 +13,7 @@ from dockyard.core.fleet import FleetError
 from dockyard.core.scope import Scope
 from dockyard.services.ec2autoscaling import groups, instances
 from dockyard.services.ec2autoscaling.model import Group, Process, Transition
+from dockyard.services.ec2autoscaling.validation import GroupSpec
 from dockyard.store.base import StoreUnavailable
 from tests.unit.services.ec2autoscaling.fakes import LT, SCOPE, TG, World, make_group, world
 
@@ -273,3 +274,57 @@ def test_the_controller_follows_commits_on_its_runtime() -> None:
         assert ctl._hook not in w.asg.changed_hooks
 
     asyncio.run(main())
+
+
+def test_a_detached_instance_leaves_the_target_groups_and_keeps_running() -> None:
+    w = world()
+    make_group(w, MinSize=0, DesiredCapacity=1, TargetGroupARNs=[TG])
+    ctl = controller(w)
+    in_service(w, ctl)
+    (iid,) = states(w)
+    instances.detach(w.asg, SCOPE, "web", [iid], decrement=True)
+    reconcile(ctl, w)
+    assert ("deregister", TG, iid, 8080) in w.target_groups.calls
+    assert states(w) == {iid: "Detaching"}
+    w.target_groups.drain()
+    reconcile(ctl, w)
+    assert states(w) == {} and w.fleet.terminated == []
+    assert w.fleet.instances[iid].state == "running"
+    assert "EC2 Instance Terminate Successful" not in detail_types(w)
+
+
+def test_a_terminate_hook_holds_the_instance_until_continued() -> None:
+    w = world()
+    make_group(w, MinSize=0, DesiredCapacity=1)
+    ctl = controller(w)
+    in_service(w, ctl)
+    (iid,) = states(w)
+    instances.put_hook(w.asg, SCOPE, "web", "drain", Transition.TERMINATING, 300, None, None,
+                       None, None)  # fmt: skip
+    groups.set_desired(w.asg, SCOPE, "web", 0)
+    reconcile(ctl, w, times=2)
+    assert states(w) == {iid: "Terminating:Wait"}
+    assert "EC2 Instance-terminate Lifecycle Action" in detail_types(w)
+    assert w.fleet.terminated == []
+    instances.complete(w.asg, SCOPE, "web", "drain", "CONTINUE", None, iid)
+    reconcile(ctl, w, times=2)
+    assert w.fleet.terminated == [iid] and states(w) == {}
+
+
+def test_an_unbalanced_group_launches_in_its_smallest_zone_then_scales_in_the_largest() -> None:
+    w = world()
+    make_group(w, VPCZoneIdentifier="subnet-a", DesiredCapacity=2)
+    ctl = controller(w)
+    in_service(w, ctl)
+    assert {i.zone for i in group(w).instances.values()} == {"us-east-1a"}
+    groups.update(w.asg, SCOPE, "web", GroupSpec(subnets=["subnet-a", "subnet-b"]))
+    reconcile(ctl, w)
+    launched = [i for i in group(w).instances.values() if i.state.value == "Pending"]
+    assert [i.zone for i in launched] == ["us-east-1b"]
+    act = next(a for a in w.asg.activities[group(w).key] if a.id == launched[0].activity_id)
+    assert act.cause.endswith("an instance was launched in an attempt to balance the group "
+                              "across Availability Zones.")  # fmt: skip
+    run_all(w)
+    reconcile(ctl, w, times=4)
+    zones = sorted(i.zone for i in group(w).instances.values() if i.state.value == "InService")
+    assert zones == ["us-east-1a", "us-east-1b"]
