@@ -29,6 +29,7 @@ from dockyard.core.loadbalancing import Target, TargetGroups
 from dockyard.core.scope import Scope
 from dockyard.services.ec2autoscaling import groups, lifecycle
 from dockyard.services.ec2autoscaling.model import (
+    COUNTED,
     ActivityStatus,
     Group,
     GroupInstance,
@@ -181,7 +182,7 @@ class AsgController:
             group.instances[removal.instance_id].health = Health.UNHEALTHY
         for removal in [*decided.replace, *decided.scale_in]:
             inst = group.instances[removal.instance_id]
-            if inst.state == LifecycleState.IN_SERVICE:
+            if inst.state in COUNTED:
                 change.add(lifecycle.begin_terminate(asg, group, inst, removal.cause))
         for iid in decided.drained:
             leaving = group.instances.get(iid)

@@ -6,7 +6,8 @@ The steps, each one only when its process is not suspended:
 - instances EC2 reports running leave Pending (their launch hooks wait, or they proceed);
   instances in Pending:Proceed go in service and are registered in the target groups
   (AddToLoadBalancer);
-- health (HealthCheck): an instance EC2 reports stopped or gone is unhealthy at once; one
+- health (HealthCheck): an instance EC2 reports stopped or gone is unhealthy at once (one
+  still on its way in goes at once, whatever is suspended, since it never will be); one
   whose status checks fail, or (type ELB) that a target group reports unhealthy, after the
   grace period from its InService time; unhealthy ones are replaced (ReplaceUnhealthy);
 - capacity: fewer counted instances than desired launch (Launch) in the zones with the fewest,
@@ -191,6 +192,14 @@ def plan(group: Group, observed: Mapping[str, InstanceStatus],
     replacing: set[str] = set()
     for inst in sorted(group.counted(), key=lambda i: i.instance_id):
         if inst.state != LifecycleState.IN_SERVICE:
+            # An instance EC2 stopped or lost before it came into service never will: it
+            # goes, whatever is suspended, and is replaced as any launch would be.
+            status = observed.get(inst.instance_id)
+            if status is None or status.state in GONE:
+                replacing.add(inst.instance_id)
+                out.replace.append(Removal(inst.instance_id, (
+                    f"At {stamp} an instance was taken out of service in response to an EC2 "
+                    "health check indicating it has been terminated or stopped.")))  # fmt: skip
             continue
         if inst.health == Health.HEALTHY and not suspended(Process.HEALTH_CHECK):
             reason = _health_reason(group, inst, observed.get(inst.instance_id), health, now, out)

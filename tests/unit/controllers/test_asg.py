@@ -4,6 +4,7 @@ across zones, lifecycle, registration, health replacement, scale-in, back-off, d
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -328,3 +329,17 @@ def test_an_unbalanced_group_launches_in_its_smallest_zone_then_scales_in_the_la
     reconcile(ctl, w, times=4)
     zones = sorted(i.zone for i in group(w).instances.values() if i.state.value == "InService")
     assert zones == ["us-east-1a", "us-east-1b"]
+
+
+def test_an_instance_ec2_terminates_before_it_runs_is_replaced() -> None:
+    w = world()
+    make_group(w)
+    ctl = controller(w)
+    reconcile(ctl, w)
+    (iid,) = states(w)
+    w.fleet.instances[iid] = dataclasses.replace(w.fleet.instances[iid], state="terminated")
+    reconcile(ctl, w, times=3)
+    assert iid not in group(w).instances
+    assert len(group(w).instances) == 1 and len(w.fleet.launched) == 2
+    launch = next(a for a in w.asg.activities[group(w).key] if a.description.endswith(iid))
+    assert launch.status.value == "Cancelled"

@@ -199,3 +199,17 @@ def test_released_target_groups_are_left_once_drained() -> None:
     p = plan(g, ec2(g), {("i-1", TG): "healthy"}, NOW)
     assert p.deregister == [("i-1", TG)] and p.released == []
     assert plan(g, ec2(g), {}, NOW).released == [TG]
+
+
+def test_an_instance_lost_on_its_way_in_is_replaced_at_once() -> None:
+    g = group(desired=2, suspended={"HealthCheck": "x", "ReplaceUnhealthy": "y"})
+    member(g, "i-1", state=LifecycleState.PENDING)
+    member(g, "i-2", "us-east-1b", state=LifecycleState.PENDING_WAIT)
+    p = plan(g, ec2(g, i_1="terminated", i_2="missing"), {}, NOW)
+    assert [r.instance_id for r in p.replace] == ["i-1", "i-2"]
+    assert p.replace[0].cause == (f"At {STAMP} an instance was taken out of service in response "
+                                  "to an EC2 health check indicating it has been terminated or "
+                                  "stopped.")  # fmt: skip
+    assert [x.zone for x in p.launch] == ["us-east-1a", "us-east-1b"]
+    pending = plan(g, ec2(g, i_1="pending"), {}, NOW)
+    assert pending.replace == [] and pending.launch == []
