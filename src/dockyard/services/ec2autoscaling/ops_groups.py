@@ -224,10 +224,16 @@ def handlers(asg: Ec2AutoScaling) -> dict[str, Handler]:
 
     def _attachments(group: Group) -> list[tuple[str, str]]:
         """(target group ARN, state) of the group's target groups and the ones it is
-        leaving: InService once every InService instance is registered, as AWS reports."""
-        out = [(a, "InService" if all(i.registered for i in group.instances.values()
-                                      if i.state == "InService") else "Adding")
-               for a in group.target_groups]  # fmt: skip
+        leaving, in AWS's words: Adding until every InService instance is registered, then
+        Added, or InService (ELB health checks) once a registered instance serves."""
+        serving = [i for i in group.instances.values() if i.state == "InService"]
+        if not all(i.registered for i in serving):
+            state = "Adding"
+        elif group.health_check_type == "ELB" and serving:
+            state = "InService"
+        else:
+            state = "Added"
+        out = [(a, state) for a in group.target_groups]
         out += [(a, "Removing") for a in group.released_target_groups]
         return out
 

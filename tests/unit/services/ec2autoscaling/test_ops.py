@@ -106,10 +106,10 @@ def test_traffic_sources_are_the_groups_target_groups(api: Api) -> None:
     api("CreateAutoScalingGroup", **GROUP, TrafficSources=[{"Identifier": TG, "Type": "elbv2"}])
     out = api("DescribeTrafficSources", AutoScalingGroupName="web")
     assert out["TrafficSources"] == [{"TrafficSource": TG, "Identifier": TG, "Type": "elbv2",
-                                      "State": "InService"}]  # fmt: skip
+                                      "State": "Added"}]  # fmt: skip
     tgs = api("DescribeLoadBalancerTargetGroups", AutoScalingGroupName="web")
     assert tgs["LoadBalancerTargetGroups"] == [{"LoadBalancerTargetGroupARN": TG,
-                                                "State": "InService"}]  # fmt: skip
+                                                "State": "Added"}]  # fmt: skip
     api("DetachTrafficSources", AutoScalingGroupName="web",
         TrafficSources=[{"Identifier": TG, "Type": "elbv2"}])  # fmt: skip
     out = api("DescribeTrafficSources", AutoScalingGroupName="web")
@@ -329,3 +329,18 @@ def test_the_provider_serves_autoscaling_and_leaves_the_rest_unsupported() -> No
         assert op in MODEL.operation_names
     with pytest.raises(ValueError, match="InstanceFleet"):
         provider(Ec2AutoScaling(w.store, w.clock))
+
+
+def test_target_group_states_follow_registration(api: Api) -> None:
+    api("CreateAutoScalingGroup", **GROUP, TargetGroupARNs=[TG], HealthCheckType="ELB")
+    add_instance(api.w, "web", "i-1")
+
+    def state() -> str:
+        out = api("DescribeLoadBalancerTargetGroups", AutoScalingGroupName="web")
+        return str(out["LoadBalancerTargetGroups"][0]["State"])
+
+    assert state() == "Adding"
+    g = api.w.asg.group(SCOPE, "web").copy()
+    g.instances["i-1"].registered = True
+    api.w.asg.commit([g])
+    assert state() == "InService"
