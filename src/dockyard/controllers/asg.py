@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from dockyard.controllers.asg_plan import GroupPlan, Launch, plan
 from dockyard.controllers.runtime import Runtime
@@ -53,6 +54,20 @@ TargetPort = Callable[[Scope, str], "int | None"]
 _MOVING = frozenset({LifecycleState.PENDING, LifecycleState.PENDING_PROCEED,
                      LifecycleState.TERMINATING, LifecycleState.TERMINATING_PROCEED,
                      LifecycleState.DETACHING})  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Launched:
+    """What EC2 answered to one launch request, to record."""
+
+    ids: list[str]
+    zone: str
+    subnet: str | None
+    template_id: str
+    template_name: str
+    version: str
+    instance_type: str | None
+    cause: str
 
 
 def _records_change(decided: GroupPlan) -> bool:
@@ -233,60 +248,70 @@ class AsgController:
 
     async def _launch(self, group: Group, launches: Sequence[Launch]) -> None:
         """Launch, one EC2 request per subnet, and record each batch as EC2 answers it; a
-        refusal is recorded as a failed activity and ends this round (back-off)."""
-        scope = group.scope
+        refusal is recorded as a failed activity and ends this round (back-off). The group
+        is read again after each call to EC2: operations may have changed it meanwhile."""
+        key, scope = group.key, group.scope
         per_subnet = Counter((item.zone, item.subnet_id) for item in launches)
         causes = {(item.zone, item.subnet_id): item.cause for item in launches}
         for (zone, subnet), count in per_subnet.items():
-            group = self.asg.groups[group.key]
-            if group.deleting:
+            current = self.asg.groups.get(key)
+            if current is None or current.deleting:
                 return
+            tags = {t.key: t.value for t in current.tags if t.propagate}
+            tags[GROUP_TAG] = current.name
             try:
-                template = self.fleet.template(scope, group.template_id, group.template_name,
-                                               group.template_version)  # fmt: skip
-                tags = {t.key: t.value for t in group.tags if t.propagate}
-                tags[GROUP_TAG] = group.name
+                template = self.fleet.template(
+                    scope, current.template_id, current.template_name, current.template_version
+                )
                 ids = await self.fleet.launch(scope, LaunchRequest(
                     template_id=template.template_id, version=str(template.version),
                     subnet_id=subnet, count=count, tags=tags))  # fmt: skip
             except FleetError as exc:
-                log.info("ec2-autoscaling: group %s could not launch in %s: %s", group.name,
+                log.info("ec2-autoscaling: group %s could not launch in %s: %s", current.name,
                          zone, exc)  # fmt: skip
-                failed = group.copy()
-                change = lifecycle.launch_failed(self.asg, failed, zone, subnet or "",
-                                                 groups.launch_error_message(exc))  # fmt: skip
+                latest = self.asg.groups.get(key)
+                if latest is None:
+                    return
+                failed = latest.copy()
+                message = groups.launch_error_message(exc)
+                change = lifecycle.launch_failed(self.asg, failed, zone, subnet or "", message)
                 self.asg.commit([failed], activities=change.activities, events=change.events)
                 return
-            await self._record_launch(group, ids, zone, subnet, template.template_name,
+            launched = Launched(ids, zone, subnet, template.template_id, template.template_name,
                                 str(template.version), template.instance_type,
                                 causes[(zone, subnet)])  # fmt: skip
+            await self._record_launch(scope, key, launched)
 
-    async def _record_launch(self, old: Group, ids: list[str], zone: str, subnet: str | None,
-                       template_name: str, version: str, instance_type: str | None,
-                       cause: str) -> None:  # fmt: skip
-        group = old.copy()
-        statuses = {s.instance_id: s for s in self.fleet.describe(group.scope, ids)}
+    async def _record_launch(self, scope: Scope, key: str, launched: Launched) -> None:
+        latest = self.asg.groups.get(key)
+        if latest is None or latest.deleting:
+            # Deleted while EC2 launched them: they were never the group's.
+            await self.fleet.terminate(scope, launched.ids)
+            return
+        group = latest.copy()
+        statuses = {s.instance_id: s for s in self.fleet.describe(group.scope, launched.ids)}
         change = lifecycle.Change()
         now = self.clock.now()
-        for iid in ids:
+        for iid in launched.ids:
             status = statuses.get(iid)
             before = len(group.counted())
             inst = GroupInstance(
-                iid, status.availability_zone if status else zone,
-                status.subnet_id if status else (subnet or ""),
-                (status.instance_type if status else None) or instance_type or "",
-                group.template_id, template_name, version, LifecycleState.PENDING,
+                iid, status.availability_zone if status else launched.zone,
+                status.subnet_id if status else (launched.subnet or ""),
+                (status.instance_type if status else None) or launched.instance_type or "",
+                launched.template_id, launched.template_name, launched.version,
+                LifecycleState.PENDING,
                 status.launch_time if status and status.launch_time else now,
             )  # fmt: skip
             change.add(lifecycle.launched(self.asg, group, inst, before))
-            change.activities[-1].cause = cause
+            change.activities[-1].cause = launched.cause
         try:
             self.asg.commit([group], activities=change.activities, events=change.events)
         except Exception:
             # Not recorded, so not the group's: EC2 must not keep them running unowned.
             log.warning("ec2-autoscaling: group %s could not record instances %s; "
-                        "terminating them", group.name, ids)  # fmt: skip
-            await self.fleet.terminate(group.scope, ids)
+                        "terminating them", group.name, launched.ids)  # fmt: skip
+            await self.fleet.terminate(group.scope, launched.ids)
             raise
 
     def _next_look(self, group: Group | None, again: float | None) -> float | None:

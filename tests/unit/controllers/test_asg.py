@@ -13,7 +13,7 @@ from dockyard.controllers.asg import GROUP_TAG, AsgController, backoff
 from dockyard.core.fleet import FleetError
 from dockyard.core.scope import Scope
 from dockyard.services.ec2autoscaling import groups, instances
-from dockyard.services.ec2autoscaling.model import Group, Process, Transition
+from dockyard.services.ec2autoscaling.model import Group, Process, Tag, Transition
 from dockyard.services.ec2autoscaling.validation import GroupSpec
 from dockyard.store.base import StoreUnavailable
 from tests.unit.services.ec2autoscaling.fakes import LT, SCOPE, TG, World, make_group, world
@@ -343,3 +343,35 @@ def test_an_instance_ec2_terminates_before_it_runs_is_replaced() -> None:
     assert len(group(w).instances) == 1 and len(w.fleet.launched) == 2
     launch = next(a for a in w.asg.activities[group(w).key] if a.description.endswith(iid))
     assert launch.status.value == "Cancelled"
+
+
+def test_changes_made_while_ec2_launches_are_kept() -> None:
+    w = world()
+    make_group(w, DesiredCapacity=1)
+    ctl = controller(w)
+    real_launch = w.fleet.launch
+
+    async def launch_while_the_user_tags(scope: Scope, request: Any) -> list[str]:
+        groups.put_tags(w.asg, SCOPE, "web", [Tag("late", "yes")])
+        return await real_launch(scope, request)
+
+    w.fleet.launch = launch_while_the_user_tags  # type: ignore[method-assign]
+    reconcile(ctl, w)
+    assert [t.key for t in group(w).tags] == ["late"]
+    assert len(group(w).instances) == 1
+
+
+def test_instances_launched_for_a_group_deleted_meanwhile_are_terminated() -> None:
+    w = world()
+    make_group(w, MinSize=0, DesiredCapacity=1)
+    ctl = controller(w)
+    real_launch = w.fleet.launch
+
+    async def launch_while_the_user_deletes(scope: Scope, request: Any) -> list[str]:
+        groups.delete(w.asg, SCOPE, "web", force=False)
+        return await real_launch(scope, request)
+
+    w.fleet.launch = launch_while_the_user_deletes  # type: ignore[method-assign]
+    reconcile(ctl, w)
+    assert w.asg.groups_of(SCOPE) == []
+    assert w.fleet.terminated == list(w.fleet.instances)
