@@ -265,7 +265,8 @@ class AsgController:
                 )
                 ids = await self.fleet.launch(scope, LaunchRequest(
                     template_id=template.template_id, version=str(template.version),
-                    subnet_id=subnet, count=count, tags=tags))  # fmt: skip
+                    subnet_id=subnet, availability_zone=None if subnet else zone,
+                    count=count, tags=tags))  # fmt: skip
             except FleetError as exc:
                 log.info("ec2-autoscaling: group %s could not launch in %s: %s", current.name,
                          zone, exc)  # fmt: skip

@@ -56,6 +56,9 @@ class LaunchRequest:
     template_name: str | None = None
     version: str = "$Default"
     subnet_id: str | None = None
+    # Without a subnet: the zone to launch in (EC2's Placement.AvailabilityZone), in its
+    # default subnet there.
+    availability_zone: str | None = None
     instance_type: str | None = None  # an override of the template's
     count: int = 1
     tags: Mapping[str, str] = field(default_factory=dict)  # added to the template's

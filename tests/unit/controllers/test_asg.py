@@ -375,3 +375,13 @@ def test_instances_launched_for_a_group_deleted_meanwhile_are_terminated() -> No
     reconcile(ctl, w)
     assert w.asg.groups_of(SCOPE) == []
     assert w.fleet.terminated == list(w.fleet.instances)
+
+
+def test_a_group_of_zones_without_subnets_launches_in_each_zone() -> None:
+    w = world()
+    make_group(w, VPCZoneIdentifier=None, AvailabilityZones=["us-east-1a", "us-east-1c"],
+               DesiredCapacity=2)  # fmt: skip
+    reconcile(controller(w), w)
+    assert [(r.subnet_id, r.availability_zone) for r in w.fleet.launched] == [
+        (None, "us-east-1a"), (None, "us-east-1c")]  # fmt: skip
+    assert sorted(i.zone for i in group(w).instances.values()) == ["us-east-1a", "us-east-1c"]

@@ -63,7 +63,8 @@ class FakeFleet:
         ids = []
         for _ in range(request.count):
             iid = f"i-{len(self.instances):017x}"
-            zone = self.subnets[request.subnet_id or "subnet-a"]
+            zone = (self.subnets[request.subnet_id] if request.subnet_id
+                    else request.availability_zone or "us-east-1a")  # fmt: skip
             self.instances[iid] = InstanceStatus(iid, "pending", zone, request.subnet_id or "",
                                                  "10.0.0.1", "t3.micro", None,
                                                  request.template_id, request.version)  # fmt: skip
