@@ -3,6 +3,9 @@ activities (wire ↔ typed calls)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.scaling import AlarmFiring
@@ -28,6 +31,43 @@ _OPEN = frozenset({ActivityStatus.IN_PROGRESS, ActivityStatus.MID_LIFECYCLE_ACTI
 def activity_order(acts: list[Activity]) -> list[Activity]:
     """As AWS lists them: activities in progress first, then the newest first."""
     return sorted(acts, key=lambda a: (a.status not in _OPEN, -a.start, -a.seq))
+
+
+def _instant(name: str, value: str) -> float:
+    """An ISO 8601 timestamp of a filter (UTC unless it has an offset)."""
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(f"Invalid value {value} for filter {name}: expected an ISO 8601 "
+                              "timestamp such as 2000-01-18T08:15:00Z") from exc  # fmt: skip
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def activity_filter(acts: list[Activity], filters: list[dict[str, Any]],
+                    by_group: bool) -> list[Activity]:  # fmt: skip
+    """DescribeScalingActivities' filters: StartTimeLowerBound, StartTimeUpperBound and
+    (with AutoScalingGroupName only) Status."""
+    for f in filters:
+        name, values = str(f.get("Name") or ""), [str(v) for v in f.get("Values") or []]
+        if name in ("StartTimeLowerBound", "StartTimeUpperBound"):
+            if len(values) != 1:
+                raise ValidationError(f"Filter {name} takes exactly one value.")
+            bound = _instant(name, values[0])
+            lower = name == "StartTimeLowerBound"
+            acts = [a for a in acts if (a.start >= bound if lower else a.start <= bound)]
+        elif name == "Status":
+            if not by_group:
+                raise ValidationError("The Status filter can only be used in combination with "
+                                      "the AutoScalingGroupName parameter.")  # fmt: skip
+            acts = [a for a in acts if a.status.value in set(values)]
+        else:
+            raise ValidationError(
+                f"Filter type {name} is not correct. Allowed Filter types are: "
+                "StartTimeLowerBound StartTimeUpperBound Status"
+            )
+    return acts
 
 
 def handlers(asg: Ec2AutoScaling) -> dict[str, Handler]:
@@ -229,6 +269,7 @@ def handlers(asg: Ec2AutoScaling) -> dict[str, Handler]:
         if p.get("ActivityIds"):
             wanted = set(p["ActivityIds"])
             acts = [a for a in acts if a.id in wanted]
+        acts = activity_filter(acts, p.get("Filters") or [], bool(name))
         chunk, token = page_in_order(activity_order(acts), lambda a: a.id, p.get("NextToken"),
                                      max_records(p, 100, 100))  # fmt: skip
         out: Result = {"Activities": [act_wire(a) for a in chunk]}

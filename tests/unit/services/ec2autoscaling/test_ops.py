@@ -344,3 +344,30 @@ def test_target_group_states_follow_registration(api: Api) -> None:
     g.instances["i-1"].registered = True
     api.w.asg.commit([g])
     assert state() == "InService"
+
+
+def test_activities_filter_by_start_time_and_status(api: Api) -> None:
+    api("CreateAutoScalingGroup", **{**GROUP, "MinSize": 0, "DesiredCapacity": 2})
+    add_instance(api.w, "web", "i-1")  # at 2023-11-14T22:13:20Z, Successful
+    api.w.clock.advance(3600)
+    add_instance(api.w, "web", "i-2", in_service=False)  # an hour later, InProgress
+
+    def described(*filters: dict[str, Any], **extra: Any) -> list[str]:
+        out = api("DescribeScalingActivities", Filters=list(filters), **extra)
+        return [a["Description"].rsplit(" ", 1)[-1] for a in out["Activities"]]
+
+    late = {"Name": "StartTimeLowerBound", "Values": ["2023-11-14T22:30:00Z"]}
+    early = {"Name": "StartTimeUpperBound", "Values": ["2023-11-15T06:30:00+08:00"]}
+    assert described(late) == ["i-2"]
+    assert described(early) == ["i-1"]
+    assert described({"Name": "Status", "Values": ["Successful"]},
+                     AutoScalingGroupName="web") == ["i-1"]  # fmt: skip
+    err = api.error(
+        "DescribeScalingActivities", Filters=[{"Name": "Status", "Values": ["Successful"]}]
+    )
+    assert err.code == "ValidationError" and "AutoScalingGroupName" in err.message
+    err = api.error(
+        "DescribeScalingActivities",
+        Filters=[{"Name": "StartTimeLowerBound", "Values": ["yesterday"]}],
+    )
+    assert err.code == "ValidationError" and "ISO 8601" in err.message
