@@ -8,7 +8,13 @@ from dataclasses import dataclass
 
 from dockyard.api.provider import Handler, Provider
 from dockyard.core.scaling import AlarmFiring
-from dockyard.services.ec2autoscaling import access, ops_groups, ops_instances, policies
+from dockyard.services.ec2autoscaling import (
+    access,
+    ops_groups,
+    ops_instances,
+    ops_scheduled,
+    policies,
+)
 from dockyard.services.ec2autoscaling.service import Ec2AutoScaling
 
 __all__ = ["Ec2AutoScaling", "PolicyActions", "provider"]
@@ -20,7 +26,7 @@ def provider(asg: Ec2AutoScaling) -> Provider:
     if asg.fleet is None:
         raise ValueError("EC2 Auto Scaling needs an InstanceFleet (the EC2 service)")
     handlers: dict[str, Handler] = {}
-    for module in (ops_groups, ops_instances):
+    for module in (ops_groups, ops_instances, ops_scheduled):
         handlers.update(module.handlers(asg))
     return Provider(service="autoscaling", handlers=handlers,
                     validation_error_code="ValidationError", reset=asg.reset,

@@ -23,6 +23,8 @@ BY_NAME = (
     "DetachTrafficSources", "SetInstanceProtection", "AttachInstances", "DetachInstances",
     "PutLifecycleHook", "DeleteLifecycleHook", "CompleteLifecycleAction",
     "RecordLifecycleActionHeartbeat", "PutScalingPolicy", "DeletePolicy", "ExecutePolicy",
+    "PutScheduledUpdateGroupAction", "BatchPutScheduledUpdateGroupAction",
+    "DeleteScheduledAction", "BatchDeleteScheduledAction",
 )  # fmt: skip
 
 

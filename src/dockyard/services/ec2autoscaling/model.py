@@ -111,6 +111,12 @@ def group_arn(scope: Scope, name: str, uid: str) -> str:
                f"autoScalingGroup:{uid}:autoScalingGroupName/{name}")  # fmt: skip
 
 
+def scheduled_arn(scope: Scope, group: str, name: str, uid: str) -> str:
+    return arn("autoscaling", scope.region, scope.account_id,
+               f"scheduledUpdateGroupAction:{uid}:autoScalingGroupName/{group}:"
+               f"scheduledActionName/{name}")  # fmt: skip
+
+
 def policy_arn(scope: Scope, group: str, name: str, uid: str) -> str:
     return arn("autoscaling", scope.region, scope.account_id,
                f"scalingPolicy:{uid}:autoScalingGroupName/{group}:policyName/{name}")  # fmt: skip
@@ -305,3 +311,30 @@ class Activity:
         body = dict(body)
         body["status"] = ActivityStatus(body["status"])
         return Activity(**body)
+
+
+@dataclass(slots=True)
+class ScheduledAction:
+    """A scheduled update of a group's MinSize / MaxSize / DesiredCapacity: once at `start`,
+    or on a Unix cron `recurrence` (in `timezone`) between `start` and `end`."""
+
+    arn: str
+    name: str
+    group_key: str
+    group_name: str
+    created: float
+    start: float | None = None
+    end: float | None = None
+    recurrence: str | None = None
+    timezone: str | None = None
+    min_size: int | None = None
+    max_size: int | None = None
+    desired: int | None = None
+    last_run: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(body: dict[str, Any]) -> ScheduledAction:
+        return ScheduledAction(**body)

@@ -28,6 +28,7 @@ from dockyard.services.ec2autoscaling.model import (
     ActivityStatus,
     Group,
     Policy,
+    ScheduledAction,
     group_key,
 )
 from dockyard.store.base import Store
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 GROUP_KIND = "ec2autoscaling.group"
 POLICY_KIND = "ec2autoscaling.policy"
 ACTIVITY_KIND = "ec2autoscaling.activity"
+SCHEDULED_KIND = "ec2autoscaling.scheduled"
 MAX_ACTIVITIES = 200  # per group, the newest kept
 
 
@@ -59,8 +61,10 @@ class Ec2AutoScaling:
         self.groups: dict[str, Group] = {}  # by group key
         self.policies: dict[str, Policy] = {}  # by ARN
         self.activities: dict[str, list[Activity]] = {}  # by group key, oldest first
+        self.scheduled: dict[str, ScheduledAction] = {}  # by ARN
         self.seq = 0  # of the newest activity
         self.changed_hooks: list[Callable[[str], None]] = []  # a group key that changed
+        self.scheduled_hooks: list[Callable[[str], None]] = []  # a scheduled action ARN
         self.outbox: Mailbox[dict[str, Any]] = Mailbox(
             "ec2autoscaling-events", events.emit if events is not None else lambda _e: None
         )
@@ -71,6 +75,8 @@ class Ec2AutoScaling:
             self.groups[key] = Group.from_dict(body)
         for key, body in self.store.load(POLICY_KIND):
             self.policies[key] = Policy.from_dict(body)
+        for key, body in self.store.load(SCHEDULED_KIND):
+            self.scheduled[key] = ScheduledAction.from_dict(body)
         for _key, body in self.store.load(ACTIVITY_KIND):
             act = Activity.from_dict(body)
             self.activities.setdefault(act.group_key, []).append(act)
@@ -82,6 +88,7 @@ class Ec2AutoScaling:
         self.groups.clear()
         self.policies.clear()
         self.activities.clear()
+        self.scheduled.clear()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -107,6 +114,10 @@ class Ec2AutoScaling:
         return sorted((g for k, g in self.groups.items() if k.startswith(prefix)),
                       key=lambda g: g.name)  # fmt: skip
 
+    def scheduled_of(self, group: Group) -> list[ScheduledAction]:
+        return sorted((a for a in self.scheduled.values() if a.group_key == group.key),
+                      key=lambda a: a.name)  # fmt: skip
+
     def policies_of(self, group: Group) -> list[Policy]:
         return sorted((p for p in self.policies.values() if p.group_key == group.key),
                       key=lambda p: p.name)  # fmt: skip
@@ -122,11 +133,18 @@ class Ec2AutoScaling:
         deleted_groups: Iterable[Group] = (),
         deleted_policies: Iterable[Policy] = (),
         events: Iterable[dict[str, Any]] = (),
+        scheduled: Iterable[ScheduledAction] = (),
+        deleted_scheduled: Iterable[ScheduledAction] = (),
     ) -> None:
         """Write every change in one transaction, then apply it to memory, then queue its
         events and wake the controller. A refused write changes nothing."""
         groups, activities, policies = list(groups), list(activities), list(policies)
         deleted_groups, deleted_policies = list(deleted_groups), list(deleted_policies)
+        scheduled, deleted_scheduled = list(scheduled), list(deleted_scheduled)
+        # A deleted group's scheduled actions go with it.
+        gone_groups = {g.key for g in deleted_groups}
+        deleted_scheduled += [a for a in self.scheduled.values() if a.group_key in gone_groups
+                              and a not in deleted_scheduled]  # fmt: skip
         # Each group keeps its newest MAX_ACTIVITIES activities: the oldest known ones go to
         # make room for the new ones of this change.
         trimmed: list[Activity] = []
@@ -139,9 +157,11 @@ class Ec2AutoScaling:
         puts = [(GROUP_KIND, g.key, g.to_dict()) for g in groups]
         puts += [(POLICY_KIND, p.arn, p.to_dict()) for p in policies]
         puts += [(ACTIVITY_KIND, _activity_key(a), a.to_dict()) for a in activities]
+        puts += [(SCHEDULED_KIND, a.arn, a.to_dict()) for a in scheduled]
         deletes = [(GROUP_KIND, g.key) for g in deleted_groups]
         deletes += [(POLICY_KIND, p.arn) for p in deleted_policies]
         deletes += [(ACTIVITY_KIND, _activity_key(a)) for a in trimmed]
+        deletes += [(SCHEDULED_KIND, a.arn) for a in deleted_scheduled]
         for g in deleted_groups:
             deletes += [(ACTIVITY_KIND, _activity_key(a)) for a in self.activities.get(g.key, [])]
         self.store.write(puts, deletes)
@@ -151,6 +171,10 @@ class Ec2AutoScaling:
             self.policies[p.arn] = p
         for p in deleted_policies:
             self.policies.pop(p.arn, None)
+        for action in scheduled:
+            self.scheduled[action.arn] = action
+        for action in deleted_scheduled:
+            self.scheduled.pop(action.arn, None)
         gone = {a.id for a in trimmed}
         for act in activities:
             acts = [a for a in self.activities.get(act.group_key, []) if a.id not in gone]
@@ -170,6 +194,9 @@ class Ec2AutoScaling:
         for key in {g.key for g in groups} | {g.key for g in deleted_groups}:
             for hook in self.changed_hooks:
                 hook(key)
+        for arn in {a.arn for a in scheduled} | {a.arn for a in deleted_scheduled}:
+            for scheduled_hook in self.scheduled_hooks:
+                scheduled_hook(arn)
 
     # -- activities and events ------------------------------------------------------------
 

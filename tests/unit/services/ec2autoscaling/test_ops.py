@@ -50,11 +50,6 @@ class Api:
         return err.value
 
 
-@pytest.fixture
-def api() -> Api:
-    return Api(world())
-
-
 def test_create_then_describe_shows_the_group_as_aws_does(api: Api) -> None:
     api("CreateAutoScalingGroup", **GROUP, Tags=[
         {"Key": "team", "Value": "a", "PropagateAtLaunch": True}])  # fmt: skip
