@@ -28,14 +28,16 @@ from dockyard.core.clock import Clock
 from dockyard.core.fleet import FleetError, InstanceFleet, InstanceStatus, LaunchRequest
 from dockyard.core.loadbalancing import Target, TargetGroups
 from dockyard.core.scope import Scope
-from dockyard.services.ec2autoscaling import groups, lifecycle
+from dockyard.services.ec2autoscaling import groups, lifecycle, refresh
 from dockyard.services.ec2autoscaling.model import (
+    ACTIVE_REFRESH,
     COUNTED,
     ActivityStatus,
     Group,
     GroupInstance,
     Health,
     LifecycleState,
+    RefreshStatus,
 )
 from dockyard.services.ec2autoscaling.service import Ec2AutoScaling
 
@@ -159,9 +161,14 @@ class AsgController:
             log.info("ec2-autoscaling: group %s deleted", group.name)
             return None
         group = self._apply(group, decided, observed)
+        refresh_wait = None
+        if not (decided.launch or decided.scale_in or decided.replace):
+            refresh_wait = self._refresh(key)
         if decided.terminate:
             await self.fleet.terminate(scope, decided.terminate)
         again = decided.again_after
+        if refresh_wait is not None:
+            again = refresh_wait if again is None else min(again, refresh_wait)
         if decided.launch:
             wait = self._launch_wait(group, now)
             if wait > 0:
@@ -214,6 +221,52 @@ class AsgController:
         asg.commit([group], activities=change.activities, events=change.events)
         return asg.groups.get(group.key, group)
 
+    def _refresh(self, key: str) -> float | None:
+        """Move the group's instance refresh along; seconds until it should be looked at."""
+        current = self.asg.groups.get(key)
+        active = current.active_refresh() if current is not None else None
+        if current is None or active is None or current.deleting:
+            return None
+        now = self.clock.now()
+        decided = refresh.step(current, active, now)
+        group = current.copy()
+        ongoing = group.active_refresh()
+        assert ongoing is not None
+        before = (ongoing.status, ongoing.percentage, ongoing.status_reason)
+        change = lifecycle.Change()
+        stamp = self.asg.stamp(now)
+        for iid in decided.take:
+            cause = (f"At {stamp} an instance was taken out of service in response to an "
+                     f"instance refresh.  At {stamp} instance {iid} was selected for "
+                     "termination.")  # fmt: skip
+            change.add(lifecycle.begin_terminate(self.asg, group, group.instances[iid], cause))
+            ongoing.replaced.append(iid)
+        ongoing.percentage = decided.percentage
+        if decided.checkpoint is not None:
+            ongoing.checkpoint_done, ongoing.checkpoint_at = decided.checkpoint, now
+            ongoing.status_reason = decided.reason
+        elif decided.take:
+            ongoing.status_reason = ""
+        if decided.status is not None:
+            ongoing.status = decided.status
+            if decided.reason:
+                ongoing.status_reason = decided.reason
+            if decided.status in (RefreshStatus.SUCCESSFUL, RefreshStatus.CANCELLED):
+                ongoing.end = now
+            if decided.status == RefreshStatus.SUCCESSFUL and ongoing.template_id:
+                # The desired configuration becomes the group's, as AWS does on success.
+                group.template_id, group.template_name = (
+                    ongoing.template_id,
+                    (ongoing.template_name),
+                )
+                group.template_version = ongoing.template_version or "$Default"
+        after = (ongoing.status, ongoing.percentage, ongoing.status_reason)
+        if decided.take or before != after:
+            self.asg.commit([group], activities=change.activities, events=change.events)
+        if ongoing.status not in ACTIVE_REFRESH:
+            return None
+        return decided.again_after if decided.again_after is not None else self.poll
+
     def _targets(self, group: Group, decided: GroupPlan,
                  observed: Mapping[str, InstanceStatus]) -> set[str]:  # fmt: skip
         """Register and deregister as the plan says; the instances registered."""
@@ -259,10 +312,17 @@ class AsgController:
                 return
             tags = {t.key: t.value for t in current.tags if t.propagate}
             tags[GROUP_TAG] = current.name
+            ongoing = current.active_refresh()
+            tid, tname, version = (
+                current.template_id,
+                current.template_name,
+                (current.template_version),
+            )
+            if ongoing is not None and ongoing.template_id:  # replacements are of the new one
+                tid, tname = ongoing.template_id, ongoing.template_name
+                version = ongoing.template_version or "$Default"
             try:
-                template = self.fleet.template(
-                    scope, current.template_id, current.template_name, current.template_version
-                )
+                template = self.fleet.template(scope, tid, tname, version)
                 ids = await self.fleet.launch(scope, LaunchRequest(
                     template_id=template.template_id, version=str(template.version),
                     subnet_id=subnet, availability_zone=None if subnet else zone,

@@ -12,6 +12,7 @@ from dockyard.services.ec2autoscaling import (
     access,
     ops_groups,
     ops_instances,
+    ops_refresh,
     ops_scheduled,
     policies,
 )
@@ -26,7 +27,7 @@ def provider(asg: Ec2AutoScaling) -> Provider:
     if asg.fleet is None:
         raise ValueError("EC2 Auto Scaling needs an InstanceFleet (the EC2 service)")
     handlers: dict[str, Handler] = {}
-    for module in (ops_groups, ops_instances, ops_scheduled):
+    for module in (ops_groups, ops_instances, ops_scheduled, ops_refresh):
         handlers.update(module.handlers(asg))
     return Provider(service="autoscaling", handlers=handlers,
                     validation_error_code="ValidationError", reset=asg.reset,

@@ -24,7 +24,8 @@ BY_NAME = (
     "PutLifecycleHook", "DeleteLifecycleHook", "CompleteLifecycleAction",
     "RecordLifecycleActionHeartbeat", "PutScalingPolicy", "DeletePolicy", "ExecutePolicy",
     "PutScheduledUpdateGroupAction", "BatchPutScheduledUpdateGroupAction",
-    "DeleteScheduledAction", "BatchDeleteScheduledAction",
+    "DeleteScheduledAction", "BatchDeleteScheduledAction", "StartInstanceRefresh",
+    "CancelInstanceRefresh",
 )  # fmt: skip
 
 

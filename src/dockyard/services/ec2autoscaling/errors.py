@@ -36,3 +36,7 @@ class InvalidNextToken(ServiceError):
 
 class ActiveInstanceRefreshNotFound(ServiceError):
     code = "ActiveInstanceRefreshNotFound"
+
+
+class InstanceRefreshInProgress(ServiceError):
+    code = "InstanceRefreshInProgress"

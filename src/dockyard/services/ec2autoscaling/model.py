@@ -90,6 +90,19 @@ class ActivityStatus(StrEnum):
     CANCELLED = "Cancelled"
 
 
+class RefreshStatus(StrEnum):
+    PENDING = "Pending"
+    IN_PROGRESS = "InProgress"
+    SUCCESSFUL = "Successful"
+    FAILED = "Failed"
+    CANCELLING = "Cancelling"
+    CANCELLED = "Cancelled"
+
+
+ACTIVE_REFRESH = frozenset({RefreshStatus.PENDING, RefreshStatus.IN_PROGRESS,
+                            RefreshStatus.CANCELLING})  # fmt: skip
+
+
 class PolicyType(StrEnum):
     SIMPLE = "SimpleScaling"
     STEP = "StepScaling"
@@ -188,6 +201,41 @@ class Tag:
 
 
 @dataclass(slots=True)
+class InstanceRefresh:
+    """A rolling replacement of a group's instances (StartInstanceRefresh)."""
+
+    id: str
+    status: RefreshStatus
+    start: float
+    min_healthy: int = 90
+    max_healthy: int = 100
+    warmup: int = 0
+    checkpoints: list[int] = field(default_factory=list)
+    checkpoint_delay: int = 3600
+    skip_matching: bool = False
+    # The desired configuration's launch template (None: the group's own), resolved.
+    template_id: str | None = None
+    template_name: str | None = None
+    template_version: str | None = None  # as given
+    resolved_version: str | None = None  # the number it stood for at the start
+    to_update: int = 0
+    # Without SkipMatching: the instances of the group when it started (all to replace).
+    originals: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # instances it took out of service
+    percentage: int = 0
+    status_reason: str = ""
+    end: float | None = None
+    checkpoint_at: float | None = None  # when the current checkpoint was reached
+    checkpoint_done: int = 0  # the highest checkpoint percentage passed
+
+    @staticmethod
+    def from_dict(body: dict[str, Any]) -> InstanceRefresh:
+        body = dict(body)
+        body["status"] = RefreshStatus(body["status"])
+        return InstanceRefresh(**body)
+
+
+@dataclass(slots=True)
 class Group:
     name: str
     arn: str
@@ -221,6 +269,7 @@ class Group:
     last_scaled: float | None = None  # simple scaling cooldowns
     launch_failures: int = 0
     service_linked_role: str = ""
+    refreshes: list[InstanceRefresh] = field(default_factory=list)  # oldest first
 
     @property
     def scope(self) -> Scope:
@@ -241,6 +290,7 @@ class Group:
             k: GroupInstance.from_dict(v) for k, v in body.get("instances", {}).items()
         }
         body["hooks"] = {k: LifecycleHook.from_dict(v) for k, v in body.get("hooks", {}).items()}
+        body["refreshes"] = [InstanceRefresh.from_dict(r) for r in body.get("refreshes", [])]
         return Group(**body)
 
     def copy(self) -> Group:
@@ -255,6 +305,9 @@ class Group:
 
     def is_suspended(self, process: Process) -> bool:
         return process.value in self.suspended
+
+    def active_refresh(self) -> InstanceRefresh | None:
+        return next((r for r in self.refreshes if r.status in ACTIVE_REFRESH), None)
 
 
 @dataclass(slots=True)

@@ -366,3 +366,17 @@ def test_activities_filter_by_start_time_and_status(api: Api) -> None:
         Filters=[{"Name": "StartTimeLowerBound", "Values": ["yesterday"]}],
     )
     assert err.code == "ValidationError" and "ISO 8601" in err.message
+
+
+def test_instance_refresh_operations(api: Api) -> None:
+    api("CreateAutoScalingGroup", **GROUP)
+    rid = api("StartInstanceRefresh", AutoScalingGroupName="web",
+              Preferences={"MinHealthyPercentage": 50})["InstanceRefreshId"]  # fmt: skip
+    (r,) = api("DescribeInstanceRefreshes", AutoScalingGroupName="web")["InstanceRefreshes"]
+    assert (r["InstanceRefreshId"], r["Status"], r["Strategy"]) == (rid, "Pending", "Rolling")
+    assert r["Preferences"]["MinHealthyPercentage"] == 50
+    err = api.error("StartInstanceRefresh", AutoScalingGroupName="web")
+    assert err.code == "InstanceRefreshInProgress"
+    assert api("CancelInstanceRefresh", AutoScalingGroupName="web") == {"InstanceRefreshId": rid}
+    (r,) = api("DescribeInstanceRefreshes", AutoScalingGroupName="web")["InstanceRefreshes"]
+    assert r["Status"] == "Cancelling"
