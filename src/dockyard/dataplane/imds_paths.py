@@ -150,19 +150,18 @@ def listing(tree: Tree) -> bytes:
 
 def resolve(tree: Tree, segments: list[str]) -> Found | None:
     """The answer at `segments` below `tree`: a listing for a directory, a leaf's text; None
-    when nothing is there. A leaf asked for with a trailing `/` is not there either."""
+    when nothing is there. A leaf asked for with a trailing `/` is the leaf, as IMDS answers
+    it (botocore asks for `placement/availability-zone/`)."""
     node: Tree | Leaf = tree
     for i, segment in enumerate(segments):
+        if segment == "" and i == len(segments) - 1:
+            break  # "dir/": the directory itself (or a leaf asked for as "leaf/")
         if not isinstance(node, dict):
             return None
-        if segment == "" and i == len(segments) - 1:
-            break  # "dir/": the directory itself
         found = node.get(segment)
         if found is None:
             return None
         node = found
     if isinstance(node, dict):
         return Found(listing(node))
-    if segments and segments[-1] == "":
-        return None
     return Found(node if isinstance(node, bytes) else node())

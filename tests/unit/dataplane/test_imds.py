@@ -178,6 +178,9 @@ def test_every_category() -> None:
         for path, expected in LEAVES.items():
             r = await get(client, f"/latest/meta-data/{path}", tok)
             assert (path, r.status_code, r.text) == (path, 200, expected)
+            # A leaf with a trailing slash is the leaf (botocore asks for the zone so).
+            r = await get(client, f"/latest/meta-data/{path}/", tok)
+            assert (path, r.status_code, r.text) == (path, 200, expected)
 
     serve(body)
 
@@ -209,7 +212,7 @@ def test_unknown_paths_are_404() -> None:
         tok = await token(client)
         for path in [
             "/latest/meta-data/nope",
-            "/latest/meta-data/ami-id/",
+            "/latest/meta-data/ami-id/x",
             "/latest/meta-data/placement/availability-zone/x",
             "/latest/meta-data/network/interfaces/macs/00:00:00:00:00:00/",
             "/2009-04-04/meta-data/",
