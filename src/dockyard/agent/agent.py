@@ -23,7 +23,7 @@ from typing import Any, cast
 from dockyard import __version__
 from dockyard.agent import host, stats
 from dockyard.agent.credentials import RoleCredentials
-from dockyard.agent.ec2_identity import IdentitySource
+from dockyard.agent.ec2_identity import IdentitySource, IdentityUnavailable
 from dockyard.agent.metadata import MetadataServer
 from dockyard.agent.runner import TaskRunner, without_secrets
 from dockyard.agent.state import AgentState
@@ -154,6 +154,9 @@ class Agent:
                 self.instance_arn = await self.link.register(registration)
                 self._retry = RETRY
                 break
+            except IdentityUnavailable as exc:
+                log.warning("cannot read this instance's identity: %s; retrying", exc)
+                await self._back_off()
             except Exception as exc:
                 log.warning("cannot register with the server: %s; retrying", exc)
                 await self._back_off()

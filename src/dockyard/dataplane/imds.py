@@ -337,7 +337,7 @@ class ImdsServer:
         self.port = int(self._server.sockets[0].getsockname()[1])
         log.info("instance metadata service listening on %s:%d", self.host, self.port)
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
         for connection in list(self.connections):

@@ -13,6 +13,7 @@ from dockyard.agent.agent import Agent
 from dockyard.agent.ec2_identity import (
     DEFAULT_ENDPOINT,
     IdentityUnavailable,
+    InstanceIdentity,
     endpoint_from,
     fetch_identity,
     source,
@@ -40,7 +41,7 @@ def test_the_agent_fetches_a_document_that_verifies_even_when_tokens_are_require
         try:
             identity = await fetch_identity(f"http://127.0.0.1:{server.port}")
         finally:
-            await server.close()
+            await server.stop()
         assert json.loads(identity.document)["instanceId"] == VIEW.instance_id
         assert FakeVerifier().verify(identity.document.encode(), identity.signature)
 
@@ -56,7 +57,7 @@ def test_no_metadata_service_is_identity_unavailable() -> None:
             with pytest.raises(IdentityUnavailable, match="403"):
                 await fetch_identity(f"http://127.0.0.1:{server.port}")
         finally:
-            await server.close()
+            await server.stop()
         with pytest.raises(IdentityUnavailable, match="unreachable"):
             await fetch_identity(f"http://127.0.0.1:{server.port}")
 
@@ -90,7 +91,7 @@ def test_the_agent_registers_with_its_identity(tmp_path: Path) -> None:
         finally:
             await agent.stop()
             await task
-            await server.close()
+            await server.stop()
         (reg,) = link.registrations
         assert reg.identity_document is not None and reg.identity_signature is not None
         assert json.loads(reg.identity_document)["instanceId"] == VIEW.instance_id
@@ -99,5 +100,32 @@ def test_the_agent_registers_with_its_identity(tmp_path: Path) -> None:
         received = _registration(registration_body(reg))
         assert received.identity_document == reg.identity_document
         assert received.identity_signature == reg.identity_signature
+
+    asyncio.run(main())
+
+
+def test_the_agent_waits_for_the_metadata_service(tmp_path: Path) -> None:
+    calls: list[int] = []
+
+    async def flaky() -> InstanceIdentity:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IdentityUnavailable("the metadata service is unreachable")
+        return InstanceIdentity('{"instanceId": "i-1"}', "sig")
+
+    async def main() -> None:
+        link = FakeLink()
+        agent = Agent(
+            link, ProcessDriver(tmp_path), RealClock(), tmp_path, metadata=False, identity=flaky
+        )
+        task = asyncio.create_task(agent.run())
+        try:
+            await asyncio.wait_for(agent.ready.wait(), 10)
+        finally:
+            await agent.stop()
+            await task
+        (reg,) = link.registrations  # nothing registered without the identity
+        assert (reg.identity_document, reg.identity_signature) == ('{"instanceId": "i-1"}', "sig")
+        assert len(calls) == 2
 
     asyncio.run(main())

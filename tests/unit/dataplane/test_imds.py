@@ -30,7 +30,7 @@ def serve(body: Body) -> None:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
                 await body(client, metadata, clock)
         finally:
-            await server.close()
+            await server.stop()
 
     asyncio.run(main())
 
@@ -320,7 +320,7 @@ def test_oversized_request_line_and_headers_are_refused() -> None:
             garbage = b"NOT HTTP AT ALL\r\n\r\n"
             assert (await raw(server.port, garbage)).startswith(b"HTTP/1.1 400")
         finally:
-            await server.close()
+            await server.stop()
 
     asyncio.run(main())
 
@@ -337,7 +337,7 @@ def test_pipelined_requests_are_answered_in_order() -> None:
             assert data.count(b"HTTP/1.1 200 OK") == 2
             assert data.index(VIEW.instance_id.encode()) < data.index(VIEW.image_id.encode())
         finally:
-            await server.close()
+            await server.stop()
 
     asyncio.run(main())
 
@@ -354,6 +354,6 @@ def test_slow_headers_get_408_and_idle_connections_close() -> None:
             assert (await raw(server.port, trickle)).startswith(b"HTTP/1.1 408")
             assert await raw(server.port, b"") == b""  # idle: closed, nothing written
         finally:
-            await server.close()
+            await server.stop()
 
     asyncio.run(main())

@@ -35,7 +35,7 @@ def test_botocore_reads_role_credentials_and_region_with_tokens_required() -> No
             region_fetcher = InstanceMetadataRegionFetcher(timeout=5, env={}, config=config)
             region = await asyncio.to_thread(region_fetcher.retrieve_region)
         finally:
-            await server.close()
+            await server.stop()
         assert credentials["role_name"] == VIEW.role_name
         assert credentials["access_key"] == CREDENTIALS["AccessKeyId"]
         assert credentials["secret_key"] == CREDENTIALS["SecretAccessKey"]
