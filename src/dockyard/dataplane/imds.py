@@ -13,9 +13,9 @@ GET) always works; IMDSv1 (a GET without a token) only while the instance's `htt
   403. Any other method: 405. A path with nothing there: 404.
 
 Limits: the request line and each header at most 8 KiB, all headers at most 16 KiB, a body
-at most 4 KiB (else 400 / 413 and the connection closes); headers must arrive within
-HEADER_TIMEOUT of the first byte (else 408), an idle keep-alive connection closes after
-IDLE_TIMEOUT. Requests on one connection are answered in order, one at a time.
+at most 4 KiB (else 400 / 413 and the connection closes); a request (headers and body) must
+arrive within HEADER_TIMEOUT of its first byte (else 408); an idle keep-alive connection
+closes after IDLE_TIMEOUT. Requests on one connection are answered in order, one at a time.
 """
 
 from __future__ import annotations
@@ -155,6 +155,7 @@ class Connection(asyncio.Protocol):
         self._head_bytes = 0
         self._body_bytes = 0
         self._in_head = False
+        self._in_request = False  # from the first byte of a request to its last
         self._timer: asyncio.TimerHandle | None = None
 
     # asyncio
@@ -200,7 +201,8 @@ class Connection(asyncio.Protocol):
         self._head_bytes = 0
         self._body_bytes = 0
         self._in_head = True
-        self._arm(self.server.header_timeout)
+        self._in_request = True
+        self._arm(self.server.header_timeout)  # the whole request, body too
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -217,7 +219,6 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._disarm()
 
     def on_body(self, body: bytes) -> None:
         self._body_bytes += len(body)
@@ -225,6 +226,8 @@ class Connection(asyncio.Protocol):
             raise httptools.HttpParserError("request body too large")
 
     def on_message_complete(self) -> None:
+        self._in_request = False
+        self._disarm()
         try:
             url = httptools.parse_url(self._url)
             path = url.path.decode("latin-1") if url.path else "/"
@@ -260,7 +263,7 @@ class Connection(asyncio.Protocol):
                 return
             if self.transport is not None:
                 self.transport.resume_reading()
-        if not self.closing and not self._in_head:
+        if not self.closing and not self._in_request:
             self._arm(self.server.idle_timeout)
 
     def _write(self, response: Response, keep_alive: bool, head: bool = False) -> None:
@@ -301,7 +304,7 @@ class Connection(asyncio.Protocol):
 
     def _expired(self) -> None:
         self._timer = None
-        if self._in_head:
+        if self._in_request:
             self._reject(408)
         elif not self.queue and (self.worker is None or self.worker.done()):
             self._close()  # idle

@@ -352,6 +352,11 @@ def test_slow_headers_get_408_and_idle_connections_close() -> None:
         try:
             trickle = b"GET /latest/meta-data/ HTTP/1.1\r\nHost: x\r\n"  # never finished
             assert (await raw(server.port, trickle)).startswith(b"HTTP/1.1 408")
+            slow_body = (
+                b"PUT /latest/api/token HTTP/1.1\r\nX-aws-ec2-metadata-token-ttl-seconds: 5\r\n"
+                b"Content-Length: 100\r\n\r\nonly part of it"
+            )
+            assert (await raw(server.port, slow_body)).startswith(b"HTTP/1.1 408")
             assert await raw(server.port, b"") == b""  # idle: closed, nothing written
         finally:
             await server.stop()
