@@ -11,10 +11,17 @@ from dockyard.controllers.capacity import EXPIRED_REASON, CapacityController
 from dockyard.controllers.service_apply import start_tasks
 from dockyard.core.scaling import AlarmFiring
 from dockyard.services.ec2autoscaling import instances, lifecycle, policies
+from dockyard.services.ec2autoscaling.ports import ServedGroups
 from dockyard.services.ecs.capacity.managed import DRAINING_HOOK
 from tests.unit.services.ec2autoscaling.fakes import SCOPE, add_instance
 from tests.unit.services.ecs.capacity_harness import SCALING, Setup, setup
-from tests.unit.services.ecs.tasks_harness import registration, run
+from tests.unit.services.ecs.tasks_harness import (
+    Client,
+    make_ecs,
+    make_link,
+    registration,
+    run,
+)
 
 STRATEGY = [{"capacityProvider": "cp", "weight": 1}]
 
@@ -179,3 +186,25 @@ def test_a_service_on_a_managed_provider_waits_for_capacity() -> None:
     instance = join(s, "i-0aaa")
     ctl.step()
     assert {s.ecs.tasks.by_arn[t.arn].host_arn for t in started} == {instance}
+
+
+def test_waiting_tasks_survive_a_restart(tmp_path: Any) -> None:
+    path = str(tmp_path / "state.db")
+    s = setup()
+    s.ecs = make_ecs(path, clock=s.w.clock)
+    s.ecs.capacity_providers.groups = ServedGroups(s.w.asg)
+    s.client, s.link = Client(s.ecs), make_link(s.ecs)
+    s.provider(managedScaling=SCALING)
+    s.client("CreateCluster", clusterName="default")
+    s.client("PutClusterCapacityProviders", cluster="default", capacityProviders=["cp"],
+             defaultCapacityProviderStrategy=STRATEGY)  # fmt: skip
+    s.client.taskdef("web")
+    task = s.client.run_task("web", capacityProviderStrategy=STRATEGY)["tasks"][0]
+    # The server restarts: the task is still waiting, and is placed once capacity comes.
+    s.ecs = make_ecs(path, clock=s.w.clock)
+    s.ecs.capacity_providers.groups = ServedGroups(s.w.asg)
+    s.client, s.link = Client(s.ecs), make_link(s.ecs)
+    assert s.client.describe(task["taskArn"])["lastStatus"] == "PROVISIONING"
+    instance = join(s, "i-0aaa")
+    CapacityController(s.ecs, s.metrics, s.w.clock).step()
+    assert s.client.describe(task["taskArn"])["containerInstanceArn"] == instance
