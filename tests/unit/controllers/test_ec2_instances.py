@@ -1,0 +1,114 @@
+"""The EC2 instance controller against a fake HostRuntime: pending instances boot and run,
+stop halts, terminate destroys and frees the address, a dead process tree is an instance
+initiated stop, orphan hosts are removed; and the pure plan."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Sequence
+
+from dockyard.controllers.ec2_instances import InstanceController, cluster_of
+from dockyard.controllers.ec2_instances_plan import Step, plan
+from dockyard.core.clock import ManualClock
+from dockyard.core.hosts import BootKind, HostSpec, IngressRule
+from dockyard.core.images import ecs_optimized_image
+from dockyard.core.scope import Scope
+from dockyard.services.ec2 import Ec2, provider
+from dockyard.services.ec2.instances.model import InstanceState, Reason
+from dockyard.store import SqliteStore
+from tests.unit.services.calls import ACCOUNT, REGION, caller
+
+SCOPE = Scope(ACCOUNT, REGION)
+
+
+class FakeRuntime:
+    def __init__(self) -> None:
+        self.specs: dict[str, HostSpec] = {}
+        self.alive: set[str] = set()
+        self.calls: list[tuple[str, str]] = []
+
+    async def boot(self, spec: HostSpec) -> None:
+        self.calls.append(("boot", spec.instance_id))
+        self.specs[spec.instance_id] = spec
+        self.alive.add(spec.instance_id)
+
+    async def halt(self, instance_id: str, force: bool = False) -> None:
+        self.calls.append(("halt", instance_id))
+        self.alive.discard(instance_id)
+
+    async def destroy(self, instance_id: str) -> None:
+        self.calls.append(("destroy", instance_id))
+        self.alive.discard(instance_id)
+        self.specs.pop(instance_id, None)
+
+    def running(self, instance_id: str) -> bool:
+        return instance_id in self.alive
+
+    def hosts(self) -> list[str]:
+        return list(self.specs)
+
+    async def firewall(self, instance_id: str, rules: Sequence[IngressRule]) -> None:
+        pass
+
+
+def test_the_plan() -> None:
+    assert plan(InstanceState.PENDING, False, False) is Step.BOOT
+    assert plan(InstanceState.RUNNING, True, True) is Step.NOTHING
+    assert plan(InstanceState.RUNNING, True, False) is Step.DIED
+    assert plan(InstanceState.STOPPING, True, True) is Step.HALT
+    assert plan(InstanceState.STOPPED, True, True) is Step.HALT
+    assert plan(InstanceState.STOPPED, True, False) is Step.NOTHING
+    assert plan(InstanceState.SHUTTING_DOWN, True, False) is Step.DESTROY
+    assert plan(InstanceState.TERMINATED, True, False) is Step.REMOVE
+    assert plan(None, True, True) is Step.REMOVE
+    assert plan(None, False, False) is Step.NOTHING
+
+
+def test_cluster_from_user_data() -> None:
+    assert cluster_of(b"#!/bin/sh\necho ECS_CLUSTER=web >> /etc/ecs/ecs.config\n") == "web"
+    assert cluster_of(b"#!/bin/sh\n") == "default"
+
+
+def test_the_machine_follows_the_state_and_the_state_the_machine() -> None:
+    ec2 = Ec2(SqliteStore(":memory:"), ManualClock(), no_runtime=None)
+    ec2.load()
+    call = caller(provider(ec2))
+    runtime = FakeRuntime()
+    controller = InstanceController(ec2, runtime, ManualClock())
+    user_data = base64.b64encode(b"ECS_CLUSTER=web\n").decode()
+    image = ecs_optimized_image(REGION).image_id
+    out = call("RunInstances", ImageId=image, MinCount=1, MaxCount=1, UserData=user_data)
+    instance_id = out["Instances"][0]["InstanceId"]
+
+    def state() -> InstanceState:
+        return ec2.instances.get(SCOPE, instance_id).state
+
+    asyncio.run(controller.reconcile())
+    assert state() is InstanceState.RUNNING
+    spec = runtime.specs[instance_id]
+    assert spec.boot is BootKind.ECS_AGENT and spec.cluster == "web"
+    assert spec.address.private_ip == out["Instances"][0]["PrivateIpAddress"]
+    assert spec.address.vpc_cidr == "172.31.0.0/16"
+
+    call("StopInstances", InstanceIds=[instance_id])
+    asyncio.run(controller.reconcile())
+    assert state() is InstanceState.STOPPED
+    call("StartInstances", InstanceIds=[instance_id])
+    asyncio.run(controller.reconcile())
+    assert state() is InstanceState.RUNNING
+
+    runtime.alive.discard(instance_id)  # its process tree died
+    asyncio.run(controller.reconcile())
+    died = ec2.instances.get(SCOPE, instance_id)
+    assert died.state is InstanceState.STOPPED
+    assert died.state_reason is Reason.INSTANCE_SHUTDOWN
+
+    call("TerminateInstances", InstanceIds=[instance_id])
+    asyncio.run(controller.reconcile())
+    assert state() is InstanceState.TERMINATED
+    assert instance_id not in runtime.specs
+
+    runtime.specs["i-0orphan"] = spec
+    asyncio.run(controller.reconcile())
+    assert ("destroy", "i-0orphan") in runtime.calls
