@@ -64,7 +64,7 @@ UNSERVED = [
     ("sqs", "list_queues", {}),
     ("elbv2", "describe_load_balancers", {}),
     ("elb", "describe_load_balancers", {}),
-    ("autoscaling", "describe_auto_scaling_groups", {}),
+    ("autoscaling", "describe_launch_configurations", {}),
     ("cloudwatch", "list_metrics", {}),
     ("lambda", "list_functions", {}),
     ("lambda", "get_function", {"FunctionName": "my-fn"}),
