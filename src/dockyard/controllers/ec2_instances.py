@@ -3,8 +3,14 @@ the state as the machine does. Level-triggered: every pass reads all instances a
 hosts `HostRuntime` has, asks the pure `ec2_instances_plan.plan` what to do for each, and
 does it through the runtime and the `Instances` domain API (pending -> boot -> running;
 stopping -> halt -> stopped; shutting-down -> destroy -> terminated; a running host whose
-process tree died -> stopped, instance initiated). A failed step is logged and retried on
-the next pass.
+process tree died -> stopped, instance initiated). A host that cannot boot terminates its
+instance with `Server.InternalError` and what went wrong; a failed halt or destroy is logged
+and retried on the next pass.
+
+Each pass also resolves every running instance's security groups to ingress rules
+(`services/ec2/instances/firewall.py`) and hands the runtime those that differ from what it
+was last given, so a changed rule or a member coming or going reaches the firewall within a
+pass.
 """
 
 from __future__ import annotations
@@ -13,15 +19,16 @@ import base64
 import binascii
 import logging
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 
 from dockyard.controllers.ec2_instances_plan import Step, plan
 from dockyard.core.clock import Clock
 from dockyard.core.errors import ServiceError
-from dockyard.core.hosts import HostAddress, HostRuntime, HostSpec
+from dockyard.core.hosts import BootKind, HostAddress, HostRuntime, HostSpec, IngressRule
+from dockyard.services.ec2.instances import firewall
 from dockyard.services.ec2.instances.instances import private_dns
-from dockyard.services.ec2.instances.model import Instance
-from dockyard.services.ec2.network.model import Subnet, Vpc
+from dockyard.services.ec2.instances.model import Instance, InstanceState
+from dockyard.services.ec2.network.model import SecurityGroup, Subnet, Vpc
 from dockyard.services.ec2.service import Ec2
 
 log = logging.getLogger(__name__)
@@ -45,11 +52,27 @@ def cluster_of(user_data: bytes) -> str:
     return found.group(1).decode() if found else "default"
 
 
+# What an ECS-optimized host is handed in its environment to join its cluster (a join
+# token): called with the instance and the cluster, at each boot.
+SecretEnv = Callable[[Instance, str], Mapping[str, str]]
+
+
 class InstanceController:
-    def __init__(self, ec2: Ec2, runtime: HostRuntime, clock: Clock) -> None:
+    def __init__(
+        self,
+        ec2: Ec2,
+        runtime: HostRuntime,
+        clock: Clock,
+        *,
+        agent_env: SecretEnv | None = None,
+        balancer_groups: Callable[[], Collection[str]] | None = None,
+    ) -> None:
         self.ec2 = ec2
         self.runtime = runtime
         self.clock = clock
+        self.agent_env = agent_env
+        self.balancer_groups = balancer_groups
+        self.applied: dict[str, tuple[IngressRule, ...]] = {}  # instance id -> last rules
 
     def spec(self, instance: Instance) -> HostSpec:
         records = self.ec2.records
@@ -57,6 +80,10 @@ class InstanceController:
         subnet = records.find(instance.scope, instance.subnet_id, Subnet)
         image = self.ec2.images.get(instance.scope, instance.image_id)
         user_data = user_data_of(instance)
+        cluster = cluster_of(user_data)
+        secret_env: Mapping[str, str] = {}
+        if image.boot == BootKind.ECS_AGENT and self.agent_env is not None:
+            secret_env = self.agent_env(instance, cluster)
         return HostSpec(
             instance_id=instance.id,
             image_id=instance.image_id,
@@ -70,7 +97,8 @@ class InstanceController:
             ),
             hostname=private_dns(instance.region, instance.private_ip),
             user_data=user_data,
-            cluster=cluster_of(user_data),
+            cluster=cluster,
+            secret_env=secret_env,
         )
 
     async def reconcile(self) -> None:
@@ -85,6 +113,35 @@ class InstanceController:
                 await self._do(instance, plan(instance.state, exists, alive))
         for orphan in sorted(hosts - seen):
             await self._guarded(orphan, self.runtime.destroy(orphan))
+        await self.apply_firewalls()
+
+    def desired_firewalls(self) -> dict[str, tuple[IngressRule, ...]]:
+        """Each running instance's ingress rules, its groups' sources resolved."""
+        balancer_groups = set(self.balancer_groups()) if self.balancer_groups else set()
+        records = self.ec2.records
+        out: dict[str, tuple[IngressRule, ...]] = {}
+        for scope in self.ec2.instances.scopes():
+            everything = self.ec2.instances.all(scope)
+            members = firewall.members(everything)
+            groups = {g.id: g for g in records.all(scope, SecurityGroup)}
+            for instance in everything:
+                if instance.state != InstanceState.RUNNING:
+                    continue
+                subnet = records.find(scope, instance.subnet_id, Subnet)
+                out[instance.id] = firewall.ingress(
+                    instance, groups, members, balancer_groups, subnet
+                )
+        return out
+
+    async def apply_firewalls(self) -> None:
+        desired = self.desired_firewalls()
+        for gone in set(self.applied) - set(desired):
+            del self.applied[gone]
+        for instance_id, rules in sorted(desired.items()):
+            if self.applied.get(instance_id) == rules:
+                continue
+            if await self._guarded(instance_id, self.runtime.firewall(instance_id, rules)):
+                self.applied[instance_id] = rules
 
     async def _guarded(self, instance_id: str, step: Awaitable[None]) -> bool:
         try:
@@ -105,10 +162,7 @@ class InstanceController:
         domain = self.ec2.instances
         match step:
             case Step.BOOT:
-                if await self._guarded(instance.id, self.runtime.boot(self.spec(instance))):
-                    current = self._unchanged(instance)
-                    if current is not None and self.runtime.running(instance.id):
-                        domain.booted(current)
+                await self._boot(instance)
             case Step.HALT:
                 if await self._guarded(instance.id, self.runtime.halt(instance.id)):
                     current = self._unchanged(instance)
@@ -125,6 +179,23 @@ class InstanceController:
                 domain.died(instance)
             case Step.NOTHING:
                 pass
+
+    async def _boot(self, instance: Instance) -> None:
+        try:
+            await self.runtime.boot(self.spec(instance))
+            problem = None if self.runtime.running(instance.id) else "its boot program exited"
+        except Exception as exc:  # whatever the machine says, the instance cannot run
+            problem = str(exc) or type(exc).__name__
+        current = self._unchanged(instance)
+        if current is None:
+            return  # stopped or terminated meanwhile: the next pass does what that asks
+        if problem is None:
+            domain_booted = self.ec2.instances.booted(current)
+            self.applied.pop(domain_booted.id, None)  # a new host has a new firewall
+            return
+        log.warning("instance %s could not boot: %s", instance.id, problem)
+        await self._guarded(instance.id, self.runtime.destroy(instance.id))
+        self.ec2.instances.failed(current, problem)
 
     async def run(self, interval: float = INTERVAL) -> None:
         while True:

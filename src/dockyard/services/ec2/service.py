@@ -3,16 +3,20 @@ route tables, internet gateways), launch templates, instances, and their tags; t
 images.
 
 `Ec2(store, clock, no_runtime=...)`; call `load()` once at start. `no_runtime` says why this
-server cannot boot instances (None once a host runtime drives them).
+server cannot boot instances (None once a host runtime drives them). Set by the composition
+root: `profiles` (IAM instance profiles) and `console` (what a host wrote to its console).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from dockyard.core.clock import Clock, RealClock
 from dockyard.core.scope import Scope
 from dockyard.services.ec2.images.images import Images
 from dockyard.services.ec2.instances.instances import Instances
 from dockyard.services.ec2.instances.model import Instance
+from dockyard.services.ec2.instances.profiles import InstanceProfiles
 from dockyard.services.ec2.network.groups import SecurityGroups
 from dockyard.services.ec2.network.model import RECORDS, Resource
 from dockyard.services.ec2.network.routes import Routes
@@ -47,6 +51,8 @@ class Ec2:
         self.images = Images()
         self.instances = Instances(self.records, self.clock)
         self.no_runtime = no_runtime
+        self.profiles: InstanceProfiles | None = None
+        self.console: Callable[[str], bytes] | None = None
 
     def load(self) -> None:
         self.records.load()

@@ -33,6 +33,7 @@ from dockyard.services.ec2.network.model import Subnet
 from dockyard.services.ec2.network.state import Records, editable
 
 KEPT = 3600.0  # seconds a terminated instance stays visible
+CHECK_GRACE = 5.0  # seconds a running instance's status checks stay `initializing`
 
 S = InstanceState
 # What a Stop / Start / Terminate leaves each state in (absent: refused).
@@ -122,7 +123,6 @@ class Instances:
             [s for s in data.get("TagSpecifications") or [] if s.get("ResourceType") == "instance"],
             "instance",
         )
-        profile = data.get("IamInstanceProfile") or {}
         reservation = new_id("r")
         made: list[Instance] = []
         for index in range(launch.count):
@@ -135,7 +135,7 @@ class Instances:
                     id=new_id("i"),
                     account_id=scope.account_id,
                     region=scope.region,
-                    tags=dict(instance_tags),
+                    tags={**instance_tags, **launch.extra_tags},
                     reservation_id=reservation,
                     image_id=launch.image_id,
                     instance_type=launch.instance_type,
@@ -148,7 +148,8 @@ class Instances:
                     group_ids=[g.id for g in launch.groups],
                     key_name=data.get("KeyName"),
                     user_data=data.get("UserData"),
-                    iam_profile=profile.get("Arn") or profile.get("Name"),
+                    iam_profile=launch.profile_arn,
+                    iam_profile_id=launch.profile_id,
                     metadata=dict(launch.metadata),
                     template_id=launch.template_id,
                     template_version=launch.template_version,
@@ -216,14 +217,25 @@ class Instances:
 
     # What the machine reports (the controller calls these).
 
-    def _set(self, instance: Instance, state: InstanceState, reason: Reason | None) -> Instance:
+    def _set(
+        self,
+        instance: Instance,
+        state: InstanceState,
+        reason: Reason | None,
+        transition: str | None = None,
+        detail: str = "",
+    ) -> Instance:
         changed = editable(instance)
         changed.state = state
         changed.changed = self.clock.now()
         if reason is not None:
             changed.state_reason = reason
+            changed.reason_detail = detail
+        if transition is not None:
+            changed.transition_reason = transition
         if state == S.RUNNING:
             changed.state_reason = None
+            changed.reason_detail = ""
             changed.transition_reason = ""
         puts: list[Any] = [changed]
         if state == S.TERMINATED:
@@ -249,10 +261,28 @@ class Instances:
 
     def died(self, instance: Instance) -> Instance:
         """The machine's process tree ended on its own: stopped, instance initiated."""
-        changed = self._set(instance, S.STOPPED, Reason.INSTANCE_SHUTDOWN)
-        changed.transition_reason = REASON_MESSAGES[Reason.INSTANCE_SHUTDOWN]
-        self.records.commit([changed])
-        return changed
+        reason = Reason.INSTANCE_SHUTDOWN
+        return self._set(instance, S.STOPPED, reason, REASON_MESSAGES[reason])
+
+    def failed(self, instance: Instance, detail: str) -> Instance:
+        """The machine could not boot: terminated, `Server.InternalError` with what went
+        wrong; its address goes back to the subnet."""
+        reason = Reason.INTERNAL_ERROR
+        return self._set(instance, S.TERMINATED, reason, REASON_MESSAGES[reason], detail)
+
+    def by_address(self, private_ip: str) -> Instance | None:
+        """The running instance with this private address (in any account and region)."""
+        for scope in self.scopes():
+            for instance in self.all(scope):
+                if instance.private_ip == private_ip and instance.state == S.RUNNING:
+                    return instance
+        return None
+
+    def checks_pass(self, instance: Instance) -> bool | None:
+        """Its status checks: None while initializing (or not running), then True."""
+        if instance.state != S.RUNNING:
+            return None
+        return True if self.clock.now() - instance.changed >= CHECK_GRACE else None
 
     def forget_expired(self, scope: Scope) -> int:
         """Forget instances terminated more than an hour ago; how many."""

@@ -15,6 +15,8 @@ from dockyard.core.errors import ServiceError
 from dockyard.core.scope import Scope
 from dockyard.services.ec2.errors import invalid, missing
 from dockyard.services.ec2.images.images import Images
+from dockyard.services.ec2.instances import profiles as profiling
+from dockyard.services.ec2.instances.profiles import InstanceProfiles
 from dockyard.services.ec2.network.groups import SecurityGroups
 from dockyard.services.ec2.network.model import SecurityGroup, Subnet
 from dockyard.services.ec2.network.state import default_vpc_id
@@ -67,6 +69,10 @@ class Launch:
     data: dict[str, Any] = field(default_factory=dict)  # the merged parameters
     template_id: str | None = None
     template_version: str | None = None
+    profile_arn: str | None = None
+    profile_id: str | None = None
+    # Tags the launching service adds, unchecked (EC2 Auto Scaling's `aws:autoscaling:...`).
+    extra_tags: dict[str, str] = field(default_factory=dict)
 
 
 def counts(p: Mapping[str, Any]) -> tuple[int, int]:
@@ -147,12 +153,15 @@ def checked(
     images: Images,
     vpcs: Vpcs,
     groups: SecurityGroups,
+    profiles: InstanceProfiles | None = None,
 ) -> Launch:
     low, high = counts(p)
     data, template_id, version = merged(scope, p, templates)
     image = references.image(scope, data, images)
     metadata = metadata_options(data.get("MetadataOptions"), METADATA_DEFAULTS)
     checked_user_data(data.get("UserData"))
+    profile_arn, profile_id = profiling.checked(profiles, scope.account_id,
+                                                data.get("IamInstanceProfile"))  # fmt: skip
     interfaces = references.checked(scope, data, vpcs, groups)
     if len(interfaces) > 1:
         raise ServiceError(
@@ -184,6 +193,8 @@ def checked(
         data=data,
         template_id=template_id,
         template_version=version,
+        profile_arn=profile_arn,
+        profile_id=profile_id,
     )
 
 

@@ -42,12 +42,14 @@ class Reason(StrEnum):
     PENDING = "pending"
     USER_SHUTDOWN = "Client.UserInitiatedShutdown"
     INSTANCE_SHUTDOWN = "Client.InstanceInitiatedShutdown"
+    INTERNAL_ERROR = "Server.InternalError"  # the machine could not boot
 
 
 REASON_MESSAGES = {
     Reason.PENDING: "pending",
     Reason.USER_SHUTDOWN: "Client.UserInitiatedShutdown: User initiated shutdown",
     Reason.INSTANCE_SHUTDOWN: "Client.InstanceInitiatedShutdown: Instance initiated shutdown",
+    Reason.INTERNAL_ERROR: "Server.InternalError: Internal error on launch",
 }
 
 
@@ -66,7 +68,8 @@ class Instance(Resource):
     group_ids: list[str] = field(default_factory=list)
     key_name: str | None = None
     user_data: str | None = None  # base64, as given
-    iam_profile: str | None = None  # the instance profile's ARN or name, as given
+    iam_profile: str | None = None  # the instance profile's ARN
+    iam_profile_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # MetadataOptions
     template_id: str | None = None
     template_version: str | None = None
@@ -75,6 +78,7 @@ class Instance(Resource):
     state: InstanceState = InstanceState.PENDING
     state_reason: Reason | None = Reason.PENDING
     transition_reason: str = ""
+    reason_detail: str = ""  # what went wrong, after the reason's message (a boot failure)
     changed: float = 0.0  # when the state last changed (terminated ones are kept an hour)
     requester: str = ""
 

@@ -4,8 +4,8 @@ the rest answer on the records there are."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+import base64
+from typing import TYPE_CHECKING, Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.errors import UnsupportedOperation
@@ -14,28 +14,23 @@ from dockyard.core.scope import Scope
 from dockyard.services.ec2 import filters
 from dockyard.services.ec2.describe import described
 from dockyard.services.ec2.errors import InvalidParameterValue, missing
-from dockyard.services.ec2.images.images import Images
 from dockyard.services.ec2.instances import launch as launching
 from dockyard.services.ec2.instances import wire
-from dockyard.services.ec2.instances.instances import Instances, not_found
+from dockyard.services.ec2.instances.instances import CHECK_GRACE, not_found
 from dockyard.services.ec2.instances.model import Instance, InstanceState
-from dockyard.services.ec2.network.groups import SecurityGroups
-from dockyard.services.ec2.network.vpcs import Vpcs
-from dockyard.services.ec2.templates.templates import LaunchTemplates
 
-CHECK_GRACE = 5.0  # seconds a running instance's status checks stay `initializing`
+if TYPE_CHECKING:
+    from dockyard.services.ec2.service import Ec2
+
 STATUS_FILTERS = ("instance-id", "availability-zone", "instance-state-name", "instance-state-code")
 ATTRIBUTES = ("userData", "instanceType")
+CONSOLE_BYTES = 64 * 1024  # EC2 keeps the last 64 KB of a console
+LATEST_BYTES = 64 * 1024
 
 
-def handlers(
-    instances: Instances,
-    templates: LaunchTemplates,
-    images: Images,
-    vpcs: Vpcs,
-    groups: SecurityGroups,
-    no_runtime: Callable[[], str | None],
-) -> dict[str, Handler]:
+def handlers(ec2: Ec2) -> dict[str, Handler]:
+    instances = ec2.instances
+
     def chosen(ctx: RequestContext, p: Params) -> tuple[Scope, list[Instance]]:
         scope = scope_of(ctx)
         ids = p.get("InstanceIds")
@@ -45,10 +40,12 @@ def handlers(
 
     def run(ctx: RequestContext, p: Params) -> Result:
         scope = scope_of(ctx)
-        why = no_runtime()
+        why = ec2.no_runtime
         if why is not None:
             raise UnsupportedOperation(f"RunInstances: this server has no host runtime: {why}")
-        checked = launching.checked(scope, p, templates, images, vpcs, groups)
+        checked = launching.checked(
+            scope, p, ec2.templates, ec2.images, ec2.vpcs, ec2.groups, ec2.profiles
+        )
         requester = ctx.principal.arn if ctx.principal else ""
         made = instances.launch(scope, checked, requester)
         return wire.reservation(made)
@@ -147,8 +144,29 @@ def handlers(
             out["InstanceType"] = {"Value": found.instance_type}
         return out
 
+    def console_output(ctx: RequestContext, p: Params) -> Result:
+        scope = scope_of(ctx)
+        if not p.get("InstanceId"):
+            raise missing("InstanceId")
+        (found,) = instances.chosen(scope, [str(p["InstanceId"])])
+        out: dict[str, Any] = {
+            "InstanceId": found.id,
+            "Timestamp": wire.stamp(instances.clock.now()),
+        }
+        if ec2.console is None:
+            return out
+        text = ec2.console(found.id)
+        if p.get("Latest"):
+            text = text[-LATEST_BYTES:]
+        elif len(text) > CONSOLE_BYTES:
+            text = text[-CONSOLE_BYTES:]
+        if text:
+            out["Output"] = base64.b64encode(text).decode()
+        return out
+
     return {
         "RunInstances": run,
+        "GetConsoleOutput": console_output,
         "DescribeInstances": describe,
         "DescribeInstanceStatus": describe_status,
         "StopInstances": stop,

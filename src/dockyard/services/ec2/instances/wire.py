@@ -98,8 +98,13 @@ def instance(i: Instance) -> dict[str, Any]:
         out["KeyName"] = i.key_name
     if i.iam_profile:
         out["IamInstanceProfile"] = {"Arn": i.iam_profile}
+        if i.iam_profile_id:
+            out["IamInstanceProfile"]["Id"] = i.iam_profile_id
     if i.state_reason is not None:
-        out["StateReason"] = {"Code": i.state_reason, "Message": REASON_MESSAGES[i.state_reason]}
+        message = REASON_MESSAGES[i.state_reason]
+        if i.reason_detail:
+            message = f"{message}: {i.reason_detail}"
+        out["StateReason"] = {"Code": i.state_reason, "Message": message}
     return out
 
 
