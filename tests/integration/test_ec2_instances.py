@@ -1,11 +1,20 @@
-"""EC2 instances through a real server without a host runtime: RunInstances answers
-UnsupportedOperation (HTTP 501) naming why, in EC2's error shape, while DescribeInstances and
-DescribeInstanceStatus answer empty lists and unknown ids answer EC2's errors, to boto3 and
-the AWS CLI."""
+"""EC2 instances through a real server, to boto3 and the AWS CLI.
+
+Without hosts (`--no-hosts`) RunInstances answers UnsupportedOperation (HTTP 501) naming
+why, while DescribeInstances and DescribeInstanceStatus answer empty lists and unknown ids
+answer EC2's errors. With hosts (a root server with the micro-host runtime) an instance of
+the plain image runs its user data script: GetConsoleOutput shows what it printed, and its
+busybox httpd answers while the instance runs, not once it is stopped or terminated, and
+again once started. The tests that need hosts are skipped, naming why, on a server without
+them."""
 
 from __future__ import annotations
 
+import base64
+import urllib.error
+import urllib.request
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,6 +22,15 @@ from botocore.exceptions import ClientError
 
 from tests.integration.conftest import aws_json, make_client, run_aws
 from tests.support.server import DockyardProcess
+from tests.support.waiting import wait_for
+
+BOOT = 60.0  # seconds a host may take to boot or halt
+SCRIPT = b"""#!/bin/sh
+echo "user data ran on $(hostname)"
+mkdir -p /tmp/www
+echo served-by-the-instance > /tmp/www/index.html
+exec busybox httpd -f -p 8080 -h /tmp/www
+"""
 
 
 def ec2_of(server: DockyardProcess) -> Any:
@@ -20,16 +38,26 @@ def ec2_of(server: DockyardProcess) -> Any:
     return make_client("ec2", server.endpoint, access_key=key)
 
 
-def test_run_instances_names_the_missing_host_runtime(dockyard: DockyardProcess) -> None:
-    ec2 = ec2_of(dockyard)
-    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+def plain_image(ec2: Any) -> str:
+    images = ec2.describe_images(Owners=["amazon"])["Images"]
+    image: str = next(i["ImageId"] for i in images if "ecs" not in i["Name"].lower())
+    return image
+
+
+def test_run_instances_names_the_missing_host_runtime(
+    fresh_server: Callable[..., DockyardProcess],
+) -> None:
+    server = fresh_server("--no-hosts", "--no-local-agent")
+    ec2 = ec2_of(server)
     with pytest.raises(ClientError) as err:
-        ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1)
+        ec2.run_instances(ImageId=plain_image(ec2), MinCount=1, MaxCount=1)
     response = err.value.response
     assert response["Error"]["Code"] == "UnsupportedOperation"
     assert "this server has no host runtime" in response["Error"]["Message"]
+    assert "--no-hosts" in response["Error"]["Message"]
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 501
     assert response["ResponseMetadata"]["RequestId"]
+    assert ec2.describe_instances()["Reservations"] == []
 
 
 def test_describe_instances_answers_empty_lists(dockyard: DockyardProcess) -> None:
@@ -42,6 +70,9 @@ def test_describe_instances_answers_empty_lists(dockyard: DockyardProcess) -> No
     assert [r for page in pages for r in page["Reservations"]] == []
     with pytest.raises(ClientError) as err:
         ec2.stop_instances(InstanceIds=["i-0123456789abcdef0"])
+    assert err.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
+    with pytest.raises(ClientError) as err:
+        ec2.get_console_output(InstanceId="i-0123456789abcdef0")
     assert err.value.response["Error"]["Code"] == "InvalidInstanceID.NotFound"
     with pytest.raises(ClientError) as err:
         ec2.describe_instances(Filters=[{"Name": "no-such-filter", "Values": ["x"]}])
@@ -60,3 +91,106 @@ def test_instances_with_the_aws_cli(dockyard: DockyardProcess) -> None:
     )
     assert done.returncode != 0
     assert "InvalidInstanceID.NotFound" in done.stderr
+
+
+# -- with hosts ----------------------------------------------------------------------------
+
+
+def launch_or_skip(ec2: Any, **params: Any) -> dict[str, Any]:
+    try:
+        out = ec2.run_instances(MinCount=1, MaxCount=1, **params)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "UnsupportedOperation":
+            pytest.skip(exc.response["Error"]["Message"])
+        raise
+    instance: dict[str, Any] = out["Instances"][0]
+    return instance
+
+
+def state_of(ec2: Any, instance_id: str) -> str:
+    found = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"]
+    name: str = found[0]["State"]["Name"]
+    return name
+
+
+def page(address: str) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://{address}:8080/", timeout=2) as resp:
+            return str(resp.read().decode())
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def test_a_user_data_script_runs_stops_and_starts_with_its_instance(
+    dockyard: DockyardProcess,
+) -> None:
+    ec2 = ec2_of(dockyard)
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
+    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc["VpcId"])
+    ec2.authorize_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+                        "IpRanges": [{"CidrIp": vpc["CidrBlock"]}]}],
+    )  # fmt: skip
+    launched = launch_or_skip(
+        ec2, ImageId=plain_image(ec2), UserData=SCRIPT.decode(),
+        SecurityGroupIds=[group["GroupId"]],
+    )  # fmt: skip
+    iid, address = launched["InstanceId"], launched["PrivateIpAddress"]
+    assert launched["State"]["Name"] == "pending"
+    wait_for(lambda: state_of(ec2, iid) == "running", BOOT, "the instance to run")
+    assert wait_for(lambda: page(address), BOOT, "the instance's httpd") == (
+        "served-by-the-instance\n"
+    )
+
+    def console() -> str:
+        out = ec2.get_console_output(InstanceId=iid, Latest=True)
+        return base64.b64decode(out.get("Output", "")).decode(errors="replace")
+
+    assert "user data ran on ip-" in wait_for(console, BOOT, "the script's output")
+    statuses = wait_for(
+        lambda: [
+            s for s in ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"]
+            if s["InstanceStatus"]["Status"] == "ok"
+        ],
+        BOOT, "status checks to pass",
+    )  # fmt: skip
+    assert statuses[0]["SystemStatus"]["Status"] == "ok"
+
+    ec2.stop_instances(InstanceIds=[iid])
+    wait_for(lambda: state_of(ec2, iid) == "stopped", BOOT, "the instance to stop")
+    stopped = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
+    assert stopped["StateReason"]["Code"] == "Client.UserInitiatedShutdown"
+    assert page(address) is None
+
+    ec2.start_instances(InstanceIds=[iid])
+    wait_for(lambda: state_of(ec2, iid) == "running", BOOT, "the instance to run again")
+    wait_for(lambda: page(address), BOOT, "the httpd after the start")
+
+    ec2.terminate_instances(InstanceIds=[iid])
+    wait_for(lambda: state_of(ec2, iid) == "terminated", BOOT, "the instance to terminate")
+    assert page(address) is None
+
+
+def test_the_aws_cli_runs_and_terminates_an_instance(dockyard: DockyardProcess) -> None:
+    ec2 = ec2_of(dockyard)
+    image = plain_image(ec2)
+    probe = launch_or_skip(ec2, ImageId=image, UserData="#!/bin/sh\nexec sleep 3600\n")
+    ec2.terminate_instances(InstanceIds=[probe["InstanceId"]])
+    out = aws_json(dockyard.endpoint, "ec2", "run-instances", "--image-id", image,
+                   "--count", "1", "--user-data", "#!/bin/sh\necho from-the-cli\nexec sleep 3600\n",
+                   "--tag-specifications",
+                   "ResourceType=instance,Tags=[{Key=Name,Value=cli}]")  # fmt: skip
+    iid = out["Instances"][0]["InstanceId"]
+    wait_for(
+        lambda: aws_json(dockyard.endpoint, "ec2", "describe-instances", "--instance-ids", iid,
+                         "--query", "Reservations[0].Instances[0].State.Name") == "running",
+        BOOT, "the instance to run",
+    )  # fmt: skip
+    text = wait_for(
+        lambda: aws_json(dockyard.endpoint, "ec2", "get-console-output", "--instance-id", iid,
+                         "--latest").get("Output", ""),
+        BOOT, "console output",
+    )  # fmt: skip
+    assert "from-the-cli" in text  # the CLI decodes the base64 for us
+    aws_json(dockyard.endpoint, "ec2", "terminate-instances", "--instance-ids", iid)

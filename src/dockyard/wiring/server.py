@@ -52,6 +52,7 @@ from dockyard.services.ecs.instances.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
 from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
+from dockyard.wiring.instances import HostOptions, Instances, metadata_socket
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
 from dockyard.wiring.registryaccess import RegistryAccess
@@ -95,6 +96,8 @@ class ServerOptions:
     # The registry host in ECR repository URIs; may name {account} and {region}
     # (e.g. "{account}.dkr.ecr.{region}.localhost:4566"). None: localhost:<port>.
     registry_host: str | None = None
+    # EC2 instances on micro-hosts (as root with network namespaces); False: --no-hosts.
+    hosts: bool = True
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -203,6 +206,19 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # Join tokens and the credentials of the agents that joined with them.
+        self.agent_identities = AgentIdentities(self.store, self.clock)
+        # EC2 instances on micro-hosts, and EC2 Auto Scaling groups of them.
+        self.instances = Instances(
+            self.store, self.clock, self.ec2,
+            options=HostOptions(
+                enabled=options.hosts, state_dir=options.data_dir / "hosts", port=options.port,
+                scheme="https" if options.tls_cert else "http",
+            ),
+            iam=self.iam, role_credentials=self.sts, elbv2=self.elbv2,
+            monitoring=self.monitoring, identities=self.agent_identities,
+        )  # fmt: skip
+        self.providers.extend(self.instances.providers())
         # ECR: the API, and the registry at /v2/ on this port (blobs under the data dir).
         blobs = ecr_service.BlobStore(options.data_dir / "registry")
         blobs.prepare()  # drops what a crash left of uploads
@@ -263,8 +279,6 @@ class Dockyard:
             managed_capacity=False,
             stats_sink=stats,
         )
-        # Join tokens and the credentials of the agents that joined with them.
-        self.agent_identities = AgentIdentities(self.store, self.clock)
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,
@@ -384,6 +398,7 @@ class Dockyard:
         self.agent_health.start()
         self.retention.start()
         self.registry_collector.start()
+        await self.instances.start()
         if self.options.local_agent:
             from dockyard.drivers.select import select_driver
 
@@ -395,6 +410,7 @@ class Dockyard:
             self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
     async def stop(self) -> None:
+        await self.instances.stop()  # hosts keep running: a server started again adopts them
         await self.monitoring.stop()
         await self.s3_lifecycle.stop()
         await self.log_exports.stop()
@@ -469,6 +485,15 @@ def serve(options: ServerOptions) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, request_exit, signum)
+        sockets = None
+        if dockyard.instances.runtime is not None:
+            # Agents in hosts reach this server at 169.254.169.254:<port>, beside host:port.
+            try:
+                metadata = metadata_socket(options.port)
+            except OSError as exc:
+                dockyard.instances.hosts_off(f"cannot listen on 169.254.169.254: {exc}")
+            else:
+                sockets = [config.bind_socket(), metadata]
         await dockyard.start()
         warn_if_open(options.host, options.port, bool(options.credentials))
         log.info(
@@ -479,7 +504,7 @@ def serve(options: ServerOptions) -> int:
             options.data_dir,
         )
         try:
-            await server.serve()
+            await server.serve(sockets=sockets)
         finally:
             await dockyard.stop()
 
