@@ -39,7 +39,8 @@ class Ec2Fleet:
                  version: str) -> TemplateVersion:  # fmt: skip
         templates = self.ec2.templates
         try:
-            template = templates.get(scope, template_id, template_name)
+            # By id when there is one (EC2 Auto Scaling gives both once it has resolved them).
+            template = templates.get(scope, template_id, None if template_id else template_name)
         except ServiceError as exc:
             if exc.code in NOT_FOUND:
                 raise missing_template(template_id, template_name) from exc
@@ -66,9 +67,8 @@ class Ec2Fleet:
             spec["LaunchTemplateId"] = request.template_id
         else:
             spec["LaunchTemplateName"] = request.template_name
-        _, found = self.ec2.templates.resolve(
-            scope, request.template_id, request.template_name, request.version
-        )
+        name = None if request.template_id else request.template_name
+        _, found = self.ec2.templates.resolve(scope, request.template_id, name, request.version)
         data = found.data
         p: dict[str, Any] = {
             "LaunchTemplate": spec,

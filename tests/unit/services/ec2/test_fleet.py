@@ -62,6 +62,10 @@ def test_template_versions_resolve_with_auto_scaling_errors(served: Ec2, call: C
     assert (default.version, default.instance_type, default.template_name) == (1, "t3.micro", "web")
     assert fleet.template(SCOPE, None, "web", "$Latest").instance_type == "t3.large"
     assert fleet.template(SCOPE, tid, None, "2").version == 2
+    # EC2 Auto Scaling names both once it has resolved a template: the id counts.
+    assert fleet.template(SCOPE, tid, "web", "2").version == 2
+    (both,) = asyncio.run(fleet.launch(SCOPE, LaunchRequest(tid, "web", "$Latest")))
+    assert fleet.describe(SCOPE, [both])[0].instance_type == "t3.large"
     with pytest.raises(FleetError) as err:
         fleet.template(SCOPE, tid, None, "7")
     assert err.value.code == "ValidationError"
