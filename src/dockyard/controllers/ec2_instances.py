@@ -110,7 +110,8 @@ class InstanceController:
                 seen.add(instance.id)
                 exists = instance.id in hosts
                 alive = exists and self.runtime.running(instance.id)
-                await self._do(instance, plan(instance.state, exists, alive))
+                reboot = instance.reboots > instance.rebooted
+                await self._do(instance, plan(instance.state, exists, alive, reboot))
         for orphan in sorted(hosts - seen):
             await self._guarded(orphan, self.runtime.destroy(orphan))
         await self.apply_firewalls()
@@ -175,10 +176,22 @@ class InstanceController:
                         domain.destroyed(current)
             case Step.REMOVE:
                 await self._guarded(instance.id, self.runtime.destroy(instance.id))
+            case Step.REBOOT:
+                await self._reboot(instance)
             case Step.DIED:
                 domain.died(instance)
             case Step.NOTHING:
                 pass
+
+    async def _reboot(self, instance: Instance) -> None:
+        """Halt and boot the host again; the instance stays running (as EC2's do)."""
+        if not await self._guarded(instance.id, self.runtime.halt(instance.id)):
+            return
+        booted = await self._guarded(instance.id, self.runtime.boot(self.spec(instance)))
+        current = self._unchanged(instance)
+        if booted and current is not None:
+            self.ec2.instances.restarted(current, instance.reboots)
+            self.applied.pop(instance.id, None)
 
     async def _boot(self, instance: Instance) -> None:
         try:

@@ -15,17 +15,21 @@ class Step(StrEnum):
     DESTROY = "destroy"  # destroy the host, then record `terminated`
     DIED = "died"  # the host's process tree ended on its own: record `stopped`
     REMOVE = "remove"  # a host with no live instance: destroy it, record nothing
+    REBOOT = "reboot"  # RebootInstances asked: halt and boot the host, it stays `running`
 
 
-def plan(state: InstanceState | None, exists: bool, alive: bool) -> Step:
-    """`state` None: no instance record names this host."""
+def plan(state: InstanceState | None, exists: bool, alive: bool, reboot: bool = False) -> Step:
+    """`state` None: no instance record names this host; `reboot`: a reboot was asked for
+    since the host last booted."""
     if state is None:
         return Step.REMOVE if exists else Step.NOTHING
     match state:
         case InstanceState.PENDING:
             return Step.BOOT
         case InstanceState.RUNNING:
-            return Step.NOTHING if alive else Step.DIED
+            if not alive:
+                return Step.DIED
+            return Step.REBOOT if reboot else Step.NOTHING
         case InstanceState.STOPPING:
             return Step.HALT
         case InstanceState.STOPPED:

@@ -210,3 +210,30 @@ def test_firewalls_follow_rules_and_members() -> None:
     cidr = call("DescribeSubnets", SubnetIds=[subnet])["Subnets"][0]["CidrBlock"]
     router = str(ipaddress.IPv4Network(cidr).network_address + 1)
     assert runtime.rules[server] == (IngressRule("tcp", 80, 80, (f"{router}/32",)),)
+
+
+def test_reboot_halts_and_boots_the_host_and_the_console_shows_it() -> None:
+    ec2, call = served()
+    runtime = FakeRuntime()
+    ec2.console = lambda iid: b"boot " * runtime.calls.count(("boot", iid))
+    controller = InstanceController(ec2, runtime, ManualClock())
+    out = call("RunInstances", ImageId=plain_image(REGION).image_id, MinCount=1, MaxCount=1)
+    instance_id = out["Instances"][0]["InstanceId"]
+    assert "Output" not in call("GetConsoleOutput", InstanceId=instance_id)
+    asyncio.run(controller.reconcile())
+    call("RebootInstances", InstanceIds=[instance_id])
+    asyncio.run(controller.reconcile())
+    assert runtime.calls.count(("boot", instance_id)) == 2
+    assert ("halt", instance_id) in runtime.calls
+    assert ec2.instances.get(SCOPE, instance_id).state is InstanceState.RUNNING
+    asyncio.run(controller.reconcile())  # one reboot asked, one done
+    assert runtime.calls.count(("boot", instance_id)) == 2
+    console = call("GetConsoleOutput", InstanceId=instance_id, Latest=True)
+    assert base64.b64decode(console["Output"]) == b"boot boot "
+    assert console["InstanceId"] == instance_id and console["Timestamp"]
+    call("StopInstances", InstanceIds=[instance_id])
+    call("RebootInstances", InstanceIds=[instance_id])  # a stopped one is left stopped
+    asyncio.run(controller.reconcile())
+    asyncio.run(controller.reconcile())
+    assert ec2.instances.get(SCOPE, instance_id).state is InstanceState.STOPPED
+    assert runtime.calls.count(("boot", instance_id)) == 2

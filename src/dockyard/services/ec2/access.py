@@ -118,6 +118,7 @@ def resolvers(ec2: Ec2) -> dict[str, Resolver]:
         "TerminateInstances": _ids("InstanceIds"),
         "ModifyInstanceMetadataOptions": _ids("InstanceId"),
         "DescribeInstanceAttribute": _ids("InstanceId"),
+        "GetConsoleOutput": _ids("InstanceId"),
         "CreateTags": _ids("Resources"),
         "DeleteTags": _ids("Resources"),
     }

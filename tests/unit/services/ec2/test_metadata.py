@@ -94,6 +94,20 @@ def test_launches_check_the_instance_profile(served: Ec2, call: Call) -> None:
     assert "iamInstanceProfile.arn" in err.message
     by_name = running(served, call, IamInstanceProfile={"Name": "web"})
     assert by_name["IamInstanceProfile"] == {"Arn": PROFILE_ARN, "Id": "AIPAEXAMPLE"}
+    running(served, call)  # no profile: no association
+    (association,) = call("DescribeIamInstanceProfileAssociations")[
+        "IamInstanceProfileAssociations"
+    ]
+    assert association["InstanceId"] == by_name["InstanceId"]
+    assert association["State"] == "associated"
+    assert association["IamInstanceProfile"] == {"Arn": PROFILE_ARN, "Id": "AIPAEXAMPLE"}
+    again = call("DescribeIamInstanceProfileAssociations",
+                 AssociationIds=[association["AssociationId"]],
+                 Filters=[{"Name": "instance-id", "Values": [by_name["InstanceId"]]}])  # fmt: skip
+    assert again["IamInstanceProfileAssociations"] == [association]
+    err = error_of(call, "DescribeIamInstanceProfileAssociations",
+                   AssociationIds=["iip-assoc-0123456789abcdef0"])  # fmt: skip
+    assert err.code == "InvalidAssociationID.NotFound"
 
 
 def test_the_running_instance_behind_an_address(served: Ec2, call: Call) -> None:

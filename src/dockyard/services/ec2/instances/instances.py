@@ -201,9 +201,26 @@ class Instances:
         return self._moved(scope, instances, ON_TERMINATE, "terminated", Reason.USER_SHUTDOWN)
 
     def reboot(self, scope: Scope, instances: Sequence[Instance]) -> None:
+        """Running instances are rebooted by the controller; others are left as they are,
+        as EC2 leaves them."""
         for instance in instances:
             if instance.state in (S.SHUTTING_DOWN, S.TERMINATED):
                 raise incorrect_state(instance, "rebooted")
+        asked = []
+        for instance in instances:
+            if instance.state == S.RUNNING:
+                changed = editable(instance)
+                changed.reboots += 1
+                asked.append(changed)
+        if asked:
+            self.records.commit(asked)
+
+    def restarted(self, instance: Instance, reboots: int) -> Instance:
+        """The host rebooted for the requests up to `reboots`."""
+        changed = editable(instance)
+        changed.rebooted = reboots
+        self.records.commit([changed])
+        return changed
 
     def modify_metadata(
         self, scope: Scope, instance: Instance, given: Mapping[str, Any]

@@ -81,6 +81,10 @@ class Instance(Resource):
     reason_detail: str = ""  # what went wrong, after the reason's message (a boot failure)
     changed: float = 0.0  # when the state last changed (terminated ones are kept an hour)
     requester: str = ""
+    # RebootInstances asks (`reboots` goes up); the controller reboots the host and catches
+    # `rebooted` up.
+    reboots: int = 0
+    rebooted: int = 0
 
     @classmethod
     def from_dict(cls, body: dict[str, Any]) -> Instance:

@@ -12,7 +12,7 @@ from dockyard.api.errors import UnsupportedOperation
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.scope import Scope
 from dockyard.services.ec2 import filters
-from dockyard.services.ec2.describe import described
+from dockyard.services.ec2.describe import described, missing_ids
 from dockyard.services.ec2.errors import InvalidParameterValue, missing
 from dockyard.services.ec2.instances import launch as launching
 from dockyard.services.ec2.instances import wire
@@ -164,8 +164,26 @@ def handlers(ec2: Ec2) -> dict[str, Handler]:
             out["Output"] = base64.b64encode(text).decode()
         return out
 
+    def profile_associations(ctx: RequestContext, p: Params) -> Result:
+        scope = scope_of(ctx)
+        held = [
+            i for i in instances.all(scope) if i.iam_profile and i.state != InstanceState.TERMINATED
+        ]
+        chunk, token = described(
+            held,
+            wire.association_id,
+            p.get("AssociationIds"),
+            missing_ids("InvalidAssociationID.NotFound", "association"),
+            wire.association_fields,
+            ("instance-id", "state"),
+            p,
+        )
+        out = [wire.association(i) for i in chunk]
+        return filters.with_token({"IamInstanceProfileAssociations": out}, token)
+
     return {
         "RunInstances": run,
+        "DescribeIamInstanceProfileAssociations": profile_associations,
         "GetConsoleOutput": console_output,
         "DescribeInstances": describe,
         "DescribeInstanceStatus": describe_status,

@@ -132,6 +132,28 @@ def status(i: Instance, initializing: bool) -> dict[str, Any]:
     }
 
 
+def association_id(i: Instance) -> str:
+    """The id of an instance's profile association (one an instance, made at launch)."""
+    return "iip-assoc-" + i.id.removeprefix("i-")
+
+
+def association(i: Instance) -> dict[str, Any]:
+    profile: dict[str, Any] = {"Arn": i.iam_profile}
+    if i.iam_profile_id:
+        profile["Id"] = i.iam_profile_id
+    return {
+        "AssociationId": association_id(i),
+        "InstanceId": i.id,
+        "IamInstanceProfile": profile,
+        "State": "associated",
+        "Timestamp": stamp(i.launch_time),
+    }
+
+
+def association_fields(i: Instance) -> Fields:
+    return {"instance-id": [i.id], "state": ["associated"]}
+
+
 INSTANCE_FILTERS = (
     "instance-id",
     "instance-state-name",
