@@ -140,7 +140,8 @@ def test_memory_limit_kill_is_reported(ecs: Any, image: str) -> None:
     arn = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
     task = wait_status(ecs, [arn], "STOPPED", timeout=60)[0]
     c = task["containers"][0]
-    assert c["reason"].startswith("OutOfMemoryError"), c
+    assert c.get("reason", "").startswith("OutOfMemoryError"), c
+    assert c["exitCode"] == 137
     assert task["stopCode"] == "EssentialContainerExited"
 
 

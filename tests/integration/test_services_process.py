@@ -236,14 +236,20 @@ def test_a_killed_task_is_replaced(dockyard: DockyardProcess) -> None:
     os.kill(json.loads(pid_files[0].read_text())["pid"], signal.SIGKILL)
 
     def replaced(service: dict[str, Any]) -> bool:
+        # The service's counts are the scheduler's last look: wait for the one after the kill
+        # (the failed task counted), not a count from before it.
         running = {t["taskArn"] for t in service_tasks(ecs, name) if t["lastStatus"] == "RUNNING"}
-        return service["runningCount"] == 2 and victim["taskArn"] not in running
+        return (
+            len(running) == 2
+            and victim["taskArn"] not in running
+            and service["runningCount"] == 2
+            and service["deployments"][0]["failedTasks"] == 1
+        )
 
-    service = wait_service(ecs, name, replaced, timeout=30)
+    wait_service(ecs, name, replaced, timeout=30)
     stopped = ecs.describe_tasks(tasks=[victim["taskArn"]])["tasks"][0]
     assert stopped["lastStatus"] == "STOPPED"
     assert stopped["stopCode"] == "EssentialContainerExited"
-    assert service["deployments"][0]["failedTasks"] == 1
     ecs.delete_service(service=name, force=True)
 
 

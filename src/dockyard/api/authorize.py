@@ -38,6 +38,12 @@ def denied(principal: Principal, access: Access, decision: Decision, protocol: s
     else:
         kind = decision.limited or "identity-based policy"
         message = f"{head} because no {kind} allows the {access.action} action"
+    if protocol == "ec2":  # EC2's own code, and its sentence first
+        return AccessDenied(
+            f"You are not authorized to perform this operation. {message}",
+            code="UnauthorizedOperation",
+            status=403,
+        )
     if protocol in QUERY_PROTOCOLS or access.action.startswith(QUERY_CODES):
         return AccessDenied(message, code="AccessDenied", status=403)
     return AccessDenied(message)

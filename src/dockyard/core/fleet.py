@@ -1,7 +1,7 @@
 """What EC2 Auto Scaling (and, later, OpsWorks and ECS capacity providers) asks of EC2
-instances, without importing the EC2 service: launch from a launch template, terminate, and
-read their state. `services/ec2` implements `InstanceFleet`; the composition root hands it to
-`services/ec2autoscaling`.
+instances, without importing the EC2 service: look up a launch template, launch from it,
+terminate, and read their state. `services/ec2` implements `InstanceFleet`; the composition
+root hands it to `services/ec2autoscaling`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,32 @@ class FleetError(Exception):
         self.message = message
 
 
+def missing_template(template_id: str | None, template_name: str | None,
+                     version: str | None = None) -> FleetError:  # fmt: skip
+    """The error `InstanceFleet.template` raises for a template (or a version of it) that does
+    not exist, in the words EC2 Auto Scaling answers it with (a `ValidationError`)."""
+    prefix = "You must use a valid fully-formed launch template."
+    if version is not None:
+        return FleetError("ValidationError", f"{prefix} The specified launch template version, "
+                          f"with version number {version}, does not exist.")  # fmt: skip
+    if template_id:
+        return FleetError("ValidationError", f"{prefix} The specified launch template, with "
+                          f"template ID {template_id}, does not exist.")  # fmt: skip
+    return FleetError("ValidationError", f"{prefix} The specified launch template, with "
+                      f"template name {template_name}, does not exist.")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateVersion:
+    """A launch template version as `InstanceFleet.template` resolves it."""
+
+    template_id: str
+    template_name: str
+    version: int  # the number "$Default" / "$Latest" stood for
+    instance_type: str | None = None
+    image_id: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class LaunchRequest:
     # The launch template, by id or by name, and its version ("$Default", "$Latest", "3").
@@ -30,6 +56,9 @@ class LaunchRequest:
     template_name: str | None = None
     version: str = "$Default"
     subnet_id: str | None = None
+    # Without a subnet: the zone to launch in (EC2's Placement.AvailabilityZone), in its
+    # default subnet there.
+    availability_zone: str | None = None
     instance_type: str | None = None  # an override of the template's
     count: int = 1
     tags: Mapping[str, str] = field(default_factory=dict)  # added to the template's
@@ -51,6 +80,13 @@ class InstanceStatus:
 
 
 class InstanceFleet(Protocol):
+    def template(self, scope: Scope, template_id: str | None, template_name: str | None,
+                 version: str) -> TemplateVersion:  # fmt: skip
+        """The launch template of this id (or, without one, this name) at `version`
+        ("$Default", "$Latest" or a number). Raises `missing_template(...)` when the template
+        or that version does not exist (a version that is not one of those forms does not)."""
+        ...
+
     async def launch(self, scope: Scope, request: LaunchRequest) -> list[str]:
         """Start `count` instances (committed before this returns); their ids. Raises
         FleetError."""

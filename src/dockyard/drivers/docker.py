@@ -40,8 +40,9 @@ from dockyard.drivers.procenv import read_env_file
 
 log = logging.getLogger(__name__)
 
-# How long an exit by SIGKILL waits for the engine's word that it was an OOM kill.
-OOM_SETTLE_TRIES = 10
+# How long an exit by SIGKILL that Dockyard did not cause waits for the engine's word that it
+# was an OOM kill (the engine's OOM event can land seconds after the exit on a loaded host).
+OOM_SETTLE_TRIES = 100
 OOM_SETTLE_INTERVAL = 0.05  # seconds
 
 T = TypeVar("T")
@@ -101,6 +102,7 @@ class DockerDriver:
         self._primary: dict[str, str] = {}  # task ARN -> container id holding the awsvpc netns
         self._locks: dict[str, threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._stopping: set[str] = set()  # containers Dockyard asked to stop: kills of its own
 
     @staticmethod
     def available(client: Any = None) -> bool:
@@ -357,12 +359,13 @@ class DockerDriver:
                 )
         return bindings
 
-    def _exit_info(self, runtime_id: str) -> ExitInfo:
+    def _exit_info(self, runtime_id: str, settle: bool = False) -> ExitInfo:
         state = self._client.api.inspect_container(runtime_id)["State"]
-        # The engine learns of an OOM kill from an event of its own, which can land just after
-        # the exit on a busy host: a container killed by SIGKILL (137) is asked again for a
-        # moment before it is taken for a plain kill. (Runs in a worker thread.)
-        for _ in range(OOM_SETTLE_TRIES):
+        # The engine learns of an OOM kill from an event of its own, which can land after the
+        # exit on a busy host: a container that just died by a SIGKILL (137) that Dockyard did
+        # not send is asked again for a while before it is taken for a plain kill. (Runs in a
+        # worker thread.)
+        for _ in range(OOM_SETTLE_TRIES if settle and runtime_id not in self._stopping else 0):
             if state.get("OOMKilled") or state.get("ExitCode") != 137:
                 break
             time.sleep(OOM_SETTLE_INTERVAL)
@@ -390,13 +393,14 @@ class DockerDriver:
 
         try:
             await self._call(self._client.api.wait, runtime_id)
-            return await self._call(self._exit_info, runtime_id)
+            return await self._call(self._exit_info, runtime_id, settle=True)
         except docker.errors.NotFound:
             return ExitInfo(None, "ContainerRuntimeError: the container no longer exists")
 
     async def stop(self, runtime_id: str, timeout: float) -> None:
         import docker.errors
 
+        self._stopping.add(runtime_id)
         with contextlib.suppress(docker.errors.NotFound):
             await self._call(self._client.api.stop, runtime_id, timeout=int(timeout))
 
@@ -490,8 +494,12 @@ class DockerDriver:
     async def remove_container(self, runtime_id: str) -> None:
         import docker.errors
 
-        with contextlib.suppress(docker.errors.NotFound):
-            await self._call(self._client.api.remove_container, runtime_id, force=True)
+        self._stopping.add(runtime_id)
+        try:
+            with contextlib.suppress(docker.errors.NotFound):
+                await self._call(self._client.api.remove_container, runtime_id, force=True)
+        finally:
+            self._stopping.discard(runtime_id)
 
     async def adopt(self) -> list[AdoptedContainer]:
         found = await self._call(

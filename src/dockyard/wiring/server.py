@@ -32,6 +32,7 @@ from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.hostsafety import warn_if_open
 from dockyard.services import codedeploy as codedeploy_service
+from dockyard.services import ec2 as ec2_service
 from dockyard.services import ecr as ecr_service
 from dockyard.services import ecs as ecs_service
 from dockyard.services import elbv2 as elbv2_service
@@ -109,12 +110,17 @@ class Dockyard:
         # SSM parameters and Secrets Manager secrets are sealed at rest (no KMS here: a key
         # of this server's own, in its data dir).
         # IAM users' secret access keys too. STS session tokens are sealed under a key
-        # derived from the same one.
+        # derived from the same one. Launch templates too: their user data often holds secrets.
         server_key = load_or_create_key(options.data_dir / "store.key")
         self.store = SealedStore(
             open_store(options.store, options.data_dir),
             server_key,
-            (ssm_service.KIND, secretsmanager_service.KIND, *iam_service.SEALED_KINDS),
+            (
+                ssm_service.KIND,
+                secretsmanager_service.KIND,
+                *iam_service.SEALED_KINDS,
+                *ec2_service.SEALED_KINDS,
+            ),
         )
         self.clock: Clock = self._make_clock()
         # IAM and STS first: every request is authenticated and authorized through them, and
@@ -182,6 +188,11 @@ class Dockyard:
             sts_service.provider(self.sts),
             s3_service.provider(self.s3),
         ]
+        # EC2: networking records (VPCs, subnets, security groups), the default VPC of each
+        # account and region made when that scope is first used; launch templates.
+        self.ec2 = ec2_service.Ec2(self.store, self.clock)
+        self.ec2.load()
+        self.providers.append(ec2_service.provider(self.ec2))
         # CloudWatch, EventBridge, Application Auto Scaling and their controllers; metric data
         # survives restarts: written through to, and reloaded from, its own log.
         self.monitoring = Monitoring(

@@ -82,6 +82,15 @@ def test_denied_messages_as_aws_writes_them() -> None:
     assert exc.value.message.endswith("with an explicit deny in an identity-based policy")
 
 
+def test_ec2_denies_with_unauthorized_operation() -> None:
+    resource = f"arn:aws:ec2:us-east-1:{ACCOUNT}:vpc/vpc-0123456789abcdef0"
+    with pytest.raises(AccessDenied) as exc:
+        Authorizer(Policies()).check(ALICE, [Access("ec2:DeleteVpc", resource)], {}, "ec2")
+    assert (exc.value.code, exc.value.status) == ("UnauthorizedOperation", 403)
+    assert exc.value.message.startswith("You are not authorized to perform this operation. ")
+    assert f"ec2:DeleteVpc on resource: {resource}" in exc.value.message
+
+
 def test_every_pair_must_be_allowed() -> None:
     only_ecs = Authorizer(Policies(parse_policy(doc(
         {"Effect": "Allow", "Action": "ecs:*", "Resource": "*"}))))  # fmt: skip

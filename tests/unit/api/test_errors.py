@@ -64,14 +64,14 @@ UNSERVED = [
     ("sqs", "list_queues", {}),
     ("elbv2", "describe_load_balancers", {}),
     ("elb", "describe_load_balancers", {}),
-    ("autoscaling", "describe_auto_scaling_groups", {}),
+    ("autoscaling", "describe_launch_configurations", {}),
     ("cloudwatch", "list_metrics", {}),
     ("lambda", "list_functions", {}),
     ("lambda", "get_function", {"FunctionName": "my-fn"}),
     ("s3", "list_buckets", {}),
     ("s3", "get_object", {"Bucket": "b", "Key": "dir/key.txt"}),
     ("route53", "list_hosted_zones", {}),
-    ("ec2", "describe_instances", {}),
+    ("ec2", "describe_vpn_connections", {}),
     ("sts", "get_caller_identity", {}),
 ]
 

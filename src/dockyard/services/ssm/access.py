@@ -1,5 +1,6 @@
 """What SSM parameter operations act on: `arn:aws:ssm:<region>:<account>:parameter/<name>`
-(a name's leading `/` is not doubled), with the parameter's tags (aws:ResourceTag/*)."""
+(a name's leading `/` is not doubled), with the parameter's tags (aws:ResourceTag/*); the
+public `/aws/service/...` parameters have no account in their ARNs, as AWS's."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from dockyard.api.access import AccessFunction, AccessRequest, Resolver, table, values
 from dockyard.core.scope import Scope
+from dockyard.services.ssm import public
 from dockyard.services.ssm.parameters import Parameters
 
 
@@ -15,7 +17,10 @@ def parameter_arn(req: AccessRequest, name: str) -> str:
         return name
     head, sep, tail = name.rpartition(":")
     base = head if sep and head and "/" not in tail else name  # `name:3`, `name:label`
-    return req.arn("ssm", "parameter/" + base.removeprefix("/"))
+    resource = "parameter/" + base.removeprefix("/")
+    if public.is_public(base):  # AWS's own: no account in the ARN
+        return f"arn:aws:ssm:{req.region}::{resource}"
+    return req.arn("ssm", resource)
 
 
 def _names(param: str) -> Resolver:
@@ -27,7 +32,7 @@ def _names(param: str) -> Resolver:
 
 def _path(req: AccessRequest) -> Iterable[str]:
     path = str(req.params.get("Path", "/")).rstrip("/")
-    return [req.arn("ssm", "parameter" + (path if path.startswith("/") else "/" + path))]
+    return [parameter_arn(req, path if path.startswith("/") else "/" + path)]
 
 
 def _tagged(req: AccessRequest) -> Iterable[str]:

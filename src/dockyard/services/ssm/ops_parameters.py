@@ -165,8 +165,7 @@ def handlers(params: Parameters) -> dict[str, Handler]:
         specs = list(p.get("ParameterFilters") or [])
         match = filters.compile_filters(specs, by_path=True)
         labels = [str(v) for s in specs if s.get("Key") == "Label" for v in s.get("Values") or []]
-        chosen = [x for x in params.all(scope_of(ctx)) if filters.under(x.name, path, recursive)]
-        chosen = [x for x in chosen if match(x)]
+        chosen = [x for x in params.by_path(scope_of(ctx), path, recursive) if match(x)]
         chunk, token = paged(chosen, p, MAX_NAMES)
         decrypt = bool(p.get("WithDecryption", False))
         out: Result = {"Parameters": []}

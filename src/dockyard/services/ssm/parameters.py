@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from dockyard.core.clock import Clock
 from dockyard.core.scope import Scope
-from dockyard.services.ssm import validation
+from dockyard.services.ssm import filters, public, validation
 from dockyard.services.ssm.errors import (
     HierarchyTypeMismatchException,
     InvalidKeyId,
@@ -98,6 +98,18 @@ class Parameters:
             raise not_found(reference)
         return parameter
 
+    def readable(self, scope: Scope, reference: str) -> Parameter:
+        """A parameter of the account, or a public one (`/aws/service/...`, read-only)."""
+        parameter = self.find(scope, reference) or public.find(scope, name_of(reference))
+        if parameter is None:
+            raise not_found(reference)
+        return parameter
+
+    def by_path(self, scope: Scope, path: str, recursive: bool) -> list[Parameter]:
+        """The account's parameters under `path`, and the public ones under it."""
+        own = [x for x in self.all(scope) if filters.under(x.name, path, recursive)]
+        return sorted([*own, *public.under(scope, path, recursive)], key=lambda x: x.name)
+
     def select(self, scope: Scope, reference: str) -> tuple[Parameter, Version, str | None]:
         """A parameter and one of its versions from `name`, an ARN, `name:version` or
         `name:label`; the selector as given (None without one)."""
@@ -105,7 +117,7 @@ class Parameters:
         head, sep, tail = reference.rpartition(":")
         if sep and head and not tail.startswith("parameter/") and "/" not in tail:
             base, selector = head, tail
-        parameter = self.get(scope, base)
+        parameter = self.readable(scope, base)
         if selector is None:
             return parameter, parameter.current, None
         if selector.isascii() and selector.isdigit():

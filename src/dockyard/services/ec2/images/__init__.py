@@ -1,0 +1,1 @@
+"""Machine images: the two built-in images of each region (`core/images.py`)."""

@@ -1,0 +1,1 @@
+"""Launch templates and their versions (`lt-...`), kept as EC2's `LaunchTemplateData`."""
