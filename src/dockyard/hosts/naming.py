@@ -86,5 +86,28 @@ def agent_argv(python: str, server_url: str, cluster: str, data_dir: str) -> lis
     ]  # fmt: skip
 
 
+def launch_argv(argv: list[str], *, netns: str, hostname: str, procs_file: str | None) -> list[str]:
+    """`argv` run inside the host: in its network namespace (`netns`, a path), in a UTS
+    namespace of its own named `hostname`, and first (when `procs_file` is given, a cgroup's
+    `cgroup.procs`) moved into the host's cgroup, so that every process it ever starts stays
+    findable. Each stage `exec`s the next: the process started is the boot program itself."""
+    inner = [
+        "nsenter", f"--net={netns}", "--",
+        "unshare", "--uts", "--",
+        "/bin/sh", "-c", 'hostname "$1" 2>/dev/null; shift; exec "$@"', "dyhost", hostname,
+        *argv,
+    ]  # fmt: skip
+    if procs_file is None:
+        return inner
+    return ["/bin/sh", "-c", 'echo $$ > "$1" || exit 125; shift; exec "$@"', "dyhost",
+            procs_file, *inner]  # fmt: skip
+
+
 def describe(argv: list[str]) -> str:
     return shlex.join(argv)
+
+
+def overlaps(cidr: str, other: str) -> bool:
+    return ipaddress.IPv4Network(cidr, strict=False).overlaps(
+        ipaddress.IPv4Network(other, strict=False)
+    )

@@ -11,6 +11,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import subprocess
 from pathlib import Path
 
 from dockyard.core.hosts import HostAddress
@@ -23,6 +24,20 @@ NETNS_DIR = Path("/var/run/netns")
 
 def available() -> bool:
     return os.geteuid() == 0 and Path("/proc/self/ns/net").exists()
+
+
+def ensure_metadata_address() -> None:
+    """169.254.169.254/32 on this machine's `lo`, so hosts reach it by their default route
+    (the metadata service, and the server's API for agents, listen there)."""
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(family=2)}
+        if naming.METADATA_ADDRESS in have:
+            return
+        index = ipr.link_lookup(ifname="lo")[0]
+        with contextlib.suppress(Exception):  # someone else may have added it meanwhile
+            ipr.addr("add", index=index, address=naming.METADATA_ADDRESS, prefixlen=32)
 
 
 def netns_path(instance_id: str) -> str:
@@ -121,7 +136,31 @@ def create(instance_id: str, address: HostAddress) -> str:
         ns.route("add", dst="default", gateway=naming.router_address(address.subnet_cidr))
     finally:
         ns.close()
+    _ipv4_only(netns_path(instance_id))
     return netns_path(instance_id)
+
+
+def _ipv4_only(path: str) -> None:
+    """Hosts have IPv4 addresses only, and security groups filter IPv4: no IPv6 at all
+    (not even link-local), so nothing reaches a host around its rules."""
+    script = "for f in /proc/sys/net/ipv6/conf/*/disable_ipv6; do echo 1 > $f; done"
+    done = subprocess.run(
+        ["nsenter", f"--net={path}", "--", "/bin/sh", "-c", script],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    if done.returncode != 0 and Path("/proc/sys/net/ipv6").exists():
+        raise OSError(f"cannot turn IPv6 off in {path}: {done.stderr.strip()}")
+
+
+def any_bridge() -> bool:
+    """Whether this machine has any VPC bridge (of any state directory's hosts)."""
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        return any(
+            str(link.get_attr("IFLA_IFNAME")).startswith(naming.BRIDGE_PREFIX)
+            for link in ipr.get_links()
+        )
 
 
 def destroy(instance_id: str) -> None:

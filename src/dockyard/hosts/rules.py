@@ -1,5 +1,6 @@
 """Security group rules as iptables rule lines (pure): what `firewall.py` loads with
-`iptables-restore --noflush`, so a host's chain is replaced in one atomic step."""
+`iptables-restore --noflush` into the host's own network namespace, so its ingress chain
+(`DYHOST-INGRESS`, jumped to from that namespace's INPUT) is replaced in one atomic step."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 
 from dockyard.core.hosts import IngressRule
 
+INGRESS_CHAIN = "DYHOST-INGRESS"
 PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "tcp": "tcp", "udp": "udp", "icmp": "icmp"}
 ALL = ("-1", "all")
 
@@ -43,8 +45,12 @@ def _ports(rule: IngressRule, protocol: str) -> list[str]:
 
 
 def rule_lines(chain: str, rules: Sequence[IngressRule]) -> list[str]:
-    """The chain's whole content: replies pass, what a rule allows passes, the rest drops."""
-    lines = [f"-A {chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"]
+    """The chain's whole content: the host's own loopback and replies pass, what a rule allows
+    passes, the rest drops."""
+    lines = [
+        f"-A {chain} -i lo -j ACCEPT",
+        f"-A {chain} -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+    ]
     for rule in rules:
         protocol = _protocol(rule)
         match = [] if protocol is None else ["-p", protocol, *_ports(rule, protocol)]
