@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -171,6 +172,7 @@ class LocalHosts:
         self._children[iid] = child
         record.pid, record.started = child.pid, procs.start_time(child.pid)
         records.save(self.state_dir, record)
+        _settle(child, iid)
         log.info(
             "host %s booted (%s) at %s: %s", iid, spec.boot, address.private_ip,
             naming.describe(argv), extra={"instance_id": iid},
@@ -252,6 +254,17 @@ class LocalHosts:
         child = self._children.get(instance_id)
         if child is not None and child.poll() is not None:
             del self._children[instance_id]
+
+
+def _settle(child: subprocess.Popen[bytes], instance_id: str, within: float = 10.0) -> None:
+    """Wait until the boot program has entered the host's namespace (or ended), so that a
+    `halt` right after `boot` finds it."""
+    deadline = time.monotonic() + within
+    while child.poll() is None and not procs.in_host(child.pid, instance_id):
+        if time.monotonic() > deadline:
+            log.warning("the boot program of %s did not enter its namespace", instance_id)
+            return
+        time.sleep(0.005)
 
 
 def _remove_tree(path: Path) -> None:
