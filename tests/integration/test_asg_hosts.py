@@ -17,10 +17,19 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import aws_json, make_client
+from tests.integration.ec2_hosts import (
+    BOOT,
+    Cleanup,
+    cleanup,
+    own_vpc,
+    plain_image,
+    skip_without_hosts,
+    state_of,
+)
 from tests.support.server import DockyardProcess
 from tests.support.waiting import wait_for
 
-BOOT = 90.0  # seconds a group may take to get its instances running
+__all__ = ["cleanup"]  # the fixture
 
 
 def clients(server: DockyardProcess, key: str | None = None) -> tuple[Any, Any, Any]:
@@ -31,12 +40,6 @@ def clients(server: DockyardProcess, key: str | None = None) -> tuple[Any, Any, 
         make_client(service, server.endpoint, access_key=key)
         for service in ("ec2", "autoscaling", "cloudwatch")
     )
-
-
-def plain_image(ec2: Any) -> str:
-    images = ec2.describe_images(Owners=["amazon"])["Images"]
-    image: str = next(i["ImageId"] for i in images if "ecs" not in i["Name"].lower())
-    return image
 
 
 def two_zones(ec2: Any) -> list[dict[str, Any]]:
@@ -133,28 +136,31 @@ def test_an_alarm_runs_a_groups_scaling_policy(
 # -- with hosts ----------------------------------------------------------------------------
 
 
-def hosts_or_skip(ec2: Any) -> None:
+def hosts_or_skip(ec2: Any, subnet: str) -> None:
     try:
         out = ec2.run_instances(ImageId=plain_image(ec2), MinCount=1, MaxCount=1,
-                                UserData="#!/bin/sh\nexec sleep 60\n")  # fmt: skip
+                                SubnetId=subnet, UserData="#!/bin/sh\nexec sleep 60\n")  # fmt: skip
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "UnsupportedOperation":
-            pytest.skip(exc.response["Error"]["Message"])
+        skip_without_hosts(exc)
         raise
     ec2.terminate_instances(InstanceIds=[out["Instances"][0]["InstanceId"]])
 
 
 def test_a_group_runs_an_instance_in_each_zone_and_replaces_one_lost(
-    dockyard: DockyardProcess,
+    dockyard: DockyardProcess, cleanup: Cleanup
 ) -> None:
     ec2, asg, _ = clients(dockyard)
-    hosts_or_skip(ec2)
+    cleanup.autoscaling.append(asg)
+    cleanup.ec2.append(ec2)
+    net = own_vpc(ec2)
+    subnets = net.subnets
+    hosts_or_skip(ec2, subnets[0]["SubnetId"])
     template_id = template(ec2, "spread")
-    subnets = two_zones(ec2)
     asg.create_auto_scaling_group(
         AutoScalingGroupName="spread", MinSize=2, MaxSize=2, DesiredCapacity=2,
         LaunchTemplate={"LaunchTemplateId": template_id, "Version": "$Default"},
         VPCZoneIdentifier=",".join(s["SubnetId"] for s in subnets),
+        Tags=[{"Key": "team", "Value": "web", "PropagateAtLaunch": True}],
     )  # fmt: skip
 
     def in_service() -> list[dict[str, Any]]:
@@ -163,7 +169,7 @@ def test_a_group_runs_an_instance_in_each_zone_and_replaces_one_lost(
         found = [i for i in instances if i["LifecycleState"] == "InService"]
         return found if len(found) == 2 else []
 
-    first = wait_for(in_service, BOOT, "two instances in service")
+    first = wait_for(in_service, BOOT, "two instances in service", 0.5)
     assert {i["AvailabilityZone"] for i in first} == {s["AvailabilityZone"] for s in subnets}
     ids = [i["InstanceId"] for i in first]
     reservations = ec2.describe_instances(InstanceIds=ids)["Reservations"]
@@ -172,12 +178,18 @@ def test_a_group_runs_an_instance_in_each_zone_and_replaces_one_lost(
     assert {i["SubnetId"] for i in described} == {s["SubnetId"] for s in subnets}
     tags = [{t["Key"]: t["Value"] for t in i["Tags"]} for i in described]
     assert {t.get("aws:autoscaling:groupName") for t in tags} == {"spread"}
+    assert {t.get("team") for t in tags} == {"web"}
 
     lost = ids[0]
     ec2.terminate_instances(InstanceIds=[lost])
     replaced = wait_for(
         lambda: (now := in_service()) and lost not in {i["InstanceId"] for i in now} and now,
-        BOOT, "a replacement in service",
+        BOOT, "a replacement in service", 0.5,
     )  # fmt: skip
     assert {i["AvailabilityZone"] for i in replaced} == {s["AvailabilityZone"] for s in subnets}
-    asg.delete_auto_scaling_group(AutoScalingGroupName="spread", ForceDelete=True)
+    assert state_of(ec2, lost) == "terminated"
+    (taken_out,) = [
+        a for a in activities(asg, "spread")
+        if a["Description"] == f"Terminating EC2 instance: {lost}"
+    ]  # fmt: skip
+    assert "EC2 health check indicating it has been terminated" in taken_out["Cause"]

@@ -10,7 +10,6 @@ them."""
 
 from __future__ import annotations
 
-import base64
 import urllib.error
 import urllib.request
 import uuid
@@ -21,27 +20,30 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import aws_json, make_client, run_aws
+from tests.integration.ec2_hosts import (
+    BOOT,
+    Cleanup,
+    cleanup,
+    own_vpc,
+    plain_image,
+    skip_without_hosts,
+    state_of,
+)
 from tests.support.server import DockyardProcess
 from tests.support.waiting import wait_for
 
-BOOT = 60.0  # seconds a host may take to boot or halt
+__all__ = ["cleanup"]  # the fixture
 SCRIPT = b"""#!/bin/sh
 echo "user data ran on $(hostname)"
-mkdir -p /tmp/www
-echo served-by-the-instance > /tmp/www/index.html
-exec busybox httpd -f -p 8080 -h /tmp/www
+mkdir -p www
+echo served-by-the-instance > www/index.html
+exec busybox httpd -f -p 8080 -h www
 """
 
 
 def ec2_of(server: DockyardProcess) -> Any:
     key = str(uuid.uuid4().int)[:12].rjust(12, "1")
     return make_client("ec2", server.endpoint, access_key=key)
-
-
-def plain_image(ec2: Any) -> str:
-    images = ec2.describe_images(Owners=["amazon"])["Images"]
-    image: str = next(i["ImageId"] for i in images if "ecs" not in i["Name"].lower())
-    return image
 
 
 def test_run_instances_names_the_missing_host_runtime(
@@ -100,17 +102,10 @@ def launch_or_skip(ec2: Any, **params: Any) -> dict[str, Any]:
     try:
         out = ec2.run_instances(MinCount=1, MaxCount=1, **params)
     except ClientError as exc:
-        if exc.response["Error"]["Code"] == "UnsupportedOperation":
-            pytest.skip(exc.response["Error"]["Message"])
+        skip_without_hosts(exc)
         raise
     instance: dict[str, Any] = out["Instances"][0]
     return instance
-
-
-def state_of(ec2: Any, instance_id: str) -> str:
-    found = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"]
-    name: str = found[0]["State"]["Name"]
-    return name
 
 
 def page(address: str) -> str | None:
@@ -122,19 +117,20 @@ def page(address: str) -> str | None:
 
 
 def test_a_user_data_script_runs_stops_and_starts_with_its_instance(
-    dockyard: DockyardProcess,
+    dockyard: DockyardProcess, cleanup: Cleanup
 ) -> None:
     ec2 = ec2_of(dockyard)
-    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
-    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=vpc["VpcId"])
+    cleanup.ec2.append(ec2)
+    net = own_vpc(ec2)
+    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=net.vpc_id)
     ec2.authorize_security_group_ingress(
         GroupId=group["GroupId"],
         IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
-                        "IpRanges": [{"CidrIp": vpc["CidrBlock"]}]}],
+                        "IpRanges": [{"CidrIp": net.cidr}]}],
     )  # fmt: skip
     launched = launch_or_skip(
         ec2, ImageId=plain_image(ec2), UserData=SCRIPT.decode(),
-        SecurityGroupIds=[group["GroupId"]],
+        SubnetId=net.subnets[0]["SubnetId"], SecurityGroupIds=[group["GroupId"]],
     )  # fmt: skip
     iid, address = launched["InstanceId"], launched["PrivateIpAddress"]
     assert launched["State"]["Name"] == "pending"
@@ -143,9 +139,9 @@ def test_a_user_data_script_runs_stops_and_starts_with_its_instance(
         "served-by-the-instance\n"
     )
 
-    def console() -> str:
+    def console() -> str:  # boto3 decodes EC2's base64, as the AWS CLI does
         out = ec2.get_console_output(InstanceId=iid, Latest=True)
-        return base64.b64decode(out.get("Output", "")).decode(errors="replace")
+        return str(out.get("Output", ""))
 
     assert "user data ran on ip-" in wait_for(console, BOOT, "the script's output")
     statuses = wait_for(
@@ -167,21 +163,34 @@ def test_a_user_data_script_runs_stops_and_starts_with_its_instance(
     wait_for(lambda: state_of(ec2, iid) == "running", BOOT, "the instance to run again")
     wait_for(lambda: page(address), BOOT, "the httpd after the start")
 
+    # The group's rule is what lets the machine in: without it, nothing answers.
+    ec2.revoke_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+                        "IpRanges": [{"CidrIp": net.cidr}]}],
+    )  # fmt: skip
+    wait_for(lambda: page(address) is None, BOOT, "the firewall to close")
+
     ec2.terminate_instances(InstanceIds=[iid])
     wait_for(lambda: state_of(ec2, iid) == "terminated", BOOT, "the instance to terminate")
     assert page(address) is None
 
 
-def test_the_aws_cli_runs_and_terminates_an_instance(dockyard: DockyardProcess) -> None:
-    ec2 = ec2_of(dockyard)
-    image = plain_image(ec2)
-    probe = launch_or_skip(ec2, ImageId=image, UserData="#!/bin/sh\nexec sleep 3600\n")
-    ec2.terminate_instances(InstanceIds=[probe["InstanceId"]])
+def test_the_aws_cli_runs_and_terminates_an_instance(
+    dockyard: DockyardProcess, cleanup: Cleanup
+) -> None:
+    ec2 = make_client("ec2", dockyard.endpoint)  # the CLI's account
+    cleanup.ec2.append(ec2)
+    net = own_vpc(ec2)
+    image, subnet = plain_image(ec2), net.subnets[0]["SubnetId"]
+    launch_or_skip(ec2, ImageId=image, SubnetId=subnet, UserData="#!/bin/sh\nexec sleep 60\n")
     out = aws_json(dockyard.endpoint, "ec2", "run-instances", "--image-id", image,
-                   "--count", "1", "--user-data", "#!/bin/sh\necho from-the-cli\nexec sleep 3600\n",
+                   "--count", "1", "--subnet-id", subnet,
+                   "--user-data", "#!/bin/sh\necho from-the-cli\nexec sleep 3600\n",
                    "--tag-specifications",
                    "ResourceType=instance,Tags=[{Key=Name,Value=cli}]")  # fmt: skip
     iid = out["Instances"][0]["InstanceId"]
+    assert out["Instances"][0]["Tags"] == [{"Key": "Name", "Value": "cli"}]
     wait_for(
         lambda: aws_json(dockyard.endpoint, "ec2", "describe-instances", "--instance-ids", iid,
                          "--query", "Reservations[0].Instances[0].State.Name") == "running",
@@ -193,4 +202,5 @@ def test_the_aws_cli_runs_and_terminates_an_instance(dockyard: DockyardProcess) 
         BOOT, "console output",
     )  # fmt: skip
     assert "from-the-cli" in text  # the CLI decodes the base64 for us
-    aws_json(dockyard.endpoint, "ec2", "terminate-instances", "--instance-ids", iid)
+    done = aws_json(dockyard.endpoint, "ec2", "terminate-instances", "--instance-ids", iid)
+    assert done["TerminatingInstances"][0]["CurrentState"]["Name"] == "shutting-down"

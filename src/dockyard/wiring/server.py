@@ -489,7 +489,8 @@ def serve(options: ServerOptions) -> int:
         if dockyard.instances.runtime is not None:
             # Agents in hosts reach this server at 169.254.169.254:<port>, beside host:port.
             try:
-                metadata = metadata_socket(options.port)
+                # pyroute2's netlink calls run their own loop: off this one.
+                metadata = await asyncio.to_thread(metadata_socket, options.port)
             except OSError as exc:
                 dockyard.instances.hosts_off(f"cannot listen on 169.254.169.254: {exc}")
             else:

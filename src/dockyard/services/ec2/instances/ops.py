@@ -151,7 +151,7 @@ def handlers(ec2: Ec2) -> dict[str, Handler]:
         (found,) = instances.chosen(scope, [str(p["InstanceId"])])
         out: dict[str, Any] = {
             "InstanceId": found.id,
-            "Timestamp": wire.stamp(instances.clock.now()),
+            "Timestamp": instances.clock.now(),
         }
         if ec2.console is None:
             return out

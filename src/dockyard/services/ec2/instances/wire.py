@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,10 +15,6 @@ from dockyard.services.ec2.instances.model import (
     state_code,
 )
 from dockyard.services.ec2.tags import to_wire
-
-
-def stamp(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(epoch))
 
 
 def state(s: InstanceState) -> dict[str, Any]:
@@ -42,7 +37,7 @@ def instance(i: Instance) -> dict[str, Any]:
         "ImageId": i.image_id,
         "InstanceType": i.instance_type,
         "AmiLaunchIndex": i.launch_index,
-        "LaunchTime": stamp(i.launch_time),
+        "LaunchTime": i.launch_time,
         "Placement": {"AvailabilityZone": i.zone, "Tenancy": "default", "GroupName": ""},
         "Monitoring": {"State": "disabled"},
         "State": state(i.state),
@@ -83,7 +78,7 @@ def instance(i: Instance) -> dict[str, Any]:
                         "AttachmentId": "eni-attach-" + i.interface_id.removeprefix("eni-"),
                         "DeviceIndex": 0,
                         "Status": "attached",
-                        "AttachTime": stamp(i.launch_time),
+                        "AttachTime": i.launch_time,
                         "DeleteOnTermination": True,
                     },
                     "PrivateIpAddresses": [
@@ -146,7 +141,7 @@ def association(i: Instance) -> dict[str, Any]:
         "InstanceId": i.id,
         "IamInstanceProfile": profile,
         "State": "associated",
-        "Timestamp": stamp(i.launch_time),
+        "Timestamp": i.launch_time,
     }
 
 
