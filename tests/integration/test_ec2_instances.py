@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -204,3 +205,71 @@ def test_the_aws_cli_runs_and_terminates_an_instance(
     assert "from-the-cli" in text  # the CLI decodes the base64 for us
     done = aws_json(dockyard.endpoint, "ec2", "terminate-instances", "--instance-ids", iid)
     assert done["TerminatingInstances"][0]["CurrentState"]["Name"] == "shutting-down"
+
+
+def test_an_ecs_optimized_instance_joins_the_cluster_of_its_user_data(
+    fresh_server: Callable[..., DockyardProcess], tmp_path: Path, cleanup: Cleanup
+) -> None:
+    auth = tmp_path / "auth"
+    auth.write_text("test test\n")
+    # With an auth file agents must join with a token: the instance's agent is handed one.
+    server = fresh_server("--auth-file", str(auth), "--no-local-agent", "--runtime", "process")
+    ec2, ecs = make_client("ec2", server.endpoint), make_client("ecs", server.endpoint)
+    cleanup.ec2.append(ec2)
+    cluster = f"hosts-{uuid.uuid4().hex[:8]}"
+    ecs.create_cluster(clusterName=cluster)
+    net = own_vpc(ec2)
+    images = ec2.describe_images(Owners=["amazon"])["Images"]
+    image = next(i["ImageId"] for i in images if "ecs" in i["Name"].lower())
+    user_data = f"#!/bin/bash\necho ECS_CLUSTER={cluster} >> /etc/ecs/ecs.config\n"
+    launched = launch_or_skip(
+        ec2, ImageId=image, UserData=user_data, SubnetId=net.subnets[0]["SubnetId"]
+    )
+    iid = launched["InstanceId"]
+    wait_for(lambda: state_of(ec2, iid) == "running", BOOT, "the instance to run")
+    arns = wait_for(
+        lambda: ecs.list_container_instances(cluster=cluster)["containerInstanceArns"],
+        120.0, "the instance's agent to register", 0.5,
+    )  # fmt: skip
+    (instance,) = ecs.describe_container_instances(cluster=cluster, containerInstances=arns)[
+        "containerInstances"
+    ]
+    assert instance["agentConnected"] and instance["status"] == "ACTIVE"
+    ec2.terminate_instances(InstanceIds=[iid])
+    wait_for(lambda: state_of(ec2, iid) == "terminated", BOOT, "the instance to terminate")
+    assert wait_for(
+        lambda: not ecs.describe_container_instances(cluster=cluster, containerInstances=arns)[
+            "containerInstances"
+        ][0]["agentConnected"],
+        120.0, "the agent to show as disconnected", 0.5,
+    )  # fmt: skip
+
+
+def test_instances_keep_running_across_a_server_restart(
+    fresh_server: Callable[..., DockyardProcess], tmp_path: Path, cleanup: Cleanup
+) -> None:
+    first = fresh_server("--no-local-agent", data_dir=tmp_path / "kept")
+    ec2 = make_client("ec2", first.endpoint)
+    net = own_vpc(ec2)
+    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=net.vpc_id)
+    ec2.authorize_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
+                        "IpRanges": [{"CidrIp": net.cidr}]}],
+    )  # fmt: skip
+    launched = launch_or_skip(
+        ec2, ImageId=plain_image(ec2), UserData=SCRIPT.decode(),
+        SubnetId=net.subnets[0]["SubnetId"], SecurityGroupIds=[group["GroupId"]],
+    )  # fmt: skip
+    iid, address = launched["InstanceId"], launched["PrivateIpAddress"]
+    wait_for(lambda: page(address), BOOT, "the instance's httpd")
+    first.stop()
+    assert page(address) is not None  # the host outlives the server
+    again = fresh_server("--no-local-agent", data_dir=tmp_path / "kept", port=first.port)
+    ec2 = make_client("ec2", again.endpoint)
+    cleanup.ec2.append(ec2)
+    assert state_of(ec2, iid) == "running"
+    assert page(address) == "served-by-the-instance\n"
+    ec2.stop_instances(InstanceIds=[iid])
+    wait_for(lambda: state_of(ec2, iid) == "stopped", BOOT, "the adopted instance to stop")
+    assert page(address) is None
