@@ -14,7 +14,7 @@ import importlib
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 METADATA_ADDRESS = "169.254.169.254"  # where agents in hosts reach this server
 JOIN_TOKEN_TTL = 900.0  # seconds an ECS-optimized host's join token is valid
 JOIN_TOKEN_ENV = "DOCKYARD_JOIN_TOKEN"  # what `dockyard agent` reads it from
+WILDCARDS = ("0.0.0.0", "::", "")
 
 
 @dataclass(slots=True)
@@ -197,6 +198,29 @@ class Instances:
         """The security groups load balancers use (their traffic comes from this machine)."""
         balancers = self.elbv2.directory.load_balancers.values()
         return {g for lb in balancers for g in lb.security_groups}
+
+    async def listen(
+        self, host: str, port: int, bind: Callable[[], socket.socket]
+    ) -> list[socket.socket] | None:
+        """Before `start`: the sockets the server listens on when it must also listen on
+        169.254.169.254:<port> for agents in hosts (None: just `host:port`, uvicorn binds
+        it). A wildcard `host` covers that address already. If the server cannot listen
+        there, hosts are off."""
+        if self.runtime is None:
+            return None
+        try:  # pyroute2's netlink calls run an event loop of their own: off this one
+            if host in WILDCARDS:
+                await asyncio.to_thread(ensure_metadata_address)
+                return None
+            metadata = await asyncio.to_thread(metadata_socket, port)
+        except OSError as exc:
+            self.hosts_off(f"cannot listen on {METADATA_ADDRESS}:{port}: {exc}")
+            return None
+        try:
+            return [bind(), metadata]
+        except OSError:
+            metadata.close()
+            raise
 
     def hosts_off(self, why: str) -> None:
         """Before `start`: the server cannot serve hosts after all."""

@@ -52,7 +52,7 @@ from dockyard.services.ecs.instances.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
 from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
-from dockyard.wiring.instances import HostOptions, Instances, metadata_socket
+from dockyard.wiring.instances import HostOptions, Instances
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
 from dockyard.wiring.registryaccess import RegistryAccess
@@ -485,16 +485,8 @@ def serve(options: ServerOptions) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, request_exit, signum)
-        sockets = None
-        if dockyard.instances.runtime is not None:
-            # Agents in hosts reach this server at 169.254.169.254:<port>, beside host:port.
-            try:
-                # pyroute2's netlink calls run their own loop: off this one.
-                metadata = await asyncio.to_thread(metadata_socket, options.port)
-            except OSError as exc:
-                dockyard.instances.hosts_off(f"cannot listen on 169.254.169.254: {exc}")
-            else:
-                sockets = [config.bind_socket(), metadata]
+        # Agents in hosts reach this server at 169.254.169.254:<port> too.
+        sockets = await dockyard.instances.listen(options.host, options.port, config.bind_socket)
         await dockyard.start()
         warn_if_open(options.host, options.port, bool(options.credentials))
         log.info(
