@@ -23,6 +23,7 @@ from typing import Any, cast
 from dockyard import __version__
 from dockyard.agent import host, stats
 from dockyard.agent.credentials import RoleCredentials
+from dockyard.agent.ec2_identity import IdentitySource, IdentityUnavailable
 from dockyard.agent.metadata import MetadataServer
 from dockyard.agent.runner import TaskRunner, without_secrets
 from dockyard.agent.state import AgentState
@@ -56,6 +57,7 @@ class Agent:
         poll_wait: float = 20.0,
         host_ip: str = "127.0.0.1",
         metadata: bool = True,
+        identity: IdentitySource | None = None,
     ) -> None:
         self.link = link
         self.driver = driver
@@ -65,6 +67,8 @@ class Agent:
         self.heartbeat_interval = heartbeat_interval
         self.poll_wait = poll_wait
         self.host_ip = host_ip
+        # Inside an EC2 instance: where its identity document comes from, sent on registering.
+        self.identity = identity
         self.state = AgentState(Path(data_dir))
         self.instance_arn: str | None = None
         self.runners: dict[str, TaskRunner] = {}
@@ -143,9 +147,16 @@ class Agent:
         registration.container_instance_arn = self.state.instance_arn(self.cluster)
         while True:
             try:
+                if self.identity is not None and registration.identity_document is None:
+                    found = await self.identity()
+                    registration.identity_document = found.document
+                    registration.identity_signature = found.signature
                 self.instance_arn = await self.link.register(registration)
                 self._retry = RETRY
                 break
+            except IdentityUnavailable as exc:
+                log.warning("cannot read this instance's identity: %s; retrying", exc)
+                await self._back_off()
             except Exception as exc:
                 log.warning("cannot register with the server: %s; retrying", exc)
                 await self._back_off()

@@ -17,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from dockyard.agent import ec2_identity
 from dockyard.agent.agent import HEARTBEAT_INTERVAL, Agent
 from dockyard.agent.http_link import HttpLink, UntrustedServer
 from dockyard.core.clock import Clock, RealClock, ScaledClock
@@ -92,6 +94,16 @@ def identity_file(data_dir: Path) -> Path:
     return data_dir / "agent" / "credential.json"
 
 
+def identity_source() -> ec2_identity.IdentitySource | None:
+    """Inside an EC2 instance (ECS_INSTANCE_METADATA=1): its identity, from the metadata
+    service, goes with every registration."""
+    endpoint = ec2_identity.endpoint_from(os.environ)
+    if endpoint is None:
+        return None
+    log.info("registering as this EC2 instance (identity from %s)", endpoint)
+    return ec2_identity.source(endpoint)
+
+
 async def run_agent(options: AgentOptions) -> None:
     from dockyard.drivers.select import select_driver
 
@@ -123,6 +135,7 @@ async def run_agent(options: AgentOptions) -> None:
         attributes=attributes_of(options),
         heartbeat_interval=options.heartbeat_interval,
         host_ip=options.host_ip or address_towards(options.server),
+        identity=identity_source(),
     )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()

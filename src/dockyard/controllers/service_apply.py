@@ -123,7 +123,9 @@ def _run_by_provider(
     failures: list[dict[str, Any]] = []
     for name, n in Counter(split(items, count, counts)).items():
         launch.capacity_provider_name = name
-        ok, failed = ecs.tasks.run(launch, n)
+        # With managed scaling, tasks that fit nowhere wait in PROVISIONING for capacity.
+        wait = ecs.capacity_providers.waits_for_capacity(service.scope, name)
+        ok, failed = ecs.tasks.run(launch, n, wait=wait)
         started += ok
         failures += failed
     return started, failures

@@ -31,6 +31,10 @@ class Registration:
     container_instance_arn: str | None = None
     # The addresses tasks on this host publish ports on (bridge/host modes).
     host_ip: str = "127.0.0.1"
+    # Inside an EC2 instance: its instance identity document and the document's signature, as
+    # the metadata service served them (RegisterContainerInstance's instanceIdentityDocument).
+    identity_document: str | None = None
+    identity_signature: str | None = None
 
 
 @dataclass(slots=True)
@@ -80,4 +84,6 @@ def registration_body(r: Registration) -> dict[str, object]:
         "agentVersion": r.agent_version,
         "containerInstanceArn": r.container_instance_arn,
         "hostIp": r.host_ip,
+        "identityDocument": r.identity_document,
+        "identitySignature": r.identity_signature,
     }

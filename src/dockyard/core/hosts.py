@@ -135,3 +135,10 @@ class InstanceMetadata(Protocol):
         """A signature of an identity document that this server verifies later
         (`RegisterContainerInstance` with `instanceIdentityDocumentSignature`)."""
         ...
+
+
+class IdentityVerifier(Protocol):
+    def verify(self, document: bytes, signature: str) -> bool:
+        """Whether `signature` is this server's signature of the identity document `document`
+        (as `InstanceMetadata.identity_signature` made it) for an instance that exists."""
+        ...

@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -192,5 +192,50 @@ class HostNetwork:
                 with contextlib.suppress(Exception):
                     ipr.link("del", ifname=f"dy{key}")
 
+    def sweep(
+        self,
+        min_age: float = STALE_AFTER,
+        now: float | None = None,
+        keys: Collection[str] | None = None,
+    ) -> list[str]:
+        """Remove `dockyard-*` namespaces that no process is in any more and that are older
+        than `min_age` seconds (a task whose agent died before cleaning up after it: its
+        namespace, veth and address would otherwise stay until reboot); only those of `keys`
+        when given. Returns their keys."""
+        if not NETNS_DIR.is_dir():
+            return []
+        held = _namespaces_in_use()
+        now = time.time() if now is None else now
+        removed = []
+        for path in NETNS_DIR.glob("dockyard-*"):
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in held or now - st.st_mtime < min_age:
+                continue
+            key = path.name.removeprefix("dockyard-")
+            if keys is not None and key not in keys:
+                continue
+            self.destroy(key)
+            removed.append(key)
+        if removed:
+            log.info("removed %d network namespaces left by tasks that ended", len(removed))
+        return removed
+
     def exists(self, key: str) -> bool:
         return (NETNS_DIR / f"dockyard-{key}").exists()
+
+
+def _namespaces_in_use() -> set[tuple[int, int]]:
+    """(device, inode) of the network namespace of every process on the machine."""
+    held = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            st = os.stat(proc / "ns" / "net")
+        except OSError:
+            continue
+        held.add((st.st_dev, st.st_ino))
+    return held

@@ -539,6 +539,8 @@ class ProcessDriver:
     # -- restart -----------------------------------------------------------------------------
 
     async def adopt(self) -> list[AdoptedContainer]:
+        if self._netns:
+            await asyncio.to_thread(self._net.sweep)
         ports: dict[tuple[str, str], list[NetworkBinding]] = {}
         for path in sorted(self._tasks.glob("*.json")):
             record = _read_json(path)

@@ -247,3 +247,41 @@ def test_process_survives_a_new_driver_and_is_adopted(tmp_path: Path) -> None:
         await second.close()
 
     asyncio.run(main())
+
+
+@pytest.mark.netns
+@root_only
+def test_namespaces_left_by_dead_tasks_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    import subprocess
+    import time
+    import uuid
+
+    net = hostnet.HostNetwork(bridge="dysweep0", subnet="10.219.7.0/24", state_dir=tmp_path)
+    empty, busy = uuid.uuid4().hex[:12], uuid.uuid4().hex[:12]
+    net.create(empty, net.allocate(empty))
+    net.create(busy, net.allocate(busy))
+    sleeper = subprocess.Popen(["nsenter", f"--net={net.netns_path(busy)}", "sleep", "60"])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # nsenter has entered the namespace
+            if (
+                os.stat(f"/proc/{sleeper.pid}/ns/net").st_ino
+                == os.stat(net.netns_path(busy)).st_ino
+            ):
+                break
+            time.sleep(0.05)
+        # a fresh namespace is left alone: its task may be about to start in it
+        assert net.sweep(keys={empty, busy}) == []
+        later = time.time() + hostnet.STALE_AFTER + 1
+        assert net.sweep(now=later, keys={empty, busy}) == [empty]
+        assert not net.exists(empty) and net.exists(busy)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        net.destroy(busy)
+        net.destroy(empty)
+        from pyroute2 import IPRoute
+
+        with IPRoute() as ipr:
+            if ipr.link_lookup(ifname="dysweep0"):
+                ipr.link("del", ifname="dysweep0")

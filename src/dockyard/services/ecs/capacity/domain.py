@@ -1,11 +1,12 @@
 """Capacity providers, and how a capacity provider strategy spreads tasks over them.
 
 FARGATE and FARGATE_SPOT are built in: they run tasks on the capacity the server manages (the
-embedded agent's host). Other capacity providers are groups of container instances. There are
-no auto scaling groups here: a provider keeps the `autoScalingGroupArn` it was created with as
-a label, and a host joins it with `dockyard agent --capacity-provider NAME` (the attribute
-`dockyard.capacity-provider`). Managed scaling cannot be turned on, since nothing can add
-hosts.
+embedded agent's host). Other capacity providers are EC2 Auto Scaling groups of container
+instances, reached through the `AutoScalingGroups` port (`groups`, set by the composition
+root): an instance belongs to the provider when its EC2 instance is in the group, or when
+its host joined with `dockyard agent --capacity-provider NAME` (the attribute
+`dockyard.capacity-provider`). Managed scaling, termination protection and draining are in
+`managed.py` and `controllers/capacity.py`.
 
 A strategy places the `base` tasks on the one provider that has a base first, then the rest
 in proportion to the weights (ECS's rule): each next task goes to the provider whose share
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dockyard.core.autoscalinggroups import AutoScalingGroups
 from dockyard.core.ids import arn, arn_resource, is_arn
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.clusters.domain import Cluster
@@ -52,6 +54,13 @@ class CapacityProvider:
     update_status_reason: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     type: str = "EC2_AUTOSCALING"
+    # Managed scaling: the name of the target tracking policy ECS keeps on the group for
+    # each cluster the provider is associated with (cluster ARN -> policy name).
+    managed_policies: dict[str, str] = field(default_factory=dict)
+    # The group's name, as the port resolved it (empty: no group could be checked).
+    group_name: str = ""
+    # Deleted, but what ECS put on its group (policies, the draining hook) not yet removed.
+    cleanup: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -80,6 +89,8 @@ class CapacityProviders(EcsDomain):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by_arn: dict[str, CapacityProvider] = {}
+        # EC2 Auto Scaling, when the server wires it; without, a provider's group is a label.
+        self.groups: AutoScalingGroups | None = None
 
     def load(self) -> None:
         self.by_arn = {key: CapacityProvider(**body) for key, body in self.store.load(KIND)}
@@ -130,9 +141,26 @@ class CapacityProviders(EcsDomain):
         )
         return [builtin(scope, n) for n in FARGATE_PROVIDERS] + mine
 
-    def create(
-        self, scope: Scope, name: str, asg: dict[str, Any], tags: dict[str, str]
-    ) -> CapacityProvider:
+    def waits_for_capacity(self, scope: Scope, name: str | None) -> bool:
+        """Whether tasks for provider `name` that fit nowhere wait in PROVISIONING (managed
+        scaling on) rather than fail."""
+        if not name or name in FARGATE_PROVIDERS:
+            return False
+        provider = self.find(scope, name)
+        if provider is None:
+            return False
+        scaling = provider.auto_scaling_group_provider.get("managedScaling") or {}
+        return bool(scaling.get("status") == "ENABLED")
+
+    def using_group(self, scope: Scope, group_arn: str) -> CapacityProvider | None:
+        """The active provider of this account and region on the group `group_arn`."""
+        for p in self.listed(scope):
+            if p.auto_scaling_group_provider.get("autoScalingGroupArn") == group_arn:
+                return p
+        return None
+
+    def check_new(self, scope: Scope, name: str) -> str:
+        """The ARN a new provider of this name gets; refuses reserved and taken names."""
         if name.lower().startswith(RESERVED_PREFIXES) or name in FARGATE_PROVIDERS:
             raise ClientException(
                 "The specified capacity provider name is invalid. Capacity provider names "
@@ -142,12 +170,20 @@ class CapacityProviders(EcsDomain):
         current = self.by_arn.get(key)
         if current is not None and current.status == ProviderStatus.ACTIVE:
             raise ClientException(f"The specified capacity provider {name} already exists.")
+        return key
+
+    def create(
+        self, scope: Scope, name: str, asg: dict[str, Any], tags: dict[str, str],
+        group_name: str = "",
+    ) -> CapacityProvider:  # fmt: skip
+        key = self.check_new(scope, name)
         provider = CapacityProvider(
             arn=key,
             name=name,
             auto_scaling_group_provider=asg,
             update_status=None,
             tags=dict(tags),
+            group_name=group_name,
         )
         self.save(provider)
         log.info("capacity provider %s created", name, extra={"arn": key})
@@ -156,6 +192,8 @@ class CapacityProviders(EcsDomain):
     def delete(self, provider: CapacityProvider) -> CapacityProvider:
         provider.status = ProviderStatus.INACTIVE
         provider.update_status = "DELETE_COMPLETE"
+        provider.managed_policies = {}
+        provider.cleanup = bool(provider.group_name)
         self.save(provider)
         return provider
 

@@ -8,6 +8,7 @@ from typing import Any
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.scope import Scope
+from dockyard.services.ecs.capacity import managed
 from dockyard.services.ecs.capacity.domain import (
     FARGATE_PROVIDERS,
     CapacityProvider,
@@ -47,27 +48,6 @@ def provider_to_wire(p: CapacityProvider, include_tags: bool = True) -> dict[str
     return out
 
 
-def check_asg(asg: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The autoScalingGroupProvider to keep. Nothing here can add hosts: no managed scaling."""
-    merged = dict(current or {})
-    merged.update(asg)
-    scaling = dict(merged.get("managedScaling") or {})
-    if scaling.get("status") == "ENABLED":
-        raise InvalidParameterException(
-            "Dockyard cannot scale auto scaling groups: managed scaling is not supported "
-            "(autoScalingGroupProvider.managedScaling.status). Add hosts with "
-            "`dockyard agent --capacity-provider NAME`."
-        )
-    merged["managedScaling"] = {**scaling, "status": "DISABLED"}
-    merged.setdefault("managedTerminationProtection", "DISABLED")
-    if merged["managedTerminationProtection"] == "ENABLED":
-        raise InvalidParameterException(
-            "Managed termination protection needs managed scaling, which Dockyard does not "
-            "support (autoScalingGroupProvider.managedTerminationProtection)."
-        )
-    return merged
-
-
 def _in_use(ecs: Ecs, scope: Scope, name: str, cluster: Cluster | None = None) -> bool:
     for svc in ecs.services.by_arn.values():
         if svc.status == ServiceStatus.INACTIVE or (
@@ -92,9 +72,14 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             raise InvalidParameterException(
                 "autoScalingGroupProvider is required (autoScalingGroupProvider)."
             )
+        tags = validate_tags(p.get("tags") or [])
+        ecs.capacity_providers.check_new(scope, p["name"])
+        merged = managed.settings(asg)
+        group = managed.check_group(ecs.capacity_providers.groups, scope, merged, None, ecs)
         provider = ecs.capacity_providers.create(
-            scope, p["name"], check_asg(asg), validate_tags(p.get("tags") or [])
+            scope, p["name"], merged, tags, group.name if group is not None else ""
         )
+        managed.sync(ecs, scope, provider)
         return {"capacityProvider": provider_to_wire(provider)}
 
     def update_capacity_provider(ctx: RequestContext, p: Params) -> Result:
@@ -109,10 +94,20 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             )
         asg = dict(p.get("autoScalingGroupProvider") or {})
         asg.pop("autoScalingGroupArn", None)  # cannot change
-        provider.auto_scaling_group_provider = check_asg(asg, provider.auto_scaling_group_provider)
-        provider.update_status = "UPDATE_COMPLETE"
-        ecs.capacity_providers.save(provider)
-        return {"capacityProvider": provider_to_wire(provider)}
+        before = provider.auto_scaling_group_provider
+        merged = managed.settings(asg, before)
+        group = managed.check_group(ecs.capacity_providers.groups, scope, merged, provider, ecs)
+        draft = replace(provider, auto_scaling_group_provider=merged,
+                        update_status="UPDATE_COMPLETE",
+                        managed_policies=dict(provider.managed_policies))  # fmt: skip
+        if group is not None:
+            draft.group_name = group.name
+        old, new = before.get("managedScaling") or {}, merged["managedScaling"]
+        keys = ("targetCapacity", "instanceWarmupPeriod")
+        managed.plan_policies(ecs, draft, renew=any(old.get(k) != new.get(k) for k in keys))
+        ecs.capacity_providers.save(draft)
+        managed.sync(ecs, scope, draft)
+        return {"capacityProvider": provider_to_wire(draft)}
 
     def delete_capacity_provider(ctx: RequestContext, p: Params) -> Result:
         scope = scope_of(ctx)
@@ -127,6 +122,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
                     "PutClusterCapacityProviders first."
                 )
         ecs.capacity_providers.delete(provider)
+        managed.sync(ecs, scope, provider)
         return {"capacityProvider": provider_to_wire(provider)}
 
     def describe_capacity_providers(ctx: RequestContext, p: Params) -> Result:
@@ -175,6 +171,7 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             {"capacityProvider": i.provider, "weight": i.weight, "base": i.base} for i in items
         ]
         ecs.clusters.save(cluster)
+        managed.sync_scope(ecs, scope)
         return {"cluster": cluster_to_wire(ecs, cluster, set())}
 
     return {

@@ -95,7 +95,16 @@ def _registration(body: Body) -> Registration:
         agent_version=str(body.get("agentVersion") or ""),
         container_instance_arn=arn if isinstance(arn, str) and arn else None,
         host_ip=str(body.get("hostIp") or "127.0.0.1"),
+        identity_document=_optional(body, "identityDocument"),
+        identity_signature=_optional(body, "identitySignature"),
     )
+
+
+def _optional(body: Body, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{name} must be a str")
+    return value or None
 
 
 def _cluster_name(ref: str) -> str:

@@ -20,6 +20,7 @@ from dockyard.core.scope import Scope
 from dockyard.core.taskspec import Assignment, DesiredStatus, TaskStatus
 from dockyard.services.ecs.errors import ClientException
 from dockyard.services.ecs.instances.domain import ContainerInstance, InstanceStatus
+from dockyard.services.ecs.instances.ec2_identity import identity_fields
 from dockyard.services.ecs.instances.registration import cluster_for_registration
 from dockyard.services.ecs.instances.wire import record_instance_event
 from dockyard.services.ecs.service import Ecs
@@ -100,18 +101,25 @@ class EmbeddedLink:
         agent endpoint knows which from the agent's join token, else in this link's."""
         scope = scope or self.scope
         cluster = cluster_for_registration(self.ecs, scope, registration.cluster)
+        identity = identity_fields(
+            self.ecs.instances.identity_verifier,
+            registration.identity_document,
+            registration.identity_signature,
+            dict(registration.attributes),
+        )
+        identity.setdefault("attributes", dict(registration.attributes))
         instance = self.ecs.instances.register(
             scope,
             cluster.arn,
             cpu=registration.cpu,
             memory=registration.memory,
             existing_arn=registration.container_instance_arn,
-            attributes=dict(registration.attributes),
             hostname=registration.hostname,
             host_ip=registration.host_ip,
             agent_version=registration.agent_version,
             managed=self.managed_capacity,
             capacity_provider_name=registration.attributes.get(CAPACITY_PROVIDER_ATTRIBUTE),
+            **identity,
         )
         self._seen.pop(instance.arn, None)
         self.ecs.instances.set_connected(instance, True)

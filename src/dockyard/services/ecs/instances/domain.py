@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from dockyard.core.hosts import IdentityVerifier
 from dockyard.core.ids import arn, arn_resource, is_arn, new_id
 from dockyard.core.scope import Scope
 from dockyard.services.ecs.clusters.domain import cluster_name
@@ -90,6 +91,9 @@ class Instances(EcsDomain):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.by_arn: dict[str, ContainerInstance] = {}
+        # Checks instance identity documents against EC2 (set by the composition root when
+        # the EC2 service runs; None: documents are taken as given).
+        self.identity_verifier: IdentityVerifier | None = None
 
     def load(self) -> None:
         self.by_arn = {key: ContainerInstance(**body) for key, body in self.store.load(KIND)}

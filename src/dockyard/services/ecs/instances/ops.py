@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
@@ -15,6 +14,7 @@ from dockyard.services.ecs.instances.domain import (
     ContainerInstance,
     InstanceStatus,
 )
+from dockyard.services.ecs.instances.ec2_identity import identity_fields
 from dockyard.services.ecs.instances.registration import cluster_for_registration
 from dockyard.services.ecs.instances.wire import describe_instance, record_instance_event
 from dockyard.services.ecs.listing import list_page
@@ -75,16 +75,12 @@ def handlers(ecs: Ecs) -> dict[str, Handler]:
             "reserved_ports": resources["reserved_ports"],
             "reserved_udp_ports": resources["reserved_udp_ports"],
         }
-        document = p.get("instanceIdentityDocument")
-        if document:
-            try:
-                instance_id = json.loads(document).get("instanceId")
-            except (ValueError, AttributeError) as exc:
-                raise InvalidParameterException(
-                    "instanceIdentityDocument must be a JSON document (instanceIdentityDocument)."
-                ) from exc
-            if instance_id:
-                fields["ec2_instance_id"] = str(instance_id)
+        fields.update(identity_fields(
+            ecs.instances.identity_verifier,
+            p.get("instanceIdentityDocument"),
+            p.get("instanceIdentityDocumentSignature"),
+            fields["attributes"],
+        ))  # fmt: skip
         version = p.get("versionInfo") or {}
         fields["agent_version"] = version.get("agentVersion", "")
         fields["agent_hash"] = version.get("agentHash", "")

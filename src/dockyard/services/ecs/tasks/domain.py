@@ -8,13 +8,22 @@ import contextlib
 import copy
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from dockyard.core.ids import arn, arn_resource, is_arn, new_id, new_uuid
 from dockyard.core.scope import Scope
 from dockyard.core.taskspec import TaskStatus
-from dockyard.placement import Candidate, Placement, check, place_many
+from dockyard.placement import (
+    Candidate,
+    Placement,
+    Strategy,
+    TaskNeeds,
+    check,
+    place,
+    place_many,
+    task_needs,
+)
 from dockyard.services.ecs.clusters.domain import cluster_name
 from dockyard.services.ecs.errors import InvalidParameterException
 from dockyard.services.ecs.events import EventLog
@@ -37,6 +46,8 @@ log = logging.getLogger(__name__)
 KIND = "ecs.task"
 ZONE_ATTRIBUTE = "ecs.availability-zone"
 NO_INSTANCES = "No Container Instances were found in your cluster."
+# The host of a task waiting in PROVISIONING for capacity (a provider with managed scaling).
+UNPLACED = ""
 NO_MANAGED_CAPACITY = (
     "No FARGATE capacity is registered: Dockyard runs FARGATE tasks on the host of its "
     "embedded agent, and that agent is not running."
@@ -81,6 +92,11 @@ class TaskFilter:
         return task.host_arn == self.host_arn and task.launch_type != "FARGATE"
 
 
+def launch_scope(task: Task) -> Scope:
+    parts = task.arn.split(":")
+    return Scope(parts[4], parts[3])
+
+
 def zone_of(instance: ContainerInstance) -> str:
     """The zone of an instance that registered none: the region's first."""
     return f"{instance.arn.split(':')[3]}a"
@@ -118,6 +134,9 @@ class Tasks(EcsDomain):
         self._in_group: dict[tuple[str, str], set[str]] = {}  # (cluster ARN, group) -> tasks
         self._changes: dict[str, int] = {}  # host ARN -> assignment change counter
         self._signals: dict[str, asyncio.Event] = {}
+        # What the tasks waiting for capacity were launched with (placement rules); a task
+        # whose launch is not here (after a restart) is placed by what its spec needs.
+        self.waiting_launches: dict[str, Launch] = {}
 
     # -- state ----------------------------------------------------------------------------
 
@@ -137,6 +156,7 @@ class Tasks(EcsDomain):
         self._active_on.clear()
         self._in_cluster.clear()
         self._in_group.clear()
+        self.waiting_launches.clear()
         self.events.clear()
         for host in list(self._signals):
             self.notify(host)
@@ -159,6 +179,7 @@ class Tasks(EcsDomain):
             return False
         self.store.delete(KIND, task_arn)
         del self.by_arn[task_arn]
+        self.waiting_launches.pop(task_arn, None)
         _unindex(self._active_on, task.host_arn, task_arn)
         _unindex(self._in_cluster, task.cluster_arn, task_arn)
         _unindex(self._in_group, (task.cluster_arn, task.group or ""), task_arn)
@@ -265,7 +286,7 @@ class Tasks(EcsDomain):
                 pending += 1
         return running, pending
 
-    def _pool(self, launch: Launch) -> list[ContainerInstance]:
+    def _pool(self, launch: Launch, wait: bool = False) -> list[ContainerInstance]:
         if launch.launch_type == "FARGATE":
             pool = self.instances.managed_capacity()
             if not pool:
@@ -275,20 +296,26 @@ class Tasks(EcsDomain):
         if launch.capacity_provider_name:  # the hosts that joined that capacity provider
             name = launch.capacity_provider_name
             pool = [i for i in pool if i.capacity_provider_name == name]
-            if not pool:
+            if not pool and not wait:
                 raise InvalidParameterException(
                     f"No Container Instances of capacity provider {name} are registered in "
                     "your cluster (dockyard agent --capacity-provider)."
                 )
-        if not pool:
+        if not pool and not wait:
             raise InvalidParameterException(NO_INSTANCES)
         return pool
 
-    def run(self, launch: Launch, count: int) -> tuple[list[Task], list[dict[str, Any]]]:
-        """RunTask: place `count` tasks on the cluster's instances (FARGATE: managed capacity)."""
-        candidates = [self.candidate(i) for i in self._pool(launch)]
+    def run(
+        self, launch: Launch, count: int, wait: bool = False
+    ) -> tuple[list[Task], list[dict[str, Any]]]:
+        """RunTask: place `count` tasks on the cluster's instances (FARGATE: managed capacity).
+        With `wait` (a capacity provider with managed scaling) the tasks that fit nowhere
+        are created unplaced and wait in PROVISIONING until capacity arrives."""
+        candidates = [self.candidate(i) for i in self._pool(launch, wait)]
         placements = place_many(candidates, launch.needs, count, strategies=launch.strategies)
-        return self._create_placed(launch, placements)
+        if wait:
+            placements = [p if p.chosen is not None else Placement(None, ()) for p in placements]
+        return self._create_placed(launch, placements, wait)
 
     def start(
         self, launch: Launch, instances: list[ContainerInstance]
@@ -304,7 +331,7 @@ class Tasks(EcsDomain):
         return self._create_placed(launch, placements)
 
     def _create_placed(
-        self, launch: Launch, placements: list[Placement]
+        self, launch: Launch, placements: list[Placement], wait: bool = False
     ) -> tuple[list[Task], list[dict[str, Any]]]:
         tasks: list[Task] = []
         failures: list[dict[str, Any]] = []
@@ -312,6 +339,11 @@ class Tasks(EcsDomain):
         for placement in placements:
             if placement.chosen is not None:
                 tasks.append(self.create(launch, placement.chosen.id))
+                continue
+            if wait:
+                task = self.create(launch, UNPLACED)
+                self.waiting_launches[task.arn] = launch
+                tasks.append(task)
                 continue
             for r in placement.rejections:
                 if (r.candidate_id, r.reason) not in seen:
@@ -372,9 +404,55 @@ class Tasks(EcsDomain):
             enable_ecs_managed_tags=launch.enable_ecs_managed_tags,
         )
         self.save(task, event=True)
+        if host_arn == UNPLACED:
+            log.info("task %s waits for capacity", task.arn, extra={"arn": task.arn})
+            return task
         self.notify(host_arn)
         log.info("task %s placed on %s", task.arn, host_arn, extra={"arn": task.arn})
         return task
+
+    # -- tasks waiting in PROVISIONING for capacity ---------------------------------------
+
+    def waiting(self, cluster_arn: str) -> list[Task]:
+        """The cluster's tasks waiting for capacity, oldest first."""
+        found = [
+            self.by_arn[a]
+            for a in self._in_cluster.get(cluster_arn, ())
+            if self.by_arn[a].host_arn == UNPLACED and not self.by_arn[a].is_stopped
+        ]
+        return sorted(found, key=lambda t: (t.created_at, t.arn))
+
+    def needs_of(self, task: Task) -> tuple[TaskNeeds, tuple[Strategy, ...]]:
+        """What a waiting task needs from a host, and its placement strategy."""
+        launch = self.waiting_launches.get(task.arn)
+        if launch is not None:
+            return launch.needs, launch.strategies
+        return replace(task_needs(task.spec), group=task.group), ()
+
+    def place_waiting(self, cluster_arn: str, provider: str,
+                      pool: list[ContainerInstance]) -> list[Task]:  # fmt: skip
+        """Place the waiting tasks of `provider` in the cluster on `pool` (its ACTIVE
+        instances), oldest first; those that fit nowhere keep waiting. The tasks placed."""
+        placed: list[Task] = []
+        candidates = {i.arn: self.candidate(i) for i in pool}
+        for task in self.waiting(cluster_arn):
+            if task.capacity_provider_name != provider or not candidates:
+                continue
+            needs, strategies = self.needs_of(task)
+            chosen = place(list(candidates.values()), needs, strategies=strategies).chosen
+            if chosen is None:
+                continue
+            task.host_arn = chosen.id
+            task.availability_zone = self._zone(chosen.id, launch_scope(task))
+            task.version += 1
+            _unindex(self._active_on, UNPLACED, task.arn)
+            self.save(task, event=True)
+            self.waiting_launches.pop(task.arn, None)
+            candidates[chosen.id] = chosen.take(needs)
+            self.notify(chosen.id)
+            log.info("task %s placed on %s", task.arn, chosen.id, extra={"arn": task.arn})
+            placed.append(task)
+        return placed
 
     def _zone(self, host_arn: str, scope: Scope) -> str:
         instance = self.instances.by_arn.get(host_arn)

@@ -100,7 +100,9 @@ def run(ecs: Ecs, scope: Scope, request: RunTaskRequest) -> RunResult:
     items = ecs.capacity_providers.strategy_for(scope, cluster, raw, "capacityProviderStrategy")
     for name, n in Counter(split(items, request.count, {})).items():
         launch = launch_of(ecs, scope, cluster, p, launch_type_for(name), name, policy)
-        started, failed = ecs.tasks.run(launch, n)
+        # With managed scaling, tasks that fit nowhere wait in PROVISIONING for capacity.
+        wait = ecs.capacity_providers.waits_for_capacity(scope, name)
+        started, failed = ecs.tasks.run(launch, n, wait=wait)
         result.tasks += started
         result.failures += failed
     return result

@@ -105,7 +105,7 @@ def task_to_wire(task: Task, include_tags: bool = False) -> dict[str, Any]:
         "enableExecuteCommand": False,
         "attributes": [{"name": "ecs.cpu-architecture", "value": "x86_64"}],
     }
-    if task.launch_type != "FARGATE":
+    if task.launch_type != "FARGATE" and task.host_arn:  # "": waiting for capacity
         out["containerInstanceArn"] = task.host_arn
     for wire_name, attr in _TASK_TIMES.items():
         value = getattr(task, attr)
