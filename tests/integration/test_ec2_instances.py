@@ -36,6 +36,7 @@ from tests.support.waiting import wait_for
 __all__ = ["cleanup"]  # the fixture
 SCRIPT = b"""#!/bin/sh
 echo "user data ran on $(hostname)"
+echo "metadata says $(busybox wget -qO- http://169.254.169.254/latest/meta-data/instance-id)"
 mkdir -p www
 echo served-by-the-instance > www/index.html
 exec busybox httpd -f -p 8080 -h www
@@ -145,6 +146,7 @@ def test_a_user_data_script_runs_stops_and_starts_with_its_instance(
         return str(out.get("Output", ""))
 
     assert "user data ran on ip-" in wait_for(console, BOOT, "the script's output")
+    assert f"metadata says {iid}" in console()  # the metadata service answers in the host
     statuses = wait_for(
         lambda: [
             s for s in ec2.describe_instance_status(InstanceIds=[iid])["InstanceStatuses"]
@@ -235,6 +237,10 @@ def test_an_ecs_optimized_instance_joins_the_cluster_of_its_user_data(
         "containerInstances"
     ]
     assert instance["agentConnected"] and instance["status"] == "ACTIVE"
+    # It registered as its EC2 instance, with the identity document the server signed.
+    assert instance["ec2InstanceId"] == iid
+    attributes = {a["name"]: a.get("value") for a in instance["attributes"]}
+    assert attributes["ecs.availability-zone"] == net.subnets[0]["AvailabilityZone"]
     ec2.terminate_instances(InstanceIds=[iid])
     wait_for(lambda: state_of(ec2, iid) == "terminated", BOOT, "the instance to terminate")
     assert wait_for(

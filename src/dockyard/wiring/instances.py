@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dockyard.agent.ec2_identity import ENABLE_ENV
 from dockyard.controllers.asg import AsgController
 from dockyard.controllers.asg_schedules import AsgScheduleController
 from dockyard.controllers.ec2_instances import InstanceController
@@ -26,6 +27,7 @@ from dockyard.core.clock import Clock
 from dockyard.core.hosts import HostRuntime
 from dockyard.core.rolecredentials import RoleCredentialIssuer
 from dockyard.core.scope import Scope
+from dockyard.dataplane.imds import ImdsServer
 from dockyard.services import ec2 as ec2_service
 from dockyard.services import ec2autoscaling as asg_service
 from dockyard.services.ec2.instances.model import Instance
@@ -42,6 +44,7 @@ METADATA_ADDRESS = "169.254.169.254"  # where agents in hosts reach this server
 JOIN_TOKEN_TTL = 900.0  # seconds an ECS-optimized host's join token is valid
 JOIN_TOKEN_ENV = "DOCKYARD_JOIN_TOKEN"  # what `dockyard agent` reads it from
 WILDCARDS = ("0.0.0.0", "::", "")
+IDENTITY_ENV = ENABLE_ENV  # the agent fetches and sends its identity document
 
 
 @dataclass(slots=True)
@@ -131,15 +134,21 @@ class IamInstanceProfiles:
 @dataclass(slots=True)
 class JoinTokens:
     """What an ECS-optimized host's agent joins its cluster with: a join token of the
-    instance's account and region for that cluster, in its environment only."""
+    instance's account and region for that cluster, in its environment only; and, when the
+    metadata service runs, the switch that has the agent register as its EC2 instance (with
+    the signed identity document)."""
 
     identities: AgentIdentities
+    metadata: bool = False  # whether the metadata service answers in hosts
 
     def __call__(self, instance: Instance, cluster: str) -> Mapping[str, str]:
         issued = self.identities.issue_token(
             instance.account_id, instance.region, cluster, ttl=JOIN_TOKEN_TTL
         )
-        return {JOIN_TOKEN_ENV: issued.text}
+        env = {JOIN_TOKEN_ENV: issued.text}
+        if self.metadata:
+            env[IDENTITY_ENV] = "1"
+        return env
 
 
 class Instances:
@@ -163,15 +172,19 @@ class Instances:
         ec2.profiles = IamInstanceProfiles(iam)
         self.runtime, ec2.no_runtime = host_runtime(options)
         self.controller: InstanceController | None = None
+        # What the metadata service (169.254.169.254 inside hosts) asks of EC2, and the
+        # checker of the identity documents agents register with.
+        self.metadata = ec2_service.Ec2Metadata(ec2, role_credentials)
+        self.imds: ImdsServer | None = None
+        self.join_tokens = JoinTokens(identities)
         if self.runtime is not None:
             ec2.console = getattr(self.runtime, "console_output", None)
             self.controller = InstanceController(
                 ec2, self.runtime, clock,
-                agent_env=JoinTokens(identities),
+                agent_env=self.join_tokens,
                 balancer_groups=self.balancer_groups,
             )  # fmt: skip
-        # What the metadata service (169.254.169.254 inside hosts) asks of EC2.
-        self.metadata = ec2_service.Ec2Metadata(ec2, role_credentials)
+            self.imds = ImdsServer(self.metadata, clock, host=METADATA_ADDRESS)
         self.fleet = ec2_service.Ec2Fleet(ec2)
         self.asg = asg_service.Ec2AutoScaling(
             store, clock, fleet=self.fleet, target_groups=elbv2,
@@ -225,7 +238,7 @@ class Instances:
     def hosts_off(self, why: str) -> None:
         """Before `start`: the server cannot serve hosts after all."""
         log.warning("micro-hosts are off: %s", why)
-        self.runtime, self.controller = None, None
+        self.runtime, self.controller, self.imds = None, None, None
         self.ec2.no_runtime, self.ec2.console = why, None
 
     async def start(self) -> None:
@@ -233,9 +246,28 @@ class Instances:
         self.asg_controller.start()
         self.asg_schedules.start()
         if self.controller is not None:
+            await self._start_metadata()
             self._task = asyncio.create_task(self.controller.run(), name="ec2-instances")
 
+    async def _start_metadata(self) -> None:
+        """The metadata service on 169.254.169.254 (a free port; the runtime redirects each
+        host's 169.254.169.254:80 there). Without it hosts still run, with no metadata."""
+        if self.imds is None or self.runtime is None:
+            return
+        try:
+            await asyncio.to_thread(ensure_metadata_address)
+            await self.imds.start()
+        except OSError as exc:
+            log.warning("the instance metadata service is off: %s", exc)
+            self.imds = None
+            return
+        if hasattr(self.runtime, "metadata_port"):
+            self.runtime.metadata_port = self.imds.port
+            self.join_tokens.metadata = True
+
     async def stop(self) -> None:
+        if self.imds is not None:
+            await self.imds.stop()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

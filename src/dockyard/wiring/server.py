@@ -18,6 +18,7 @@ from dockyard.agent.agent import Agent
 from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
+from dockyard.controllers.capacity import CapacityController
 from dockyard.controllers.codedeploy import CodeDeployController
 from dockyard.controllers.registry_gc import RegistryCollector
 from dockyard.controllers.retention import RetentionController
@@ -43,6 +44,7 @@ from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services import sts as sts_service
+from dockyard.services.ec2autoscaling.ports import ServedGroups
 from dockyard.services.ecs.instances.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.instances.agent_http import AgentEndpoint
 from dockyard.services.ecs.instances.agent_identity import AgentIdentities
@@ -219,6 +221,11 @@ class Dockyard:
             monitoring=self.monitoring, identities=self.agent_identities,
         )  # fmt: skip
         self.providers.extend(self.instances.providers())
+        # Agents registering as their EC2 instance are checked against EC2's signature; ECS
+        # capacity providers scale EC2 Auto Scaling groups.
+        self.ecs.instances.identity_verifier = self.instances.metadata
+        self.ecs.capacity_providers.groups = ServedGroups(self.instances.asg)
+        self.capacity = CapacityController(self.ecs, self.monitoring.cloudwatch, self.clock)
         # ECR: the API, and the registry at /v2/ on this port (blobs under the data dir).
         blobs = ecr_service.BlobStore(options.data_dir / "registry")
         blobs.prepare()  # drops what a crash left of uploads
@@ -399,6 +406,7 @@ class Dockyard:
         self.retention.start()
         self.registry_collector.start()
         await self.instances.start()
+        self.capacity.start()
         if self.options.local_agent:
             from dockyard.drivers.select import select_driver
 
@@ -410,6 +418,7 @@ class Dockyard:
             self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
     async def stop(self) -> None:
+        await self.capacity.stop()
         await self.instances.stop()  # hosts keep running: a server started again adopts them
         await self.monitoring.stop()
         await self.s3_lifecycle.stop()

@@ -10,6 +10,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import logging
 import secrets
 from collections.abc import Mapping
@@ -22,7 +23,7 @@ from dockyard.core.rolecredentials import (
 )
 from dockyard.core.timefmt import iso
 from dockyard.services.ec2.instances.instances import private_dns
-from dockyard.services.ec2.instances.model import Instance
+from dockyard.services.ec2.instances.model import Instance, InstanceState
 from dockyard.services.ec2.network.model import SecurityGroup, Subnet, Vpc
 from dockyard.services.ec2.service import Ec2
 
@@ -67,6 +68,19 @@ class Ec2Metadata:
 
     def verify_identity(self, document: bytes, signature: str) -> bool:
         return hmac.compare_digest(self.identity_signature(document), signature.strip())
+
+    def verify(self, document: bytes, signature: str) -> bool:
+        """`core.hosts.IdentityVerifier`: signed by this server, of an instance that exists
+        and is not terminated."""
+        if not self.verify_identity(document, signature):
+            return False
+        try:
+            parsed = json.loads(document)
+        except ValueError:
+            return False
+        instance_id = parsed.get("instanceId") if isinstance(parsed, dict) else None
+        found = self._instance(instance_id) if isinstance(instance_id, str) else None
+        return found is not None and found.state != InstanceState.TERMINATED
 
     # -- instances -------------------------------------------------------------------------
 
