@@ -211,6 +211,7 @@ class LocalHosts:
         network.destroy(instance_id)
         procs.remove_cgroup(instance_id)
         folder = records.host_dir(self.state_dir, instance_id)
+        procs.forget_task_cgroups(folder / "agent")
         if folder.is_dir():
             _remove_tree(folder)
         if record is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import logging
 import os
 import subprocess
@@ -163,10 +164,42 @@ def any_bridge() -> bool:
         )
 
 
+def linked_namespaces(instance_id: str) -> list[str]:
+    """Named network namespaces that a veth joins to the host's (those its agent made for
+    bridge and awsvpc tasks): they go with the host."""
+    path = netns_path(instance_id)
+    if not Path(path).exists():
+        return []
+
+    def ip_json(*args: str) -> list[dict[str, object]]:
+        done = subprocess.run(
+            ["nsenter", f"--net={path}", "--", "ip", "-j", *args],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        try:
+            found = json.loads(done.stdout or "[]")
+        except ValueError:
+            return []
+        return [entry for entry in found if isinstance(entry, dict)]
+
+    links = ip_json("link", "show", "type", "veth")
+    ids = {entry["link_netnsid"] for entry in links if entry.get("link_netnsid") is not None}
+    return [
+        str(entry["name"])
+        for entry in ip_json("netns", "list")
+        if entry.get("id") in ids and not str(entry.get("name")).startswith(naming.NETNS_PREFIX)
+    ]
+
+
 def destroy(instance_id: str) -> None:
     from pyroute2 import IPRoute, netns
 
     name = naming.netns_name(instance_id)
+    for task_ns in linked_namespaces(instance_id):
+        try:
+            netns.remove(task_ns)
+        except OSError as exc:
+            log.warning("cannot remove network namespace %s: %s", task_ns, exc)
     if name in netns.listnetns():
         try:
             netns.remove(name)
