@@ -408,3 +408,24 @@ def test_halt_and_destroy_reach_every_process_and_namespace_of_the_host(make_hos
     run(hosts.destroy(one.instance_id))
     assert mine not in netns_names()
     assert naming.netns_name(one.instance_id) not in netns_names()
+
+
+def test_a_subnet_that_this_machine_routes_elsewhere_is_refused(make_hosts: Any) -> None:
+    hosts: LocalHosts = make_hosts()
+    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+    taken = next(
+        (line.split() for line in routes.splitlines()
+         if "/" in line.split()[0] and "dev" in line and "dyvpc-" not in line),
+        None,
+    )  # fmt: skip
+    if taken is None:
+        pytest.skip("this machine has no route to collide with")
+    network = ipaddress.IPv4Network(taken[0])
+    cidr = ipaddress.IPv4Network(f"{network.network_address}/16", strict=False)
+    one = spec(f"vpc-{uuid.uuid4().hex[:17]}", cidr, 10, f"exec {BUSYBOX} sleep 3600\n")
+    subnet = ipaddress.IPv4Network(one.address.subnet_cidr)
+    if not subnet.overlaps(network):
+        pytest.skip(f"{subnet} does not overlap {network}")
+    with pytest.raises(HostError, match=taken[taken.index("dev") + 1]):
+        run(hosts.boot(one))
+    assert not hosts.running(one.instance_id)

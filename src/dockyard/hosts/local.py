@@ -134,6 +134,11 @@ class LocalHosts:
             return
         others = [r for r in records.load_all(self.state_dir) if r.instance_id != iid]
         self._check_overlaps(spec, others)
+        if (taken := network.foreign_route(address.vpc_id, address.subnet_cidr)) is not None:
+            raise HostError(
+                f"subnet {address.subnet_cidr} of {address.vpc_id} overlaps this machine's "
+                f"network {taken}: hosts there would be unreachable"
+            )
         record = HostRecord(
             instance_id=iid, image_id=spec.image_id, boot=spec.boot, address=address,
             hostname=spec.hostname, cluster=spec.cluster,

@@ -214,3 +214,24 @@ def destroy(instance_id: str) -> None:
 
 def exists(instance_id: str) -> bool:
     return Path(netns_path(instance_id)).exists()
+
+
+def foreign_route(vpc_id: str, subnet_cidr: str) -> str | None:
+    """A route of this machine (main table, not the default route, not on the VPC's own
+    bridge; another VPC's bridge counts) that overlaps the subnet, as `CIDR on DEVICE`; None
+    when the subnet is free here."""
+    from pyroute2 import IPRoute
+
+    subnet = ipaddress.IPv4Network(subnet_cidr, strict=False)
+    with IPRoute() as ipr:
+        names = {link["index"]: str(link.get_attr("IFLA_IFNAME")) for link in ipr.get_links()}
+        for route in ipr.get_routes(family=2, table=254):
+            length = int(route["dst_len"])
+            dst = route.get_attr("RTA_DST")
+            device = names.get(route.get_attr("RTA_OIF"), "?")
+            if length == 0 or dst is None or device == naming.bridge_name(vpc_id):
+                continue
+            network = ipaddress.IPv4Network(f"{dst}/{length}", strict=False)
+            if network.overlaps(subnet):
+                return f"{network} on {device}"
+    return None
