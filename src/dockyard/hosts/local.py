@@ -69,9 +69,13 @@ class LocalHosts:
         if pids and not force:
             await asyncio.to_thread(procs.signal_all, pids, signal.SIGTERM)
             pids = await self._wait_gone(instance_id, netns, self.grace)
-        while pids:
+        for _ in range(30):  # a process stuck in the kernel may outlast SIGKILL for a while
+            if not pids:
+                break
             await asyncio.to_thread(procs.signal_all, pids, signal.SIGKILL)
             pids = await self._wait_gone(instance_id, netns, 1.0)
+        else:
+            raise HostError(f"processes {sorted(pids)} of {instance_id} survive SIGKILL")
         self._reap(instance_id)
         log.info("host %s halted", instance_id, extra={"instance_id": instance_id})
 
