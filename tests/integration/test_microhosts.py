@@ -148,7 +148,22 @@ def make_hosts(tmp_path: Path) -> Iterator[Any]:
     yield make
     if made:
         for iid in made[0].hosts():
+            console = made[0].console_output(iid).decode(errors="replace")
+            print(f"--- console of {iid} ---\n{console[-4000:]}")  # shown when a test fails
             run(made[0].destroy(iid))
+
+
+def processes_running(cmdline: str) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                args = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+            except OSError:
+                continue
+            if args.endswith(cmdline):
+                found.add(int(entry.name))
+    return found
 
 
 def links() -> str:
@@ -312,8 +327,28 @@ def test_an_ecs_agent_host_registers_in_its_cluster(make_hosts: Any, tmp_path: P
         rss = procs.rss_bytes(pids)
         print(f"\nagent host: registered {registered:.2f} s after boot(); idle RSS "
               f"{rss / 2**20:.1f} MiB over {len(pids)} process(es)")  # fmt: skip
+
+        # A task of the agent is one of the host's processes.
+        marker = f"{3000 + random.randint(0, 999)}.{random.randint(100, 999)}"
+        ecs.register_task_definition(
+            family="microhost-sleeper", networkMode="host",
+            containerDefinitions=[
+                {"name": "main", "image": "busybox", "command": ["sleep", marker], "memory": 32}
+            ],
+        )  # fmt: skip
+        task = ecs.run_task(cluster=cluster, taskDefinition="microhost-sleeper", launchType="EC2")
+        task_arn = task["tasks"][0]["taskArn"]
+        wait_for(
+            lambda: ecs.describe_tasks(cluster=cluster, tasks=[task_arn])["tasks"][0][
+                "lastStatus"] == "RUNNING",
+            timeout=120, what="the task on the agent host", every=0.2,
+        )  # fmt: skip
+        sleepers = wait_for(lambda: processes_running(f"sleep {marker}"), what="the task's process")
+        assert sleepers <= hosts.processes(one.instance_id)
+
         run(hosts.halt(one.instance_id))
         assert hosts.processes(one.instance_id) == set()
+        assert processes_running(f"sleep {marker}") == set()
         assert wait_for(
             lambda: not ecs.describe_container_instances(
                 cluster=cluster, containerInstances=arns
@@ -322,3 +357,75 @@ def test_an_ecs_agent_host_registers_in_its_cluster(make_hosts: Any, tmp_path: P
         )  # fmt: skip
     finally:
         server.stop()
+
+
+def test_a_host_outlives_the_process_that_booted_it(make_hosts: Any, tmp_path: Path) -> None:
+    hosts: LocalHosts = make_hosts()
+    one = spec(f"vpc-{uuid.uuid4().hex[:17]}", free_vpc_cidr(), 10, f"exec {BUSYBOX} sleep 3600\n")
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from dockyard.core.hosts import BootKind, HostAddress, HostSpec\n"
+        "from dockyard.hosts import LocalHosts\n"
+        f"spec = HostSpec({one.instance_id!r}, {one.image_id!r}, BootKind.USER_DATA, "
+        f"HostAddress(*{dataclasses.astuple(one.address)!r}), {one.hostname!r}, "
+        f"user_data={one.user_data!r})\n"
+        f"hosts = LocalHosts(Path({str(hosts.state_dir)!r}), agent_server_url='', "
+        "metadata_port=None)\n"
+        "asyncio.run(hosts.boot(spec))\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)  # it has exited
+    assert hosts.hosts() == [one.instance_id]
+    assert hosts.running(one.instance_id)
+    run(hosts.halt(one.instance_id))
+    assert not hosts.running(one.instance_id)
+
+
+def test_halt_and_destroy_reach_every_process_and_namespace_of_the_host(make_hosts: Any) -> None:
+    hosts: LocalHosts = make_hosts()
+    mine = f"dytest-{uuid.uuid4().hex[:8]}"
+    # What an agent does for its bridge and awsvpc tasks: a namespace of its own joined by a
+    # veth, and processes in other sessions and network namespaces.
+    script = (
+        f"ip netns add {mine}\n"
+        f"ip link add v0 type veth peer name v1 netns {mine}\n"
+        f"setsid unshare --net {BUSYBOX} sleep 3601 &\n"
+        f"exec {BUSYBOX} sleep 3600\n"
+    )
+    one = spec(f"vpc-{uuid.uuid4().hex[:17]}", free_vpc_cidr(), 10, script)
+    run(hosts.boot(one))
+    loner = wait_for(
+        lambda: processes_running("sleep 3601"), what="the process in a netns of its own"
+    )
+    assert loner <= hosts.processes(one.instance_id)
+    assert not any(procs.in_host(pid, one.instance_id) for pid in loner)
+    wait_for(lambda: mine in netns_names(), what="the host's extra namespace")
+
+    run(hosts.halt(one.instance_id))
+    assert processes_running("sleep 3601") == set()
+    assert hosts.processes(one.instance_id) == set()
+    assert mine in netns_names()  # halting keeps the network
+    run(hosts.destroy(one.instance_id))
+    assert mine not in netns_names()
+    assert naming.netns_name(one.instance_id) not in netns_names()
+
+
+def test_a_subnet_that_this_machine_routes_elsewhere_is_refused(make_hosts: Any) -> None:
+    hosts: LocalHosts = make_hosts()
+    routes = subprocess.run(["ip", "-4", "route"], capture_output=True, text=True).stdout
+    taken = next(
+        (line.split() for line in routes.splitlines()
+         if "/" in line.split()[0] and "dev" in line and "dyvpc-" not in line),
+        None,
+    )  # fmt: skip
+    if taken is None:
+        pytest.skip("this machine has no route to collide with")
+    network = ipaddress.IPv4Network(taken[0])
+    cidr = ipaddress.IPv4Network(f"{network.network_address}/16", strict=False)
+    one = spec(f"vpc-{uuid.uuid4().hex[:17]}", cidr, 10, f"exec {BUSYBOX} sleep 3600\n")
+    subnet = ipaddress.IPv4Network(one.address.subnet_cidr)
+    if not subnet.overlaps(network):
+        pytest.skip(f"{subnet} does not overlap {network}")
+    with pytest.raises(HostError, match=taken[taken.index("dev") + 1]):
+        run(hosts.boot(one))
+    assert not hosts.running(one.instance_id)

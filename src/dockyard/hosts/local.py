@@ -69,9 +69,13 @@ class LocalHosts:
         if pids and not force:
             await asyncio.to_thread(procs.signal_all, pids, signal.SIGTERM)
             pids = await self._wait_gone(instance_id, netns, self.grace)
-        while pids:
+        for _ in range(30):  # a process stuck in the kernel may outlast SIGKILL for a while
+            if not pids:
+                break
             await asyncio.to_thread(procs.signal_all, pids, signal.SIGKILL)
             pids = await self._wait_gone(instance_id, netns, 1.0)
+        else:
+            raise HostError(f"processes {sorted(pids)} of {instance_id} survive SIGKILL")
         self._reap(instance_id)
         log.info("host %s halted", instance_id, extra={"instance_id": instance_id})
 
@@ -134,6 +138,11 @@ class LocalHosts:
             return
         others = [r for r in records.load_all(self.state_dir) if r.instance_id != iid]
         self._check_overlaps(spec, others)
+        if (taken := network.foreign_route(address.vpc_id, address.subnet_cidr)) is not None:
+            raise HostError(
+                f"subnet {address.subnet_cidr} of {address.vpc_id} overlaps this machine's "
+                f"network {taken}: hosts there would be unreachable"
+            )
         record = HostRecord(
             instance_id=iid, image_id=spec.image_id, boot=spec.boot, address=address,
             hostname=spec.hostname, cluster=spec.cluster,
@@ -211,6 +220,7 @@ class LocalHosts:
         network.destroy(instance_id)
         procs.remove_cgroup(instance_id)
         folder = records.host_dir(self.state_dir, instance_id)
+        procs.forget_task_cgroups(folder / "agent")
         if folder.is_dir():
             _remove_tree(folder)
         if record is None:

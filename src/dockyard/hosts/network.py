@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import json
 import logging
 import os
 import subprocess
@@ -163,10 +164,42 @@ def any_bridge() -> bool:
         )
 
 
+def linked_namespaces(instance_id: str) -> list[str]:
+    """Named network namespaces that a veth joins to the host's (those its agent made for
+    bridge and awsvpc tasks): they go with the host."""
+    path = netns_path(instance_id)
+    if not Path(path).exists():
+        return []
+
+    def ip_json(*args: str) -> list[dict[str, object]]:
+        done = subprocess.run(
+            ["nsenter", f"--net={path}", "--", "ip", "-j", *args],
+            capture_output=True, text=True, check=False, timeout=60,
+        )  # fmt: skip
+        try:
+            found = json.loads(done.stdout or "[]")
+        except ValueError:
+            return []
+        return [entry for entry in found if isinstance(entry, dict)]
+
+    links = ip_json("link", "show", "type", "veth")
+    ids = {entry["link_netnsid"] for entry in links if entry.get("link_netnsid") is not None}
+    return [
+        str(entry["name"])
+        for entry in ip_json("netns", "list")
+        if entry.get("id") in ids and not str(entry.get("name")).startswith(naming.NETNS_PREFIX)
+    ]
+
+
 def destroy(instance_id: str) -> None:
     from pyroute2 import IPRoute, netns
 
     name = naming.netns_name(instance_id)
+    for task_ns in linked_namespaces(instance_id):
+        try:
+            netns.remove(task_ns)
+        except OSError as exc:
+            log.warning("cannot remove network namespace %s: %s", task_ns, exc)
     if name in netns.listnetns():
         try:
             netns.remove(name)
@@ -181,3 +214,24 @@ def destroy(instance_id: str) -> None:
 
 def exists(instance_id: str) -> bool:
     return Path(netns_path(instance_id)).exists()
+
+
+def foreign_route(vpc_id: str, subnet_cidr: str) -> str | None:
+    """A route of this machine (main table, not the default route, not on the VPC's own
+    bridge; another VPC's bridge counts) that overlaps the subnet, as `CIDR on DEVICE`; None
+    when the subnet is free here."""
+    from pyroute2 import IPRoute
+
+    subnet = ipaddress.IPv4Network(subnet_cidr, strict=False)
+    with IPRoute() as ipr:
+        names = {link["index"]: str(link.get_attr("IFLA_IFNAME")) for link in ipr.get_links()}
+        for route in ipr.get_routes(family=2, table=254):
+            length = int(route["dst_len"])
+            dst = route.get_attr("RTA_DST")
+            device = names.get(route.get_attr("RTA_OIF"), "?")
+            if length == 0 or dst is None or device == naming.bridge_name(vpc_id):
+                continue
+            network = ipaddress.IPv4Network(f"{dst}/{length}", strict=False)
+            if network.overlaps(subnet):
+                return f"{network} on {device}"
+    return None

@@ -112,3 +112,24 @@ def rss_bytes(pids: set[int]) -> int:
                     total += int(line.split()[1]) * 1024
                     break
     return total
+
+
+def forget_task_cgroups(agent_dir: Path) -> None:
+    """The (empty, once halted) cgroups that an agent host's process runtime made for its
+    tasks, `/sys/fs/cgroup/<controller>/dockyard/<task key>/...`, keyed as its `tasks/<key>.json`
+    files say. Only `rmdir`: a cgroup with a process left is kept."""
+    keys = {p.stem for p in agent_dir.glob("**/tasks/*.json") if _is_key(p.stem)}
+    for key in keys:
+        for controller in ("memory", "cpu", "cpuacct"):
+            top = Path("/sys/fs/cgroup") / controller / "dockyard" / key
+            if not top.is_dir() or top.is_symlink():
+                continue
+            for path in sorted((p for p in top.rglob("*") if p.is_dir()), reverse=True):
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            with contextlib.suppress(OSError):
+                top.rmdir()
+
+
+def _is_key(name: str) -> bool:
+    return len(name) == 12 and all(c in "0123456789abcdef" for c in name)
