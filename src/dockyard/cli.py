@@ -91,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-local-agent", action="store_true", help="do not run the embedded agent"
     )
     server.add_argument(
+        "--no-hosts", action="store_true",
+        help="no micro-hosts for EC2 instances (RunInstances then answers "
+        "UnsupportedOperation); they are on by default as root with network namespaces",
+    )  # fmt: skip
+    server.add_argument(
         "--log-level",
         default="info",
         choices=["debug", "info", "warning", "error"],
@@ -373,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             credential_accounts=accounts,
             runtime=args.runtime,
             local_agent=not args.no_local_agent,
+            hosts=not args.no_hosts,
             log_level=args.log_level,
             agent_timeout=args.agent_timeout,
             agent_grace=args.agent_grace,

@@ -3,9 +3,8 @@ agent`, a capacity provider with managed scaling and termination protection, tas
 wait in PROVISIONING until the group scales out from zero, and the group scaling back in
 once they stop.
 
-Written against the contract (the AWS APIs as a user calls them). It needs EC2 instances and
-EC2 Auto Scaling served by the server and the capacity controller wired; until then it is
-skipped (remove the mark when `wiring/server.py` builds them).
+Written against the contract (the AWS APIs as a user calls them). It needs EC2 instances on
+micro-hosts (a root server).
 """
 
 from __future__ import annotations
@@ -20,11 +19,6 @@ import pytest
 from tests.integration.conftest import make_client
 from tests.support.server import DockyardProcess
 from tests.support.waiting import wait_for
-
-pytestmark = pytest.mark.skip(
-    reason="needs EC2 instances, EC2 Auto Scaling and the capacity controller wired into the "
-    "server (wiring/server.py)"
-)
 
 CLUSTER = "cas"
 GROUP = "cas-hosts"

@@ -82,13 +82,22 @@ def test_capacity_providers_base_and_weight(
 ) -> None:
     server, by_provider = two_groups
     ecs = make_client("ecs", server.endpoint)
+    # Each provider names an EC2 Auto Scaling group, which must exist (empty here: the
+    # hosts are the agents started above).
+    ec2, asg = make_client("ec2", server.endpoint), make_client("autoscaling", server.endpoint)
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    ec2.create_launch_template(LaunchTemplateName="cp-hosts", LaunchTemplateData={"ImageId": image})
+    zone = ec2.describe_availability_zones()["AvailabilityZones"][0]["ZoneName"]
     for name in PROVIDERS:
+        asg.create_auto_scaling_group(
+            AutoScalingGroupName=name, MinSize=0, MaxSize=0,
+            LaunchTemplate={"LaunchTemplateName": "cp-hosts"}, AvailabilityZones=[zone],
+        )  # fmt: skip
+        group_arn = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[name])[
+            "AutoScalingGroups"
+        ][0]["AutoScalingGroupARN"]
         created = ecs.create_capacity_provider(
-            name=name,
-            autoScalingGroupProvider={
-                "autoScalingGroupArn": f"arn:aws:autoscaling:us-east-1:000000000000:"
-                f"autoScalingGroup:0:autoScalingGroupName/{name}"
-            },
+            name=name, autoScalingGroupProvider={"autoScalingGroupArn": group_arn}
         )["capacityProvider"]
         assert created["status"] == "ACTIVE"
         assert created["autoScalingGroupProvider"]["managedScaling"]["status"] == "DISABLED"
@@ -108,7 +117,9 @@ def test_capacity_providers_base_and_weight(
                 "autoScalingGroupArn": "arn:x", "managedScaling": {"status": "ENABLED"},
             },
         )  # fmt: skip
-    assert err.value.response["Error"]["Code"] == "InvalidParameterException"
+    # Managed scaling acts on the group, which must exist.
+    assert err.value.response["Error"]["Code"] == "ClientException"
+    assert "could not be found" in err.value.response["Error"]["Message"]
 
     ecs.register_task_definition(
         family="cp-sleeper",

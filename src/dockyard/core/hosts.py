@@ -44,6 +44,11 @@ class HostSpec:
     secret_env: Mapping[str, str] = field(default_factory=dict)
 
 
+class HostError(RuntimeError):
+    """A host cannot be booted or changed as asked; the message says why (EC2 reports it as
+    the instance's state reason)."""
+
+
 class HostRuntime(Protocol):
     async def boot(self, spec: HostSpec) -> None:
         """Create the host if it does not exist yet (its namespace, address, root directory)

@@ -16,6 +16,7 @@ from dockyard.controllers.ecs_metrics import EcsServiceMetrics
 from dockyard.controllers.scaling import ScheduledScalingController
 from dockyard.controllers.schedules import ScheduleController
 from dockyard.core.clock import Clock
+from dockyard.core.scaling import AlarmActions
 from dockyard.services import autoscaling as autoscaling_service
 from dockyard.services import cloudwatch as cloudwatch_service
 from dockyard.services import events as events_service
@@ -77,6 +78,11 @@ class Monitoring:
             DeploymentAlarmController(ecs, self.cloudwatch, clock) if ecs is not None else None
         )
         self._unsubscribe: list[Callable[[], None]] = []
+
+    def scale_groups_with(self, actions: AlarmActions) -> None:
+        """Alarm actions that come before Application Auto Scaling's: EC2 Auto Scaling's
+        policies (whose ARNs Application Auto Scaling would otherwise claim)."""
+        self.alarms.actions.insert(0, actions)
 
     def providers(self) -> list[Provider]:
         return [

@@ -18,6 +18,7 @@ from dockyard.agent.agent import Agent
 from dockyard.api.app import FrontDoorConfig, create_app
 from dockyard.api.provider import Provider
 from dockyard.controllers.agent_health import AgentHealth
+from dockyard.controllers.capacity import CapacityController
 from dockyard.controllers.codedeploy import CodeDeployController
 from dockyard.controllers.registry_gc import RegistryCollector
 from dockyard.controllers.retention import RetentionController
@@ -43,6 +44,7 @@ from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services import sts as sts_service
+from dockyard.services.ec2autoscaling.ports import ServedGroups
 from dockyard.services.ecs.instances.agent_http import PREFIX as AGENT_PREFIX
 from dockyard.services.ecs.instances.agent_http import AgentEndpoint
 from dockyard.services.ecs.instances.agent_identity import AgentIdentities
@@ -52,6 +54,7 @@ from dockyard.services.ecs.instances.orphans_http import OrphansEndpoint
 from dockyard.store import open_store
 from dockyard.store.sealed import SealedStore, load_or_create_key
 from dockyard.wiring.codedeploy_ports import EcsBlueGreenTargets
+from dockyard.wiring.instances import HostOptions, Instances
 from dockyard.wiring.loadbalancing import LoadBalancing
 from dockyard.wiring.monitoring import Monitoring, MonitoringOptions
 from dockyard.wiring.registryaccess import RegistryAccess
@@ -95,6 +98,8 @@ class ServerOptions:
     # The registry host in ECR repository URIs; may name {account} and {region}
     # (e.g. "{account}.dkr.ecr.{region}.localhost:4566"). None: localhost:<port>.
     registry_host: str | None = None
+    # EC2 instances on micro-hosts (as root with network namespaces); False: --no-hosts.
+    hosts: bool = True
 
 
 CLOCK_KIND = "dockyard.clock"
@@ -203,6 +208,24 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # Join tokens and the credentials of the agents that joined with them.
+        self.agent_identities = AgentIdentities(self.store, self.clock)
+        # EC2 instances on micro-hosts, and EC2 Auto Scaling groups of them.
+        self.instances = Instances(
+            self.store, self.clock, self.ec2,
+            options=HostOptions(
+                enabled=options.hosts, state_dir=options.data_dir / "hosts", port=options.port,
+                scheme="https" if options.tls_cert else "http",
+            ),
+            iam=self.iam, role_credentials=self.sts, elbv2=self.elbv2,
+            monitoring=self.monitoring, identities=self.agent_identities,
+        )  # fmt: skip
+        self.providers.extend(self.instances.providers())
+        # Agents registering as their EC2 instance are checked against EC2's signature; ECS
+        # capacity providers scale EC2 Auto Scaling groups.
+        self.ecs.instances.identity_verifier = self.instances.metadata
+        self.ecs.capacity_providers.groups = ServedGroups(self.instances.asg)
+        self.capacity = CapacityController(self.ecs, self.monitoring.cloudwatch, self.clock)
         # ECR: the API, and the registry at /v2/ on this port (blobs under the data dir).
         blobs = ecr_service.BlobStore(options.data_dir / "registry")
         blobs.prepare()  # drops what a crash left of uploads
@@ -263,8 +286,6 @@ class Dockyard:
             managed_capacity=False,
             stats_sink=stats,
         )
-        # Join tokens and the credentials of the agents that joined with them.
-        self.agent_identities = AgentIdentities(self.store, self.clock)
         self.app = create_app(
             FrontDoorConfig(
                 default_account_id=options.account_id,
@@ -384,6 +405,8 @@ class Dockyard:
         self.agent_health.start()
         self.retention.start()
         self.registry_collector.start()
+        await self.instances.start()
+        self.capacity.start()
         if self.options.local_agent:
             from dockyard.drivers.select import select_driver
 
@@ -395,6 +418,8 @@ class Dockyard:
             self._agent_task = asyncio.create_task(self.agent.run(), name="embedded-agent")
 
     async def stop(self) -> None:
+        await self.capacity.stop()
+        await self.instances.stop()  # hosts keep running: a server started again adopts them
         await self.monitoring.stop()
         await self.s3_lifecycle.stop()
         await self.log_exports.stop()
@@ -469,6 +494,8 @@ def serve(options: ServerOptions) -> int:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, request_exit, signum)
+        # Agents in hosts reach this server at 169.254.169.254:<port> too.
+        sockets = await dockyard.instances.listen(options.host, options.port, config.bind_socket)
         await dockyard.start()
         warn_if_open(options.host, options.port, bool(options.credentials))
         log.info(
@@ -479,7 +506,7 @@ def serve(options: ServerOptions) -> int:
             options.data_dir,
         )
         try:
-            await server.serve()
+            await server.serve(sockets=sockets)
         finally:
             await dockyard.stop()
 

@@ -112,6 +112,13 @@ def resolvers(ec2: Ec2) -> dict[str, Resolver]:
         "ModifyLaunchTemplate": _template(ec2),
         "DeleteLaunchTemplate": _template(ec2),
         "DeleteLaunchTemplateVersions": _template(ec2),
+        "StopInstances": _ids("InstanceIds"),
+        "StartInstances": _ids("InstanceIds"),
+        "RebootInstances": _ids("InstanceIds"),
+        "TerminateInstances": _ids("InstanceIds"),
+        "ModifyInstanceMetadataOptions": _ids("InstanceId"),
+        "DescribeInstanceAttribute": _ids("InstanceId"),
+        "GetConsoleOutput": _ids("InstanceId"),
         "CreateTags": _ids("Resources"),
         "DeleteTags": _ids("Resources"),
     }

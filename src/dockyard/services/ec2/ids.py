@@ -15,6 +15,7 @@ PREFIXES = {
     "internet-gateway": "igw",
     "network-acl": "acl",
     "launch-template": "lt",
+    "instance": "i",
 }
 TYPES = {prefix: kind for kind, prefix in PREFIXES.items()}
 

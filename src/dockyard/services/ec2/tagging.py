@@ -27,6 +27,7 @@ NOT_FOUND = {
     "internet-gateway": ("InvalidInternetGatewayID.NotFound", "internet gateway"),
     "network-acl": ("InvalidNetworkAclID.NotFound", "network ACL"),
     "launch-template": ("InvalidLaunchTemplateId.NotFound", "launch template"),
+    "instance": ("InvalidInstanceID.NotFound", "instance"),
 }
 
 

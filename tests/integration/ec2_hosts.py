@@ -1,0 +1,89 @@
+"""What the integration tests of instances on micro-hosts share: a VPC of their own (a random
+10.x.0.0/16, so hosts of other servers on this machine, which may use the default VPC's
+172.31.0.0/16, do not overlap), a launch that skips the test when the server has no hosts,
+and a cleanup that terminates every instance a test left, since hosts outlive servers."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support.waiting import wait_for
+
+BOOT = 90.0  # seconds a host may take to boot, halt or go
+
+
+@dataclass(frozen=True)
+class Network:
+    vpc_id: str
+    cidr: str
+    subnets: list[dict[str, Any]]  # one in each of two zones
+
+
+def own_vpc(ec2: Any) -> Network:
+    second = random.randint(64, 250)
+    cidr = f"10.{second}.0.0/16"
+    vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]][:2]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{second}.{n + 1}.0/24", AvailabilityZone=z)[
+            "Subnet"
+        ]
+        for n, z in enumerate(zones)
+    ]
+    return Network(vpc, cidr, subnets)
+
+
+def plain_image(ec2: Any) -> str:
+    images = ec2.describe_images(Owners=["amazon"])["Images"]
+    image: str = next(i["ImageId"] for i in images if "ecs" not in i["Name"].lower())
+    return image
+
+
+def skip_without_hosts(exc: ClientError) -> None:
+    if exc.response["Error"]["Code"] == "UnsupportedOperation":
+        pytest.skip(exc.response["Error"]["Message"])
+
+
+def state_of(ec2: Any, instance_id: str) -> str:
+    found = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"]
+    name: str = found[0]["State"]["Name"]
+    return name
+
+
+@dataclass
+class Cleanup:
+    """Clients whose instances (and EC2 Auto Scaling groups) go when the test ends."""
+
+    ec2: list[Any] = field(default_factory=list)
+    autoscaling: list[Any] = field(default_factory=list)
+
+    def finish(self) -> None:
+        for asg in self.autoscaling:
+            for group in asg.describe_auto_scaling_groups()["AutoScalingGroups"]:
+                asg.delete_auto_scaling_group(
+                    AutoScalingGroupName=group["AutoScalingGroupName"], ForceDelete=True
+                )
+        for ec2 in self.ec2:
+            wait_for(lambda ec2=ec2: self._gone(ec2), BOOT, "every instance to terminate", 0.5)
+
+    @staticmethod
+    def _gone(ec2: Any) -> bool:
+        reservations = ec2.describe_instances()["Reservations"]
+        left = [i for r in reservations for i in r["Instances"]]
+        alive = [i["InstanceId"] for i in left if i["State"]["Name"] != "terminated"]
+        if alive:
+            ec2.terminate_instances(InstanceIds=alive)
+        return not alive
+
+
+@pytest.fixture
+def cleanup() -> Iterator[Cleanup]:
+    done = Cleanup()
+    yield done
+    done.finish()
