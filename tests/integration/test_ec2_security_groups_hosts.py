@@ -4,7 +4,6 @@ opens the way, one revoked closes it. Needs a root server (micro-hosts)."""
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 import subprocess
@@ -52,14 +51,17 @@ def ec2(tmp_path: Path) -> Iterator[Any]:
 def launch(ec2: Any, image: str, subnet: str, group: str, script: str) -> dict[str, Any]:
     out = ec2.run_instances(
         ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1, SubnetId=subnet,
-        SecurityGroupIds=[group], UserData=base64.b64encode(script.encode()).decode(),
+        SecurityGroupIds=[group], UserData=script,  # boto3 encodes it
     )["Instances"][0]  # fmt: skip
     return dict(out)
 
 
 def running(ec2: Any, *ids: str) -> bool:
     found = ec2.describe_instances(InstanceIds=list(ids))["Reservations"]
-    return all(i["State"]["Name"] == "running" for r in found for i in r["Instances"])
+    instances = [i for r in found for i in r["Instances"]]
+    states = [i["State"]["Name"] for i in instances]
+    assert "terminated" not in states, [i.get("StateReason") for i in instances]
+    return all(state == "running" for state in states)
 
 
 def fetch_from(instance_id: str | None, address: str) -> bool:
