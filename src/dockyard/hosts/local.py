@@ -37,12 +37,14 @@ class LocalHosts:
         metadata_port: int | None,
         python: str = sys.executable,
         grace: float = 10.0,
+        time_scale: float = 1.0,
     ) -> None:
         self.state_dir = state_dir
         self.agent_server_url = agent_server_url
         self.metadata_port = metadata_port
         self.python = python
         self.grace = grace
+        self.time_scale = time_scale  # the server's: its agents' heartbeats keep pace
         self._lock = asyncio.Lock()  # one change of the machine's network at a time
         self._children: dict[str, subprocess.Popen[bytes]] = {}  # reaped when they exit
 
@@ -190,7 +192,8 @@ class LocalHosts:
     def _boot_argv(self, spec: HostSpec, folder: Path) -> list[str]:
         if spec.boot is BootKind.ECS_AGENT:
             return naming.agent_argv(
-                self.python, self.agent_server_url, spec.cluster, str(folder / "agent")
+                self.python, self.agent_server_url, spec.cluster, str(folder / "agent"),
+                time_scale=self.time_scale,
             )
         script = folder / USER_DATA
         records.write_private(script, spec.user_data, mode=0o700)

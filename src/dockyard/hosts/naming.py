@@ -76,14 +76,19 @@ def script_argv(user_data: bytes, path: str) -> list[str]:
     return ["/bin/sh", path]
 
 
-def agent_argv(python: str, server_url: str, cluster: str, data_dir: str) -> list[str]:
-    return [
+def agent_argv(
+    python: str, server_url: str, cluster: str, data_dir: str, time_scale: float = 1.0
+) -> list[str]:
+    argv = [
         python, "-m", "dockyard", "agent",
         "--server", server_url,
         "--cluster", cluster,
         "--runtime", "process",
         "--data-dir", data_dir,
     ]  # fmt: skip
+    if time_scale != 1.0:
+        argv += ["--time-scale", repr(time_scale)]
+    return argv
 
 
 def launch_argv(argv: list[str], *, netns: str, hostname: str, procs_file: str | None) -> list[str]:

@@ -53,6 +53,7 @@ class HostOptions:
     state_dir: Path = Path("./dockyard-data/hosts")
     port: int = 4566  # the API port, also served on 169.254.169.254
     scheme: str = "http"
+    time_scale: float = 1.0  # the server's --time-scale, which its hosts' agents keep too
 
 
 def host_runtime(options: HostOptions) -> tuple[HostRuntime | None, str | None]:
@@ -71,8 +72,9 @@ def host_runtime(options: HostOptions) -> tuple[HostRuntime | None, str | None]:
     url = f"{options.scheme}://{METADATA_ADDRESS}:{options.port}"
     try:
         runtime: HostRuntime = local_hosts(
-            options.state_dir, agent_server_url=url, metadata_port=None
-        )
+            options.state_dir, agent_server_url=url, metadata_port=None,
+            time_scale=options.time_scale,
+        )  # fmt: skip
     except Exception as exc:  # a runtime that cannot start leaves the server without hosts
         log.warning("the micro-host runtime did not start: %s", exc)
         return None, f"the micro-host runtime did not start: {exc}"

@@ -216,6 +216,7 @@ class Dockyard:
             options=HostOptions(
                 enabled=options.hosts, state_dir=options.data_dir / "hosts", port=options.port,
                 scheme="https" if options.tls_cert else "http",
+                time_scale=options.time_scale,
             ),
             iam=self.iam, role_credentials=self.sts, elbv2=self.elbv2,
             monitoring=self.monitoring, identities=self.agent_identities,

@@ -68,6 +68,9 @@ def test_the_agent_command() -> None:
         "/py", "-m", "dockyard", "agent", "--server", "http://169.254.169.254:4566",
         "--cluster", "web", "--runtime", "process", "--data-dir", "/d/i-1/agent",
     ]  # fmt: skip
+    # a server whose time runs faster has agents whose heartbeats keep up
+    scaled = naming.agent_argv("/py", "http://x:1", "web", "/d", time_scale=10.0)
+    assert scaled[-2:] == ["--time-scale", "10.0"]
 
 
 def test_the_launch_enters_the_cgroup_then_the_namespaces_and_execs_the_program() -> None:
