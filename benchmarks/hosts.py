@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import ipaddress
 import os
 import random
@@ -215,7 +216,7 @@ def direct_agent(
         log.close()
         try:
             arn = wait(
-                lambda p=proc, b=before, lp=log_path: joined(ecs, p, lp, b),
+                functools.partial(joined, ecs, proc, log_path, before),
                 "the direct agent to register",
             )
             times.append(time.perf_counter() - started)
