@@ -192,7 +192,10 @@ class LocalHosts:
     def _boot_argv(self, spec: HostSpec, folder: Path) -> list[str]:
         if spec.boot is BootKind.ECS_AGENT:
             return naming.agent_argv(
-                self.python, self.agent_server_url, spec.cluster, str(folder / "agent"),
+                self.python,
+                self.agent_server_url,
+                spec.cluster,
+                str(folder / "agent"),
                 time_scale=self.time_scale,
             )
         script = folder / USER_DATA
