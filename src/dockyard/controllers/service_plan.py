@@ -55,6 +55,7 @@ class TaskView:
     # None: no load balancer; else the worst target health over the service's target groups.
     target_health: str | None = None
     draining_lb: bool = False  # deregistered, waiting for draining to end
+    lb_registered: bool = False  # registered in its target groups once already
     failed: bool = False  # stopped (or stopping) as a failure
     stopped_at: float | None = None
 
@@ -235,7 +236,10 @@ def plan(desired: Desired, observed: Observed, now: float) -> Plan:
         out.register = [
             t.arn
             for t in tasks
-            if t.live and t.last_status == RUNNING and t.target_health in (None, "unused")
+            if t.live
+            and t.last_status == RUNNING
+            and t.target_health in (None, "unused")
+            and not t.lb_registered
         ]
 
     # Unhealthy tasks are replaced (they are failures for the circuit breaker).
