@@ -228,7 +228,9 @@ def plan(desired: Desired, observed: Observed, now: float) -> Plan:
     for task in tasks:
         drained = task.draining_lb and task.target_health in (None, "unused")
         if drained and not task.stopped and task.desired_status == RUNNING:
-            out.stop.append(Stop(task.arn, REASON_SCALE.format(deployment=task.deployment_id)))
+            why = (REASON_DRAINING if task.host_arn in draining_hosts
+                   else REASON_SCALE.format(deployment=task.deployment_id))  # fmt: skip
+            out.stop.append(Stop(task.arn, why))
             stopping.add(task.arn)
 
     # RUNNING tasks not yet in their target groups are registered.

@@ -230,3 +230,6 @@ def test_a_draining_instance_keeps_its_healthy_task_until_the_replacement_is_hea
     ready = task(1, OLD, host_arn=other, target_health="healthy")
     p = plan(desired(1, 100, 200, rolling=False, **lb), Observed((old, ready), hosts), NOW)
     assert p.deregister == [old.arn] and p.stop == []  # drains first, then stops
+    drained = task(0, OLD, target_health="unused", draining_lb=True)
+    p = plan(desired(1, 100, 200, rolling=False, **lb), Observed((drained, ready), hosts), NOW)
+    assert [(s.task_arn, s.reason) for s in p.stop] == [(old.arn, REASON_DRAINING)]
