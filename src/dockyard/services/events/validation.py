@@ -10,7 +10,7 @@ import urllib.parse
 from typing import Any
 
 from dockyard.core import schedule
-from dockyard.services.events import patterns, targets, transform
+from dockyard.services.events import patterns, target_sqs, targets, transform
 from dockyard.services.events.errors import InvalidEventPatternException, ValidationException
 
 _NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
@@ -64,6 +64,8 @@ def target_problem(target: dict[str, Any]) -> str | None:
         return "EcsParameters must be provided for an ECS cluster target."
     if kind != "ecs" and "EcsParameters" in target:
         return "EcsParameters can only be used with an ECS cluster target."
+    if kind == "sqs" and (sqs_problem := target_sqs.problem(target)) is not None:
+        return sqs_problem
     given = [k for k in ("Input", "InputPath", "InputTransformer") if k in target]
     if len(given) > 1:
         return f"Only one of Input, InputPath and InputTransformer may be set ({', '.join(given)})."
