@@ -122,6 +122,18 @@ def test_a_message_received_three_times_lands_in_the_dead_letter_queue(sqs: Any)
     assert moved["MessageId"] == sent and moved["Body"] == "poison"
     assert moved["Attributes"]["DeadLetterQueueSourceArn"].endswith(src.rsplit("/", 1)[1])
     assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [src]
+    # Redrive: a move task puts it back on the queue it came from.
+    sqs.change_message_visibility(QueueUrl=dlq, ReceiptHandle=moved["ReceiptHandle"],
+                                  VisibilityTimeout=0)  # fmt: skip
+    sqs.start_message_move_task(SourceArn=dlq_arn)
+
+    def done() -> bool:
+        [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+        return bool(task["Status"] == "COMPLETED" and task["ApproximateNumberOfMessagesMoved"] == 1)
+
+    wait_for(done, what="the move task to complete")
+    [back] = sqs.receive_message(QueueUrl=src)["Messages"]
+    assert back["MessageId"] == sent
 
 
 def test_a_long_poll_returns_the_message_before_its_wait_time(sqs: Any) -> None:

@@ -101,5 +101,13 @@ class AccessDenied(SqsError):
     status = 403
 
 
+class SqsUnsupported(SqsError):
+    """SQS's own UnsupportedOperation (a move task from a queue that is no dead-letter
+    queue, a second one at once), not Dockyard's 501."""
+
+    code = "UnsupportedOperation"
+    query_code = "AWS.SimpleQueueService.UnsupportedOperation"
+
+
 def no_queue() -> QueueDoesNotExist:
     return QueueDoesNotExist("The specified queue does not exist.")

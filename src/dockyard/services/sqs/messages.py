@@ -265,7 +265,10 @@ class Messages:
             if redrive is not None and message.receive_count >= redrive[1]:
                 dlq = self.queues.find(redrive[0])
                 if dlq is not None:
-                    self._move(state, message, dlq)
+                    self.move(state, message, dlq, dead_letter_source=state.queue.arn)
+                    log.info("sqs: message %s moved to dead-letter queue %s after %d receives",
+                             message.message_id, dlq.queue.name, message.receive_count,
+                             extra={"arn": queue.arn})  # fmt: skip
                     continue
             state.take(message, receipt_handle(message.message_id), now, hidden_for)
             out.append(message)
@@ -273,27 +276,30 @@ class Messages:
                 break
         return out
 
-    def _move(self, state: QueueState, message: Message, dlq: QueueState) -> None:
-        """To the dead-letter queue, in one transaction: it keeps its id, body, attributes
-        and sent time; it is visible there at once."""
+    def move(
+        self,
+        state: QueueState,
+        message: Message,
+        to: QueueState,
+        dead_letter_source: str | None = None,
+    ) -> None:
+        """To another queue, in one transaction: it keeps its id, body, attributes and sent
+        time, and is visible there at once (a dead-letter queue records where it came from)."""
         self.sequence += 1
         now = self.clock.now()
         moved = Message(
-            message_id=message.message_id, queue_arn=dlq.queue.arn, sequence=self.sequence,
+            message_id=message.message_id, queue_arn=to.queue.arn, sequence=self.sequence,
             body=message.body, md5_of_body=message.md5_of_body, sent=message.sent,
             available=now, sender_id=message.sender_id, attributes=dict(message.attributes),
             md5_of_attributes=message.md5_of_attributes, trace_header=message.trace_header,
-            group_id=message.group_id if dlq.queue.fifo else None,
-            deduplication_id=message.deduplication_id if dlq.queue.fifo else None,
-            dead_letter_source=state.queue.arn, visible_at=now,
+            group_id=message.group_id if to.queue.fifo else None,
+            deduplication_id=message.deduplication_id if to.queue.fifo else None,
+            dead_letter_source=dead_letter_source, visible_at=now,
         )  # fmt: skip
         self.store.write([(MESSAGE_KIND, moved.key, moved.to_dict())],
                          [(MESSAGE_KIND, message.key)])  # fmt: skip
         state.remove(message)
-        dlq.add(moved, now)
-        log.info("sqs: message %s moved to dead-letter queue %s after %d receives",
-                 message.message_id, dlq.queue.name, message.receive_count,
-                 extra={"arn": state.queue.arn})  # fmt: skip
+        to.add(moved, now)
 
     # -- delete, visibility -------------------------------------------------------------------
 

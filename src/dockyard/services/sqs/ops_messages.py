@@ -108,7 +108,7 @@ def handlers(sqs: Sqs) -> dict[str, Handler]:
         wait = p.get("WaitTimeSeconds")
         got = await messages.receive(
             state,
-            int(p.get("MaxNumberOfMessages") or 1),
+            1 if p.get("MaxNumberOfMessages") is None else int(p["MaxNumberOfMessages"]),
             None if visibility is None else int(visibility),
             None if wait is None else int(wait),
             p.get("ReceiveRequestAttemptId"),

@@ -7,6 +7,7 @@ from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
 from dockyard.services.sqs import policy, wire
 from dockyard.services.sqs.errors import InvalidParameterValue, OverLimit
+from dockyard.services.sqs.moves import MoveStatus, MoveTask
 from dockyard.services.sqs.service import Sqs
 from dockyard.services.sqs.state import QueueState
 
@@ -29,6 +30,25 @@ def paged(items: list[str], p: Params, key_name: str) -> tuple[list[str], str | 
         return page(items, lambda x: x, p.get("NextToken"), limit, MAX_LIST)
     except InvalidToken as exc:
         raise InvalidParameterValue("Invalid or expired next token.") from exc
+
+
+def move_to_wire(task: MoveTask) -> Result:
+    out: Result = {
+        "Status": task.status,
+        "SourceArn": task.source_arn,
+        "ApproximateNumberOfMessagesMoved": task.moved,
+        "ApproximateNumberOfMessagesToMove": task.to_move,
+        "StartedTimestamp": int(task.started * 1000),
+    }
+    if task.status == MoveStatus.RUNNING:
+        out["TaskHandle"] = task.handle
+    if task.destination_arn:
+        out["DestinationArn"] = task.destination_arn
+    if task.rate is not None:
+        out["MaxNumberOfMessagesPerSecond"] = task.rate
+    if task.failure:
+        out["FailureReason"] = task.failure
+    return out
 
 
 def handlers(sqs: Sqs) -> dict[str, Handler]:
@@ -127,7 +147,26 @@ def handlers(sqs: Sqs) -> dict[str, Handler]:
         queues.set_attributes(state, {"Policy": policy.without_permission(state.queue, label)})
         return {}
 
+    def start_message_move_task(ctx: RequestContext, p: Params) -> Result:
+        rate = p.get("MaxNumberOfMessagesPerSecond")
+        task = sqs.moves.start(
+            str(p["SourceArn"]), p.get("DestinationArn"), None if rate is None else int(rate)
+        )
+        return {"TaskHandle": task.handle}
+
+    def cancel_message_move_task(ctx: RequestContext, p: Params) -> Result:
+        task = sqs.moves.cancel(str(p["TaskHandle"]))
+        return {"ApproximateNumberOfMessagesMoved": task.moved}
+
+    def list_message_move_tasks(ctx: RequestContext, p: Params) -> Result:
+        limit = p.get("MaxResults")
+        tasks = sqs.moves.list(str(p["SourceArn"]), None if limit is None else int(limit))
+        return {"Results": [move_to_wire(t) for t in tasks]}
+
     return {
+        "StartMessageMoveTask": start_message_move_task,
+        "CancelMessageMoveTask": cancel_message_move_task,
+        "ListMessageMoveTasks": list_message_move_tasks,
         "CreateQueue": create_queue,
         "GetQueueUrl": get_queue_url,
         "ListQueues": list_queues,

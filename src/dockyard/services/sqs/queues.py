@@ -63,7 +63,10 @@ def check_tags(tags: Mapping[str, str]) -> None:
 
 def name_from_url(url: str) -> tuple[str | None, str]:
     """(account, name) of a queue URL (`http://host/<account>/<name>`)."""
-    path = urlparse(url).path if "://" in url else url
+    try:
+        path = urlparse(url).path if "://" in url else url
+    except ValueError:
+        path = ""
     parts = [p for p in path.split("/") if p]
     if len(parts) == 2 and parts[0].isdigit():
         return parts[0], parts[1]

@@ -16,6 +16,7 @@ from dockyard.services.sqs.errors import (
     MessageNotInflight,
     MissingParameter,
     ReceiptHandleIsInvalid,
+    SqsUnsupported,
 )
 from dockyard.services.sqs.model import Message
 from dockyard.services.sqs.sending import SendRequest
@@ -207,3 +208,32 @@ def test_batches_answer_each_entry(sqs: Sqs) -> None:
     results = sqs.messages.delete_many(q, [m.receipt or "" for m in got] + ["bad"])
     assert [type(r).__name__ for r in results] == ["NoneType", "NoneType", "ReceiptHandleIsInvalid"]
     assert q.messages == {}
+
+
+def test_a_move_task_redrives_dead_letters_to_their_source(sqs: Sqs, clock: ManualClock) -> None:
+    dlq = queue(sqs, "dead2")
+    src = queue(sqs, "src2", RedrivePolicy=json.dumps(
+        {"deadLetterTargetArn": dlq.queue.arn, "maxReceiveCount": 1}
+    ))  # fmt: skip
+    for i in range(3):
+        sqs.messages.send(src, SendRequest(f"p{i}"), "me")
+    receive(sqs, src, visibility=0)
+    assert receive(sqs, src, visibility=0) == []  # all three moved to the DLQ
+    assert len(dlq.messages) == 3
+
+    async def scenario() -> None:
+        task = sqs.moves.start(dlq.queue.arn, None, None)
+        assert task.to_move == 3
+        assert task.runner is not None
+        await asyncio.wait_for(task.runner, timeout=5)
+        assert (task.status, task.moved) == ("COMPLETED", 3)
+
+    asyncio.run(scenario())
+    assert dlq.messages == {}
+    assert sorted(bodies(receive(sqs, src))) == ["p0", "p1", "p2"]
+    with pytest.raises(SqsUnsupported):
+        asyncio.run(_start(sqs, src.queue.arn))  # src is no dead-letter queue
+
+
+async def _start(sqs: Sqs, arn: str) -> None:
+    sqs.moves.start(arn, None, None)
