@@ -1,6 +1,6 @@
 """Delivering an event to a rule's targets: CloudWatch Logs log groups, HTTP endpoints (API
-destinations), ECS tasks (EcsParameters) and other event buses. Which target kinds Dockyard
-can deliver to is decided here; PutTargets refuses the others."""
+destinations), ECS tasks (EcsParameters), other event buses and SQS queues (`target_sqs`).
+Which target kinds Dockyard can deliver to is decided here; PutTargets refuses the others."""
 
 from __future__ import annotations
 
