@@ -14,8 +14,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.conftest import aws_json, make_client
+from tests.support.postgres import PostgresServer, postgres_server
 from tests.support.server import DockyardProcess
 from tests.support.waiting import wait_for
+
+__all__ = ["postgres_server"]
 
 
 @pytest.fixture
@@ -223,3 +226,26 @@ def test_the_aws_cli_sends_and_receives(dockyard: DockyardProcess) -> None:
     attrs = aws_json(dockyard.endpoint, "sqs", "get-queue-attributes", "--queue-url", url,
                      "--attribute-names", "ApproximateNumberOfMessagesNotVisible")  # fmt: skip
     assert attrs["Attributes"] == {"ApproximateNumberOfMessagesNotVisible": "1"}
+
+
+def test_sent_messages_survive_kill_9_on_postgresql(
+    postgres_server: PostgresServer, fresh_server: Callable[..., DockyardProcess]
+) -> None:
+    url = postgres_server.create_database()
+    server = fresh_server("--runtime", "process", "--no-hosts", "--store", url)
+    sqs = make_client("sqs", server.endpoint)
+    queue = sqs.create_queue(QueueName="pg")["QueueUrl"]
+    sent = {sqs.send_message(QueueUrl=queue, MessageBody=f"m{i}")["MessageId"] for i in range(10)}
+    server.kill()
+    again = fresh_server("--runtime", "process", "--no-hosts", "--store", url,
+                         data_dir=server.data_dir, port=server.port)  # fmt: skip
+    sqs = make_client("sqs", again.endpoint)
+    received: set[str] = set()
+
+    def drain() -> bool:
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        received.update(m["MessageId"] for m in got)
+        return received >= sent
+
+    wait_for(drain, timeout=30, what="every sent message after the restart")
+    assert received == sent
