@@ -48,24 +48,25 @@ class Sent:
     sequence_number: str | None
 
 
-def receipt_handle(message_id: str) -> str:
-    raw = f"{message_id}|{secrets.token_hex(16)}".encode()
+def receipt_handle(queue_arn: str, message_id: str) -> str:
+    raw = f"{queue_arn}|{message_id}|{secrets.token_hex(16)}".encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def message_of(handle: str) -> str:
-    """The message id a receipt handle names; ReceiptHandleIsInvalid for a malformed one."""
+def message_of(handle: str, queue_arn: str) -> str:
+    """The message id a receipt handle of this queue names; ReceiptHandleIsInvalid for a
+    malformed one or one of another queue."""
     try:
         raw = base64.urlsafe_b64decode(handle.encode("ascii")).decode()
-        message_id, nonce = raw.split("|")
+        arn, message_id, nonce = raw.split("|")
     except (binascii.Error, UnicodeError, ValueError):
-        raise ReceiptHandleIsInvalid(
-            f'The input receipt handle "{handle}" is not a valid receipt handle.'
-        ) from None
+        arn, message_id, nonce = "", "", ""
     if len(nonce) != 32:
         raise ReceiptHandleIsInvalid(
             f'The input receipt handle "{handle}" is not a valid receipt handle.'
         )
+    if arn != queue_arn:
+        raise ReceiptHandleIsInvalid(f'The receipt handle "{handle}" is not valid for this queue.')
     return message_id
 
 
@@ -270,7 +271,7 @@ class Messages:
                              message.message_id, dlq.queue.name, message.receive_count,
                              extra={"arn": queue.arn})  # fmt: skip
                     continue
-            state.take(message, receipt_handle(message.message_id), now, hidden_for)
+            state.take(message, receipt_handle(queue.arn, message.message_id), now, hidden_for)
             out.append(message)
             if len(out) >= max_messages:
                 break
@@ -305,7 +306,7 @@ class Messages:
 
     def delete(self, state: QueueState, handle: str) -> None:
         """Deleting a message already gone succeeds, as in SQS."""
-        message = state.messages.get(message_of(handle))
+        message = state.messages.get(message_of(handle, state.queue.arn))
         if message is None:
             return
         self.store.delete(MESSAGE_KIND, message.key)
@@ -317,7 +318,7 @@ class Messages:
         doomed: dict[str, Message] = {}
         for handle in handles:
             try:
-                message_id = message_of(handle)
+                message_id = message_of(handle, state.queue.arn)
             except SqsError as exc:
                 outcomes.append(exc)
                 continue
@@ -333,7 +334,7 @@ class Messages:
 
     def change_visibility(self, state: QueueState, handle: str, timeout: int) -> None:
         check_visibility(timeout)
-        message = state.messages.get(message_of(handle))
+        message = state.messages.get(message_of(handle, state.queue.arn))
         state.release_due(self.clock.now())
         if message is None or not message.in_flight:
             raise MessageNotInflight("Message does not exist or is not available for visibility "

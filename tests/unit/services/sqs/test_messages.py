@@ -237,3 +237,13 @@ def test_a_move_task_redrives_dead_letters_to_their_source(sqs: Sqs, clock: Manu
 
 async def _start(sqs: Sqs, arn: str) -> None:
     sqs.moves.start(arn, None, None)
+
+
+def test_a_receipt_handle_of_another_queue_is_invalid(sqs: Sqs) -> None:
+    one, two = queue(sqs, "one"), queue(sqs, "two")
+    sqs.messages.send(one, SendRequest("x"), "me")
+    [got] = receive(sqs, one)
+    with pytest.raises(ReceiptHandleIsInvalid, match="not valid for this queue"):
+        sqs.messages.delete(two, got.receipt or "")
+    sqs.messages.delete(one, got.receipt or "")
+    assert one.messages == {}
