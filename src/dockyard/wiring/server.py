@@ -212,7 +212,9 @@ class Dockyard:
         # SQS: messages in the store; EventBridge rules send to queues through its port.
         self.sqs = sqs_service.Sqs(self.store, self.clock)
         self.sqs.load()
-        self.providers.append(sqs_service.provider(self.sqs))
+        self.providers.append(
+            sqs_service.provider(self.sqs, "https" if options.tls_cert else "http")
+        )
         self.monitoring.events.queues = sqs_service.ServedQueues(self.sqs)
         # Join tokens and the credentials of the agents that joined with them.
         self.agent_identities = AgentIdentities(self.store, self.clock)

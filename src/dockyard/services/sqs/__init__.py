@@ -11,10 +11,11 @@ from dockyard.services.sqs.service import Sqs
 __all__ = ["DEDUP_KIND", "MESSAGE_KIND", "QUEUE_KIND", "ServedQueues", "Sqs", "provider"]
 
 
-def provider(sqs: Sqs) -> Provider:
+def provider(sqs: Sqs, scheme: str = "http") -> Provider:
+    """`scheme`: of the queue URLs (https when the server serves TLS)."""
     return Provider(
         service="sqs",
-        handlers={**ops_queues.handlers(sqs), **ops_messages.handlers(sqs)},
+        handlers={**ops_queues.handlers(sqs, scheme), **ops_messages.handlers(sqs)},
         validation_error_code="InvalidParameterValue",
         reset=sqs.reset,
         access=access.access(sqs.queues),

@@ -51,7 +51,7 @@ def move_to_wire(task: MoveTask) -> Result:
     return out
 
 
-def handlers(sqs: Sqs) -> dict[str, Handler]:
+def handlers(sqs: Sqs, scheme: str = "http") -> dict[str, Handler]:
     queues = sqs.queues
 
     def state_of(ctx: RequestContext, p: Params) -> QueueState:
@@ -64,11 +64,11 @@ def handlers(sqs: Sqs) -> dict[str, Handler]:
             dict(p.get("Attributes") or {}),
             dict(p.get("tags") or {}),
         )
-        return {"QueueUrl": wire.queue_url(ctx, queue)}
+        return {"QueueUrl": wire.queue_url(ctx, scheme, queue)}
 
     def get_queue_url(ctx: RequestContext, p: Params) -> Result:
         state = queues.by_name(scope_of(ctx), p["QueueName"], p.get("QueueOwnerAWSAccountId"))
-        return {"QueueUrl": wire.queue_url(ctx, state.queue)}
+        return {"QueueUrl": wire.queue_url(ctx, scheme, state.queue)}
 
     def list_queues(ctx: RequestContext, p: Params) -> Result:
         found = queues.of_scope(scope_of(ctx), p.get("QueueNamePrefix") or "")
@@ -76,7 +76,7 @@ def handlers(sqs: Sqs) -> dict[str, Handler]:
         by_name = {q.name: q for q in found}
         out: Result = {}
         if names:
-            out["QueueUrls"] = [wire.queue_url(ctx, by_name[n]) for n in names]
+            out["QueueUrls"] = [wire.queue_url(ctx, scheme, by_name[n]) for n in names]
         if token:
             out["NextToken"] = token
         return out
@@ -114,7 +114,7 @@ def handlers(sqs: Sqs) -> dict[str, Handler]:
         found = queues.dead_letter_sources(state_of(ctx, p))
         names, token = paged([q.name for q in found], p, "queueUrls")
         by_name = {q.name: q for q in found}
-        out: Result = {"queueUrls": [wire.queue_url(ctx, by_name[n]) for n in names]}
+        out: Result = {"queueUrls": [wire.queue_url(ctx, scheme, by_name[n]) for n in names]}
         if token:
             out["NextToken"] = token
         return out

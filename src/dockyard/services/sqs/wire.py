@@ -17,10 +17,10 @@ SYSTEM_NAMES = (
 )  # fmt: skip
 
 
-def queue_url(ctx: RequestContext, queue: Queue) -> str:
-    """`http://<host:port>/<account>/<name>`: where the SDKs send the queue's requests."""
+def queue_url(ctx: RequestContext, scheme: str, queue: Queue) -> str:
+    """`http://<host:port>/<account>/<name>` (https on a TLS server), with the host the
+    request was sent to: where the SDKs send the queue's requests."""
     host = ctx.headers.get("host") or "localhost"
-    scheme = ctx.headers.get("x-forwarded-proto") or "http"
     return f"{scheme}://{host}/{queue.account_id}/{queue.name}"
 
 
