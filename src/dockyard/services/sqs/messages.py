@@ -105,6 +105,9 @@ class Messages:
             state.remember(dedup, body["id"], int(body["n"]), float(body["expires"]))
         if orphans:
             self.store.write(deletes=orphans)
+        # Sequence numbers go on from the clock (in microseconds) as well: they keep growing
+        # across restarts even when every message that had a higher one has been deleted.
+        self.sequence = max(self.sequence, int(now * 1_000_000))
 
     # -- send ---------------------------------------------------------------------------------
 

@@ -26,4 +26,3 @@ class Sqs:
     def reset(self) -> None:
         self.moves.reset()
         self.queues.reset()
-        self.messages.sequence = 0
