@@ -42,6 +42,7 @@ from dockyard.services import logs as logs_service
 from dockyard.services import s3 as s3_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
+from dockyard.services import sqs as sqs_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services import sts as sts_service
 from dockyard.services.ec2autoscaling.ports import ServedGroups
@@ -208,6 +209,13 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # SQS: messages in the store; EventBridge rules send to queues through its port.
+        self.sqs = sqs_service.Sqs(self.store, self.clock)
+        self.sqs.load()
+        self.providers.append(
+            sqs_service.provider(self.sqs, "https" if options.tls_cert else "http")
+        )
+        self.monitoring.events.queues = sqs_service.ServedQueues(self.sqs)
         # Join tokens and the credentials of the agents that joined with them.
         self.agent_identities = AgentIdentities(self.store, self.clock)
         # EC2 instances on micro-hosts, and EC2 Auto Scaling groups of them.
