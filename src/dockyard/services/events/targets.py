@@ -1,6 +1,7 @@
 """Delivering an event to a rule's targets: CloudWatch Logs log groups, HTTP endpoints (API
-destinations), ECS tasks (EcsParameters) and other event buses. Which target kinds Dockyard
-can deliver to is decided here; PutTargets refuses the others."""
+destinations), ECS tasks (EcsParameters), Lambda functions (`target_lambda`) and other event
+buses. Which target kinds Dockyard can deliver to is decided here; PutTargets refuses the
+others."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ class TaskLauncher(Protocol):
 
 
 def kind_of(target_arn: str) -> str | None:
-    """logs | api-destination | ecs | event-bus, or None for a target Dockyard cannot reach."""
+    """logs | api-destination | ecs | event-bus | lambda, or None for a target Dockyard cannot
+    reach."""
     parts = target_arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
         return None
@@ -52,6 +54,8 @@ def kind_of(target_arn: str) -> str | None:
         return "event-bus"
     if service == "ecs" and resource.startswith("cluster/"):
         return "ecs"
+    if service == "lambda" and resource.startswith("function:"):
+        return "lambda"
     return None
 
 

@@ -1,0 +1,21 @@
+"""AWS Lambda (`lambda` is a Python keyword): zip functions on the python3.x and provided.*
+runtimes, run in execution environments of their own through the Lambda Runtime API."""
+
+from __future__ import annotations
+
+from dockyard.api.provider import Provider
+from dockyard.services.awslambda import ops
+from dockyard.services.awslambda.invoke import EVENT_KIND
+from dockyard.services.awslambda.model import KIND
+from dockyard.services.awslambda.service import Lambda
+
+__all__ = ["EVENT_KIND", "KIND", "Lambda", "provider"]
+
+
+def provider(lam: Lambda) -> Provider:
+    return Provider(
+        service="lambda",
+        handlers=ops.handlers(lam),
+        validation_error_code="InvalidParameterValueException",
+        reset=lam.reset,
+    )

@@ -1,0 +1,262 @@
+"""Lambda against a real server: zip functions that really run under the runtime interface
+client, through boto3 and the AWS CLI."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.conftest import aws_json, make_client
+from tests.support.server import DockyardProcess
+from tests.support.waiting import wait_for
+
+HANDLER = """
+import os, time
+
+def handler(event, context):
+    print("hello from", context.function_name, event.get("n"))
+    if event.get("fail"):
+        raise ValueError("boom " + str(event.get("n")))
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {
+        "n": event.get("n"),
+        "version": os.environ["AWS_LAMBDA_FUNCTION_VERSION"],
+        "region": os.environ["AWS_REGION"],
+        "greeting": os.environ.get("GREETING"),
+        "key": os.environ.get("AWS_ACCESS_KEY_ID", "")[:4],
+        "request_id": context.aws_request_id,
+    }
+"""
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}  # fmt: skip
+
+
+def zipped(source: str, name: str = "app.py") -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, source)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def lam(dockyard: DockyardProcess) -> Any:
+    return make_client("lambda", dockyard.endpoint)
+
+
+@pytest.fixture(scope="module")
+def role(dockyard: DockyardProcess) -> str:
+    iam = make_client("iam", dockyard.endpoint)
+    try:
+        made = iam.create_role(RoleName="lambda-test", AssumeRolePolicyDocument=json.dumps(TRUST))
+    except ClientError:
+        made = iam.get_role(RoleName="lambda-test")
+    return str(made["Role"]["Arn"])
+
+
+@pytest.fixture
+def function(lam: Any, role: str, request: pytest.FixtureRequest) -> Iterator[str]:
+    name = request.node.name.replace("[", "-").replace("]", "")[:60]
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="app.handler",
+        Code={"ZipFile": zipped(HANDLER)}, Timeout=2,
+        Environment={"Variables": {"GREETING": "hi"}},
+    )  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    yield name
+    lam.delete_function(FunctionName=name)
+
+
+def invoke(lam: Any, name: str, event: dict[str, Any], **kw: Any) -> tuple[dict[str, Any], Any]:
+    out = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode(), **kw)
+    return out, json.loads(out["Payload"].read())
+
+
+def test_create_and_invoke_returns_the_handlers_value(lam: Any, function: str) -> None:
+    config = lam.get_function(FunctionName=function)["Configuration"]
+    assert config["State"] == "Active"
+    assert config["Runtime"] == "python3.12"
+    assert config["Environment"] == {"Variables": {"GREETING": "hi"}}
+    out, body = invoke(lam, function, {"n": 1}, LogType="Tail")
+    assert out["StatusCode"] == 200
+    assert "FunctionError" not in out, (body, base64.b64decode(out["LogResult"]))
+    assert out["ExecutedVersion"] == "$LATEST"
+    assert body["n"] == 1 and body["greeting"] == "hi" and body["region"] == "us-east-1"
+    assert body["version"] == "$LATEST"
+    assert body["key"] == "ASIA"  # the execution role's temporary credentials
+
+
+def test_print_output_and_report_lines_go_to_cloudwatch_logs(
+    lam: Any, function: str, logs: Any
+) -> None:
+    out, body = invoke(lam, function, {"n": 7}, LogType="Tail")
+    tail = base64.b64decode(out["LogResult"]).decode()
+    assert f"hello from {function} 7" in tail
+    assert f"END RequestId: {body['request_id']}" in tail
+    group = f"/aws/lambda/{function}"
+
+    def messages() -> list[str]:
+        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        found: list[str] = []
+        for s in streams:
+            events = logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])
+            found.extend(e["message"] for e in events["events"])
+        return found
+
+    lines = wait_for(lambda: [m for m in messages() if "REPORT" in m], what="REPORT line")
+    assert lines[0].startswith(f"REPORT RequestId: {body['request_id']}\tDuration: ")
+    all_lines = messages()
+    assert f"START RequestId: {body['request_id']} Version: $LATEST" in all_lines
+    assert f"hello from {function} 7" in all_lines
+    stream = logs.describe_log_streams(logGroupName=group)["logStreams"][0]["logStreamName"]
+    assert "/[$LATEST]" in stream
+
+
+def test_an_exception_answers_function_error_unhandled(lam: Any, function: str) -> None:
+    out, body = invoke(lam, function, {"n": 3, "fail": True})
+    assert out["StatusCode"] == 200
+    assert out["FunctionError"] == "Unhandled"
+    assert body["errorType"] == "ValueError"
+    assert body["errorMessage"] == "boom 3"
+    assert isinstance(body["stackTrace"], list)
+    # The environment survives a handled exception: the next invocation works.
+    out, body = invoke(lam, function, {"n": 4})
+    assert "FunctionError" not in out and body["n"] == 4
+
+
+def test_a_sleep_past_the_timeout_answers_the_timeout_error(lam: Any, function: str) -> None:
+    out, body = invoke(lam, function, {"n": 5, "sleep": 10})
+    assert out["FunctionError"] == "Unhandled"
+    assert "Task timed out after 2.00 seconds" in body["errorMessage"]
+    out, body = invoke(lam, function, {"n": 6})  # a fresh environment answers
+    assert body["n"] == 6
+
+
+def test_event_and_dry_run_invocations(lam: Any, function: str, logs: Any) -> None:
+    out = lam.invoke(FunctionName=function, InvocationType="DryRun")
+    assert out["StatusCode"] == 204
+    out = lam.invoke(FunctionName=function, InvocationType="Event", Payload=b'{"n": 99}')
+    assert out["StatusCode"] == 202
+    group = f"/aws/lambda/{function}"
+
+    def seen() -> bool:
+        found = logs.filter_log_events(logGroupName=group, filterPattern='"hello from"')
+        return any(f"{function} 99" in e["message"] for e in found["events"])
+
+    wait_for(seen, what="the queued invocation's output")
+
+
+def test_weighted_alias_splits_invocations(lam: Any, function: str) -> None:
+    v1 = lam.publish_version(FunctionName=function)["Version"]
+    lam.update_function_configuration(FunctionName=function, Description="second")
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function)
+    v2 = lam.publish_version(FunctionName=function)["Version"]
+    assert (v1, v2) == ("1", "2")
+    lam.create_alias(FunctionName=function, Name="live", FunctionVersion=v1,
+                     RoutingConfig={"AdditionalVersionWeights": {v2: 0.1}})  # fmt: skip
+    counts = {"1": 0, "2": 0}
+
+    def one(i: int) -> None:
+        out, body = invoke(lam, function, {"n": i}, Qualifier="live")
+        assert body["version"] == out["ExecutedVersion"]
+        counts[out["ExecutedVersion"]] += 1
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(one, range(2000)))
+    assert sum(counts.values()) == 2000
+    assert abs(counts["2"] / 2000 - 0.10) <= 0.03, counts
+    lam.delete_alias(FunctionName=function, Name="live")
+
+
+def test_reserved_concurrency_throttles_beyond_it(lam: Any, function: str, logs: Any) -> None:
+    lam.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=5)
+    assert lam.get_function_concurrency(FunctionName=function)[
+        "ReservedConcurrentExecutions"] == 5  # fmt: skip
+
+    def one(i: int) -> str:
+        try:
+            out, _ = invoke(lam, function, {"n": i, "sleep": 1})
+        except ClientError as exc:
+            assert exc.response["Error"]["Code"] == "TooManyRequestsException"
+            assert exc.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+            return "throttled"
+        return "ok" if "FunctionError" not in out else "error"
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(one, range(20)))
+    assert results.count("ok") >= 1
+    assert results.count("ok") <= 5
+    assert results.count("throttled") == 20 - results.count("ok")
+    streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{function}")["logStreams"]
+    assert len(streams) <= 5  # one stream per execution environment
+
+
+def test_aws_cli_create_and_invoke(dockyard: DockyardProcess, role: str, tmp_path: Path) -> None:
+    code = tmp_path / "code.zip"
+    source = "def handler(event, context):\n    return {'sum': event['a'] + event['b']}\n"
+    code.write_bytes(zipped(source))
+    ep = dockyard.endpoint
+    made = aws_json(ep, "lambda", "create-function", "--function-name", "cli-fn",
+                    "--runtime", "python3.11", "--handler", "app.handler", "--role", role,
+                    "--zip-file", f"fileb://{code}")  # fmt: skip
+    assert made["State"] == "Pending"
+    aws_json(ep, "lambda", "wait", "function-active-v2", "--function-name", "cli-fn")
+    out_file = tmp_path / "out.json"
+    out = aws_json(ep, "lambda", "invoke", "--function-name", "cli-fn",
+                   "--cli-binary-format", "raw-in-base64-out",
+                   "--payload", '{"a": 2, "b": 3}', str(out_file))  # fmt: skip
+    assert out["StatusCode"] == 200
+    assert json.loads(out_file.read_text()) == {"sum": 5}
+    aws_json(ep, "lambda", "delete-function", "--function-name", "cli-fn")
+
+
+def test_eventbridge_rule_with_a_lambda_target_invokes_it(
+    dockyard: DockyardProcess, lam: Any, function: str, logs: Any
+) -> None:
+    events = make_client("events", dockyard.endpoint)
+    rule = events.put_rule(Name=f"to-{function}"[:64],
+                           EventPattern=json.dumps({"source": ["my.app"]}))  # fmt: skip
+    arn = lam.get_function(FunctionName=function)["Configuration"]["FunctionArn"]
+    lam.add_permission(FunctionName=function, StatementId="events", Action="lambda:InvokeFunction",
+                       Principal="events.amazonaws.com", SourceArn=rule["RuleArn"])  # fmt: skip
+    policy = json.loads(lam.get_policy(FunctionName=function)["Policy"])
+    assert policy["Statement"][0]["Condition"]["ArnLike"]["AWS:SourceArn"] == rule["RuleArn"]
+    events.put_targets(Rule=f"to-{function}"[:64], Targets=[{"Id": "fn", "Arn": arn}])
+    events.put_events(Entries=[{"Source": "my.app", "DetailType": "t", "Detail": '{"n": 42}'}])
+    group = f"/aws/lambda/{function}"
+
+    def seen() -> bool:
+        try:
+            found = logs.filter_log_events(logGroupName=group, filterPattern='"hello from"')
+        except ClientError:
+            return False
+        return any("hello from" in e["message"] for e in found["events"])
+
+    wait_for(seen, what="the rule's invocation")
+
+
+def test_errors_a_client_expects(lam: Any, role: str) -> None:
+    with pytest.raises(ClientError) as err:
+        lam.get_function(FunctionName="nope")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as err:
+        lam.create_function(FunctionName="badrt", Runtime="nodejs20.x", Role=role,
+                            Handler="index.handler", Code={"ZipFile": zipped("x")})  # fmt: skip
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    with pytest.raises(ClientError) as err:
+        lam.create_function(FunctionName="badzip", Runtime="python3.12", Role=role,
+                            Handler="app.handler", Code={"ZipFile": b"not a zip"})  # fmt: skip
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
