@@ -218,7 +218,10 @@ def test_aws_cli_create_and_invoke(dockyard: DockyardProcess, role: str, tmp_pat
     assert made["State"] == "Pending"
     aws_json(ep, "lambda", "wait", "function-active-v2", "--function-name", "cli-fn")
     out_file = tmp_path / "out.json"
-    done = run_aws(ep, "lambda", "invoke", "--function-name", "cli-fn", "--payload", '{"a": 2, "b": 3}', str(out_file), check=False)  # fmt: skip
+    done = run_aws(
+        ep, "lambda", "invoke", "--function-name", "cli-fn",
+        "--payload", '{"a": 2, "b": 3}', str(out_file), check=False,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["StatusCode"] == 200
     assert json.loads(out_file.read_text()) == {"sum": 5}

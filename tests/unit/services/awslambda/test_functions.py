@@ -79,8 +79,9 @@ def test_a_zip_entry_outside_its_root_is_refused(lam: Lambda) -> None:
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("../evil.py", "x")
     with pytest.raises(InvalidParameterValueException, match="outside its root"):
-        asyncio.run(lam.functions.create(SCOPE, CreateRequest(
-            "z", ROLE, CodeInput(buf.getvalue()), runtime="python3.12", handler="a.b")))  # fmt: skip
+        req = CreateRequest("z", ROLE, CodeInput(buf.getvalue()), runtime="python3.12",
+                            handler="a.b")  # fmt: skip
+        asyncio.run(lam.functions.create(SCOPE, req))
 
 
 def test_an_update_is_in_progress_until_settled_and_blocks_another(lam: Lambda) -> None:
