@@ -158,6 +158,8 @@ class RuntimeListener:
                 conn.start_next_cycle()
         except (h11.ProtocolError, ConnectionError, asyncio.IncompleteReadError):
             return
+        except asyncio.CancelledError:  # the server is stopping: the connection just ends
+            return
         finally:
             self._connections.discard(writer)
             with contextlib.suppress(Exception):
