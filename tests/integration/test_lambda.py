@@ -265,3 +265,55 @@ def test_errors_a_client_expects(lam: Any, role: str) -> None:
         lam.create_function(FunctionName="badzip", Runtime="python3.12", Role=role,
                             Handler="app.handler", Code={"ZipFile": b"not a zip"})  # fmt: skip
     assert err.value.response["Error"]["Code"] == "InvalidParameterValueException"
+
+
+BOOTSTRAP = """#!{python}
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        request_id = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read())
+    print("custom runtime got", event, flush=True)
+    body = json.dumps({{"echo": event, "handler": os.environ["_HANDLER"]}}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + request_id + "/response", body))
+"""
+
+
+def test_provided_runtime_runs_the_zips_bootstrap(lam: Any, role: str) -> None:
+    import sys
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        z.writestr(info, BOOTSTRAP.format(python=sys.executable))
+    lam.create_function(FunctionName="custom-rt", Runtime="provided.al2023", Role=role,
+                        Handler="my.handler", Code={"ZipFile": buf.getvalue()})  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="custom-rt")
+    try:
+        out, body = invoke(lam, "custom-rt", {"x": 1}, LogType="Tail")
+        assert "FunctionError" not in out, body
+        assert body == {"echo": {"x": 1}, "handler": "my.handler"}
+        assert "custom runtime got {'x': 1}" in base64.b64decode(out["LogResult"]).decode()
+    finally:
+        lam.delete_function(FunctionName="custom-rt")
+
+
+def test_a_memory_hog_is_stopped_at_its_memory_size(lam: Any, role: str) -> None:
+    import os
+
+    from dockyard.drivers import cgroups
+
+    if os.geteuid() != 0 or not cgroups.available():
+        pytest.skip("memory limits need cgroups (the server as root)")
+    source = "def handler(e, c):\n    x = bytearray(400 * 1024 * 1024)\n    return len(x)\n"
+    lam.create_function(FunctionName="hog", Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": zipped(source)}, MemorySize=128)  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="hog")
+    try:
+        out, body = invoke(lam, "hog", {})
+        assert out["FunctionError"] == "Unhandled"
+        assert body["errorType"] in ("Runtime.ExitError", "MemoryError"), body
+    finally:
+        lam.delete_function(FunctionName="hog")
