@@ -4,7 +4,7 @@ runtimes, run in execution environments of their own through the Lambda Runtime 
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.awslambda import ops
+from dockyard.services.awslambda import access, ops
 from dockyard.services.awslambda.invoke import EVENT_KIND
 from dockyard.services.awslambda.model import KIND
 from dockyard.services.awslambda.service import Lambda
@@ -18,4 +18,5 @@ def provider(lam: Lambda) -> Provider:
         handlers=ops.handlers(lam),
         validation_error_code="InvalidParameterValueException",
         reset=lam.reset,
+        access=access.access(),
     )
