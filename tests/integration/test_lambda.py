@@ -109,7 +109,10 @@ def test_print_output_and_report_lines_go_to_cloudwatch_logs(
     group = f"/aws/lambda/{function}"
 
     def messages() -> list[str]:
-        streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        try:
+            streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+        except ClientError:  # the group is made as the first lines are written
+            return []
         found: list[str] = []
         for s in streams:
             events = logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])
@@ -203,7 +206,15 @@ def test_reserved_concurrency_throttles_beyond_it(lam: Any, function: str, logs:
     assert results.count("ok") >= 1
     assert results.count("ok") <= 5
     assert results.count("throttled") == 20 - results.count("ok")
-    streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{function}")["logStreams"]
+    group = f"/aws/lambda/{function}"
+
+    def streams_now() -> list[Any]:
+        try:
+            return list(logs.describe_log_streams(logGroupName=group)["logStreams"])
+        except ClientError:  # the group is made as the first lines are written
+            return []
+
+    streams = wait_for(streams_now, what="the environments' log streams")
     assert len(streams) <= 5  # one stream per execution environment
 
 

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 INIT_TIMEOUT = 10.0  # seconds Lambda gives an on-demand environment's init
 TAIL_BYTES = 4096
 MAX_LINE = 256 * 1024
+FLUSH_DELAY = 0.05  # seconds the log lines of invocations gather before they are written
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class Environment:
         self._started_at = 0.0
         self._watcher: asyncio.Task[None] | None = None
         self.listener: RuntimeListener | None = None
+        self._flush_handle: asyncio.TimerHandle | None = None
 
     # -- process -----------------------------------------------------------------------
 
@@ -255,7 +257,16 @@ class Environment:
         if self._current is not None:
             self._current.tail.append(message)
 
+    def _flush_soon(self) -> None:
+        """Write the lines shortly after the answer (batched: the invocation does not wait
+        for the log store, as in Lambda the logs follow the answer)."""
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_later(FLUSH_DELAY, self._flush)
+
     def _flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
         if not self._pending:
             return
         events, self._pending = self._pending, []
@@ -343,7 +354,7 @@ class Environment:
         self.log(report)
         tail = "\n".join(current.tail) + "\n"
         self._current = None
-        self._flush()
+        self._flush_soon()
         body, error_type = outcome
         self.last_used = time.monotonic()
         encoded = tail.encode()[-TAIL_BYTES:]
