@@ -328,3 +328,19 @@ def test_a_memory_hog_is_stopped_at_its_memory_size(lam: Any, role: str) -> None
         assert body["errorType"] in ("Runtime.ExitError", "MemoryError"), body
     finally:
         lam.delete_function(FunctionName="hog")
+
+
+def test_functions_survive_a_restart(fresh_server: Any, tmp_path: Path) -> None:
+    server = fresh_server()
+    lam = make_client("lambda", server.endpoint)
+    iam = make_client("iam", server.endpoint)
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(TRUST))["Role"]["Arn"]
+    lam.create_function(FunctionName="kept", Runtime="python3.12", Role=role,
+                        Handler="app.handler", Code={"ZipFile": zipped(HANDLER)})  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="kept")
+    lam.publish_version(FunctionName="kept")
+    server.stop()
+    server.start()
+    assert lam.get_function(FunctionName="kept:1")["Configuration"]["Version"] == "1"
+    out, body = invoke(lam, "kept", {"n": 8}, Qualifier="1")
+    assert body["n"] == 8 and out["ExecutedVersion"] == "1"

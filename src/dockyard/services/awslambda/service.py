@@ -76,6 +76,8 @@ class Lambda:
         self.functions.load()
 
     def reset(self) -> None:
+        for arn in list(self.pool.environments):
+            self.pool.retire(arn)
         self.functions.reset()
 
     async def start(self) -> None:
