@@ -4,7 +4,7 @@ runtimes, run in execution environments of their own through the Lambda Runtime 
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.awslambda import access, ops
+from dockyard.services.awslambda import access, ops, ops_mappings
 from dockyard.services.awslambda.invoke import EVENT_KIND
 from dockyard.services.awslambda.model import KIND
 from dockyard.services.awslambda.service import Lambda
@@ -15,7 +15,7 @@ __all__ = ["EVENT_KIND", "KIND", "Lambda", "provider"]
 def provider(lam: Lambda) -> Provider:
     return Provider(
         service="lambda",
-        handlers=ops.handlers(lam),
+        handlers={**ops.handlers(lam), **ops_mappings.handlers(lam.mappings)},
         validation_error_code="InvalidParameterValueException",
         reset=lam.reset,
         access=access.access(),

@@ -11,12 +11,14 @@ from typing import Protocol
 
 from dockyard.core.clock import Clock
 from dockyard.core.envfiles import ObjectSource
+from dockyard.core.queues import QueueConsumer
 from dockyard.core.rolecredentials import RoleCredentialIssuer, RoleUnavailable
 from dockyard.services.awslambda.aliases import Aliases
 from dockyard.services.awslambda.code import CodeStore
 from dockyard.services.awslambda.errors import InvalidParameterValueException
 from dockyard.services.awslambda.functions import Functions
 from dockyard.services.awslambda.invoke import Invoker
+from dockyard.services.awslambda.mappings import Mappings
 from dockyard.services.awslambda.permissions import Permissions
 from dockyard.services.awslambda.pool import LAMBDA_PRINCIPAL, Pool
 from dockyard.store.base import Store
@@ -39,6 +41,7 @@ class Lambda:
         logs: LogSink | None = None,
         objects: ObjectSource | None = None,
         roles: RoleCredentialIssuer | None = None,
+        queues: QueueConsumer | None = None,
         endpoint_url: str | None = None,
         seed: int | None = None,
     ) -> None:
@@ -55,6 +58,8 @@ class Lambda:
                          endpoint_url=endpoint_url)  # fmt: skip
         self.invoker = Invoker(store, clock, self.functions, self.aliases, self.code, self.pool)
         self.functions.changed.append(self.pool.retire)
+        # SQS event source mappings (`queues`: the SQS service's consumer port, once served).
+        self.mappings = Mappings(store, clock, self.functions, self.invoker, queues)
 
     def _check_role(self, account_id: str, role_arn: str) -> None:
         assert self.roles is not None
@@ -74,16 +79,20 @@ class Lambda:
 
     def load(self) -> None:
         self.functions.load()
+        self.mappings.load()
 
     def reset(self) -> None:
         for arn in list(self.pool.environments):
             self.pool.retire(arn)
         self.functions.reset()
+        self.mappings.mappings.clear()
 
     async def start(self) -> None:
         await self.pool.start()
         self.invoker.load()
+        self.mappings.start()
 
     async def stop(self) -> None:
         self.invoker.stop()
+        await self.mappings.stop()
         await self.pool.stop()
