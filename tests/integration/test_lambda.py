@@ -344,3 +344,43 @@ def test_functions_survive_a_restart(fresh_server: Any, tmp_path: Path) -> None:
     assert lam.get_function(FunctionName="kept:1")["Configuration"]["Version"] == "1"
     out, body = invoke(lam, "kept", {"n": 8}, Qualifier="1")
     assert body["n"] == 8 and out["ExecutedVersion"] == "1"
+
+
+def test_a_failed_event_invocation_goes_to_its_on_failure_function(
+    lam: Any, role: str, function: str, logs: Any
+) -> None:
+    sink = "failure-sink"
+    lam.create_function(FunctionName=sink, Runtime="python3.12", Role=role,
+                        Handler="app.handler", Code={"ZipFile": zipped(
+                            "import json\ndef handler(e, c):\n    print('RECORD', json.dumps(e))\n"
+                        )})  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName=sink)
+    sink_arn = lam.get_function(FunctionName=sink)["Configuration"]["FunctionArn"]
+    try:
+        lam.put_function_event_invoke_config(
+            FunctionName=function, MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": sink_arn}},
+        )  # fmt: skip
+        got = lam.get_function_event_invoke_config(FunctionName=function)
+        assert got["DestinationConfig"]["OnFailure"]["Destination"] == sink_arn
+        lam.invoke(FunctionName=function, InvocationType="Event",
+                   Payload=json.dumps({"n": 13, "fail": True}).encode())  # fmt: skip
+
+        def record() -> dict[str, Any] | None:
+            try:
+                found = logs.filter_log_events(logGroupName=f"/aws/lambda/{sink}",
+                                               filterPattern='"RECORD"')  # fmt: skip
+            except ClientError:
+                return None
+            for e in found["events"]:
+                return dict(json.loads(e["message"].split("RECORD ", 1)[1]))
+            return None
+
+        rec = wait_for(record, what="the invocation record at the OnFailure destination")
+        assert rec["requestContext"]["condition"] == "RetriesExhausted"
+        assert rec["requestContext"]["approximateInvokeCount"] == 1
+        assert rec["requestPayload"] == {"n": 13, "fail": True}
+        assert rec["responseContext"]["functionError"] == "Unhandled"
+        assert rec["responsePayload"]["errorMessage"] == "boom 13"
+    finally:
+        lam.delete_function(FunctionName=sink)

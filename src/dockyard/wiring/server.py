@@ -216,6 +216,7 @@ class Dockyard:
         self.awslambda = lambda_service.Lambda(
             self.store, self.clock, options.data_dir / "lambda",
             logs=self.logs, objects=ServedObjects(self.s3), roles=self.sts,
+            events=self.monitoring.events,
             endpoint_url=f"{'https' if options.tls_cert else 'http'}://{local}:{options.port}",
         )  # fmt: skip
         self.awslambda.load()

@@ -15,7 +15,11 @@ __all__ = ["EVENT_KIND", "KIND", "Lambda", "provider"]
 def provider(lam: Lambda) -> Provider:
     return Provider(
         service="lambda",
-        handlers={**ops.handlers(lam), **ops_mappings.handlers(lam.mappings)},
+        handlers={
+            **ops.handlers(lam),
+            **ops_mappings.handlers(lam.mappings),
+            **ops_mappings.event_config_handlers(lam.event_configs),
+        },
         validation_error_code="InvalidParameterValueException",
         reset=lam.reset,
         access=access.access(),

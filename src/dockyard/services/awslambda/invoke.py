@@ -14,21 +14,22 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from dockyard.core.clock import Clock
 from dockyard.core.errors import ServiceError
 from dockyard.core.functions import InvokeRefused, InvokeResult
 from dockyard.core.scope import Scope
-from dockyard.services.awslambda import permissions
+from dockyard.services.awslambda import destinations, permissions
 from dockyard.services.awslambda.aliases import Aliases
 from dockyard.services.awslambda.code import CodeStore
+from dockyard.services.awslambda.destinations import Destinations
 from dockyard.services.awslambda.environment import Spec
 from dockyard.services.awslambda.errors import (
     InvalidRequestContentException,
     RequestTooLargeException,
     ResourceConflictException,
     ResourceNotFoundException,
-    TooManyRequestsException,
 )
 from dockyard.services.awslambda.functions import Functions
 from dockyard.services.awslambda.model import LATEST, Function, State, function_arn
@@ -43,6 +44,7 @@ MAX_SYNC_PAYLOAD = 6 * 1024 * 1024
 MAX_EVENT_PAYLOAD = 256 * 1024
 RETRIES = 2  # Lambda's default MaximumRetryAttempts for asynchronous invocations
 RETRY_DELAYS = (60.0, 120.0)  # seconds before the first and the second retry
+MAX_EVENT_AGE = 21600  # seconds a queued event is kept for retries, by default
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ class Invoker:
         self.pool = pool
         self._tasks: set[asyncio.Task[None]] = set()
         self.retry_delays = RETRY_DELAYS
+        self.destinations = Destinations()
+        self.destinations.functions = self._queue_for_destination
 
     # -- choosing what runs ------------------------------------------------------------
 
@@ -159,6 +163,9 @@ class Invoker:
         self._schedule(request_id, body)
         return request_id
 
+    def _queue_for_destination(self, scope: Scope, function_arn: str, payload: bytes) -> str:
+        return self.queue(scope, function_arn, None, payload)
+
     def _schedule(self, request_id: str, body: dict[str, object]) -> None:
         try:
             loop = asyncio.get_running_loop()
@@ -171,39 +178,73 @@ class Invoker:
     async def _deliver(self, request_id: str, body: dict[str, object]) -> None:
         scope = Scope(str(body["account_id"]), str(body["region"]))
         payload = base64.b64decode(str(body["payload"]))
-        qualifier = body.get("qualifier")
+        qualifier = str(body["qualifier"]) if body.get("qualifier") else None
         attempt = int(body.get("attempt", 0))  # type: ignore[call-overload]
-        while attempt <= RETRIES:
+        queued = float(body.get("queued", self.clock.now()))  # type: ignore[arg-type]
+        config: dict[str, Any] = {}
+        answer: Answer | None = None
+        condition = "RetriesExhausted"
+        invoked = str(body.get("invoked", ""))
+        tries = attempt  # invocations made, for approximateInvokeCount
+        while True:
+            answer = None
             try:
-                fn, version, invoked = self.target(
-                    scope, str(body["name"]), str(qualifier) if qualifier else None
-                )
+                fn, version, invoked = self.target(scope, str(body["name"]), qualifier)
+                config = fn.event_configs.get(qualifier or LATEST, {})
                 self._ready(fn, version)
+                tries = attempt + 1
                 answer = await self.run(fn, version, invoked, payload)
                 if answer.function_error is None:
+                    condition = "Success"
                     break
                 log.info("lambda: asynchronous invocation %s of %s failed (attempt %d)",
                          request_id, invoked, attempt + 1)  # fmt: skip
             except ResourceNotFoundException:
-                break  # the function is gone: nothing to retry
-            except (TooManyRequestsException, ResourceConflictException, ServiceError):
-                log.info("lambda: asynchronous invocation %s throttled (attempt %d)",
-                         request_id, attempt + 1)  # fmt: skip
+                config = {}
+                break  # the function is gone: nothing to retry, nowhere to report
+            except ServiceError as exc:  # throttled, not ready
+                log.info("lambda: asynchronous invocation %s refused (attempt %d): %s",
+                         request_id, attempt + 1, exc)  # fmt: skip
             except Exception:
                 log.exception("lambda: asynchronous invocation %s failed", request_id)
             attempt += 1
-            if attempt > RETRIES:
+            if attempt > int(config.get("MaximumRetryAttempts", RETRIES)):
+                break
+            delay = self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
+            if self.clock.now() + delay - queued > int(
+                config.get("MaximumEventAgeInSeconds", MAX_EVENT_AGE)
+            ):
+                condition = "EventAgeExceeded"
                 break
             body = {**body, "attempt": attempt}
             try:
                 self.store.put(EVENT_KIND, request_id, body)
             except Exception as exc:
                 log.warning("lambda: cannot save the retry of %s: %s", request_id, exc)
-            await self.clock.sleep(self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)])
+            await self.clock.sleep(delay)
+        self._report(scope, request_id, invoked, condition, tries, payload, answer, config)
         try:
             self.store.delete(EVENT_KIND, request_id)
         except Exception as exc:
             log.warning("lambda: cannot drop the finished event %s: %s", request_id, exc)
+
+    def _report(
+        self, scope: Scope, request_id: str, invoked: str, condition: str, attempts: int,
+        payload: bytes, answer: Answer | None, config: dict[str, Any],
+    ) -> None:  # fmt: skip
+        """The invocation record to the OnSuccess / OnFailure destination, if any."""
+        side = "OnSuccess" if condition == "Success" else "OnFailure"
+        target = ((config.get("DestinationConfig") or {}).get(side) or {}).get("Destination")
+        if not target:
+            return
+        function = invoked if invoked.count(":") > 6 else f"{invoked}:{LATEST}"
+        rec = destinations.record(
+            request_id, function, condition, attempts, payload,
+            answer.status if answer else 0, answer.executed_version if answer else LATEST,
+            answer.function_error if answer else None, answer.payload if answer else b"",
+            self.clock.now(),
+        )  # fmt: skip
+        self.destinations.send(scope, target, rec, invoked)
 
     async def drain(self) -> None:
         """Wait for the queued invocations (tests)."""

@@ -81,6 +81,9 @@ class Function:
     # Resource-based policy statements, by qualifier ("" for the unqualified function).
     policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    # Asynchronous invocation settings (Put/UpdateFunctionEventInvokeConfig), by qualifier
+    # ("$LATEST" for the unqualified function): retries, maximum age, destinations.
+    event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def config(self, version: str) -> Config | None:
         return self.latest if version == LATEST else self.versions.get(version)

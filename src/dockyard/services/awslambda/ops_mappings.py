@@ -1,11 +1,16 @@
-"""Event source mapping operations: request in, domain call, output out."""
+"""Event source mapping and event invoke config operations: request in, domain call,
+output out."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from dockyard.api.context import RequestContext, scope_of
 from dockyard.api.provider import Handler, Params, Result
 from dockyard.core.paging import InvalidToken, page
+from dockyard.services.awslambda import eventconfigs
 from dockyard.services.awslambda.errors import InvalidParameterValueException
+from dockyard.services.awslambda.eventconfigs import EventConfigs
 from dockyard.services.awslambda.mappings import Mapping, Mappings
 
 UNSUPPORTED = (
@@ -92,4 +97,52 @@ def handlers(mappings: Mappings) -> dict[str, Handler]:
         "UpdateEventSourceMapping": update,
         "DeleteEventSourceMapping": delete,
         "ListEventSourceMappings": listed,
+    }
+
+
+def event_config_handlers(configs: EventConfigs) -> dict[str, Handler]:
+    def settings(p: Params) -> dict[str, Any]:
+        return {k: p[k] for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                                  "DestinationConfig") if k in p}  # fmt: skip
+
+    def put(ctx: RequestContext, p: Params) -> Result:
+        fn, key, config = configs.put(
+            scope_of(ctx), p["FunctionName"], p.get("Qualifier"), settings(p), False
+        )
+        return eventconfigs.to_wire(fn, key, config)
+
+    def update(ctx: RequestContext, p: Params) -> Result:
+        fn, key, config = configs.put(
+            scope_of(ctx), p["FunctionName"], p.get("Qualifier"), settings(p), True
+        )
+        return eventconfigs.to_wire(fn, key, config)
+
+    def get(ctx: RequestContext, p: Params) -> Result:
+        return eventconfigs.to_wire(
+            *configs.get(scope_of(ctx), p["FunctionName"], p.get("Qualifier"))
+        )
+
+    def delete(ctx: RequestContext, p: Params) -> Result:
+        configs.delete(scope_of(ctx), p["FunctionName"], p.get("Qualifier"))
+        return {}
+
+    def listed(ctx: RequestContext, p: Params) -> Result:
+        fn, _ = configs.functions.resolve(scope_of(ctx), p["FunctionName"])
+        found = sorted(fn.event_configs.items())
+        try:
+            items, marker = page(found, lambda kv: kv[0], p.get("Marker"), p.get("MaxItems"), 50)
+        except InvalidToken as exc:
+            raise InvalidParameterValueException("Invalid marker (Marker).") from exc
+        out: Result = {"FunctionEventInvokeConfigs": [eventconfigs.to_wire(fn, k, c)
+                                                      for k, c in items]}  # fmt: skip
+        if marker:
+            out["NextMarker"] = marker
+        return out
+
+    return {
+        "PutFunctionEventInvokeConfig": put,
+        "UpdateFunctionEventInvokeConfig": update,
+        "GetFunctionEventInvokeConfig": get,
+        "DeleteFunctionEventInvokeConfig": delete,
+        "ListFunctionEventInvokeConfigs": listed,
     }

@@ -11,11 +11,14 @@ from typing import Protocol
 
 from dockyard.core.clock import Clock
 from dockyard.core.envfiles import ObjectSource
-from dockyard.core.queues import QueueConsumer
+from dockyard.core.eventbus import EventSink
+from dockyard.core.queues import QueueConsumer, QueueSender
 from dockyard.core.rolecredentials import RoleCredentialIssuer, RoleUnavailable
+from dockyard.core.topics import TopicPublisher
 from dockyard.services.awslambda.aliases import Aliases
 from dockyard.services.awslambda.code import CodeStore
 from dockyard.services.awslambda.errors import InvalidParameterValueException
+from dockyard.services.awslambda.eventconfigs import EventConfigs
 from dockyard.services.awslambda.functions import Functions
 from dockyard.services.awslambda.invoke import Invoker
 from dockyard.services.awslambda.mappings import Mappings
@@ -42,6 +45,9 @@ class Lambda:
         objects: ObjectSource | None = None,
         roles: RoleCredentialIssuer | None = None,
         queues: QueueConsumer | None = None,
+        senders: QueueSender | None = None,
+        topics: TopicPublisher | None = None,
+        events: EventSink | None = None,
         endpoint_url: str | None = None,
         seed: int | None = None,
     ) -> None:
@@ -60,6 +66,11 @@ class Lambda:
         self.functions.changed.append(self.pool.retire)
         # SQS event source mappings (`queues`: the SQS service's consumer port, once served).
         self.mappings = Mappings(store, clock, self.functions, self.invoker, queues)
+        # Where asynchronous invocations report (the other services' ports, once served).
+        self.destinations = self.invoker.destinations
+        self.destinations.queues, self.destinations.topics = senders, topics
+        self.destinations.events = events
+        self.event_configs = EventConfigs(self.functions, self.destinations, clock)
 
     def _check_role(self, account_id: str, role_arn: str) -> None:
         assert self.roles is not None
