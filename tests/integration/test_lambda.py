@@ -384,3 +384,38 @@ def test_a_failed_event_invocation_goes_to_its_on_failure_function(
         assert rec["responsePayload"]["errorMessage"] == "boom 13"
     finally:
         lam.delete_function(FunctionName=sink)
+
+
+URL_HANDLER = """
+import json
+def handler(event, context):
+    return {"statusCode": 201, "headers": {"x-seen": event["rawPath"]},
+            "body": json.dumps({"method": event["requestContext"]["http"]["method"],
+                                "q": event.get("queryStringParameters"),
+                                "body": event.get("body")})}
+"""
+
+
+def test_a_function_url_is_a_real_http_endpoint(lam: Any, role: str) -> None:
+    import urllib.error
+    import urllib.request
+
+    lam.create_function(FunctionName="web", Runtime="python3.12", Role=role,
+                        Handler="app.handler", Code={"ZipFile": zipped(URL_HANDLER)})  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="web")
+    try:
+        url = lam.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+        with pytest.raises(urllib.error.HTTPError) as refused:  # no policy statement yet
+            urllib.request.urlopen(url, timeout=30)
+        assert refused.value.code == 403
+        lam.add_permission(FunctionName="web", StatementId="url", Principal="*",
+                           Action="lambda:InvokeFunctionUrl",
+                           FunctionUrlAuthType="NONE")  # fmt: skip
+        request = urllib.request.Request(url + "items/7?color=red", data=b"hello", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            assert resp.status == 201
+            assert resp.headers["x-seen"] == "/items/7"
+            assert json.loads(resp.read()) == {"method": "POST", "q": {"color": "red"},
+                                               "body": "hello"}  # fmt: skip
+    finally:
+        lam.delete_function(FunctionName="web")

@@ -318,6 +318,10 @@ class Dockyard:
                     self.remote_link, options.credentials, self.agent_identities
                 ),
                 ORPHANS_PREFIX: OrphansEndpoint(self.ecs.orphans, options.credentials),
+                # Lambda function URLs (public by design: AuthType NONE, the function's policy).
+                lambda_service.URL_PREFIX: lambda_service.UrlEndpoint(
+                    self.awslambda.urls, self.awslambda.invoker
+                ),
                 ecr_service.PREFIX: ecr_service.Registry(
                     self.ecr,
                     self.clock,

@@ -8,8 +8,10 @@ from dockyard.services.awslambda import access, ops, ops_mappings
 from dockyard.services.awslambda.invoke import EVENT_KIND
 from dockyard.services.awslambda.model import KIND
 from dockyard.services.awslambda.service import Lambda
+from dockyard.services.awslambda.urls import PREFIX as URL_PREFIX
+from dockyard.services.awslambda.urls_http import UrlEndpoint
 
-__all__ = ["EVENT_KIND", "KIND", "Lambda", "provider"]
+__all__ = ["EVENT_KIND", "KIND", "URL_PREFIX", "Lambda", "UrlEndpoint", "provider"]
 
 
 def provider(lam: Lambda) -> Provider:
@@ -19,6 +21,7 @@ def provider(lam: Lambda) -> Provider:
             **ops.handlers(lam),
             **ops_mappings.handlers(lam.mappings),
             **ops_mappings.event_config_handlers(lam.event_configs),
+            **ops_mappings.url_handlers(lam.urls),
         },
         validation_error_code="InvalidParameterValueException",
         reset=lam.reset,

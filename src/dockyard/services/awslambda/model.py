@@ -84,6 +84,8 @@ class Function:
     # Asynchronous invocation settings (Put/UpdateFunctionEventInvokeConfig), by qualifier
     # ("$LATEST" for the unqualified function): retries, maximum age, destinations.
     event_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Function URLs, by qualifier ("$LATEST" or an alias): url id, AuthType, Cors, times.
+    url_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def config(self, version: str) -> Config | None:
         return self.latest if version == LATEST else self.versions.get(version)

@@ -1,5 +1,5 @@
-"""Event source mapping and event invoke config operations: request in, domain call,
-output out."""
+"""Event source mapping, event invoke config and function URL operations: request in,
+domain call, output out."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from dockyard.services.awslambda import eventconfigs
 from dockyard.services.awslambda.errors import InvalidParameterValueException
 from dockyard.services.awslambda.eventconfigs import EventConfigs
 from dockyard.services.awslambda.mappings import Mapping, Mappings
+from dockyard.services.awslambda.urls import FunctionUrls
 
 UNSUPPORTED = (
     "FilterCriteria", "DestinationConfig", "StartingPosition", "StartingPositionTimestamp",
@@ -145,4 +146,46 @@ def event_config_handlers(configs: EventConfigs) -> dict[str, Handler]:
         "GetFunctionEventInvokeConfig": get,
         "DeleteFunctionEventInvokeConfig": delete,
         "ListFunctionEventInvokeConfigs": listed,
+    }
+
+
+def url_handlers(urls: FunctionUrls) -> dict[str, Handler]:
+    def settings(p: Params) -> dict[str, Any]:
+        return {k: p[k] for k in ("AuthType", "Cors", "InvokeMode") if k in p}
+
+    def create(ctx: RequestContext, p: Params) -> Result:
+        out = urls.to_wire(*urls.create(scope_of(ctx), p["FunctionName"], p.get("Qualifier"),
+                                        settings(p)))  # fmt: skip
+        out.pop("LastModifiedTime", None)
+        return out
+
+    def get(ctx: RequestContext, p: Params) -> Result:
+        return urls.to_wire(*urls.get(scope_of(ctx), p["FunctionName"], p.get("Qualifier")))
+
+    def update(ctx: RequestContext, p: Params) -> Result:
+        return urls.to_wire(*urls.update(scope_of(ctx), p["FunctionName"], p.get("Qualifier"),
+                                         settings(p)))  # fmt: skip
+
+    def delete(ctx: RequestContext, p: Params) -> Result:
+        urls.delete(scope_of(ctx), p["FunctionName"], p.get("Qualifier"))
+        return {}
+
+    def listed(ctx: RequestContext, p: Params) -> Result:
+        fn, _ = urls.functions.resolve(scope_of(ctx), p["FunctionName"])
+        found = sorted(fn.url_configs.items())
+        try:
+            items, marker = page(found, lambda kv: kv[0], p.get("Marker"), p.get("MaxItems"), 50)
+        except InvalidToken as exc:
+            raise InvalidParameterValueException("Invalid marker (Marker).") from exc
+        out: Result = {"FunctionUrlConfigs": [urls.to_wire(fn, k, c) for k, c in items]}
+        if marker:
+            out["NextMarker"] = marker
+        return out
+
+    return {
+        "CreateFunctionUrlConfig": create,
+        "GetFunctionUrlConfig": get,
+        "UpdateFunctionUrlConfig": update,
+        "DeleteFunctionUrlConfig": delete,
+        "ListFunctionUrlConfigs": listed,
     }

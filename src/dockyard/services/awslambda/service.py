@@ -24,6 +24,7 @@ from dockyard.services.awslambda.invoke import Invoker
 from dockyard.services.awslambda.mappings import Mappings
 from dockyard.services.awslambda.permissions import Permissions
 from dockyard.services.awslambda.pool import LAMBDA_PRINCIPAL, Pool
+from dockyard.services.awslambda.urls import FunctionUrls
 from dockyard.store.base import Store
 
 
@@ -71,6 +72,7 @@ class Lambda:
         self.destinations.queues, self.destinations.topics = senders, topics
         self.destinations.events = events
         self.event_configs = EventConfigs(self.functions, self.destinations, clock)
+        self.urls = FunctionUrls(self.functions, clock, endpoint_url)
 
     def _check_role(self, account_id: str, role_arn: str) -> None:
         assert self.roles is not None
