@@ -98,7 +98,7 @@ class Environment:
         self.created = time.monotonic()
         self.init_ms: float | None = None  # reported once, on the first invocation
         self.process: asyncio.subprocess.Process | None = None
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=1)
+        self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(maxsize=1)  # None: gone
         self._current: _Current | None = None
         self._init_error: tuple[bytes, str | None] | None = None
         self._read_fd = -1
@@ -204,6 +204,8 @@ class Environment:
             self._read_fd = -1
 
     def _cleanup(self) -> None:
+        if self._queue.empty():
+            self._queue.put_nowait(None)  # ends a poll still waiting for an invocation
         if self.listener is not None:
             self.listener.close()
         if cgroups.available():
@@ -281,6 +283,9 @@ class Environment:
         if self.init_ms is None:
             self.init_ms = (time.monotonic() - self._started_at) * 1000
         delivery = await self._queue.get()
+        if delivery is None:  # the environment is gone: the runtime's poll just ends
+            self._queue.put_nowait(None)
+            raise ConnectionError("the execution environment has stopped")
         current = self._current
         if current is not None and current.delivery is delivery:
             current.started = time.monotonic()
