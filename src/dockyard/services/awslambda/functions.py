@@ -272,6 +272,11 @@ class Functions:
                 "The Revision Id provided does not match the latest Revision Id. Call the "
                 "GetFunction/GetAlias API to retrieve the latest Revision Id"
             )
+        if fn.latest.state == State.PENDING:
+            raise ResourceConflictException(
+                "The operation cannot be performed at this time. The function is currently in "
+                "the following state: Pending"
+            )
         if fn.latest.last_update_status == UpdateStatus.IN_PROGRESS:
             raise ResourceConflictException(
                 f"The operation cannot be performed at this time. An update is in progress "

@@ -50,6 +50,8 @@ def test_a_new_function_is_pending_until_its_code_is_unpacked(lam: Lambda) -> No
     create(lam)
     fn = lam.functions.find(SCOPE, "fn")
     assert fn.latest.state == "Pending"
+    with pytest.raises(ResourceConflictException, match="state: Pending"):
+        lam.functions.update_config(SCOPE, "fn", ConfigChange(timeout=9))
     lam.functions.settle(fn.arn)
     assert lam.functions.find(SCOPE, "fn").latest.state == "Active"
 
