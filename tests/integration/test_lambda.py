@@ -419,3 +419,25 @@ def test_a_function_url_is_a_real_http_endpoint(lam: Any, role: str) -> None:
                                                "body": "hello"}  # fmt: skip
     finally:
         lam.delete_function(FunctionName="web")
+
+
+def test_the_function_calls_aws_as_its_execution_role(fresh_server: Any, tmp_path: Path) -> None:
+    from tests.support.taskroles import ROOT_KEY, auth_file
+
+    server = fresh_server("--runtime", "process", "--auth-file", str(auth_file(tmp_path)))
+    lam = make_client("lambda", server.endpoint, access_key=ROOT_KEY)
+    iam = make_client("iam", server.endpoint, access_key=ROOT_KEY)
+    role = iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    source = (
+        "import boto3\n"
+        "def handler(e, c):\n"
+        "    return boto3.client('sts').get_caller_identity()['Arn']\n"
+    )
+    lam.create_function(FunctionName="whoami", Runtime="python3.12", Role=role["Role"]["Arn"],
+                        Handler="app.handler", Code={"ZipFile": zipped(source)},
+                        Timeout=30)  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="whoami")
+    out, body = invoke(lam, "whoami", {})
+    assert "FunctionError" not in out, body
+    # Signed with the role's session credentials Lambda put in its environment.
+    assert body == "arn:aws:sts::000000000000:assumed-role/fn-role/whoami"
