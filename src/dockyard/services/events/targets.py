@@ -1,6 +1,7 @@
 """Delivering an event to a rule's targets: CloudWatch Logs log groups, HTTP endpoints (API
-destinations), ECS tasks (EcsParameters), other event buses and SQS queues (`target_sqs`).
-Which target kinds Dockyard can deliver to is decided here; PutTargets refuses the others."""
+destinations), ECS tasks (EcsParameters), other event buses, SQS queues (`target_sqs`) and
+Lambda functions (`target_lambda`). Which target kinds Dockyard can deliver to is decided here;
+PutTargets refuses the others."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ class TaskLauncher(Protocol):
 
 
 def kind_of(target_arn: str) -> str | None:
-    """logs | api-destination | ecs | event-bus | sqs; None for a target Dockyard cannot reach."""
+    """logs | api-destination | ecs | event-bus | sqs | lambda; None for a target Dockyard
+    cannot reach."""
     parts = target_arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
         return None
@@ -55,6 +57,8 @@ def kind_of(target_arn: str) -> str | None:
         return "ecs"
     if target_sqs.is_queue(target_arn):
         return "sqs"
+    if service == "lambda" and resource.startswith("function:"):
+        return "lambda"
     return None
 
 

@@ -58,8 +58,8 @@ def target_problem(target: dict[str, Any]) -> str | None:
     if kind is None:
         return (
             f"Target {target['Arn']} is not supported by Dockyard: use a CloudWatch Logs log "
-            "group, an ECS cluster (EcsParameters), an API destination, an event bus or an "
-            "SQS queue."
+            "group, an ECS cluster (EcsParameters), a Lambda function, an API destination, an "
+            "event bus or an SQS queue."
         )
     if kind == "ecs" and "EcsParameters" not in target:
         return "EcsParameters must be provided for an ECS cluster target."
