@@ -42,6 +42,7 @@ from dockyard.services import logs as logs_service
 from dockyard.services import s3 as s3_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
+from dockyard.services import sns as sns_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services import sts as sts_service
 from dockyard.services.ec2autoscaling.ports import ServedGroups
@@ -61,6 +62,7 @@ from dockyard.wiring.registryaccess import RegistryAccess
 from dockyard.wiring.roleaccess import RoleAccess
 from dockyard.wiring.s3_objects import ServedObjects
 from dockyard.wiring.secrets import ServedSecrets
+from dockyard.wiring.topics import AlarmTopics
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +127,7 @@ class Dockyard:
                 secretsmanager_service.KIND,
                 *iam_service.SEALED_KINDS,
                 *ec2_service.SEALED_KINDS,
+                *sns_service.SEALED_KINDS,
             ),
         )
         self.clock: Clock = self._make_clock()
@@ -208,6 +211,16 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # SNS: deliveries to email/email-json/sms are written to CloudWatch Logs; alarms and
+        # EventBridge rules publish to topics through the TopicPublisher port.
+        self.sns = sns_service.Sns(self.store, self.clock, sns_service.Urls(_base_url(options)))
+        self.sns.load()
+        self.sns.deliveries.logs = self.logs
+        self.providers.append(sns_service.provider(self.sns))
+        self.monitoring.cloudwatch.action_prefixes += ("arn:aws:sns:",)
+        self.monitoring.alarms.actions.append(AlarmTopics(self.monitoring.cloudwatch,
+                                                          self.sns.publisher))  # fmt: skip
+        self.monitoring.events.topics = self.sns.publisher
         # Join tokens and the credentials of the agents that joined with them.
         self.agent_identities = AgentIdentities(self.store, self.clock)
         # EC2 instances on micro-hosts, and EC2 Auto Scaling groups of them.
@@ -304,6 +317,7 @@ class Dockyard:
                     self.remote_link, options.credentials, self.agent_identities
                 ),
                 ORPHANS_PREFIX: OrphansEndpoint(self.ecs.orphans, options.credentials),
+                sns_service.PREFIX: sns_service.SubscriberEndpoint(self.sns),
                 ecr_service.PREFIX: ecr_service.Registry(
                     self.ecr,
                     self.clock,
@@ -391,6 +405,7 @@ class Dockyard:
         if isinstance(self.clock, ScaledClock):
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
+        self.sns.start()
         self.s3.start()
         self.s3_lifecycle.start()
         self.log_exports.start()
@@ -422,6 +437,7 @@ class Dockyard:
         await self.capacity.stop()
         await self.instances.stop()  # hosts keep running: a server started again adopts them
         await self.monitoring.stop()
+        await self.sns.stop()
         await self.s3_lifecycle.stop()
         await self.log_exports.stop()
         await self.s3.stop()
@@ -450,6 +466,14 @@ class Dockyard:
         self.logs.close()
         self.monitoring.cloudwatch.close()
         self.store.close()
+
+
+def _base_url(options: ServerOptions) -> str:
+    """Where subscribers reach this server (SubscribeURL, SigningCertURL)."""
+    host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{'https' if options.tls_cert else 'http'}://{host}:{options.port}"
 
 
 def _plain_signals_in_child() -> None:

@@ -24,7 +24,8 @@ from dockyard.core.errors import ServiceError
 from dockyard.core.eventbus import Mailbox
 from dockyard.core.ids import new_uuid
 from dockyard.core.scope import Scope
-from dockyard.services.events import patterns, targets, transform
+from dockyard.core.topics import TopicPublisher
+from dockyard.services.events import patterns, target_sns, targets, transform
 from dockyard.services.events.errors import ResourceNotFoundException
 from dockyard.services.events.model import (
     DEFAULT_BUS,
@@ -76,6 +77,7 @@ class Events:
         self.destinations: dict[str, ApiDestination] = {}  # by ARN
         self.logs = logs
         self.tasks = tasks
+        self.topics: TopicPublisher | None = None  # SNS topics as targets (the server sets it)
         self.rule_hooks: list[Callable[[Rule], None]] = []  # rule saved or deleted
         self.deliveries: list[dict[str, Any]] = []  # recent (rule, target, outcome)
         # Matched events wait here; one task delivers them in order, after the operation
@@ -258,6 +260,8 @@ class Events:
             return "delivered"
         if kind == "api-destination":
             return self._http(rule, target, body)
+        if kind == "sns":
+            return target_sns.deliver(self.topics, target["Arn"], rule.arn, body)
         return "failed: unsupported target"
 
     def _http(self, rule: Rule, target: dict[str, Any], body: str) -> str:

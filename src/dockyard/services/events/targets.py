@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from dockyard.core.ids import arn_resource
+from dockyard.services.events import target_sns
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ class TaskLauncher(Protocol):
 
 
 def kind_of(target_arn: str) -> str | None:
-    """logs | api-destination | ecs | event-bus, or None for a target Dockyard cannot reach."""
+    """logs | api-destination | ecs | event-bus | sns, or None for a target Dockyard cannot
+    reach."""
     parts = target_arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
         return None
@@ -52,6 +54,8 @@ def kind_of(target_arn: str) -> str | None:
         return "event-bus"
     if service == "ecs" and resource.startswith("cluster/"):
         return "ecs"
+    if target_sns.is_topic(service, resource):
+        return "sns"
     return None
 
 

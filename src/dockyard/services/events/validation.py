@@ -58,7 +58,8 @@ def target_problem(target: dict[str, Any]) -> str | None:
     if kind is None:
         return (
             f"Target {target['Arn']} is not supported by Dockyard: use a CloudWatch Logs log "
-            "group, an ECS cluster (EcsParameters), an API destination or an event bus."
+            "group, an ECS cluster (EcsParameters), an API destination, an event bus or an SNS "
+            "topic."
         )
     if kind == "ecs" and "EcsParameters" not in target:
         return "EcsParameters must be provided for an ECS cluster target."
