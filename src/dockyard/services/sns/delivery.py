@@ -145,7 +145,7 @@ class Deliveries:
                     continue
                 await self._slots.acquire()
                 self._busy.add(key)
-                task = asyncio.create_task(self._one(delivery), name=f"sns-delivery-{key}")
+                task = asyncio.create_task(self._slot(delivery), name=f"sns-delivery-{key}")
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
             self._wake.clear()
@@ -156,39 +156,50 @@ class Deliveries:
             sleeper.cancel()
             waker.cancel()
 
-    async def _one(self, delivery: Delivery) -> None:
+    async def deliver_due(self) -> int:
+        """Make every due delivery now, one after another (for callers without the worker,
+        such as unit tests); how many were attempted."""
+        due = [d for d in self.pending.values() if d.due <= self.clock.now()]
+        for delivery in due:
+            await self._one(delivery)
+        return len(due)
+
+    async def _slot(self, delivery: Delivery) -> None:
         assert self._slots is not None
         try:
-            sub = self.topics.subscriptions.get(delivery.subscription_arn)
-            if sub is None:
-                self._finish(delivery, "dropped: the subscription is gone")
-                return
-            try:
-                outcome = await self.attempt(delivery, sub)
-            except Exception as exc:  # a bug of ours or a collaborator: retried
-                log.exception("sns: delivery %s failed", delivery.id,
-                              extra={"subscription_arn": sub.arn})  # fmt: skip
-                outcome = Outcome(False, True, str(exc))
-            if outcome.delivered:
-                self._finish(delivery, "delivered")
-                return
-            delay = self._retry_delay(sub, delivery.attempts + 1) if outcome.retryable else None
-            if delay is None:
-                await self._give_up(delivery, sub, outcome.detail)
-                return
-            delivery.attempts += 1
-            delivery.due = self.clock.now() + delay
-            try:
-                self.store.put(DELIVERY_KIND, delivery.id, delivery.to_dict())
-            except Exception as exc:  # kept in memory; the next attempt writes again
-                log.warning("sns: cannot record a retry of %s: %s", delivery.id, exc)
-            log.info("sns: %s to %s failed (%s); retry %d in %.1f s", delivery.kind,
-                     sub.endpoint, outcome.detail, delivery.attempts, delay,
-                     extra={"subscription_arn": sub.arn})  # fmt: skip
-            self._queue(delivery)
+            await self._one(delivery)
         finally:
             self._busy.discard(delivery.id)
             self._slots.release()
+
+    async def _one(self, delivery: Delivery) -> None:
+        sub = self.topics.subscriptions.get(delivery.subscription_arn)
+        if sub is None:
+            self._finish(delivery, "dropped: the subscription is gone")
+            return
+        try:
+            outcome = await self.attempt(delivery, sub)
+        except Exception as exc:  # a bug of ours or a collaborator: retried
+            log.exception("sns: delivery %s failed", delivery.id,
+                          extra={"subscription_arn": sub.arn})  # fmt: skip
+            outcome = Outcome(False, True, str(exc))
+        if outcome.delivered:
+            self._finish(delivery, "delivered")
+            return
+        delay = self._retry_delay(sub, delivery.attempts + 1) if outcome.retryable else None
+        if delay is None:
+            await self._give_up(delivery, sub, outcome.detail)
+            return
+        delivery.attempts += 1
+        delivery.due = self.clock.now() + delay
+        try:
+            self.store.put(DELIVERY_KIND, delivery.id, delivery.to_dict())
+        except Exception as exc:  # kept in memory; the next attempt writes again
+            log.warning("sns: cannot record a retry of %s: %s", delivery.id, exc)
+        log.info("sns: %s to %s failed (%s); retry %d in %.1f s", delivery.kind,
+                 sub.endpoint, outcome.detail, delivery.attempts, delay,
+                 extra={"subscription_arn": sub.arn})  # fmt: skip
+        self._queue(delivery)
 
     def _retry_delay(self, sub: Subscription, retry: int) -> float | None:
         if sub.protocol in (Kind.HTTP, Kind.HTTPS):

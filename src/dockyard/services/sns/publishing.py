@@ -13,7 +13,7 @@ from typing import Any
 
 from dockyard.core.clock import Clock
 from dockyard.core.errors import ServiceError
-from dockyard.core.iampolicy import PolicyError, PolicyKind, Request, evaluate, parse_policy
+from dockyard.core.iampolicy import PolicyError, Request, evaluate
 from dockyard.core.ids import new_uuid
 from dockyard.core.scope import Scope
 from dockyard.core.topics import PublishRefused
@@ -191,7 +191,7 @@ def _allowed(topic: Topic, principal: str, source_arn: str | None) -> bool:
     if not text:
         return False
     try:
-        policy = parse_policy(text, PolicyKind.RESOURCE, source=topic.arn)
+        policy = validation.topic_policy(text, topic.arn)
     except PolicyError:
         return False
     caller: dict[str, list[str]] = {"Service": [principal]}

@@ -1,0 +1,151 @@
+"""Topic and subscription operations as a client sees them, and the TopicPublisher port that
+alarms and EventBridge publish through (the topic's policy decides)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dockyard.core.topics import PublishRefused
+from dockyard.services.sns import Sns
+from tests.unit.services.sns.conftest import ACCOUNT, QUEUE, REGION, Call, error_of
+
+ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:t"
+
+
+def test_create_topic_is_idempotent_and_refuses_other_attributes(call: Call) -> None:
+    assert call("CreateTopic", Name="t")["TopicArn"] == ARN
+    assert call("CreateTopic", Name="t")["TopicArn"] == ARN
+    err = error_of(call, "CreateTopic", Name="t", Attributes={"DisplayName": "other"})
+    assert err.code == "InvalidParameter" and "different attributes" in err.message
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "words"),
+    [
+        ({"Name": "jobs.fifo"}, "UnsupportedOperation", "FIFO"),
+        ({"Name": "jobs", "Attributes": {"FifoTopic": "true"}}, "UnsupportedOperation", "FIFO"),
+        ({"Name": "bad name"}, "InvalidParameter", "Topic Name"),
+        ({"Name": "t", "Attributes": {"SignatureVersion": "3"}}, "InvalidParameter",
+         "SignatureVersion"),
+        ({"Name": "t", "Attributes": {"Policy": "{}"}}, "InvalidParameter", "Policy"),
+        ({"Name": "t", "Attributes": {"Nope": "1"}}, "InvalidParameter", "AttributeName"),
+    ],
+)  # fmt: skip
+def test_create_topic_refusals_name_the_field(
+    call: Call, params: dict[str, object], code: str, words: str
+) -> None:
+    err = error_of(call, "CreateTopic", **params)
+    assert err.code == code and words in err.message
+
+
+def test_attributes_count_subscriptions_and_keep_what_was_set(call: Call) -> None:
+    call("CreateTopic", Name="t")
+    call("Subscribe", TopicArn=ARN, Protocol="sqs", Endpoint=QUEUE)
+    call("Subscribe", TopicArn=ARN, Protocol="https", Endpoint="https://example.com/hook")
+    call("SetTopicAttributes", TopicArn=ARN, AttributeName="DisplayName", AttributeValue="Ops")
+    attrs = call("GetTopicAttributes", TopicArn=ARN)["Attributes"]
+    assert attrs["SubscriptionsConfirmed"] == "1" and attrs["SubscriptionsPending"] == "1"
+    assert attrs["DisplayName"] == "Ops" and attrs["Owner"] == ACCOUNT
+    policy = json.loads(attrs["Policy"])
+    assert policy["Statement"][0]["Condition"] == {"StringEquals": {"AWS:SourceOwner": ACCOUNT}}
+
+
+def test_subscriptions_list_pending_ones_as_pending_confirmation(call: Call) -> None:
+    call("CreateTopic", Name="t")
+    out = call("Subscribe", TopicArn=ARN, Protocol="http", Endpoint="http://127.0.0.1:1/x")
+    assert out["SubscriptionArn"] == "pending confirmation"
+    listed = call("ListSubscriptionsByTopic", TopicArn=ARN)["Subscriptions"]
+    assert [s["SubscriptionArn"] for s in listed] == ["PendingConfirmation"]
+    err = error_of(call, "ConfirmSubscription", TopicArn=ARN, Token="wrong")
+    assert err.code == "InvalidParameter" and "Token" in err.message
+
+
+@pytest.mark.parametrize(
+    ("protocol", "endpoint", "words"),
+    [
+        ("sqs", "not-an-arn", "queue ARN"),
+        ("lambda", "arn:aws:sqs:us-east-1:1:q", "function ARN"),
+        ("sms", "12345", "E.164"),
+        ("http", "https://x", "Endpoint"),
+        ("carrier-pigeon", "x", "does not support this protocol"),
+    ],
+)
+def test_subscribe_checks_the_endpoint_for_its_protocol(
+    call: Call, protocol: str, endpoint: str, words: str
+) -> None:
+    call("CreateTopic", Name="t")
+    err = error_of(call, "Subscribe", TopicArn=ARN, Protocol=protocol, Endpoint=endpoint)
+    assert err.code == "InvalidParameter" and words in err.message
+
+
+def test_raw_delivery_is_refused_for_email(call: Call) -> None:
+    call("CreateTopic", Name="t")
+    err = error_of(call, "Subscribe", TopicArn=ARN, Protocol="email", Endpoint="a@b.c",
+                   Attributes={"RawMessageDelivery": "true"})  # fmt: skip
+    assert "raw message delivery" in err.message
+
+
+def test_delete_topic_removes_its_subscriptions_and_is_idempotent(call: Call, sns: Sns) -> None:
+    call("CreateTopic", Name="t")
+    call("Subscribe", TopicArn=ARN, Protocol="sqs", Endpoint=QUEUE)
+    call("DeleteTopic", TopicArn=ARN)
+    call("DeleteTopic", TopicArn=ARN)
+    assert call("ListSubscriptions")["Subscriptions"] == []
+    assert error_of(call, "Publish", TopicArn=ARN, Message="x").code == "NotFound"
+
+
+def test_tags(call: Call) -> None:
+    call("CreateTopic", Name="t", Tags=[{"Key": "team", "Value": "ops"}])
+    call("TagResource", ResourceArn=ARN, Tags=[{"Key": "env", "Value": "dev"}])
+    call("UntagResource", ResourceArn=ARN, TagKeys=["team"])
+    assert call("ListTagsForResource", ResourceArn=ARN)["Tags"] == [{"Key": "env", "Value": "dev"}]
+    too_many = [{"Key": f"k{i}", "Value": "v"} for i in range(51)]
+    assert error_of(call, "TagResource", ResourceArn=ARN, Tags=too_many).code == "TagLimitExceeded"
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        ({"Message": ""}, "Empty message"),
+        ({"Message": "x", "Subject": "a\nb"}, "Subject"),
+        ({"Message": "x", "MessageStructure": "json"}, "JSON message body failed to parse"),
+        ({"Message": '{"sqs": "x"}', "MessageStructure": "json"}, "No default entry"),
+        ({"Message": "x", "MessageGroupId": "g"}, "MessageGroupId"),
+        ({"Message": "x", "MessageAttributes": {"n": {"DataType": "Number",
+                                                      "StringValue": "abc"}}}, "number"),
+        ({"Message": "x", "MessageAttributes": {"n": {"DataType": "Blob",
+                                                      "StringValue": "a"}}}, "type"),
+    ],
+)  # fmt: skip
+def test_publish_refusals(call: Call, params: dict[str, object], words: str) -> None:
+    call("CreateTopic", Name="t")
+    err = error_of(call, "Publish", TopicArn=ARN, **params)
+    assert err.code == "InvalidParameter" and words in err.message
+
+
+def test_cloudwatch_may_publish_under_the_default_policy_not_eventbridge(
+    sns: Sns, call: Call
+) -> None:
+    call("CreateTopic", Name="t")
+    alarm = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:a"
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/r"
+    assert sns.publisher.publish(ARN, "{}", principal="cloudwatch.amazonaws.com", source_arn=alarm)
+    with pytest.raises(PublishRefused) as err:
+        sns.publisher.publish(ARN, "{}", principal="events.amazonaws.com", source_arn=rule)
+    assert err.value.code == "AuthorizationError"
+    call("SetTopicAttributes", TopicArn=ARN, AttributeName="Policy", AttributeValue=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "events_publish", "Effect": "Allow",
+                       "Principal": {"Service": "events.amazonaws.com"},
+                       "Action": "sns:Publish", "Resource": ARN,
+                       "Condition": {"ArnEquals": {"aws:SourceArn": rule}}}],
+    }))  # fmt: skip
+    assert sns.publisher.publish(ARN, "{}", principal="events.amazonaws.com", source_arn=rule)
+    with pytest.raises(PublishRefused):  # another rule is not allowed
+        sns.publisher.publish(ARN, "{}", principal="events.amazonaws.com",
+                              source_arn=rule + "-other")  # fmt: skip
+    with pytest.raises(PublishRefused) as err:
+        sns.publisher.publish(ARN + "-gone", "{}", principal="events.amazonaws.com")
+    assert err.value.code == "NotFound"
