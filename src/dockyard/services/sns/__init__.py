@@ -4,7 +4,7 @@ publishing, with deliveries made from a durable queue."""
 from __future__ import annotations
 
 from dockyard.api.provider import Provider
-from dockyard.services.sns import ops
+from dockyard.services.sns import access, ops
 from dockyard.services.sns.endpoint import PREFIX, SubscriberEndpoint
 from dockyard.services.sns.envelope import Urls
 from dockyard.services.sns.model import DELIVERY_KIND, SIGNING_KIND
@@ -22,4 +22,5 @@ def provider(sns: Sns) -> Provider:
         handlers=ops.handlers(sns),
         validation_error_code="InvalidParameter",
         reset=sns.reset,
+        access=access.access(sns.topics),
     )
