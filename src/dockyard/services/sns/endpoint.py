@@ -69,7 +69,16 @@ class SubscriberEndpoint:
                 result = f"<SubscriptionArn>{escape(sub.arn)}</SubscriptionArn>"
                 return 200, "text/xml", _xml(action, result)
             if action == "Unsubscribe":
-                self.sns.topics.unsubscribe(params.get("SubscriptionArn", ""))
+                arn = params.get("SubscriptionArn", "")
+                found = self.sns.topics.subscriptions.get(arn)
+                if found is not None and found.authenticate_on_unsubscribe:
+                    raise ServiceError(
+                        "This subscription was confirmed with AuthenticateOnUnsubscribe: call "
+                        "Unsubscribe with credentials to end it.",
+                        code="AuthorizationError",
+                        status=403,
+                    )
+                self.sns.topics.unsubscribe(arn)
                 return 200, "text/xml", _xml(action, "")
         except ServiceError as exc:
             return exc.status, "text/xml", _error(exc)

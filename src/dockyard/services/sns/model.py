@@ -95,6 +95,10 @@ class Subscription:
     created: float
     confirmed: bool = False
     token: str = ""  # the confirmation token sent to an http/s endpoint
+    # Confirmed through the (signed) ConfirmSubscription API rather than the SubscribeURL;
+    # with AuthenticateOnUnsubscribe, only a signed Unsubscribe may end it.
+    authenticated: bool = False
+    authenticate_on_unsubscribe: bool = False
     attributes: dict[str, str] = field(default_factory=dict)  # FilterPolicy, Raw..., ...
 
     @property

@@ -51,7 +51,7 @@ def subscription_attributes(sns: Sns, sub: Subscription) -> dict[str, str]:
         "Owner": sub.owner,
         "Protocol": sub.protocol,
         "Endpoint": sub.endpoint,
-        "ConfirmationWasAuthenticated": "true" if sub.confirmed else "false",
+        "ConfirmationWasAuthenticated": "true" if sub.authenticated else "false",
         "PendingConfirmation": "false" if sub.confirmed else "true",
         "RawMessageDelivery": "false",
         "SubscriptionPrincipal": f"arn:aws:iam::{sub.account_id}:root",
@@ -67,6 +67,10 @@ def subscription_attributes(sns: Sns, sub: Subscription) -> dict[str, str]:
 def subscription_to_wire(sub: Subscription) -> Result:
     return {"SubscriptionArn": sub.shown_arn, "Owner": sub.owner, "Protocol": sub.protocol,
             "Endpoint": sub.endpoint, "TopicArn": sub.topic_arn}  # fmt: skip
+
+
+def _flag(value: object) -> bool:
+    return str(value).lower() == "true" if value is not None else False
 
 
 def tags_of(raw: list[dict[str, str]] | None) -> dict[str, str]:
@@ -141,7 +145,10 @@ def handlers(sns: Sns) -> dict[str, Handler]:
 
     def confirm_subscription(ctx: RequestContext, p: Params) -> Result:
         topic = topics.get(scope_of(ctx), p["TopicArn"])
-        sub = topics.confirm(topic.arn, p["Token"])
+        strict = _flag(p.get("AuthenticateOnUnsubscribe"))
+        sub = topics.confirm(
+            topic.arn, p["Token"], authenticated=True, authenticate_on_unsubscribe=strict
+        )
         return {"SubscriptionArn": sub.arn}
 
     def unsubscribe(ctx: RequestContext, p: Params) -> Result:
@@ -153,7 +160,8 @@ def handlers(sns: Sns) -> dict[str, Handler]:
         return {}
 
     def list_subscriptions(ctx: RequestContext, p: Params) -> Result:
-        chunk, token = paged(topics.of_scope(scope_of(ctx)), lambda s: s.arn, p)
+        subs = sorted(topics.of_scope(scope_of(ctx)), key=lambda s: s.arn)
+        chunk, token = paged(subs, lambda s: s.arn, p)
         out: Result = {"Subscriptions": [subscription_to_wire(s) for s in chunk]}
         if token:
             out["NextToken"] = token
@@ -161,7 +169,8 @@ def handlers(sns: Sns) -> dict[str, Handler]:
 
     def list_subscriptions_by_topic(ctx: RequestContext, p: Params) -> Result:
         topic = topics.get(scope_of(ctx), p["TopicArn"])
-        chunk, token = paged(topics.of_topic(topic.arn), lambda s: s.arn, p)
+        subs = sorted(topics.of_topic(topic.arn), key=lambda s: s.arn)
+        chunk, token = paged(subs, lambda s: s.arn, p)
         out: Result = {"Subscriptions": [subscription_to_wire(s) for s in chunk]}
         if token:
             out["NextToken"] = token

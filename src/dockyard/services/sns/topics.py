@@ -208,15 +208,26 @@ class Topics:
             sub.attributes[name] = value
         self.save_subscription(sub)
 
-    def confirm(self, topic_arn: str, token: str) -> Subscription:
-        """Confirm the subscription `token` was sent to (an unknown token: InvalidParameter)."""
+    def confirm(
+        self,
+        topic_arn: str,
+        token: str,
+        *,
+        authenticated: bool = False,
+        authenticate_on_unsubscribe: bool = False,
+    ) -> Subscription:
+        """Confirm the subscription `token` was sent to (an unknown token: InvalidParameter).
+        Through the API (`authenticated`), AuthenticateOnUnsubscribe may be asked for."""
         topic = self.topics.get(topic_arn)
         if topic is None:
             raise topic_not_found()
         for sub in self.of_topic(topic_arn):
             if sub.token and secrets.compare_digest(sub.token, token):
-                if not sub.confirmed:
+                if not sub.confirmed or (authenticated and authenticate_on_unsubscribe):
                     sub.confirmed = True
+                    sub.authenticated = sub.authenticated or authenticated
+                    if authenticated and authenticate_on_unsubscribe:
+                        sub.authenticate_on_unsubscribe = True
                     self.save_subscription(sub)
                     log.info("sns: subscription %s confirmed", sub.arn,
                              extra={"subscription_arn": sub.arn})  # fmt: skip

@@ -149,3 +149,57 @@ def test_cloudwatch_may_publish_under_the_default_policy_not_eventbridge(
     with pytest.raises(PublishRefused) as err:
         sns.publisher.publish(ARN + "-gone", "{}", principal="events.amazonaws.com")
     assert err.value.code == "NotFound"
+
+
+def test_authenticate_on_unsubscribe_keeps_the_unsubscribe_url_from_ending_it(
+    sns: Sns, call: Call
+) -> None:
+    from dockyard.services.sns.endpoint import SubscriberEndpoint
+
+    call("CreateTopic", Name="t")
+    call("Subscribe", TopicArn=ARN, Protocol="https", Endpoint="https://example.com/hook")
+    (sub,) = sns.topics.of_topic(ARN)
+    arn = call("ConfirmSubscription", TopicArn=ARN, Token=sub.token,
+               AuthenticateOnUnsubscribe="true")["SubscriptionArn"]  # fmt: skip
+    attrs = call("GetSubscriptionAttributes", SubscriptionArn=arn)["Attributes"]
+    assert attrs["ConfirmationWasAuthenticated"] == "true"
+    endpoint = SubscriberEndpoint(sns)
+    status, _, body = endpoint.handle("GET", "/_dockyard/sns/",
+                                      f"Action=Unsubscribe&SubscriptionArn={arn}")  # fmt: skip
+    assert status == 403 and b"AuthorizationError" in body
+    call("Unsubscribe", SubscriptionArn=arn)
+    assert call("ListSubscriptionsByTopic", TopicArn=ARN)["Subscriptions"] == []
+
+
+def test_the_endpoint_serves_the_certificate_and_confirms_by_token(sns: Sns, call: Call) -> None:
+    from dockyard.services.sns.endpoint import SubscriberEndpoint
+
+    call("CreateTopic", Name="t")
+    call("Subscribe", TopicArn=ARN, Protocol="http", Endpoint="http://127.0.0.1:1/x")
+    (sub,) = sns.topics.of_topic(ARN)
+    endpoint = SubscriberEndpoint(sns)
+    signer = sns.deliveries.signer
+    assert signer is not None
+    status, kind, pem = endpoint.handle("GET", f"/_dockyard/sns/{signer.cert_name}", "")
+    assert kind == "application/x-x509-ca-cert"
+    assert status == 200 and pem.startswith(b"-----BEGIN CERTIFICATE-----")
+    assert endpoint.handle("GET", "/_dockyard/sns/other.pem", "")[0] == 404
+    bad = endpoint.handle("GET", "/_dockyard/sns/", f"Action=ConfirmSubscription&TopicArn={ARN}"
+                          "&Token=nope")  # fmt: skip
+    assert bad[0] == 400 and b"InvalidParameter" in bad[2]
+    query = f"Action=ConfirmSubscription&TopicArn={ARN}&Token={sub.token}"
+    ok = endpoint.handle("GET", "/_dockyard/sns/", query)
+    assert ok[0] == 200 and sub.arn.encode() in ok[2]
+    attrs = call("GetSubscriptionAttributes", SubscriptionArn=sub.arn)["Attributes"]
+    assert attrs["PendingConfirmation"] == "false"
+    assert attrs["ConfirmationWasAuthenticated"] == "false"
+
+
+def test_listed_subscriptions_page_in_arn_order(call: Call) -> None:
+    call("CreateTopic", Name="t")
+    for n in range(105):
+        call("Subscribe", TopicArn=ARN, Protocol="sqs", Endpoint=f"{QUEUE}{n}")
+    first = call("ListSubscriptionsByTopic", TopicArn=ARN)
+    second = call("ListSubscriptionsByTopic", TopicArn=ARN, NextToken=first["NextToken"])
+    arns = [s["SubscriptionArn"] for s in first["Subscriptions"] + second["Subscriptions"]]
+    assert len(arns) == len(set(arns)) == 105 and "NextToken" not in second
