@@ -45,6 +45,8 @@ def test_alarm_going_to_alarm_notifies_the_topic(fresh_server: Any) -> None:
         message = json.loads(got["Message"])
         assert message["AlarmName"] == "queue-deep"
         assert message["NewStateValue"] == "ALARM"
+        assert message["OldStateValue"] in ("OK", "INSUFFICIENT_DATA")
+        assert message["AlarmArn"].endswith(":alarm:queue-deep")
         assert message["Trigger"]["MetricName"] == "Depth"
         assert message["Trigger"]["Threshold"] == 100
         history = cw.describe_alarm_history(AlarmName="queue-deep", HistoryItemType="Action")

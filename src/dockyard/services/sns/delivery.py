@@ -128,6 +128,11 @@ class Deliveries:
             self._task = asyncio.create_task(self._run(), name="sns-delivery")
 
     async def stop(self) -> None:
+        """Stop delivering; what is not yet delivered stays in the store for the next start."""
+        for task in list(self._inflight):
+            task.cancel()
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

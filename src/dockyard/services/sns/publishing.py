@@ -5,6 +5,7 @@ CloudWatch alarms and EventBridge, weighed against the topic's access policy."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -62,6 +63,16 @@ def topic_of(scope: Scope, topic_arn: str | None, target_arn: str | None) -> str
     return arn
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str, scope: str) -> filterpolicy.Policy | None:
+    """A subscription's filter policy, parsed once per text (it was checked at Subscribe).
+    Callers only read it."""
+    try:
+        return filterpolicy.parse(text, scope)
+    except filterpolicy.FilterPolicyError:
+        return None
+
+
 class Publisher:
     def __init__(self, topics: Topics, deliveries: Deliveries, clock: Clock) -> None:
         self.topics = topics
@@ -113,11 +124,8 @@ class Publisher:
         if not text:
             return True
         scope = sub.attributes.get("FilterPolicyScope", filterpolicy.ATTRIBUTES)
-        try:
-            policy = filterpolicy.parse(text, scope)
-        except filterpolicy.FilterPolicyError:
-            return False
-        return filterpolicy.matches(policy, scope, attributes, body)
+        policy = _parsed(text, scope)
+        return policy is not None and filterpolicy.matches(policy, scope, attributes, body)
 
     def publish(self, scope: Scope, topic_arn: str, msg: Message) -> str:
         topic = self.topics.get(scope, topic_arn)

@@ -30,7 +30,9 @@ class FakeQueues:
     def exists(self, queue_arn: str) -> bool:
         return queue_arn in self.sent
 
-    async def receive(self, queue_arn: str, max_messages: int, wait: float) -> list[Received]:
+    async def receive(
+        self, queue_arn: str, max_messages: int, wait_seconds: float
+    ) -> list[Received]:
         return []
 
 
