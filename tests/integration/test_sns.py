@@ -73,6 +73,18 @@ def test_http_subscriber_confirms_and_gets_signed_notifications(sns: Any, versio
     sns.delete_topic(TopicArn=topic)
 
 
+def test_an_endpoint_with_credentials_gets_basic_auth(sns: Any) -> None:
+    topic = sns.create_topic(Name="basic-auth")["TopicArn"]
+    with Subscriber() as hook:
+        url = hook.url.replace("http://", "http://hook:secret@")
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+        got = wait_for(lambda: hook.of_type("SubscriptionConfirmation"), what="a confirmation")
+        assert got[0].headers["authorization"] == "Basic aG9vazpzZWNyZXQ="  # hook:secret
+        listed = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert listed[0]["Endpoint"] == url.replace(":secret@", ":****@")
+    sns.delete_topic(TopicArn=topic)
+
+
 def test_filter_policy_and_raw_delivery(sns: Any) -> None:
     topic = sns.create_topic(Name="filtered")["TopicArn"]
     policy = {"store": ["example_corp"], "price": [{"numeric": [">=", 100]}],

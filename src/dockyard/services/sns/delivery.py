@@ -7,12 +7,14 @@ finds what was committed and not yet delivered."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import heapq
 import json
 import logging
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Protocol
@@ -54,8 +56,6 @@ def stream_name(kind: str, endpoint: str) -> str:
 
 
 def sqs_attributes(delivery: Delivery) -> dict[str, Attribute]:
-    import base64
-
     out: dict[str, Attribute] = {}
     for name, attr in delivery.attributes.items():
         if attr["Type"].startswith("Binary"):
@@ -65,7 +65,29 @@ def sqs_attributes(delivery: Delivery) -> dict[str, Attribute]:
     return out
 
 
+def with_basic_auth(url: str, headers: dict[str, str]) -> str:
+    """An endpoint with `user:password@` (SNS's basic access authentication): the URL without
+    them, and the Authorization header they make."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return url
+    user = urllib.parse.unquote(parts.username)
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
+    headers["Authorization"] = f"Basic {token}"
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    headers = dict(headers)
+    try:
+        url = with_basic_auth(url, headers)
+    except ValueError as exc:
+        return Outcome(False, False, f"the endpoint is not a valid URL: {exc}")
     request = urllib.request.Request(url, data=body, method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as resp:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -50,7 +51,7 @@ def subscription_attributes(sns: Sns, sub: Subscription) -> dict[str, str]:
         "TopicArn": sub.topic_arn,
         "Owner": sub.owner,
         "Protocol": sub.protocol,
-        "Endpoint": sub.endpoint,
+        "Endpoint": shown_endpoint(sub.endpoint),
         "ConfirmationWasAuthenticated": "true" if sub.authenticated else "false",
         "PendingConfirmation": "false" if sub.confirmed else "true",
         "RawMessageDelivery": "false",
@@ -64,9 +65,18 @@ def subscription_attributes(sns: Sns, sub: Subscription) -> dict[str, str]:
     return out
 
 
+def shown_endpoint(endpoint: str) -> str:
+    """An HTTP/S endpoint's password is never shown back (SNS masks it as ****)."""
+    parts = urllib.parse.urlsplit(endpoint)
+    if parts.password is None:
+        return endpoint
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@", 1)
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
 def subscription_to_wire(sub: Subscription) -> Result:
     return {"SubscriptionArn": sub.shown_arn, "Owner": sub.owner, "Protocol": sub.protocol,
-            "Endpoint": sub.endpoint, "TopicArn": sub.topic_arn}  # fmt: skip
+            "Endpoint": shown_endpoint(sub.endpoint), "TopicArn": sub.topic_arn}  # fmt: skip
 
 
 def _flag(value: object) -> bool:

@@ -160,3 +160,18 @@ def test_a_topic_can_forbid_subscription_overrides() -> None:
     own = json.dumps({"healthyRetryPolicy": {"numRetries": 9}})
     assert retries.http_policy(topic_policy, own)["numRetries"] == 1
     assert retries.http_policy(None, own)["numRetries"] == 9
+
+
+def test_basic_auth_in_an_endpoint_becomes_a_header_and_is_masked_when_listed(
+    call: Call,
+) -> None:
+    from dockyard.services.sns.delivery import with_basic_auth
+
+    headers: dict[str, str] = {}
+    url = with_basic_auth("https://app:s%3Acret@example.com:8443/hook?x=1", headers)
+    assert url == "https://example.com:8443/hook?x=1"
+    assert headers["Authorization"] == "Basic YXBwOnM6Y3JldA=="  # app:s:cret
+    arn = topic(call)
+    call("Subscribe", TopicArn=arn, Protocol="https", Endpoint="https://app:pw@example.com/h")
+    (listed,) = call("ListSubscriptionsByTopic", TopicArn=arn)["Subscriptions"]
+    assert listed["Endpoint"] == "https://app:****@example.com/h"
