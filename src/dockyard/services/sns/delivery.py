@@ -151,15 +151,15 @@ class Deliveries:
 
     async def stop(self) -> None:
         """Stop delivering; what is not yet delivered stays in the store for the next start."""
-        for task in list(self._inflight):
-            task.cancel()
-        if self._inflight:
-            await asyncio.gather(*self._inflight, return_exceptions=True)
-        if self._task is not None:
+        if self._task is not None:  # first: no new delivery starts
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._inflight):
+            task.cancel()
+        if self._inflight:
+            await asyncio.gather(*self._inflight, return_exceptions=True)
 
     async def _run(self) -> None:
         assert self._wake is not None and self._slots is not None
@@ -226,6 +226,7 @@ class Deliveries:
         log.info("sns: %s to %s failed (%s); retry %d in %.1f s", delivery.kind,
                  sub.endpoint, outcome.detail, delivery.attempts, delay,
                  extra={"subscription_arn": sub.arn})  # fmt: skip
+        self._busy.discard(delivery.id)  # before it is queued again: the worker may take it
         self._queue(delivery)
 
     def _retry_delay(self, sub: Subscription, retry: int) -> float | None:
