@@ -94,13 +94,58 @@ def topic_attribute(name: str, value: str, *, creating: bool = False) -> None:
         raise invalid("DisplayName", "at most 100 characters")
 
 
-def delivery_policy(value: str, what: str) -> dict[str, Any]:
+BACKOFF_FUNCTIONS = {"linear", "arithmetic", "geometric", "exponential"}
+RETRY_COUNTS = ("numRetries", "numNoDelayRetries", "numMinDelayRetries", "numMaxDelayRetries")
+MAX_RETRIES = 100
+MAX_DELAY = 3600
+
+
+def _json_object(value: str, what: str) -> dict[str, Any]:
     try:
         doc = json.loads(value)
     except (ValueError, RecursionError):
         raise invalid(what, "failed to parse JSON.") from None
     if not isinstance(doc, dict):
         raise invalid(what, "must be a JSON object")
+    return doc
+
+
+def retry_policy(policy: Any, what: str) -> None:
+    """An HTTP/S healthy retry policy within SNS's bounds."""
+    if not isinstance(policy, dict):
+        raise invalid(what, "must be a JSON object")
+    for name, value in policy.items():
+        if name == "backoffFunction":
+            if value not in BACKOFF_FUNCTIONS:
+                raise invalid(what, f"{name} must be one of {sorted(BACKOFF_FUNCTIONS)}")
+        elif name in (*RETRY_COUNTS, "minDelayTarget", "maxDelayTarget"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise invalid(what, f"{name} must be a non-negative integer")
+        else:
+            raise invalid(what, f"Unknown retry policy field {name}")
+    if policy.get("numRetries", 3) > MAX_RETRIES:
+        raise invalid(what, f"numRetries must be at most {MAX_RETRIES}")
+    low, high = policy.get("minDelayTarget", 20), policy.get("maxDelayTarget", 20)
+    if not 1 <= low <= high <= MAX_DELAY:
+        raise invalid(what, "minDelayTarget must be at least 1 and at most maxDelayTarget, "
+                      f"which must be at most {MAX_DELAY}")  # fmt: skip
+    phases = sum(policy.get(name, 0) for name in RETRY_COUNTS[1:])
+    if phases > policy.get("numRetries", 3):
+        raise invalid(what, "the retries of the phases add up to more than numRetries")
+
+
+def delivery_policy(value: str, what: str, *, topic: bool = True) -> dict[str, Any]:
+    """A topic's DeliveryPolicy (`http.defaultHealthyRetryPolicy`, ...) or a subscription's
+    (`healthyRetryPolicy`, ...)."""
+    doc = _json_object(value, what)
+    if topic:
+        http = doc.get("http", {})
+        if not isinstance(http, dict):
+            raise invalid(what, "http must be a JSON object")
+        if "defaultHealthyRetryPolicy" in http:
+            retry_policy(http["defaultHealthyRetryPolicy"], what)
+    elif "healthyRetryPolicy" in doc:
+        retry_policy(doc["healthyRetryPolicy"], what)
     return doc
 
 
@@ -168,9 +213,9 @@ def subscription_attribute(name: str, value: str, kind: Protocol, scope: str) ->
         except filterpolicy.FilterPolicyError as exc:
             raise invalid("FilterPolicy", str(exc)) from None
     elif name == "DeliveryPolicy":
-        delivery_policy(value, "DeliveryPolicy")
+        delivery_policy(value, "DeliveryPolicy", topic=False)
     elif name == "RedrivePolicy":
-        doc = delivery_policy(value, "RedrivePolicy")
+        doc = _json_object(value, "RedrivePolicy")
         target = doc.get("deadLetterTargetArn")
         if not isinstance(target, str) or not target.startswith("arn:aws:sqs:"):
             raise invalid("RedrivePolicy", "deadLetterTargetArn must be an SQS queue ARN")

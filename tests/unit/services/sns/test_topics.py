@@ -203,3 +203,27 @@ def test_listed_subscriptions_page_in_arn_order(call: Call) -> None:
     second = call("ListSubscriptionsByTopic", TopicArn=ARN, NextToken=first["NextToken"])
     arns = [s["SubscriptionArn"] for s in first["Subscriptions"] + second["Subscriptions"]]
     assert len(arns) == len(set(arns)) == 105 and "NextToken" not in second
+
+
+@pytest.mark.parametrize(
+    ("policy", "words"),
+    [
+        ({"healthyRetryPolicy": {"numRetries": 101}}, "at most 100"),
+        ({"healthyRetryPolicy": {"minDelayTarget": 30, "maxDelayTarget": 10}}, "minDelayTarget"),
+        ({"healthyRetryPolicy": {"backoffFunction": "cubic"}}, "backoffFunction"),
+        ({"healthyRetryPolicy": {"numRetries": 2, "numNoDelayRetries": 3}}, "add up"),
+        ({"healthyRetryPolicy": {"numRetries": "3"}}, "integer"),
+    ],
+)
+def test_delivery_policies_are_kept_within_snss_bounds(
+    call: Call, policy: dict[str, object], words: str
+) -> None:
+    call("CreateTopic", Name="t")
+    err = error_of(call, "Subscribe", TopicArn=ARN, Protocol="http",
+                   Endpoint="http://127.0.0.1:1/x",
+                   Attributes={"DeliveryPolicy": json.dumps(policy)})  # fmt: skip
+    assert err.code == "InvalidParameter" and words in err.message
+    topic_policy = json.dumps({"http": {"defaultHealthyRetryPolicy": policy["healthyRetryPolicy"]}})
+    err = error_of(call, "SetTopicAttributes", TopicArn=ARN, AttributeName="DeliveryPolicy",
+                   AttributeValue=topic_policy)  # fmt: skip
+    assert err.code == "InvalidParameter" and words in err.message
