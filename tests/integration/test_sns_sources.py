@@ -89,6 +89,9 @@ def test_what_publish_committed_is_delivered_after_a_restart(
         message_id = sns.publish(TopicArn=topic, Message="keep me")["MessageId"]
         wait_for(lambda: hook.of_type("Notification"), what="a first (failed) attempt")
         server.stop()
+        # Messages waiting for delivery, and the signing key, are sealed at rest.
+        stored = b"".join(p.read_bytes() for p in data.glob("dockyard.sqlite3*"))
+        assert stored and b"keep me" not in stored and b"PRIVATE KEY" not in stored
         hook.status = 200
         tries = len(hook.of_type("Notification"))
         server = fresh_server("--runtime", "process", data_dir=data, port=server.port)
