@@ -175,3 +175,23 @@ def test_basic_auth_in_an_endpoint_becomes_a_header_and_is_masked_when_listed(
     call("Subscribe", TopicArn=arn, Protocol="https", Endpoint="https://app:pw@example.com/h")
     (listed,) = call("ListSubscriptionsByTopic", TopicArn=arn)["Subscriptions"]
     assert listed["Endpoint"] == "https://app:****@example.com/h"
+
+
+def test_email_json_records_the_notification_document_and_sms_the_message(
+    sns: Sns, call: Call
+) -> None:
+    arn = topic(call, "pager")
+    call("Subscribe", TopicArn=arn, Protocol="sms", Endpoint="+15555550100")
+    call("Subscribe", TopicArn=arn, Protocol="email-json", Endpoint="bot@example.com")
+    (pending,) = [s for s in sns.topics.of_topic(arn) if not s.confirmed]
+    call("ConfirmSubscription", TopicArn=arn, Token=pending.token)
+    deliver_all(sns)  # the email-json confirmation request
+    call("Publish", TopicArn=arn, Message="paged", Subject="P")
+    deliver_all(sns)
+    logs = sns.deliveries.logs
+    assert isinstance(logs, FakeLogs)
+    lines = {stream: json.loads(m) for g, stream, m in logs.events if json.loads(m)["type"]
+             == "Notification"}  # fmt: skip
+    assert lines["sms/+15555550100"]["message"] == "paged"
+    doc = json.loads(lines["email-json/bot@example.com"]["message"])
+    assert doc["Type"] == "Notification" and doc["Message"] == "paged" and doc["Subject"] == "P"
