@@ -284,6 +284,13 @@ class Deliveries:
             raw = sub.raw and delivery.kind == "Notification"
             body = delivery.message if raw else envelope.as_text(self._document(delivery, sub))
             headers = envelope.headers(delivery, sub, raw)
+            topic = self.topics.topics.get(sub.topic_arn)
+            chosen = retries.content_type(
+                topic.attributes.get("DeliveryPolicy") if topic else None,
+                sub.attributes.get("DeliveryPolicy"),
+            )
+            if chosen:
+                headers["Content-Type"] = chosen
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(None, _post, sub.endpoint, body.encode(), headers)
         if kind == Kind.SQS:

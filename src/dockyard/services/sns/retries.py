@@ -27,6 +27,15 @@ def http_policy(topic_policy: str | None, subscription_policy: str | None) -> di
     return chosen
 
 
+def content_type(topic_policy: str | None, subscription_policy: str | None) -> str | None:
+    """The Content-Type an HTTP/S delivery policy asks for (`requestPolicy.headerContentType`
+    of the subscription, else `http.defaultRequestPolicy.headerContentType` of the topic)."""
+    own = (_json(subscription_policy).get("requestPolicy") or {}).get("headerContentType")
+    topic = (_json(topic_policy).get("http") or {}).get("defaultRequestPolicy") or {}
+    chosen = own or topic.get("headerContentType")
+    return str(chosen) if isinstance(chosen, str) and chosen else None
+
+
 def _json(text: str | None) -> dict[str, Any]:
     if not text:
         return {}

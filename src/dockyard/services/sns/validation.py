@@ -97,6 +97,7 @@ def topic_attribute(name: str, value: str, *, creating: bool = False) -> None:
 BACKOFF_FUNCTIONS = {"linear", "arithmetic", "geometric", "exponential"}
 RETRY_COUNTS = ("numRetries", "numNoDelayRetries", "numMinDelayRetries", "numMaxDelayRetries")
 MAX_RETRIES = 100
+HEADER_VALUE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+(; ?[ -~]{1,100})?$")
 MAX_DELAY = 3600
 
 
@@ -144,9 +145,22 @@ def delivery_policy(value: str, what: str, *, topic: bool = True) -> dict[str, A
             raise invalid(what, "http must be a JSON object")
         if "defaultHealthyRetryPolicy" in http:
             retry_policy(http["defaultHealthyRetryPolicy"], what)
-    elif "healthyRetryPolicy" in doc:
-        retry_policy(doc["healthyRetryPolicy"], what)
+        _request_policy(http.get("defaultRequestPolicy"), what)
+    else:
+        if "healthyRetryPolicy" in doc:
+            retry_policy(doc["healthyRetryPolicy"], what)
+        _request_policy(doc.get("requestPolicy"), what)
     return doc
+
+
+def _request_policy(policy: Any, what: str) -> None:
+    if policy is None:
+        return
+    if not isinstance(policy, dict):
+        raise invalid(what, "the request policy must be a JSON object")
+    kind = policy.get("headerContentType")
+    if kind is not None and (not isinstance(kind, str) or not HEADER_VALUE.match(kind)):
+        raise invalid(what, "headerContentType must be a media type (e.g. application/json)")
 
 
 def tags(

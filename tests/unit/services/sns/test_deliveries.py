@@ -195,3 +195,11 @@ def test_email_json_records_the_notification_document_and_sms_the_message(
     assert lines["sms/+15555550100"]["message"] == "paged"
     doc = json.loads(lines["email-json/bot@example.com"]["message"])
     assert doc["Type"] == "Notification" and doc["Message"] == "paged" and doc["Subject"] == "P"
+
+
+def test_a_delivery_policy_may_choose_the_content_type() -> None:
+    own = json.dumps({"requestPolicy": {"headerContentType": "application/json"}})
+    topic_policy = json.dumps({"http": {"defaultRequestPolicy": {"headerContentType": "text/xml"}}})
+    assert retries.content_type(topic_policy, own) == "application/json"
+    assert retries.content_type(topic_policy, None) == "text/xml"
+    assert retries.content_type(None, None) is None

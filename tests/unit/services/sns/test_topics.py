@@ -227,3 +227,16 @@ def test_delivery_policies_are_kept_within_snss_bounds(
     err = error_of(call, "SetTopicAttributes", TopicArn=ARN, AttributeName="DeliveryPolicy",
                    AttributeValue=topic_policy)  # fmt: skip
     assert err.code == "InvalidParameter" and words in err.message
+
+
+def test_a_content_type_with_a_line_break_is_refused(call: Call) -> None:
+    call("CreateTopic", Name="t")
+    policy = json.dumps({"requestPolicy": {"headerContentType": "text/plain\r\nX-Evil: 1"}})
+    err = error_of(
+        call, "Subscribe", TopicArn=ARN, Protocol="http", Endpoint="http://127.0.0.1:1/x",
+        Attributes={"DeliveryPolicy": policy},
+    )  # fmt: skip
+    assert "headerContentType" in err.message
+    ok = json.dumps({"requestPolicy": {"headerContentType": "application/json; charset=UTF-8"}})
+    call("Subscribe", TopicArn=ARN, Protocol="http", Endpoint="http://127.0.0.1:1/x",
+         Attributes={"DeliveryPolicy": ok})  # fmt: skip
