@@ -43,6 +43,7 @@ from dockyard.services import s3 as s3_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
 from dockyard.services import sns as sns_service
+from dockyard.services import sqs as sqs_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services import sts as sts_service
 from dockyard.services.ec2autoscaling.ports import ServedGroups
@@ -211,11 +212,19 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # SQS: messages in the store; EventBridge rules send to queues through its port.
+        self.sqs = sqs_service.Sqs(self.store, self.clock)
+        self.sqs.load()
+        self.providers.append(
+            sqs_service.provider(self.sqs, "https" if options.tls_cert else "http")
+        )
+        self.monitoring.events.queues = sqs_service.ServedQueues(self.sqs)
         # SNS: deliveries to email/email-json/sms are written to CloudWatch Logs; alarms and
         # EventBridge rules publish to topics through the TopicPublisher port.
         self.sns = sns_service.Sns(self.store, self.clock, sns_service.Urls(_base_url(options)))
         self.sns.load()
         self.sns.deliveries.logs = self.logs
+        self.sns.deliveries.queues = sqs_service.ServedQueues(self.sqs)
         self.providers.append(sns_service.provider(self.sns))
         self.monitoring.cloudwatch.action_prefixes += ("arn:aws:sns:",)
         self.monitoring.alarms.actions.append(AlarmTopics(self.monitoring.cloudwatch,

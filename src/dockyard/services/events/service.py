@@ -23,9 +23,10 @@ from dockyard.core.clock import Clock
 from dockyard.core.errors import ServiceError
 from dockyard.core.eventbus import Mailbox
 from dockyard.core.ids import new_uuid
+from dockyard.core.queues import QueueSender
 from dockyard.core.scope import Scope
 from dockyard.core.topics import TopicPublisher
-from dockyard.services.events import patterns, target_sns, targets, transform
+from dockyard.services.events import patterns, target_sns, target_sqs, targets, transform
 from dockyard.services.events.errors import ResourceNotFoundException
 from dockyard.services.events.model import (
     DEFAULT_BUS,
@@ -77,6 +78,7 @@ class Events:
         self.destinations: dict[str, ApiDestination] = {}  # by ARN
         self.logs = logs
         self.tasks = tasks
+        self.queues: QueueSender | None = None  # SQS targets, set by the composition root
         self.topics: TopicPublisher | None = None  # SNS topics as targets (the server sets it)
         self.rule_hooks: list[Callable[[Rule], None]] = []  # rule saved or deleted
         self.deliveries: list[dict[str, Any]] = []  # recent (rule, target, outcome)
@@ -260,6 +262,10 @@ class Events:
             return "delivered"
         if kind == "api-destination":
             return self._http(rule, target, body)
+        if kind == "sqs":
+            if self.queues is None:
+                return "failed: SQS is not wired"
+            return target_sqs.deliver(self.queues, rule.arn, target, event, body)
         if kind == "sns":
             return target_sns.deliver(self.topics, target["Arn"], rule.arn, body)
         return "failed: unsupported target"
