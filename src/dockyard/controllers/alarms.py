@@ -210,6 +210,7 @@ class AlarmController:
             threshold=p.get("Threshold"),
             value=value,
             comparison=p.get("ComparisonOperator"),
+            repeat=repeat,
         )
         for arn in arns:
             handled = False

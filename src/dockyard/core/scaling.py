@@ -48,6 +48,9 @@ class AlarmFiring:
     threshold: float | None = None
     value: float | None = None  # the most recent datapoint evaluated
     comparison: str | None = None
+    # Invoked again while the alarm stays in its state (scaling policies act each time;
+    # notifications, such as SNS topics, go out once per state change).
+    repeat: bool = False
 
 
 class AlarmActions(Protocol):

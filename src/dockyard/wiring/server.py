@@ -43,6 +43,7 @@ from dockyard.services import logs as logs_service
 from dockyard.services import s3 as s3_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
+from dockyard.services import sns as sns_service
 from dockyard.services import sqs as sqs_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services import sts as sts_service
@@ -63,6 +64,7 @@ from dockyard.wiring.registryaccess import RegistryAccess
 from dockyard.wiring.roleaccess import RoleAccess
 from dockyard.wiring.s3_objects import ServedObjects
 from dockyard.wiring.secrets import ServedSecrets
+from dockyard.wiring.topics import AlarmTopics
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +129,7 @@ class Dockyard:
                 secretsmanager_service.KIND,
                 *iam_service.SEALED_KINDS,
                 *ec2_service.SEALED_KINDS,
+                *sns_service.SEALED_KINDS,
             ),
         )
         self.clock: Clock = self._make_clock()
@@ -217,6 +220,17 @@ class Dockyard:
             sqs_service.provider(self.sqs, "https" if options.tls_cert else "http")
         )
         self.monitoring.events.queues = sqs_service.ServedQueues(self.sqs)
+        # SNS: deliveries to email/email-json/sms are written to CloudWatch Logs; alarms and
+        # EventBridge rules publish to topics through the TopicPublisher port.
+        self.sns = sns_service.Sns(self.store, self.clock, sns_service.Urls(_base_url(options)))
+        self.sns.load()
+        self.sns.deliveries.logs = self.logs
+        self.sns.deliveries.queues = sqs_service.ServedQueues(self.sqs)
+        self.providers.append(sns_service.provider(self.sns))
+        self.monitoring.cloudwatch.action_prefixes += ("arn:aws:sns:",)
+        self.monitoring.alarms.actions.append(AlarmTopics(self.monitoring.cloudwatch,
+                                                          self.sns.publisher))  # fmt: skip
+        self.monitoring.events.topics = self.sns.publisher
         # Lambda: functions run in execution environments of their own (Runtime API on
         # loopback), log to CloudWatch Logs, read code from S3, get their role's credentials
         # from STS; EventBridge rules invoke them.
@@ -226,11 +240,13 @@ class Dockyard:
             logs=self.logs, objects=ServedObjects(self.s3), roles=self.sts,
             events=self.monitoring.events,
             queues=sqs_service.ServedQueues(self.sqs), senders=sqs_service.ServedQueues(self.sqs),
+            topics=self.sns.publisher,
             endpoint_url=f"{'https' if options.tls_cert else 'http'}://{local}:{options.port}",
         )  # fmt: skip
         self.awslambda.load()
         self.providers.append(lambda_service.provider(self.awslambda))
         self.monitoring.events.functions = self.awslambda.invoker
+        self.sns.deliveries.functions = self.awslambda.invoker
         # Join tokens and the credentials of the agents that joined with them.
         self.agent_identities = AgentIdentities(self.store, self.clock)
         # EC2 instances on micro-hosts, and EC2 Auto Scaling groups of them.
@@ -331,6 +347,7 @@ class Dockyard:
                 lambda_service.URL_PREFIX: lambda_service.UrlEndpoint(
                     self.awslambda.urls, self.awslambda.invoker
                 ),
+                sns_service.PREFIX: sns_service.SubscriberEndpoint(self.sns),
                 ecr_service.PREFIX: ecr_service.Registry(
                     self.ecr,
                     self.clock,
@@ -419,6 +436,7 @@ class Dockyard:
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
         await self.awslambda.start()
+        self.sns.start()
         self.s3.start()
         self.s3_lifecycle.start()
         self.log_exports.start()
@@ -451,6 +469,7 @@ class Dockyard:
         await self.instances.stop()  # hosts keep running: a server started again adopts them
         await self.monitoring.stop()
         await self.awslambda.stop()
+        await self.sns.stop()
         await self.s3_lifecycle.stop()
         await self.log_exports.stop()
         await self.s3.stop()
@@ -479,6 +498,14 @@ class Dockyard:
         self.logs.close()
         self.monitoring.cloudwatch.close()
         self.store.close()
+
+
+def _base_url(options: ServerOptions) -> str:
+    """Where subscribers reach this server (SubscribeURL, SigningCertURL)."""
+    host = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{'https' if options.tls_cert else 'http'}://{host}:{options.port}"
 
 
 def _plain_signals_in_child() -> None:

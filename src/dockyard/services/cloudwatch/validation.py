@@ -164,6 +164,7 @@ def actions(p: dict[str, Any], supported: tuple[str, ...]) -> None:
                 raise InvalidParameterValueException(
                     f"Invalid arn syntax or unsupported action in {field}: {action}. Dockyard "
                     "runs Application Auto Scaling policy actions "
-                    "(arn:aws:autoscaling:REGION:ACCOUNT:scalingPolicy:...); every state change "
+                    "(arn:aws:autoscaling:REGION:ACCOUNT:scalingPolicy:...) and notifies SNS "
+                    "topics (arn:aws:sns:REGION:ACCOUNT:NAME); every state change "
                     "is also sent to EventBridge as a CloudWatch Alarm State Change event."
                 )

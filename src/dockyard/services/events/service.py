@@ -26,7 +26,15 @@ from dockyard.core.functions import FunctionInvoker
 from dockyard.core.ids import new_uuid
 from dockyard.core.queues import QueueSender
 from dockyard.core.scope import Scope
-from dockyard.services.events import patterns, target_lambda, target_sqs, targets, transform
+from dockyard.core.topics import TopicPublisher
+from dockyard.services.events import (
+    patterns,
+    target_lambda,
+    target_sns,
+    target_sqs,
+    targets,
+    transform,
+)
 from dockyard.services.events.errors import ResourceNotFoundException
 from dockyard.services.events.model import (
     DEFAULT_BUS,
@@ -80,6 +88,7 @@ class Events:
         self.tasks = tasks
         self.queues: QueueSender | None = None  # SQS targets, set by the composition root
         self.functions: FunctionInvoker | None = None  # Lambda targets; set by the wiring
+        self.topics: TopicPublisher | None = None  # SNS topics as targets (the server sets it)
         self.rule_hooks: list[Callable[[Rule], None]] = []  # rule saved or deleted
         self.deliveries: list[dict[str, Any]] = []  # recent (rule, target, outcome)
         # Matched events wait here; one task delivers them in order, after the operation
@@ -268,6 +277,8 @@ class Events:
             return target_sqs.deliver(self.queues, rule.arn, target, event, body)
         if kind == "lambda":
             return target_lambda.deliver(self.functions, rule.arn, target["Arn"], body)
+        if kind == "sns":
+            return target_sns.deliver(self.topics, target["Arn"], rule.arn, body)
         return "failed: unsupported target"
 
     def _http(self, rule: Rule, target: dict[str, Any], body: str) -> str:

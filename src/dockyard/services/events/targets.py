@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from dockyard.core.ids import arn_resource
-from dockyard.services.events import target_sqs
+from dockyard.services.events import target_sns, target_sqs
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ class TaskLauncher(Protocol):
 
 
 def kind_of(target_arn: str) -> str | None:
-    """logs | api-destination | ecs | event-bus | sqs | lambda; None for a target Dockyard
+    """logs | api-destination | ecs | event-bus | sqs | sns | lambda; None for a target Dockyard
     cannot reach."""
     parts = target_arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
@@ -59,6 +59,8 @@ def kind_of(target_arn: str) -> str | None:
         return "sqs"
     if service == "lambda" and resource.startswith("function:"):
         return "lambda"
+    if target_sns.is_topic(service, resource):
+        return "sns"
     return None
 
 

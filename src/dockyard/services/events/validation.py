@@ -59,7 +59,7 @@ def target_problem(target: dict[str, Any]) -> str | None:
         return (
             f"Target {target['Arn']} is not supported by Dockyard: use a CloudWatch Logs log "
             "group, an ECS cluster (EcsParameters), a Lambda function, an API destination, an "
-            "event bus or an SQS queue."
+            "event bus, an SQS queue or an SNS topic."
         )
     if kind == "ecs" and "EcsParameters" not in target:
         return "EcsParameters must be provided for an ECS cluster target."
