@@ -26,7 +26,7 @@ def test_sigterm_shuts_down_cleanly(fresh_server: Callable[..., DockyardProcess]
     [
         ("dynamodb", lambda c: c.list_tables()),  # json
         ("elb", lambda c: c.describe_load_balancers()),  # query
-        ("lambda", lambda c: c.list_functions()),  # rest-json
+        ("efs", lambda c: c.describe_file_systems()),  # rest-json
         ("route53", lambda c: c.list_hosted_zones()),  # rest-xml
     ],
 )
