@@ -188,11 +188,11 @@ class Objects:
         span = byte_range(range_header, version.size)
         if not body or version.blob is None:
             return Opened(version, None, span)
-        fd = await self.state.blobs.open(version.blob)
         start, length, status = 0, version.size, None
         if span is not None:
             start, length, status = span[0], span[1] - span[0] + 1, 206
-        return Opened(version, FileStream(self.state.blobs, fd, start, length, status), span)
+        stream = await self.state.blobs.stream(version.blob, start, length, status)
+        return Opened(version, stream, span)
 
     # -- deleting ----------------------------------------------------------------------------
 
