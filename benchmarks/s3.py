@@ -8,6 +8,10 @@ servers run without authentication), so the figures are the servers' and not bot
 hashing. Large objects go one at a time on one connection; 1 MiB and small objects from
 `--clients` processes at once, each with its own connection and keys.
 
+The same client against two trivial servers that store nothing (benchmarks/s3_ceiling.py:
+a bare asyncio protocol, and uvicorn with a do-nothing ASGI app) gives the ceilings of the
+1 MiB figures on this machine: the client's own, and that of the HTTP stack Dockyard runs on.
+
     .venv/bin/python benchmarks/s3.py [--large-mib 512] [--mib-objects 200] [--small 2000]
 """
 
@@ -27,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.api_throughput import start_moto  # noqa: E402
+from benchmarks.s3_ceiling import trivial_server  # noqa: E402
 from tests.support.server import DockyardProcess, free_port  # noqa: E402
 
 MiB = 1024 * 1024
@@ -150,6 +155,18 @@ def measure(port: int, args: argparse.Namespace) -> dict[str, float]:
     return out
 
 
+def ceilings(args: argparse.Namespace) -> dict[str, tuple[float, float]]:
+    """1 MiB PUT and GET req/s of the same client against servers that store nothing."""
+    found = {}
+    for kind in ("raw", "uvicorn"):
+        with trivial_server(kind, free_port()) as port:
+            found[kind] = (
+                _many(port, "ceiling", args.clients, args.mib_objects, MiB, "PUT"),
+                _many(port, "ceiling", args.clients, args.mib_objects, MiB, "GET"),
+            )
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--large-mib", type=int, default=512)
@@ -168,6 +185,7 @@ def main() -> None:
                 "dockyard": measure(dockyard.port, args),
                 "moto": measure(moto_port, args),
             }
+            ceiling = ceilings(args)
         finally:
             moto.terminate()
             moto.wait()
@@ -179,6 +197,15 @@ def main() -> None:
         print(f"{name:<18}{ours:>10.1f}{theirs:>10.1f}{ours / theirs:>8.2f}x")
     put = results["dockyard"]["large PUT MiB/s"]
     print(f"large PUT / disk write: {put / disk:.0%}")
+    moto_put, moto_get = results["moto"]["1 MiB PUT req/s"], results["moto"]["1 MiB GET req/s"]
+    print(f"5x moto on 1 MiB: PUT {5 * moto_put:.0f} req/s, GET {5 * moto_get:.0f} req/s")
+    for kind, label in (("raw", "bare asyncio"), ("uvicorn", "uvicorn, no-op app")):
+        c_put, c_get = ceiling[kind]
+        print(
+            f"ceiling, this client vs a server storing nothing ({label}): "
+            f"1 MiB PUT {c_put:.0f} req/s ({c_put / moto_put:.1f}x moto), "
+            f"GET {c_get:.0f} req/s ({c_get / moto_get:.1f}x moto)"
+        )
 
 
 if __name__ == "__main__":
