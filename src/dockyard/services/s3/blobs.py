@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dockyard.services.s3.checksums import Hasher, hasher
-from dockyard.services.s3.diskio import Buffers, GroupSync, Sink, fsync_dir
+from dockyard.services.s3.diskio import Buffers, FolderSync, Sink, fsync_dir
 from dockyard.services.s3.model import ChecksumAlgorithm
 
 log = logging.getLogger(__name__)
@@ -45,11 +45,13 @@ WORKERS = 16
 class Written:
     """A body stored in a temp file, with what was computed while writing it."""
 
-    tmp: Path
+    tmp: Path  # where the file is now (in place already when `name` is set)
     size: int
     md5: str  # hex
     sha256: str | None
     checksums: dict[ChecksumAlgorithm, str] = field(default_factory=dict)
+    # Its name under the root once renamed into place (durably) by `write(kind=...)`.
+    name: str | None = None
 
 
 class _Digests:
@@ -77,7 +79,7 @@ class Blobs:
             os.chmod(folder, 0o700)
         self.executor = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="s3-files")
         self.buffers = Buffers(WRITE_BATCH, keep=2 * WORKERS)
-        self.folder_sync = GroupSync(self.run)
+        self.folder_sync = FolderSync()
         self._shards: dict[str, tuple[str, int]] = {}
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -90,8 +92,12 @@ class Blobs:
         chunks: AsyncIterator[bytes],
         algorithms: Iterable[ChecksumAlgorithm],
         sha256: bool,
+        kind: str | None = None,
     ) -> Written:
-        """Stream `chunks` into a new temp file (0600), hashing as it goes; fsynced.
+        """Stream `chunks` into a new temp file (0600), hashing as it goes; fsynced. With a
+        `kind` ("objects", "parts") the file is also renamed into place and its folder
+        fsynced in the same last step (`publish` then has nothing left to do): until its
+        record is committed it is a file no record names, removed by `discard` or at start.
 
         The body is gathered into reused buffers of a MiB (one copy), each written and
         hashed on executor threads at once while the next one fills; one write in flight
@@ -105,6 +111,7 @@ class Blobs:
         # The step in flight (its threads own `sink` and `in_flight` until it is done).
         pending: asyncio.Future[None] | None = None
         in_flight: mmap.mmap | None = None
+        final: Path | None = None
         try:
             async for chunk in chunks:
                 view = memoryview(chunk)
@@ -124,7 +131,8 @@ class Blobs:
                 await asyncio.shield(pending)
                 self.buffers.give(in_flight)
                 in_flight = None
-            pending = self._flush(sink, buf, filled, digests, last=True)
+            final = self.root / self._new_name(kind) if kind is not None else None
+            pending = self._flush(sink, buf, filled, digests, last=True, final=final)
             await asyncio.shield(pending)
             pending = None
             self.buffers.give(buf)
@@ -134,10 +142,11 @@ class Blobs:
             # not reused.
             if pending is not None:
                 await asyncio.gather(pending, return_exceptions=True)
-            await self.run(_close_and_unlink, sink)
+            await self.run(_close_and_unlink, sink, final)
             raise
         return Written(
-            tmp=tmp,
+            tmp=final or tmp,
+            name=str(final.relative_to(self.root)) if final is not None else None,
             size=sink.size,
             md5=digests.md5.hexdigest(),
             sha256=digests.sha256.hexdigest() if digests.sha256 is not None else None,
@@ -145,7 +154,14 @@ class Blobs:
         )
 
     def _flush(
-        self, sink: Sink, buf: mmap.mmap, filled: int, digests: _Digests, *, last: bool = False
+        self,
+        sink: Sink,
+        buf: mmap.mmap,
+        filled: int,
+        digests: _Digests,
+        *,
+        last: bool = False,
+        final: Path | None = None,
     ) -> asyncio.Future[None]:
         """Each digest and the write of a buffer at once, on executor threads of their own
         (hashlib releases the GIL): MD5 alone would bound a PUT to one core's speed. The
@@ -157,21 +173,28 @@ class Blobs:
                 update(data)
         else:
             jobs = [self.run(update, data) for update in digests.updates()]
-        jobs.append(self.run(_write_last if last else _write_more, sink, buf, filled))
+        if last:
+            jobs.append(self.run(_write_last, sink, buf, filled, final, self.folder_sync))
+        else:
+            jobs.append(self.run(_write_more, sink, buf, filled))
 
         async def together() -> None:
             await asyncio.gather(*jobs)
 
         return asyncio.ensure_future(together())
 
-    async def publish(self, tmp: Path, kind: str) -> str:
+    async def publish(self, written: Written, kind: str) -> str:
         """Rename a written temp file into place under a new unique name (returned), then
-        fsync its folder: PUTs renaming into the same folder at once share that fsync."""
-        name = f"{kind}/{self._shard(kind)}/{secrets.token_hex(16)}"
-        final = self.root / name
-        await self.run(_rename, tmp, final)
-        await self.folder_sync.sync(final.parent)
+        fsync its folder (PUTs renaming into the same folder at once share that fsync), in
+        one step; nothing to do for a file `write` already put in place."""
+        if written.name is not None:
+            return written.name
+        name = self._new_name(kind)
+        await self.run(_place, written.tmp, self.root / name, self.folder_sync)
         return name
+
+    def _new_name(self, kind: str) -> str:
+        return f"{kind}/{self._shard(kind)}/{secrets.token_hex(16)}"
 
     def _shard(self, kind: str) -> str:
         """The folder new files of `kind` go to: the same one for SHARD_FILES files in a
@@ -301,24 +324,31 @@ def _write_more(sink: Sink, buf: mmap.mmap, filled: int) -> None:
     sink.write(buf, filled)
 
 
-def _write_last(sink: Sink, buf: mmap.mmap, filled: int) -> None:
+def _write_last(
+    sink: Sink, buf: mmap.mmap, filled: int, final: Path | None, folders: FolderSync
+) -> None:
     if filled:
         sink.write(buf, filled)
     sink.finish()
+    if final is not None:
+        _place(sink.path, final, folders)
 
 
-def _close_and_unlink(sink: Sink) -> None:
+def _close_and_unlink(sink: Sink, final: Path | None) -> None:
     sink.close()
     _unlink(sink.path)
+    if final is not None:
+        _unlink(final)
 
 
-def _rename(tmp: Path, final: Path) -> None:
-    """Rename into place; a new folder is made durable in its parent first (the caller
-    fsyncs `final`'s folder once renamed)."""
+def _place(tmp: Path, final: Path, folders: FolderSync) -> None:
+    """Rename into place and fsync the folder (shared); a new folder is made durable in its
+    parent first."""
     if not final.parent.exists():
         final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fsync_dir(final.parent.parent)
     os.rename(tmp, final)
+    folders.sync(final.parent)
 
 
 def _concat(sources: list[Path], tmp: Path) -> None:

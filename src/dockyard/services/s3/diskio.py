@@ -9,13 +9,12 @@ per 4 KiB, which on a virtual machine can cost more than the copy itself.
 
 from __future__ import annotations
 
-import asyncio
 import mmap
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 
 class Buffers:
@@ -83,73 +82,53 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-Run = Callable[..., Awaitable[Any]]
+class FolderSync:
+    """fsync of a folder, shared by the threads that ask at once (group commit): a caller
+    returns once an fsync that began after it asked has ended, and all who ask while one is
+    in flight share the next one. With N PUTs renaming into the same folder at once, the
+    folder is fsynced about twice, not N times. A failed fsync raises in the thread that ran
+    it; those waiting on it run their own."""
+
+    def __init__(self, sync: Callable[[Path], None] = fsync_dir) -> None:
+        self._sync = sync
+        self._lock = threading.Lock()
+        self._folders: dict[Path, _Folder] = {}
+        self.syncs = 0  # fsyncs done (for tests and figures)
+
+    def sync(self, folder: Path) -> None:
+        with self._lock:
+            state = self._folders.get(folder)
+            if state is None:
+                state = self._folders[folder] = _Folder(threading.Condition(self._lock))
+            state.asked += 1
+            mine = state.asked
+            state.users += 1
+            try:
+                while state.done < mine:
+                    if state.running:
+                        state.changed.wait()
+                        continue
+                    state.running = True
+                    covers = state.asked  # everything asked so far is renamed already
+                    self._lock.release()
+                    try:
+                        self._sync(folder)
+                    finally:
+                        self._lock.acquire()
+                        state.running = False
+                        state.changed.notify_all()
+                    state.done = max(state.done, covers)
+                    self.syncs += 1
+            finally:
+                state.users -= 1
+                if state.users == 0:
+                    del self._folders[folder]
 
 
 @dataclass(slots=True)
 class _Folder:
-    # Settles when the fsync in flight is done (it covers what was renamed before it began).
-    running: asyncio.Future[None] | None = None
-    # For those who came while one was in flight: the next fsync, shared by all of them.
-    waiting: asyncio.Future[None] | None = None
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
-
-
-class GroupSync:
-    """fsync of a folder, shared: a caller waits for an fsync that began after it asked,
-    and every caller that asks while one is in flight shares the next one. With N PUTs
-    renaming into the same folder at once, the folder is fsynced about twice, not N times."""
-
-    def __init__(self, run: Run, sync: Callable[[Path], None] = fsync_dir) -> None:
-        self._run = run
-        self._sync = sync
-        self._folders: dict[Path, _Folder] = {}
-        self.syncs = 0  # fsyncs done (for tests and figures)
-
-    async def sync(self, folder: Path) -> None:
-        state = self._folders.get(folder)
-        if state is None:
-            state = self._folders[folder] = _Folder()
-        if state.running is None:
-            future = state.running = _future()
-            state.task = asyncio.get_running_loop().create_task(self._cycle(folder, state))
-        else:
-            if state.waiting is None:
-                state.waiting = _future()
-            future = state.waiting
-        # Shielded: one caller giving up must not cancel the fsync the others wait on.
-        await asyncio.shield(future)
-
-    async def _cycle(self, folder: Path, state: _Folder) -> None:
-        future = state.running
-        while future is not None:
-            try:
-                await self._run(self._sync, folder)
-                self.syncs += 1
-            except asyncio.CancelledError:  # the server stopping: nobody is answered
-                for pending in (future, state.waiting):
-                    if pending is not None:
-                        pending.cancel()
-                self._folders.pop(folder, None)
-                raise
-            except Exception as exc:  # every waiter of this round sees the failure
-                if not future.done():
-                    future.set_exception(exc)
-            else:
-                if not future.done():
-                    future.set_result(None)
-            future = state.running = state.waiting
-            state.waiting = None
-        self._folders.pop(folder, None)
-
-
-def _future() -> asyncio.Future[None]:
-    future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    # A waiter that gave up leaves no one to read a failure: not worth a warning.
-    future.add_done_callback(_consume)
-    return future
-
-
-def _consume(future: asyncio.Future[None]) -> None:
-    if not future.cancelled():
-        future.exception()
+    changed: threading.Condition
+    asked: int = 0  # requests so far
+    done: int = 0  # requests covered by a finished fsync
+    running: bool = False
+    users: int = 0

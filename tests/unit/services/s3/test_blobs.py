@@ -7,16 +7,17 @@ import asyncio
 import base64
 import hashlib
 import os
+import threading
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
 from dockyard.services.s3 import blobs as blobs_module
 from dockyard.services.s3.blobs import READ_CHUNK, WRITE_BATCH, Blobs
-from dockyard.services.s3.diskio import Buffers, GroupSync
+from dockyard.services.s3.diskio import Buffers, FolderSync
 from dockyard.services.s3.model import ChecksumAlgorithm
 
 MiB = 1024 * 1024
@@ -58,7 +59,7 @@ def test_a_body_is_stored_whole_with_its_digests_and_read_back(tmp_path: Path, s
         assert written.checksums[ChecksumAlgorithm.SHA1] == base64.b64encode(sha1).decode()
         assert written.tmp.read_bytes() == data
         assert written.tmp.stat().st_mode & 0o777 == 0o600
-        name = await blobs.publish(written.tmp, "objects")
+        name = await blobs.publish(written, "objects")
         assert not written.tmp.exists()
         assert await _read_all(blobs, name, 0, size) == data
         if size > 10:
@@ -76,7 +77,7 @@ def test_ranges_across_read_pieces(tmp_path: Path) -> None:
 
     async def main() -> None:
         written = await blobs.write(_pieces(data, MiB), [], False)
-        name = await blobs.publish(written.tmp, "objects")
+        name = await blobs.publish(written, "objects")
         for start, length in [(0, len(data)), (READ_CHUNK - 1, 2), (7, READ_CHUNK + 9)]:
             assert await _read_all(blobs, name, start, length) == data[start : start + length]
         # A piece that is all of it: the file is closed once read, nothing left open.
@@ -150,7 +151,7 @@ def test_concurrent_puts_share_folder_fsyncs(
 
     async def one(i: int) -> str:
         written = await blobs.write(_pieces(os.urandom(1000 + i), 4096), [], False)
-        return await blobs.publish(written.tmp, "objects")
+        return await blobs.publish(written, "objects")
 
     async def main() -> list[str]:
         return await asyncio.gather(*(one(i) for i in range(40)))
@@ -177,86 +178,78 @@ def test_a_new_shard_after_shard_files(tmp_path: Path, monkeypatch: pytest.Monke
     assert len(set(shards)) >= 2  # random: two of three may match by chance
 
 
-# -- GroupSync alone ---------------------------------------------------------------------------
-
-
-async def _settle() -> None:
-    for _ in range(5):
-        await asyncio.sleep(0)
-
-
-class _SlowSync:
-    """An fsync that takes until released, recording when each began."""
-
-    def __init__(self) -> None:
-        self.started = 0
-        self.gate: asyncio.Event | None = None
-
-    async def run(self, fn: object, folder: Path) -> None:
-        self.started += 1
-        assert self.gate is not None
-        await self.gate.wait()
+# -- FolderSync alone --------------------------------------------------------------------------
 
 
 def test_a_caller_waits_for_an_fsync_that_began_after_it_asked(tmp_path: Path) -> None:
-    slow = _SlowSync()
+    gate = threading.Event()
+    began: list[float] = []
 
-    async def main() -> None:
-        slow.gate = asyncio.Event()
-        group = GroupSync(slow.run)
-        first = asyncio.create_task(group.sync(tmp_path))
-        await _settle()
-        assert slow.started == 1
-        # Three more while the first is in flight: they share one later fsync.
-        later = [asyncio.create_task(group.sync(tmp_path)) for _ in range(3)]
-        await _settle()
-        assert slow.started == 1 and not any(t.done() for t in later)
-        slow.gate.set()
-        await asyncio.gather(first, *later)
-        assert slow.started == 2
-        assert group.syncs == 2
+    def slow(folder: Path) -> None:
+        began.append(time.monotonic())
+        if len(began) == 1:
+            gate.wait(10)
 
-    asyncio.run(main())
+    group = FolderSync(slow)
+    first = threading.Thread(target=group.sync, args=(tmp_path,))
+    first.start()
+    _until(lambda: len(began) == 1)
+    # Three more while the first is in flight: none is done by it, they share one later.
+    later = [threading.Thread(target=group.sync, args=(tmp_path,)) for _ in range(3)]
+    for thread in later:
+        thread.start()
+    time.sleep(0.05)
+    assert len(began) == 1 and all(t.is_alive() for t in later)
+    gate.set()
+    for thread in [first, *later]:
+        thread.join(10)
+    assert len(began) == 2 and group.syncs == 2
 
 
-def test_a_failed_fsync_reaches_its_waiters_and_the_next_one_runs(tmp_path: Path) -> None:
+def test_a_failed_fsync_raises_in_its_thread_and_the_waiters_run_their_own(
+    tmp_path: Path,
+) -> None:
+    gate = threading.Event()
     calls: list[int] = []
 
-    async def run(fn: object, folder: Path) -> None:
+    def flaky(folder: Path) -> None:
         calls.append(1)
-        await asyncio.sleep(0.01)
         if len(calls) == 1:
+            gate.wait(10)
             raise OSError(5, "Input/output error")
 
-    async def main() -> None:
-        group = GroupSync(run)
-        first = asyncio.create_task(group.sync(tmp_path))
-        await _settle()
-        second = asyncio.create_task(group.sync(tmp_path))
-        with pytest.raises(OSError):
-            await first
-        await second  # its own, later fsync succeeded
-        assert len(calls) == 2
-        await group.sync(tmp_path)  # a fresh round once idle
-        assert len(calls) == 3
+    group = FolderSync(flaky)
+    failed: list[BaseException] = []
 
-    asyncio.run(main())
+    def first() -> None:
+        try:
+            group.sync(tmp_path)
+        except OSError as exc:
+            failed.append(exc)
+
+    a = threading.Thread(target=first)
+    a.start()
+    _until(lambda: len(calls) == 1)
+    b = threading.Thread(target=group.sync, args=(tmp_path,))
+    b.start()
+    gate.set()
+    a.join(10)
+    b.join(10)
+    assert len(failed) == 1 and len(calls) == 2
+    group.sync(tmp_path)  # idle again: a fresh fsync
+    assert len(calls) == 3 and group._folders == {}
 
 
-def test_a_caller_giving_up_does_not_cancel_the_others(tmp_path: Path) -> None:
-    slow = _SlowSync()
+def test_folders_are_synced_apart(tmp_path: Path) -> None:
+    seen: list[Path] = []
+    group = FolderSync(seen.append)
+    group.sync(tmp_path / "a")
+    group.sync(tmp_path / "b")
+    assert seen == [tmp_path / "a", tmp_path / "b"]
 
-    async def main() -> None:
-        slow.gate = asyncio.Event()
-        group = GroupSync(slow.run)
-        a = asyncio.create_task(group.sync(tmp_path))
-        b = asyncio.create_task(group.sync(tmp_path / "x"))
-        c = asyncio.create_task(group.sync(tmp_path))
-        await _settle()
-        a.cancel()
-        await _settle()
-        slow.gate.set()
-        await asyncio.gather(b, c)
-        assert a.cancelled()
 
-    asyncio.run(main())
+def _until(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.001)
