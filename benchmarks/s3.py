@@ -256,9 +256,12 @@ def main() -> None:
     print(f"disk (dd bs=1M count={args.large_mib} conv=fsync): {disk['dd MiB/s']:.0f} MiB/s")
     files = disk["durable 1 MiB files/s"]
     print(f"disk, 1 MiB files made durable by {args.clients} writers at once: {files:.0f}/s")
-    print(f"{'figure':<18}{'dockyard':>10}{'moto':>10}{'ratio':>9}")
+    print(f"{'figure':<18}{'dockyard':>10}{'moto':>10}{'ratio':>9}   ratio in each round")
     for name, value in ours.items():
-        print(f"{name:<18}{value:>10.1f}{theirs[name]:>10.1f}{value / theirs[name]:>8.2f}x")
+        each = " ".join(f"{r['dockyard'][name] / r['moto'][name]:.2f}" for r in rounds)
+        print(
+            f"{name:<18}{value:>10.1f}{theirs[name]:>10.1f}{value / theirs[name]:>8.2f}x   {each}"
+        )
     print(f"large PUT / disk write: {ours['large PUT MiB/s'] / disk['dd MiB/s']:.0%}")
     print(f"1 MiB PUT / durable 1 MiB files: {ours['1 MiB PUT req/s'] / files:.0%}")
     moto_put, moto_get = theirs["1 MiB PUT req/s"], theirs["1 MiB GET req/s"]
