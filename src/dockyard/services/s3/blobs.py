@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from dockyard.services.s3.checksums import Hasher, hasher
-from dockyard.services.s3.diskio import Buffers, FolderSync, Sink, fsync_dir
+from dockyard.services.s3.diskio import Buffers, FolderSync, Sink
 from dockyard.services.s3.model import ChecksumAlgorithm
 
 log = logging.getLogger(__name__)
@@ -344,9 +344,7 @@ def _close_and_unlink(sink: Sink, final: Path | None) -> None:
 def _place(tmp: Path, final: Path, folders: FolderSync) -> None:
     """Rename into place and fsync the folder (shared); a new folder is made durable in its
     parent first."""
-    if not final.parent.exists():
-        final.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fsync_dir(final.parent.parent)
+    folders.ensure(final.parent)
     os.rename(tmp, final)
     folders.sync(final.parent)
 

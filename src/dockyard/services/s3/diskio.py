@@ -93,7 +93,18 @@ class FolderSync:
         self._sync = sync
         self._lock = threading.Lock()
         self._folders: dict[Path, _Folder] = {}
+        self._made: set[Path] = set()  # folders whose own entry is known durable
         self.syncs = 0  # fsyncs done (for tests and figures)
+
+    def ensure(self, folder: Path) -> None:
+        """`folder` exists and its entry in its parent is durable. Every thread that has not
+        seen that done does it itself (a thread that only saw the folder exist could
+        otherwise acknowledge a file in a folder that a power loss takes away)."""
+        if folder in self._made:
+            return
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.sync(folder.parent)
+        self._made.add(folder)
 
     def sync(self, folder: Path) -> None:
         with self._lock:

@@ -248,6 +248,17 @@ def test_folders_are_synced_apart(tmp_path: Path) -> None:
     assert seen == [tmp_path / "a", tmp_path / "b"]
 
 
+def test_a_new_folder_is_made_durable_in_its_parent_once_per_folder(tmp_path: Path) -> None:
+    seen: list[Path] = []
+    group = FolderSync(seen.append)
+    folder = tmp_path / "objects" / "ab12"
+    group.ensure(folder)
+    group.ensure(folder)
+    assert folder.is_dir() and seen == [tmp_path / "objects"]
+    group.ensure(tmp_path / "objects" / "cd34")  # a folder made by someone else: same
+    assert seen == [tmp_path / "objects"] * 2
+
+
 def _until(check: Callable[[], bool]) -> None:
     deadline = time.monotonic() + 10
     while not check():
