@@ -264,3 +264,25 @@ def _until(check: Callable[[], bool]) -> None:
     while not check():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.001)
+
+
+def test_a_placed_file_no_record_names_is_removed_at_start(tmp_path: Path) -> None:
+    blobs = Blobs(tmp_path / "s3")
+
+    async def main() -> tuple[str, str]:
+        kept = await blobs.write(_pieces(b"kept", 4), [], False, "objects")
+        orphan = await blobs.write(_pieces(b"orphan", 6), [], False, "objects")
+        assert kept.name is not None and orphan.name is not None
+        # In place already: publish has nothing left to do.
+        assert await blobs.publish(kept, "objects") == kept.name
+        assert kept.tmp == tmp_path / "s3" / kept.name and kept.tmp.read_bytes() == b"kept"
+        return kept.name, orphan.name
+
+    try:
+        kept_name, orphan_name = asyncio.run(main())
+        # As after a crash between the rename and the commit of the record.
+        assert blobs.sweep({kept_name}) == 1
+        assert (tmp_path / "s3" / kept_name).exists()
+        assert not (tmp_path / "s3" / orphan_name).exists()
+    finally:
+        blobs.close()
