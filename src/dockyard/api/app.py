@@ -258,9 +258,14 @@ class DockyardApp:
             await send({"type": "http.response.body", "body": b"" if no_body else response.body})
             return
         try:
+            # Each piece goes once the next one is read (or the stream has ended): the last
+            # one ends the response with it, one send fewer than an empty closing piece.
+            held: bytes | None = None
             async for chunk in stream.chunks():
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            await send({"type": "http.response.body", "body": b""})
+                if held is not None:
+                    await send({"type": "http.response.body", "body": held, "more_body": True})
+                held = chunk
+            await send({"type": "http.response.body", "body": held or b""})
         finally:
             await stream.close()
 

@@ -62,7 +62,7 @@ class ServedObjects:
     ) -> None:
         if not self.bucket_exists(account_id, bucket):
             raise ObjectUnavailable("The specified bucket does not exist")
-        written = await self.s3.objects.receive(chunks, {}, sha256=False)
+        written = await self.s3.objects.receive(chunks, {}, sha256=False, kind="objects")
         headers = {"ContentEncoding": content_encoding} if content_encoding else {}
         attrs = ObjectAttributes(content_type=content_type, headers=headers)
         try:

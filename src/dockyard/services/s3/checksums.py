@@ -17,7 +17,7 @@ from dockyard.services.s3.model import ChecksumAlgorithm
 
 
 class Hasher(Protocol):
-    def update(self, data: bytes) -> None: ...
+    def update(self, data: bytes | memoryview) -> None: ...
 
     def b64(self) -> str: ...
 
@@ -28,7 +28,7 @@ class _Crc:
         self.value = 0
         self.width = 8 if algorithm == ChecksumAlgorithm.CRC64NVME else 4
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         if self.algorithm == ChecksumAlgorithm.CRC32:
             self.value = zlib.crc32(data, self.value)
         elif self.algorithm == ChecksumAlgorithm.CRC32C:
@@ -44,7 +44,7 @@ class _Sha:
     def __init__(self, name: str) -> None:
         self.digest = hashlib.new(name)
 
-    def update(self, data: bytes) -> None:
+    def update(self, data: bytes | memoryview) -> None:
         self.digest.update(data)
 
     def b64(self) -> str:

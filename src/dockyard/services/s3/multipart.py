@@ -59,7 +59,7 @@ class Multipart:
         if not 1 <= number <= MAX_PARTS:
             await state.blobs.discard(written.tmp)
             raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
-        blob = await state.blobs.publish(written.tmp, "parts")
+        blob = await state.blobs.publish(written, "parts")
         part = Part(
             upload_id=upload.upload_id,
             number=number,

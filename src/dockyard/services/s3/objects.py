@@ -56,9 +56,11 @@ class Objects:
         headers: Mapping[str, str],
         *,
         sha256: bool,
+        kind: str | None = None,
     ) -> Written:
-        """A request body, streamed to a temp file with its digests (not yet an object)."""
-        return await self.state.blobs.write(chunks, checksums.requested(headers), sha256)
+        """A request body, streamed to a file with its digests (not yet an object: no record
+        names it). With `kind`, the file is already in place (see `Blobs.write`)."""
+        return await self.state.blobs.write(chunks, checksums.requested(headers), sha256, kind)
 
     def check_received(
         self, written: Written, headers: Mapping[str, str], trailers: Mapping[str, str]
@@ -105,7 +107,7 @@ class Objects:
         except BaseException:
             await state.blobs.discard(written.tmp)
             raise
-        blob = await state.blobs.publish(written.tmp, "objects")
+        blob = await state.blobs.publish(written, "objects")
         version_id = self._next_version_id(bucket)
         version = ObjectVersion(
             bucket=bucket_name,
@@ -188,11 +190,11 @@ class Objects:
         span = byte_range(range_header, version.size)
         if not body or version.blob is None:
             return Opened(version, None, span)
-        fd = await self.state.blobs.open(version.blob)
         start, length, status = 0, version.size, None
         if span is not None:
             start, length, status = span[0], span[1] - span[0] + 1, 206
-        return Opened(version, FileStream(self.state.blobs, fd, start, length, status), span)
+        stream = await self.state.blobs.stream(version.blob, start, length, status)
+        return Opened(version, stream, span)
 
     # -- deleting ----------------------------------------------------------------------------
 

@@ -72,14 +72,14 @@ class ObjectOps:
         self.objects = objects
         self.multipart = multipart
 
-    async def _receive(self, ctx: RequestContext) -> Written:
+    async def _receive(self, ctx: RequestContext, kind: str) -> Written:
         body = ctx.body
         if body is None:
             raise InvalidRequest("The request has no body stream")
         if body.length is not None and body.length > MAX_PUT_BYTES:
             raise EntityTooLarge("Your proposed upload exceeds the maximum allowed size")
         written = await self.objects.receive(
-            body.chunks(), ctx.headers, sha256=body.expected_sha256 is not None
+            body.chunks(), ctx.headers, sha256=body.expected_sha256 is not None, kind=kind
         )
         try:
             body.finish(written.sha256)
@@ -93,7 +93,7 @@ class ObjectOps:
         bucket, key = params["Bucket"], check_key(params["Key"])
         self.state.bucket(bucket)  # before a byte of the body is read
         attrs = attributes(params)
-        written = await self._receive(ctx)
+        written = await self._receive(ctx, "objects")
         version = await self.objects.store(
             bucket,
             key,
@@ -274,7 +274,7 @@ class ObjectOps:
         number = params["PartNumber"]
         if not 1 <= number <= 10_000:
             raise InvalidArgument("Part number must be an integer between 1 and 10000, inclusive")
-        written = await self._receive(ctx)
+        written = await self._receive(ctx, "parts")
         part = await self.multipart.add_part(upload, number, written)
         out: Result = {"ETag": part.etag}
         _checksum_out(part.checksum, out)
