@@ -289,7 +289,7 @@ def destroy_left(state_dir: Path) -> None:
     if not state_dir.is_dir():
         return
     local = LocalHosts(state_dir, agent_server_url="unused", metadata_port=None, grace=2.0)
-    for iid in local.hosts():
+    for iid in local.hosts_now():
         print(f"removing host {iid} left behind", file=sys.stderr)
         try:
             asyncio.run(local.destroy(iid))

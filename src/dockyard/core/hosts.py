@@ -64,11 +64,11 @@ class HostRuntime(Protocol):
         """Halt the host and remove it: namespace, address, files."""
         ...
 
-    def running(self, instance_id: str) -> bool:
+    async def running(self, instance_id: str) -> bool:
         """Whether the host's boot program (its process tree) is alive."""
         ...
 
-    def hosts(self) -> list[str]:
+    async def hosts(self) -> list[str]:
         """The instance ids of every host this machine has (after a restart too)."""
         ...
 

@@ -103,10 +103,15 @@ def bridge_exists(vpc_id: str) -> bool:
 def create(instance_id: str, address: HostAddress) -> str:
     """The host's namespace with its `eth0` on the VPC's bridge; returns the namespace path.
     Idempotent: an existing, wired namespace is left as it is."""
+    return attach(instance_id, address, ensure_bridge(address.vpc_id, address.subnet_cidr))
+
+
+def attach(instance_id: str, address: HostAddress, bridge: str) -> str:
+    """`create` on a bridge that exists (`ensure_bridge`): touches nothing another host
+    shares, so hosts can be attached side by side."""
     from pyroute2 import IPRoute, NetNS, netns
 
     name = naming.netns_name(instance_id)
-    bridge = ensure_bridge(address.vpc_id, address.subnet_cidr)
     if name not in netns.listnetns():
         netns.create(name)
     ns = NetNS(name)
