@@ -309,12 +309,20 @@ class Instances:
         return self._set(instance, S.TERMINATED, reason, REASON_MESSAGES[reason], detail)
 
     def by_address(self, private_ip: str) -> Instance | None:
-        """The running instance with this private address (in any account and region)."""
+        """The running instance with this private address (in any account and region); else
+        the pending one, whose host is booting: its boot program may ask the metadata
+        service before the controller has recorded `running` (on EC2 it only starts once
+        the instance runs)."""
+        booting = None
         for scope in self.scopes():
             for instance in self.all(scope):
-                if instance.private_ip == private_ip and instance.state == S.RUNNING:
+                if instance.private_ip != private_ip:
+                    continue
+                if instance.state == S.RUNNING:
                     return instance
-        return None
+                if instance.state == S.PENDING and booting is None:
+                    booting = instance
+        return booting
 
     def checks_pass(self, instance: Instance) -> bool | None:
         """Its status checks: None while initializing (or not running), then True."""
