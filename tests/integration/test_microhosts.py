@@ -247,6 +247,37 @@ def test_user_data_hosts_serve_behind_their_security_groups(
     assert not (tmp_path / "hosts" / a.instance_id).exists()
 
 
+def test_hosts_boot_side_by_side_and_keep_reaching_their_router(make_hosts: Any) -> None:
+    """Hosts booted together all run, and the router's MAC on the VPC's bridge stays the
+    one the first host learned as more hosts join (else its ARP cache would go stale)."""
+    hosts: LocalHosts = make_hosts()
+    cidr = free_vpc_cidr()
+    vpc = f"vpc-{uuid.uuid4().hex[:17]}"
+    first = spec(vpc, cidr, 10, f"exec {BUSYBOX} sleep 3600\n")
+    run(hosts.boot(first))
+    bridge = Path("/sys/class/net") / naming.bridge_name(vpc)
+    mac = (bridge / "address").read_text()
+    more = [spec(vpc, cidr, 11 + n, f"exec {BUSYBOX} sleep 3600\n") for n in range(6)]
+
+    async def boot_all() -> None:
+        await asyncio.gather(*(hosts.boot(h) for h in more))
+
+    run(boot_all())
+    assert all(hosts.running_now(h.instance_id) for h in [first, *more])
+    assert (bridge / "address").read_text() == mac
+    router = naming.router_address(str(first.address.subnet_cidr))
+    for host in (first, more[-1]):
+        pinged = subprocess.run(
+            ["ip", "netns", "exec", naming.netns_name(host.instance_id),
+             BUSYBOX, "ping", "-c", "1", "-W", "2", router],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert pinged.returncode == 0, pinged.stdout + pinged.stderr
+    for host in [first, *more]:
+        run(hosts.destroy(host.instance_id))
+    assert not bridge.exists()
+
+
 def test_overlapping_vpcs_cannot_both_run_here(make_hosts: Any) -> None:
     hosts: LocalHosts = make_hosts()
     cidr = free_vpc_cidr()
