@@ -17,8 +17,8 @@ wrong; a failed halt or destroy is logged and retried with backoff.
 Firewalls are a key of their own: every running instance's security groups resolved to
 ingress rules (`services/ec2/instances/firewall.py`), and those that differ from what the
 runtime was last given handed to it. It runs every `INTERVAL` and whenever an instance
-changed state (a member coming or going changes its groups' rules), and a host that just
-booted gets its own rules before its instance shows `running`.
+changed state (a member coming or going changes its groups' rules). A host boots with its
+own rules (`HostSpec.rules`), in place before its instance shows `running`.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class InstanceController:
         self.queue = Runtime("ec2-instances", self._reconcile_key, clock, workers=WORKERS)
         self._unwatch: Callable[[], None] | None = None
 
-    def spec(self, instance: Instance) -> HostSpec:
+    def spec(self, instance: Instance, rules: tuple[IngressRule, ...] | None = None) -> HostSpec:
         records = self.ec2.records
         vpc = records.find(instance.scope, instance.vpc_id, Vpc)
         subnet = records.find(instance.scope, instance.subnet_id, Subnet)
@@ -115,6 +115,7 @@ class InstanceController:
             user_data=user_data,
             cluster=cluster,
             secret_env=secret_env,
+            rules=rules,
         )
 
     # -- the work queue --------------------------------------------------------------------
@@ -273,33 +274,28 @@ class InstanceController:
         """Halt and boot the host again; the instance stays running (as EC2's do)."""
         if not await self._guarded(instance.id, self.runtime.halt(instance.id)):
             return
-        booted = await self._guarded(instance.id, self.runtime.boot(self.spec(instance)))
+        spec = self.spec(instance, rules=self.rules_for(instance))
+        booted = await self._guarded(instance.id, self.runtime.boot(spec))
         current = self._unchanged(instance)
         if booted and current is not None:
             self.ec2.instances.restarted(current, instance.reboots)
-            self.applied.pop(instance.id, None)
+            self.applied[instance.id] = spec.rules or ()
 
     async def _boot(self, instance: Instance) -> None:
+        # Its security groups hold from the moment it shows running.
+        spec = self.spec(instance, rules=self.rules_for(instance))
         try:
-            await self.runtime.boot(self.spec(instance))
+            await self.runtime.boot(spec)
             alive = await self.runtime.running(instance.id)
             problem = None if alive else "its boot program exited"
         except Exception as exc:  # whatever the machine says, the instance cannot run
             problem = str(exc) or type(exc).__name__
-        rules: tuple[IngressRule, ...] | None = None
-        if problem is None:  # its security groups hold from the moment it shows running
-            rules = self.rules_for(instance)
-            if not await self._guarded(instance.id, self.runtime.firewall(instance.id, rules)):
-                rules = None  # the firewall pass tries again
         current = self._unchanged(instance)
         if current is None:
             return  # stopped or terminated meanwhile: the next pass does what that asks
         if problem is None:
             self.ec2.instances.booted(current)
-            if rules is None:
-                self.applied.pop(instance.id, None)
-            else:
-                self.applied[instance.id] = rules
+            self.applied[instance.id] = spec.rules or ()
             return
         log.warning("instance %s could not boot: %s", instance.id, problem)
         await self._guarded(instance.id, self.runtime.destroy(instance.id))

@@ -176,6 +176,8 @@ class LocalHosts:
             hostname=spec.hostname, cluster=spec.cluster,
             rules=existing.rules if existing is not None else [],
         )  # fmt: skip
+        if spec.rules is not None:
+            record.rules = list(spec.rules)
         folder = records.make_dir(records.host_dir(self.state_dir, iid))
         records.save(self.state_dir, record)  # from here on a destroy keeps the bridge
         try:
@@ -194,10 +196,12 @@ class LocalHosts:
         fresh = planned.fresh or not network.exists(iid)
         try:
             netns = network.attach(iid, spec.address, planned.bridge)
-            if fresh:
-                firewall.apply(netns, record.rules)  # no rules yet: all ingress but replies drops
+            if fresh or spec.rules is not None:  # none yet: all ingress but replies drops
+                firewall.apply(netns, record.rules)
         except HostError:
             raise
+        except firewall.FirewallError as exc:
+            raise HostError(f"cannot apply the security groups of {iid}: {exc}") from exc
         except Exception as exc:
             raise HostError(f"cannot create the network of {iid}: {exc}") from exc
         argv = self._boot_argv(spec, folder)

@@ -37,6 +37,8 @@ class FakeRuntime:
             raise OSError(self.fail_boot)
         self.specs[spec.instance_id] = spec
         self.alive.add(spec.instance_id)
+        if spec.rules is not None:  # in place before the boot program starts
+            self.rules[spec.instance_id] = spec.rules
 
     async def halt(self, instance_id: str, force: bool = False) -> None:
         self.calls.append(("halt", instance_id))
@@ -297,6 +299,6 @@ def test_a_booted_host_has_its_rules_before_it_shows_running() -> None:
                SecurityGroupIds=[web])["Instances"][0]  # fmt: skip
     asyncio.run(controller.reconcile())
     iid = out["InstanceId"]
-    assert runtime.calls[:2] == [("boot", iid), ("firewall", iid)]
-    assert runtime.rules[iid] == (IngressRule("tcp", 80, 80, ("10.0.0.0/8",)),)
+    assert runtime.specs[iid].rules == (IngressRule("tcp", 80, 80, ("10.0.0.0/8",)),)
+    assert ("firewall", iid) not in runtime.calls  # it booted with them: nothing to change
     assert ec2.instances.get(SCOPE, iid).state is InstanceState.RUNNING
