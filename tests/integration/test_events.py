@@ -144,7 +144,7 @@ def test_unsupported_targets_and_bad_patterns_are_refused(events: Any) -> None:
     assert err.value.response["Error"]["Code"] == "InvalidEventPatternException"
     events.put_rule(Name=rule, EventPattern='{"source": ["x"]}')
     out = events.put_targets(Rule=rule, Targets=[
-        {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:000000000000:queue"}
+        {"Id": "q", "Arn": "arn:aws:kinesis:us-east-1:000000000000:stream/s"}
     ])  # fmt: skip
     assert out["FailedEntryCount"] == 1
     assert "not supported" in out["FailedEntries"][0]["ErrorMessage"]

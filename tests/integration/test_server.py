@@ -25,7 +25,7 @@ def test_sigterm_shuts_down_cleanly(fresh_server: Callable[..., DockyardProcess]
     ("service", "call"),
     [
         ("dynamodb", lambda c: c.list_tables()),  # json
-        ("sqs", lambda c: c.list_queues()),  # query
+        ("elb", lambda c: c.describe_load_balancers()),  # query
         ("lambda", lambda c: c.list_functions()),  # rest-json
         ("route53", lambda c: c.list_hosted_zones()),  # rest-xml
     ],

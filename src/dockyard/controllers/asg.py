@@ -228,7 +228,7 @@ class AsgController:
         if current is None or active is None or current.deleting:
             return None
         now = self.clock.now()
-        decided = refresh.step(current, active, now)
+        decided = refresh.step(current, active, now, self._serving(current))
         group = current.copy()
         ongoing = group.active_refresh()
         assert ongoing is not None
@@ -266,6 +266,22 @@ class AsgController:
         if ongoing.status not in ACTIVE_REFRESH:
             return None
         return decided.again_after if decided.again_after is not None else self.poll
+
+    def _serving(self, group: Group) -> frozenset[str] | None:
+        """For a group of health check type ELB with target groups: the instances healthy in
+        every one of them (what an instance refresh waits for); None otherwise."""
+        if group.health_check_type != "ELB" or not group.target_groups:
+            return None
+        if self.target_groups is None:
+            return None
+        statuses = self.fleet.describe(group.scope, list(group.instances))
+        observed = {s.instance_id: s for s in statuses}
+        health = self._health(group, observed)
+        return frozenset(
+            iid
+            for iid in group.instances
+            if all(health.get((iid, tg)) == "healthy" for tg in group.target_groups)
+        )
 
     def _targets(self, group: Group, decided: GroupPlan,
                  observed: Mapping[str, InstanceStatus]) -> set[str]:  # fmt: skip

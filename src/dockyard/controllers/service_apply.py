@@ -167,7 +167,9 @@ def register_targets(ecs: Ecs, service: EcsService, tasks: list[Task],
         done = 0
         for task in tasks:
             target = target_of(ecs, task, lb)
-            if not tg or target is None:
+            if not tg or target is None or task.is_stopped or task.desired_status != "RUNNING":
+                continue  # a task stopped in this very pass is not registered
+            if task.arn in service.registered_tasks:
                 continue
             if groups.health(scope.account_id, scope.region, tg, target) == "unused":
                 groups.register(scope.account_id, scope.region, tg, target)
@@ -176,6 +178,30 @@ def register_targets(ecs: Ecs, service: EcsService, tasks: list[Task],
             service.add_event(
                 f"(service {service.name}) registered {done} targets in (target-group {tg})", now
             )
+    for task in tasks:
+        if task.arn not in service.registered_tasks and task.desired_status == "RUNNING":
+            service.registered_tasks.append(task.arn)
+
+
+def note_registered(ecs: Ecs, service: EcsService, tasks: list[Task],
+                    groups: TargetGroups) -> None:  # fmt: skip
+    """Remember the RUNNING tasks whose targets are in their target groups, whoever put them
+    there (an Auto Scaling group may have registered the instance first): ECS registers a
+    task once, and one that something else then deregisters stays out."""
+    scope = service.scope
+    for task in tasks:
+        if task.arn in service.registered_tasks or task.is_stopped:
+            continue
+        if task.last_status != "RUNNING" or task.desired_status != "RUNNING":
+            continue
+        for lb in service.load_balancers:
+            tg = str(lb.get("targetGroupArn") or "")
+            target = target_of(ecs, task, lb)
+            if not tg or target is None:
+                continue
+            if groups.health(scope.account_id, scope.region, tg, target) != "unused":
+                service.registered_tasks.append(task.arn)
+                break
 
 
 def deregister_targets(ecs: Ecs, service: EcsService, tasks: list[Task],
@@ -281,8 +307,12 @@ def apply(ecs: Ecs, service: EcsService, plan: Plan, groups: TargetGroups | None
         register_targets(
             ecs, service, [by_arn[a] for a in plan.register if a in by_arn], groups, now
         )
-    still = {t.arn for t in service_tasks(ecs, service) if not t.is_stopped}
+    current = service_tasks(ecs, service)
+    if groups is not None and service.load_balancers:
+        note_registered(ecs, service, current, groups)
+    still = {t.arn for t in current if not t.is_stopped}
     service.draining_tasks = [a for a in service.draining_tasks if a in still]
+    service.registered_tasks = [a for a in service.registered_tasks if a in still]
 
     # Starts.
     for start in plan.start:

@@ -121,6 +121,7 @@ def task_view(ecs: Ecs, service: EcsService, task: Task, groups: TargetGroups | 
         protected_until=task.protected_until,
         target_health=health,
         draining_lb=draining,
+        lb_registered=task.arn in service.registered_tasks,
         failed=is_failure(task),
         stopped_at=task.stopped_at,
     )

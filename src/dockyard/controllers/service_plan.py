@@ -55,6 +55,7 @@ class TaskView:
     # None: no load balancer; else the worst target health over the service's target groups.
     target_health: str | None = None
     draining_lb: bool = False  # deregistered, waiting for draining to end
+    lb_registered: bool = False  # registered in its target groups once already
     failed: bool = False  # stopped (or stopping) as a failure
     stopped_at: float | None = None
 
@@ -227,7 +228,9 @@ def plan(desired: Desired, observed: Observed, now: float) -> Plan:
     for task in tasks:
         drained = task.draining_lb and task.target_health in (None, "unused")
         if drained and not task.stopped and task.desired_status == RUNNING:
-            out.stop.append(Stop(task.arn, REASON_SCALE.format(deployment=task.deployment_id)))
+            why = (REASON_DRAINING if task.host_arn in draining_hosts
+                   else REASON_SCALE.format(deployment=task.deployment_id))  # fmt: skip
+            out.stop.append(Stop(task.arn, why))
             stopping.add(task.arn)
 
     # RUNNING tasks not yet in their target groups are registered.
@@ -235,7 +238,10 @@ def plan(desired: Desired, observed: Observed, now: float) -> Plan:
         out.register = [
             t.arn
             for t in tasks
-            if t.live and t.last_status == RUNNING and t.target_health in (None, "unused")
+            if t.live
+            and t.last_status == RUNNING
+            and t.target_health in (None, "unused")
+            and not t.lb_registered
         ]
 
     # Unhealthy tasks are replaced (they are failures for the circuit breaker).

@@ -10,6 +10,9 @@ class ServiceError(Exception):
     code: str = "InternalFailure"
     status: int = 400
     sender_fault: bool = True
+    # A query-compatible JSON service's legacy query error code (SQS's
+    # AWS.SimpleQueueService.NonExistentQueue), sent in x-amzn-query-error; None: `code`.
+    query_code: str | None = None
 
     def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
         super().__init__(message)

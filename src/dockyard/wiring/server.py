@@ -32,6 +32,7 @@ from dockyard.core.scope import Scope
 from dockyard.core.taskpolicy import TaskPolicies
 from dockyard.dataplane.dns import Directories, DnsServer
 from dockyard.hostsafety import warn_if_open
+from dockyard.services import awslambda as lambda_service
 from dockyard.services import codedeploy as codedeploy_service
 from dockyard.services import ec2 as ec2_service
 from dockyard.services import ecr as ecr_service
@@ -42,6 +43,7 @@ from dockyard.services import logs as logs_service
 from dockyard.services import s3 as s3_service
 from dockyard.services import secretsmanager as secretsmanager_service
 from dockyard.services import servicediscovery as sd_service
+from dockyard.services import sqs as sqs_service
 from dockyard.services import ssm as ssm_service
 from dockyard.services import sts as sts_service
 from dockyard.services.ec2autoscaling.ports import ServedGroups
@@ -208,6 +210,27 @@ class Dockyard:
             ),
         )  # fmt: skip
         self.providers.extend(self.monitoring.providers())
+        # SQS: messages in the store; EventBridge rules send to queues through its port.
+        self.sqs = sqs_service.Sqs(self.store, self.clock)
+        self.sqs.load()
+        self.providers.append(
+            sqs_service.provider(self.sqs, "https" if options.tls_cert else "http")
+        )
+        self.monitoring.events.queues = sqs_service.ServedQueues(self.sqs)
+        # Lambda: functions run in execution environments of their own (Runtime API on
+        # loopback), log to CloudWatch Logs, read code from S3, get their role's credentials
+        # from STS; EventBridge rules invoke them.
+        local = "127.0.0.1" if options.host in ("0.0.0.0", "::", "") else options.host
+        self.awslambda = lambda_service.Lambda(
+            self.store, self.clock, options.data_dir / "lambda",
+            logs=self.logs, objects=ServedObjects(self.s3), roles=self.sts,
+            events=self.monitoring.events,
+            queues=sqs_service.ServedQueues(self.sqs), senders=sqs_service.ServedQueues(self.sqs),
+            endpoint_url=f"{'https' if options.tls_cert else 'http'}://{local}:{options.port}",
+        )  # fmt: skip
+        self.awslambda.load()
+        self.providers.append(lambda_service.provider(self.awslambda))
+        self.monitoring.events.functions = self.awslambda.invoker
         # Join tokens and the credentials of the agents that joined with them.
         self.agent_identities = AgentIdentities(self.store, self.clock)
         # EC2 instances on micro-hosts, and EC2 Auto Scaling groups of them.
@@ -304,6 +327,10 @@ class Dockyard:
                     self.remote_link, options.credentials, self.agent_identities
                 ),
                 ORPHANS_PREFIX: OrphansEndpoint(self.ecs.orphans, options.credentials),
+                # Lambda function URLs (public by design: AuthType NONE, the function's policy).
+                lambda_service.URL_PREFIX: lambda_service.UrlEndpoint(
+                    self.awslambda.urls, self.awslambda.invoker
+                ),
                 ecr_service.PREFIX: ecr_service.Registry(
                     self.ecr,
                     self.clock,
@@ -391,6 +418,7 @@ class Dockyard:
         if isinstance(self.clock, ScaledClock):
             self._clock_task = asyncio.create_task(self._keep_clock(), name="clock")
         await self.monitoring.start()
+        await self.awslambda.start()
         self.s3.start()
         self.s3_lifecycle.start()
         self.log_exports.start()
@@ -422,6 +450,7 @@ class Dockyard:
         await self.capacity.stop()
         await self.instances.stop()  # hosts keep running: a server started again adopts them
         await self.monitoring.stop()
+        await self.awslambda.stop()
         await self.s3_lifecycle.stop()
         await self.log_exports.stop()
         await self.s3.stop()

@@ -131,3 +131,25 @@ def test_what_it_does_not_do_is_refused_by_name(prefs: dict[str, object], name: 
         started(w, **prefs)
     assert err.value.code == "ValidationError" and name in err.value.message
     assert group(w).refreshes == []
+
+
+def test_with_elb_health_checks_a_replacement_counts_once_its_target_is_healthy() -> None:
+    w = world()
+    make_group(w, MinSize=2, MaxSize=4)
+    in_service(w, controller(w))
+    g = group(w)
+    g.health_check_type, g.target_groups = "ELB", ["arn:tg"]
+    started(w, MinHealthyPercentage=50, InstanceWarmup=0)
+    active = group(w).active_refresh()
+    assert active is not None
+    old = sorted(group(w).instances)
+    now = w.clock.now()
+    # both serve: one goes (50 % of 2 stays)
+    first = refresh.step(g, active, now, frozenset(old))
+    assert len(first.take) == 1
+    # one serves, the other is InService and Healthy but its target is not healthy yet:
+    # nothing more goes
+    waiting = refresh.step(g, active, now, frozenset(old[:1]))
+    assert waiting.take == []
+    # without ELB health checks, InService and Healthy is enough
+    assert len(refresh.step(g, active, now, None).take) == 1

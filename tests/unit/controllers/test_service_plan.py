@@ -208,3 +208,28 @@ def test_load_balanced_tasks_are_healthy_only_when_their_targets_are() -> None:
     assert plan(desired(1, load_balanced=True), Observed(unregistered), NOW).register == [
         "task-2-0"
     ]
+
+
+def test_a_target_deregistered_by_someone_else_is_not_registered_again() -> None:
+    # An Auto Scaling group taking its instance out deregisters the task's target: ECS
+    # registered it once and leaves it out.
+    gone = (task(0, NEW, target_health="unused", lb_registered=True),)
+    assert plan(desired(1, load_balanced=True), Observed(gone), NOW).register == []
+
+
+def test_a_draining_instance_keeps_its_healthy_task_until_the_replacement_is_healthy() -> None:
+    other = "arn:aws:ecs:us-east-1:1:container-instance/default/b"
+    hosts = (HostView(HOST, "DRAINING"), HostView(other))
+    lb = {"load_balanced": True}
+    old = task(0, OLD, target_health="healthy")
+    p = plan(desired(1, 100, 200, rolling=False, **lb), Observed((old,), hosts), NOW)
+    assert started(p) == 1 and p.deregister == [] and p.stop == []
+    coming = task(1, OLD, host_arn=other, target_health="initial")
+    p = plan(desired(1, 100, 200, rolling=False, **lb), Observed((old, coming), hosts), NOW)
+    assert p.deregister == [] and p.stop == []
+    ready = task(1, OLD, host_arn=other, target_health="healthy")
+    p = plan(desired(1, 100, 200, rolling=False, **lb), Observed((old, ready), hosts), NOW)
+    assert p.deregister == [old.arn] and p.stop == []  # drains first, then stops
+    drained = task(0, OLD, target_health="unused", draining_lb=True)
+    p = plan(desired(1, 100, 200, rolling=False, **lb), Observed((drained, ready), hosts), NOW)
+    assert [(s.task_arn, s.reason) for s in p.stop] == [(old.arn, REASON_DRAINING)]

@@ -12,7 +12,9 @@ import pytest
 from botocore.model import Shape
 
 from dockyard.api.access import AccessRequest
+from dockyard.services.awslambda.access import ACTIONS as LAMBDA_ACTIONS
 from dockyard.services.s3.access import ACTIONS as S3_ACTIONS
+from dockyard.services.sqs.access import ACTION_OF as SQS_ACTIONS
 from dockyard.wiring.server import Dockyard, ServerOptions
 
 
@@ -70,9 +72,15 @@ def test_every_operation_answers_action_and_resources(dockyard: Dockyard, full: 
             pairs = provider.access(AccessRequest("111122223333", "us-east-1", operation, params))
             assert pairs, (provider.service, operation)
             # S3's actions are not its operations' names (ListObjectsV2 is s3:ListBucket).
+            # SQS's batch operations are authorized as their single forms (sqs:SendMessage).
+            # Nor are all of Lambda's (Invoke is lambda:InvokeFunction).
             expected = (
                 S3_ACTIONS[operation][0]
                 if provider.service == "s3"
+                else f"{provider.prefix}:{SQS_ACTIONS.get(operation, operation)}"
+                if provider.service == "sqs"
+                else f"lambda:{LAMBDA_ACTIONS.get(operation, operation)}"
+                if provider.service == "lambda"
                 else f"{provider.prefix}:{operation}"
             )
             assert pairs[0].action == expected, (provider.service, operation)

@@ -41,5 +41,5 @@ def base_headers(request_id: str, content_type: str) -> list[tuple[str, str]]:
 def query_error_header(err: ServiceError, info: ServiceInfo | None) -> list[tuple[str, str]]:
     if info is not None and info.query_compatible:
         fault = "Sender" if err.sender_fault else "Receiver"
-        return [("x-amzn-query-error", f"{err.code};{fault}")]
+        return [("x-amzn-query-error", f"{err.query_code or err.code};{fault}")]
     return []

@@ -258,7 +258,10 @@ class RestJsonCodec(_RestCodec):
             ("x-amzn-ErrorType", err.code),
             *query_error_header(err, info),
         ]
-        body = json.dumps({"__type": err.code, "message": err.message}).encode("utf-8")
+        # An error may carry more members of its shape (Lambda's TooManyRequestsException
+        # names its Reason).
+        doc = {"__type": err.code, "message": err.message, **getattr(err, "extra", {})}
+        body = json.dumps(doc).encode("utf-8")
         return HttpResponse(err.status, headers, body)
 
 

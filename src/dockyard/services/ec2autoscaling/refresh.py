@@ -135,11 +135,19 @@ class Step:
     again_after: float | None = None
 
 
-def step(group: Group, refresh: InstanceRefresh, now: float) -> Step:
-    """What the refresh does next (pure)."""
+def step(group: Group, refresh: InstanceRefresh, now: float,
+         serving: frozenset[str] | None = None) -> Step:  # fmt: skip
+    """What the refresh does next (pure). `serving`: for a group of health check type ELB
+    with target groups, the instances every one of its target groups reports healthy; an
+    instance counts as healthy only once it is there too (as AWS waits for the ELB health
+    check), besides InService, Healthy and past its warm-up."""
     old = outdated(group, refresh)
     counted = group.counted()
-    healthy = [i for i in counted if _healthy(i, refresh, now)]
+    healthy = [
+        i
+        for i in counted
+        if _healthy(i, refresh, now) and (serving is None or i.instance_id in serving)
+    ]
     in_flight = len(counted) < group.desired or len(healthy) < len(counted)
     done = max(0, refresh.to_update - len(old) - (group.desired - len(healthy)))
     pct = 100 if refresh.to_update == 0 else min(100, math.floor(100 * done / refresh.to_update))

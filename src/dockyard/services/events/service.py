@@ -22,9 +22,11 @@ from dockyard.core import timefmt
 from dockyard.core.clock import Clock
 from dockyard.core.errors import ServiceError
 from dockyard.core.eventbus import Mailbox
+from dockyard.core.functions import FunctionInvoker
 from dockyard.core.ids import new_uuid
+from dockyard.core.queues import QueueSender
 from dockyard.core.scope import Scope
-from dockyard.services.events import patterns, targets, transform
+from dockyard.services.events import patterns, target_lambda, target_sqs, targets, transform
 from dockyard.services.events.errors import ResourceNotFoundException
 from dockyard.services.events.model import (
     DEFAULT_BUS,
@@ -76,6 +78,8 @@ class Events:
         self.destinations: dict[str, ApiDestination] = {}  # by ARN
         self.logs = logs
         self.tasks = tasks
+        self.queues: QueueSender | None = None  # SQS targets, set by the composition root
+        self.functions: FunctionInvoker | None = None  # Lambda targets; set by the wiring
         self.rule_hooks: list[Callable[[Rule], None]] = []  # rule saved or deleted
         self.deliveries: list[dict[str, Any]] = []  # recent (rule, target, outcome)
         # Matched events wait here; one task delivers them in order, after the operation
@@ -258,6 +262,12 @@ class Events:
             return "delivered"
         if kind == "api-destination":
             return self._http(rule, target, body)
+        if kind == "sqs":
+            if self.queues is None:
+                return "failed: SQS is not wired"
+            return target_sqs.deliver(self.queues, rule.arn, target, event, body)
+        if kind == "lambda":
+            return target_lambda.deliver(self.functions, rule.arn, target["Arn"], body)
         return "failed: unsupported target"
 
     def _http(self, rule: Rule, target: dict[str, Any], body: str) -> str:

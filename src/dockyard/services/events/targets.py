@@ -1,6 +1,7 @@
 """Delivering an event to a rule's targets: CloudWatch Logs log groups, HTTP endpoints (API
-destinations), ECS tasks (EcsParameters) and other event buses. Which target kinds Dockyard
-can deliver to is decided here; PutTargets refuses the others."""
+destinations), ECS tasks (EcsParameters), other event buses, SQS queues (`target_sqs`) and
+Lambda functions (`target_lambda`). Which target kinds Dockyard can deliver to is decided here;
+PutTargets refuses the others."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from dockyard.core.ids import arn_resource
+from dockyard.services.events import target_sqs
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,8 @@ class TaskLauncher(Protocol):
 
 
 def kind_of(target_arn: str) -> str | None:
-    """logs | api-destination | ecs | event-bus, or None for a target Dockyard cannot reach."""
+    """logs | api-destination | ecs | event-bus | sqs | lambda; None for a target Dockyard
+    cannot reach."""
     parts = target_arn.split(":", 5)
     if len(parts) != 6 or parts[0] != "arn":
         return None
@@ -52,6 +55,10 @@ def kind_of(target_arn: str) -> str | None:
         return "event-bus"
     if service == "ecs" and resource.startswith("cluster/"):
         return "ecs"
+    if target_sqs.is_queue(target_arn):
+        return "sqs"
+    if service == "lambda" and resource.startswith("function:"):
+        return "lambda"
     return None
 
 

@@ -10,7 +10,7 @@ import urllib.parse
 from typing import Any
 
 from dockyard.core import schedule
-from dockyard.services.events import patterns, targets, transform
+from dockyard.services.events import patterns, target_sqs, targets, transform
 from dockyard.services.events.errors import InvalidEventPatternException, ValidationException
 
 _NAME = re.compile(r"^[.\-_A-Za-z0-9]{1,64}$")
@@ -58,12 +58,15 @@ def target_problem(target: dict[str, Any]) -> str | None:
     if kind is None:
         return (
             f"Target {target['Arn']} is not supported by Dockyard: use a CloudWatch Logs log "
-            "group, an ECS cluster (EcsParameters), an API destination or an event bus."
+            "group, an ECS cluster (EcsParameters), a Lambda function, an API destination, an "
+            "event bus or an SQS queue."
         )
     if kind == "ecs" and "EcsParameters" not in target:
         return "EcsParameters must be provided for an ECS cluster target."
     if kind != "ecs" and "EcsParameters" in target:
         return "EcsParameters can only be used with an ECS cluster target."
+    if kind == "sqs" and (sqs_problem := target_sqs.problem(target)) is not None:
+        return sqs_problem
     given = [k for k in ("Input", "InputPath", "InputTransformer") if k in target]
     if len(given) > 1:
         return f"Only one of Input, InputPath and InputTransformer may be set ({', '.join(given)})."

@@ -353,6 +353,28 @@ def test_rolling_deployment_with_a_load_balancer_drains_before_stopping() -> Non
     assert len(service["deployments"]) == 1
 
 
+def test_a_target_someone_else_deregisters_is_not_registered_again() -> None:
+    # An Auto Scaling group attached to the same target group takes the instance out:
+    # ECS registered the task's target once and leaves it out (the task takes no traffic).
+    groups = FakeTargetGroups("ip")
+    w = World(groups=groups)
+    td = w.client.taskdef(
+        "lb", networkMode="awsvpc",
+        containerDefinitions=[{"name": "app", "image": "x", "memory": 64,
+                               "portMappings": [{"containerPort": 80}]}],
+    )  # fmt: skip
+    lbs = [{"targetGroupArn": TG, "containerName": "app", "containerPort": 80}]
+    network = {"awsvpcConfiguration": {"subnets": ["subnet-1"]}}
+    create(w, 1, taskDefinition=td, loadBalancers=lbs, networkConfiguration=network)
+    w.step(3)
+    groups.pass_checks()
+    w.step(1)
+    assert [c[0] for c in groups.calls] == ["register"]
+    groups.state.clear()  # deregistered and drained by someone else
+    w.step(3)
+    assert [c[0] for c in groups.calls] == ["register"]
+
+
 def test_unhealthy_target_is_replaced() -> None:
     groups = FakeTargetGroups("ip")
     w = World(groups=groups)

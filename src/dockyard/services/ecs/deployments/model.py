@@ -188,6 +188,9 @@ class EcsService:
     steady: bool = False
     # Tasks deregistered from their target groups, stopped once draining is over.
     draining_tasks: list[str] = field(default_factory=list)
+    # Tasks registered in their target groups: registered once, as ECS does; a target that
+    # something else deregisters (an Auto Scaling group taking its instance out) stays out.
+    registered_tasks: list[str] = field(default_factory=list)
     # When the service became INACTIVE (clock time): kept for DescribeServices a while after.
     inactive_at: float | None = None
     # The access key that created the service or last set its task definition: its tasks
