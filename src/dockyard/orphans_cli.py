@@ -15,9 +15,6 @@ import time
 from typing import Any
 
 import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 PATH = "/_dockyard/orphans"
 POLL = 0.5
@@ -66,6 +63,12 @@ def _call(args: argparse.Namespace, method: str, path: str, body: Any = None) ->
     payload = json.dumps(body).encode() if body is not None else b""
     headers = {"Content-Type": "application/json"}
     if args.access_key and args.secret_key:
+        # Here, not at the top: every `dockyard` command builds this module's parser, and an
+        # agent starting in each of many hosts would pay for botocore's import.
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+
         request = AWSRequest(method=method, url=url, data=payload, headers=headers)
         SigV4Auth(Credentials(args.access_key, args.secret_key), "ecs", args.region).add_auth(
             request

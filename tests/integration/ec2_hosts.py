@@ -50,6 +50,32 @@ def skip_without_hosts(exc: ClientError) -> None:
         pytest.skip(exc.response["Error"]["Message"])
 
 
+def launch_or_skip(ec2: Any, **params: Any) -> dict[str, Any]:
+    """One instance of `RunInstances(**params)`; the test is skipped without hosts."""
+    try:
+        out = ec2.run_instances(MinCount=1, MaxCount=1, **params)
+    except ClientError as exc:
+        skip_without_hosts(exc)
+        raise
+    instance: dict[str, Any] = out["Instances"][0]
+    return instance
+
+
+def launch_web_instance(ec2: Any, net: Network, user_data: str, port: int = 8080) -> dict[str, Any]:
+    """An instance of the plain image running `user_data` in the first subnet of `net`, in a
+    new group `web` that lets the VPC reach TCP `port`."""
+    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=net.vpc_id)
+    ec2.authorize_security_group_ingress(
+        GroupId=group["GroupId"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
+                        "IpRanges": [{"CidrIp": net.cidr}]}],
+    )  # fmt: skip
+    return launch_or_skip(
+        ec2, ImageId=plain_image(ec2), UserData=user_data,
+        SubnetId=net.subnets[0]["SubnetId"], SecurityGroupIds=[group["GroupId"]],
+    )  # fmt: skip
+
+
 def state_of(ec2: Any, instance_id: str) -> str:
     found = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"]
     name: str = found[0]["State"]["Name"]

@@ -25,9 +25,10 @@ from tests.integration.ec2_hosts import (
     BOOT,
     Cleanup,
     cleanup,
+    launch_or_skip,
+    launch_web_instance,
     own_vpc,
     plain_image,
-    skip_without_hosts,
     state_of,
 )
 from tests.support.server import DockyardProcess
@@ -100,16 +101,6 @@ def test_instances_with_the_aws_cli(dockyard: DockyardProcess) -> None:
 # -- with hosts ----------------------------------------------------------------------------
 
 
-def launch_or_skip(ec2: Any, **params: Any) -> dict[str, Any]:
-    try:
-        out = ec2.run_instances(MinCount=1, MaxCount=1, **params)
-    except ClientError as exc:
-        skip_without_hosts(exc)
-        raise
-    instance: dict[str, Any] = out["Instances"][0]
-    return instance
-
-
 def page(address: str) -> str | None:
     try:
         with urllib.request.urlopen(f"http://{address}:8080/", timeout=2) as resp:
@@ -124,16 +115,8 @@ def test_a_user_data_script_runs_stops_and_starts_with_its_instance(
     ec2 = ec2_of(dockyard)
     cleanup.ec2.append(ec2)
     net = own_vpc(ec2)
-    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=net.vpc_id)
-    ec2.authorize_security_group_ingress(
-        GroupId=group["GroupId"],
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
-                        "IpRanges": [{"CidrIp": net.cidr}]}],
-    )  # fmt: skip
-    launched = launch_or_skip(
-        ec2, ImageId=plain_image(ec2), UserData=SCRIPT.decode(),
-        SubnetId=net.subnets[0]["SubnetId"], SecurityGroupIds=[group["GroupId"]],
-    )  # fmt: skip
+    launched = launch_web_instance(ec2, net, SCRIPT.decode())
+    group = launched["SecurityGroups"][0]
     iid, address = launched["InstanceId"], launched["PrivateIpAddress"]
     assert launched["State"]["Name"] == "pending"
     wait_for(lambda: state_of(ec2, iid) == "running", BOOT, "the instance to run")
@@ -256,17 +239,7 @@ def test_instances_keep_running_across_a_server_restart(
 ) -> None:
     first = fresh_server("--no-local-agent", data_dir=tmp_path / "kept")
     ec2 = make_client("ec2", first.endpoint)
-    net = own_vpc(ec2)
-    group = ec2.create_security_group(GroupName="web", Description="web", VpcId=net.vpc_id)
-    ec2.authorize_security_group_ingress(
-        GroupId=group["GroupId"],
-        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080,
-                        "IpRanges": [{"CidrIp": net.cidr}]}],
-    )  # fmt: skip
-    launched = launch_or_skip(
-        ec2, ImageId=plain_image(ec2), UserData=SCRIPT.decode(),
-        SubnetId=net.subnets[0]["SubnetId"], SecurityGroupIds=[group["GroupId"]],
-    )  # fmt: skip
+    launched = launch_web_instance(ec2, own_vpc(ec2), SCRIPT.decode())
     iid, address = launched["InstanceId"], launched["PrivateIpAddress"]
     wait_for(lambda: page(address), BOOT, "the instance's httpd")
     first.stop()

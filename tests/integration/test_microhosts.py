@@ -147,7 +147,7 @@ def make_hosts(tmp_path: Path) -> Iterator[Any]:
 
     yield make
     if made:
-        for iid in made[0].hosts():
+        for iid in made[0].hosts_now():
             console = made[0].console_output(iid).decode(errors="replace")
             print(f"--- console of {iid} ---\n{console[-4000:]}")  # shown when a test fails
             run(made[0].destroy(iid))
@@ -185,7 +185,7 @@ def test_user_data_hosts_serve_behind_their_security_groups(
     url_a = f"http://{a.address.private_ip}:8080/"
 
     run(hosts.boot(a))
-    assert hosts.running(a.instance_id)
+    assert hosts.running_now(a.instance_id)
     # No security group yet: nothing but replies gets in, so the server is not reachable.
     wait_for(lambda: b"inet " in hosts.console_output(a.instance_id), what="the script's ip addr")
     assert get(url_a, timeout=1) is None
@@ -201,7 +201,7 @@ def test_user_data_hosts_serve_behind_their_security_groups(
     assert seen == "metadata:/latest/meta-data/instance-id"
 
     run(hosts.halt(a.instance_id))
-    assert not hosts.running(a.instance_id)
+    assert not hosts.running_now(a.instance_id)
     assert hosts.processes(a.instance_id) == set()
     assert get(url_a, timeout=1) is None
 
@@ -228,15 +228,15 @@ def test_user_data_hosts_serve_behind_their_security_groups(
     assert get_from(hosts, c.instance_id, url_a) == "hello-from-a\n"  # a allows everyone
 
     again = make_hosts(metadata_port=metadata_port)  # a new server process, the same state
-    assert sorted(again.hosts()) == sorted([a.instance_id, b.instance_id, c.instance_id])
-    assert all(again.running(h.instance_id) for h in (a, b, c))
+    assert sorted(again.hosts_now()) == sorted([a.instance_id, b.instance_id, c.instance_id])
+    assert all(again.running_now(h.instance_id) for h in (a, b, c))
     run(again.halt(c.instance_id, force=True))
-    assert not again.running(c.instance_id)
+    assert not again.running_now(c.instance_id)
 
     bridge = naming.bridge_name(vpc)
     for host in (a, b, c):
         run(again.destroy(host.instance_id))
-    assert again.hosts() == []
+    assert again.hosts_now() == []
     names = netns_names()
     assert not any(naming.netns_name(h.instance_id) in names for h in (a, b, c))
     listed = links()
@@ -245,6 +245,37 @@ def test_user_data_hosts_serve_behind_their_security_groups(
     nat = subprocess.run(["iptables", "-w", "-t", "nat", "-S"], capture_output=True, text=True)
     assert bridge not in nat.stdout
     assert not (tmp_path / "hosts" / a.instance_id).exists()
+
+
+def test_hosts_boot_side_by_side_and_keep_reaching_their_router(make_hosts: Any) -> None:
+    """Hosts booted together all run, and the router's MAC on the VPC's bridge stays the
+    one the first host learned as more hosts join (else its ARP cache would go stale)."""
+    hosts: LocalHosts = make_hosts()
+    cidr = free_vpc_cidr()
+    vpc = f"vpc-{uuid.uuid4().hex[:17]}"
+    first = spec(vpc, cidr, 10, f"exec {BUSYBOX} sleep 3600\n")
+    run(hosts.boot(first))
+    bridge = Path("/sys/class/net") / naming.bridge_name(vpc)
+    mac = (bridge / "address").read_text()
+    more = [spec(vpc, cidr, 11 + n, f"exec {BUSYBOX} sleep 3600\n") for n in range(6)]
+
+    async def boot_all() -> None:
+        await asyncio.gather(*(hosts.boot(h) for h in more))
+
+    run(boot_all())
+    assert all(hosts.running_now(h.instance_id) for h in [first, *more])
+    assert (bridge / "address").read_text() == mac
+    router = naming.router_address(str(first.address.subnet_cidr))
+    for host in (first, more[-1]):
+        pinged = subprocess.run(
+            ["ip", "netns", "exec", naming.netns_name(host.instance_id),
+             BUSYBOX, "ping", "-c", "1", "-W", "2", router],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert pinged.returncode == 0, pinged.stdout + pinged.stderr
+    for host in [first, *more]:
+        run(hosts.destroy(host.instance_id))
+    assert not bridge.exists()
 
 
 def test_overlapping_vpcs_cannot_both_run_here(make_hosts: Any) -> None:
@@ -258,11 +289,11 @@ def test_overlapping_vpcs_cannot_both_run_here(make_hosts: Any) -> None:
         run(hosts.boot(second))
     message = str(raised.value)
     assert first.address.vpc_id in message and second.address.vpc_id in message
-    assert not hosts.running(second.instance_id)
+    assert not hosts.running_now(second.instance_id)
 
     run(hosts.halt(first.instance_id))  # a stopped VPC leaves the routes to the other
     run(hosts.boot(second))
-    assert hosts.running(second.instance_id)
+    assert hosts.running_now(second.instance_id)
     with pytest.raises(HostError):
         run(hosts.boot(first))
 
@@ -375,10 +406,10 @@ def test_a_host_outlives_the_process_that_booted_it(make_hosts: Any, tmp_path: P
         "asyncio.run(hosts.boot(spec))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)  # it has exited
-    assert hosts.hosts() == [one.instance_id]
-    assert hosts.running(one.instance_id)
+    assert hosts.hosts_now() == [one.instance_id]
+    assert hosts.running_now(one.instance_id)
     run(hosts.halt(one.instance_id))
-    assert not hosts.running(one.instance_id)
+    assert not hosts.running_now(one.instance_id)
 
 
 def test_halt_and_destroy_reach_every_process_and_namespace_of_the_host(make_hosts: Any) -> None:
@@ -428,4 +459,4 @@ def test_a_subnet_that_this_machine_routes_elsewhere_is_refused(make_hosts: Any)
         pytest.skip(f"{subnet} does not overlap {network}")
     with pytest.raises(HostError, match=taken[taken.index("dev") + 1]):
         run(hosts.boot(one))
-    assert not hosts.running(one.instance_id)
+    assert not hosts.running_now(one.instance_id)

@@ -42,6 +42,10 @@ class HostSpec:
     # Handed to the boot program in its environment only, never written to a file (an agent
     # join token, for example).
     secret_env: Mapping[str, str] = field(default_factory=dict)
+    # The ingress rules it boots with (its security groups, resolved), in place before its
+    # boot program starts; None: those it had (none for a new host: all ingress but replies
+    # dropped).
+    rules: tuple[IngressRule, ...] | None = None
 
 
 class HostError(RuntimeError):
@@ -64,11 +68,11 @@ class HostRuntime(Protocol):
         """Halt the host and remove it: namespace, address, files."""
         ...
 
-    def running(self, instance_id: str) -> bool:
+    async def running(self, instance_id: str) -> bool:
         """Whether the host's boot program (its process tree) is alive."""
         ...
 
-    def hosts(self) -> list[str]:
+    async def hosts(self) -> list[str]:
         """The instance ids of every host this machine has (after a restart too)."""
         ...
 

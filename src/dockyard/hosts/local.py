@@ -3,6 +3,12 @@ that the EC2 service drives). A host is a network namespace on its VPC's bridge,
 process tree (the boot program started in a session, a UTS namespace and a cgroup of its
 own, so it outlives a server restart), and netfilter rules for its security groups. What a
 new server process needs to find it again is in `<state dir>/<id>/host.json`.
+
+Hosts boot side by side: what changes the machine's shared network (the checks against
+other VPCs and routes, the VPC's bridge and router address, the metadata redirect) is done
+one host at a time under a lock; the host's own namespace and veth, its rules and starting
+its boot program are not. Everything that reads /proc, /sys or the state directory runs in
+a worker thread, never on the event loop.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.core.hosts import BootKind, HostError, HostSpec, IngressRule
@@ -47,6 +54,7 @@ class LocalHosts:
         self.time_scale = time_scale  # the server's: its agents' heartbeats keep pace
         self._lock = asyncio.Lock()  # one change of the machine's network at a time
         self._children: dict[str, subprocess.Popen[bytes]] = {}  # reaped when they exit
+        self._booting: set[str] = set()  # claimed, boot program not started yet
 
     # -- the HostRuntime ------------------------------------------------------------------------
 
@@ -59,8 +67,16 @@ class LocalHosts:
 
     async def boot(self, spec: HostSpec) -> None:
         await self.prepare()
-        async with self._lock:
-            await asyncio.to_thread(self._boot, spec)
+        iid = spec.instance_id
+        async with self._lock:  # the machine's shared network: one host at a time
+            planned = await asyncio.to_thread(self._claim, spec)
+            if planned is None:
+                return
+            self._booting.add(iid)  # counts as running for the overlap checks of others
+        try:
+            await asyncio.to_thread(self._start, spec, planned)
+        finally:
+            self._booting.discard(iid)
 
     async def halt(self, instance_id: str, force: bool = False) -> None:
         record = await asyncio.to_thread(records.load, self.state_dir, instance_id)
@@ -86,8 +102,21 @@ class LocalHosts:
         async with self._lock:
             await asyncio.to_thread(self._destroy, instance_id)
 
-    def running(self, instance_id: str) -> bool:
+    async def running(self, instance_id: str) -> bool:
         self._reap(instance_id)
+        return await asyncio.to_thread(self.running_now, instance_id)
+
+    async def hosts(self) -> list[str]:
+        return await asyncio.to_thread(self.hosts_now)
+
+    async def firewall(self, instance_id: str, rules: Sequence[IngressRule]) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._firewall, instance_id, list(rules))
+
+    # -- beyond the contract ----------------------------------------------------------------------
+
+    def running_now(self, instance_id: str) -> bool:
+        """`running`, blocking (reads /proc): for worker threads and scripts."""
         record = records.load(self.state_dir, instance_id)
         if record is None or not network.exists(instance_id):
             return False
@@ -95,14 +124,9 @@ class LocalHosts:
             return True
         return bool(procs.members(instance_id, network.netns_path(instance_id)))
 
-    def hosts(self) -> list[str]:
+    def hosts_now(self) -> list[str]:
+        """`hosts`, blocking (reads the state directory): for worker threads and scripts."""
         return [record.instance_id for record in records.load_all(self.state_dir)]
-
-    async def firewall(self, instance_id: str, rules: Sequence[IngressRule]) -> None:
-        async with self._lock:
-            await asyncio.to_thread(self._firewall, instance_id, list(rules))
-
-    # -- beyond the contract ----------------------------------------------------------------------
 
     def console_output(self, instance_id: str) -> bytes:
         """What the host's boot program wrote (EC2's GetConsoleOutput)."""
@@ -127,7 +151,9 @@ class LocalHosts:
         except Exception as exc:
             raise HostError(f"cannot prepare this machine for micro-hosts: {exc}") from exc
 
-    def _boot(self, spec: HostSpec) -> None:
+    def _claim(self, spec: HostSpec) -> _Planned | None:
+        """Under the lock: check the host against the machine, record it and make what it
+        shares with other hosts (its VPC's bridge, the metadata redirect). None: it runs."""
         iid = spec.instance_id
         address = spec.address
         try:
@@ -136,8 +162,8 @@ class LocalHosts:
         except ValueError as exc:
             raise HostError(str(exc)) from exc
         existing = records.load(self.state_dir, iid)
-        if existing is not None and self.running(iid):
-            return
+        if existing is not None and self.running_now(iid):
+            return None
         others = [r for r in records.load_all(self.state_dir) if r.instance_id != iid]
         self._check_overlaps(spec, others)
         if (taken := network.foreign_route(address.vpc_id, address.subnet_cidr)) is not None:
@@ -150,17 +176,32 @@ class LocalHosts:
             hostname=spec.hostname, cluster=spec.cluster,
             rules=existing.rules if existing is not None else [],
         )  # fmt: skip
+        if spec.rules is not None:
+            record.rules = list(spec.rules)
         folder = records.make_dir(records.host_dir(self.state_dir, iid))
-        records.save(self.state_dir, record)
-        fresh = not network.exists(iid)
+        records.save(self.state_dir, record)  # from here on a destroy keeps the bridge
         try:
-            netns = network.create(iid, address)
-            bridge = naming.bridge_name(address.vpc_id)
+            bridge = network.ensure_bridge(address.vpc_id, address.subnet_cidr)
             firewall.redirect_metadata(bridge, self.metadata_port)
-            if fresh or existing is None:
-                firewall.apply(netns, record.rules)  # no rules yet: all ingress but replies drops
         except HostError:
             raise
+        except Exception as exc:
+            raise HostError(f"cannot create the network of {iid}: {exc}") from exc
+        return _Planned(record, folder, bridge, fresh=existing is None)
+
+    def _start(self, spec: HostSpec, planned: _Planned) -> None:
+        """Outside the lock: the host's own namespace and veth, its rules, its boot program."""
+        iid = spec.instance_id
+        record, folder = planned.record, planned.folder
+        fresh = planned.fresh or not network.exists(iid)
+        try:
+            netns = network.attach(iid, spec.address, planned.bridge)
+            if fresh or spec.rules is not None:  # none yet: all ingress but replies drops
+                firewall.apply(netns, record.rules)
+        except HostError:
+            raise
+        except firewall.FirewallError as exc:
+            raise HostError(f"cannot apply the security groups of {iid}: {exc}") from exc
         except Exception as exc:
             raise HostError(f"cannot create the network of {iid}: {exc}") from exc
         argv = self._boot_argv(spec, folder)
@@ -185,7 +226,7 @@ class LocalHosts:
         records.save(self.state_dir, record)
         _settle(child, iid)
         log.info(
-            "host %s booted (%s) at %s: %s", iid, spec.boot, address.private_ip,
+            "host %s booted (%s) at %s: %s", iid, spec.boot, spec.address.private_ip,
             naming.describe(argv), extra={"instance_id": iid},
         )  # fmt: skip
 
@@ -211,7 +252,7 @@ class LocalHosts:
             theirs = other.address
             if theirs.vpc_id == mine.vpc_id or not naming.overlaps(theirs.vpc_cidr, mine.vpc_cidr):
                 continue
-            if self.running(other.instance_id):
+            if other.instance_id in self._booting or self.running_now(other.instance_id):
                 raise HostError(
                     f"VPC {mine.vpc_id} ({mine.vpc_cidr}) overlaps VPC {theirs.vpc_id} "
                     f"({theirs.vpc_cidr}), which has running instances on this machine "
@@ -270,6 +311,16 @@ class LocalHosts:
         child = self._children.get(instance_id)
         if child is not None and child.poll() is not None:
             del self._children[instance_id]
+
+
+@dataclass(slots=True)
+class _Planned:
+    """What `_claim` made of a host for `_start` to finish."""
+
+    record: HostRecord
+    folder: Path
+    bridge: str
+    fresh: bool  # never booted on this machine: it starts with no rules
 
 
 def _settle(child: subprocess.Popen[bytes], instance_id: str, within: float = 10.0) -> None:

@@ -46,7 +46,12 @@ def netns_path(instance_id: str) -> str:
 
 
 def ensure_bridge(vpc_id: str, subnet_cidr: str) -> str:
-    """The VPC's bridge, up, with the subnet's router address on it; returns its name."""
+    """The VPC's bridge, up, with the subnet's router address on it; returns its name.
+
+    Its MAC address is pinned: a bridge whose address the kernel chose takes the lowest
+    address of its ports, so each host that joins could change the router's MAC under the
+    hosts already there, whose ARP caches then point at an address nobody answers to (their
+    connections stall until the entry goes stale, tens of seconds)."""
     from pyroute2 import IPRoute
 
     name = naming.bridge_name(vpc_id)
@@ -59,12 +64,23 @@ def ensure_bridge(vpc_id: str, subnet_cidr: str) -> str:
                 ipr.link("add", ifname=name, kind="bridge")
             found = ipr.link_lookup(ifname=name)
         index = found[0]
+        if not _address_pinned(name):  # set to what it is now: it stays that from here on
+            current = ipr.get_links(index)[0].get_attr("IFLA_ADDRESS")
+            ipr.link("set", index=index, address=current)
         have = {a.get_attr("IFA_ADDRESS") for a in ipr.get_addr(index=index, family=2)}
         if router not in have:
             with contextlib.suppress(Exception):
                 ipr.addr("add", index=index, address=router, prefixlen=prefix)
         ipr.link("set", index=index, state="up")
     return name
+
+
+def _address_pinned(ifname: str) -> bool:
+    """Whether the interface's MAC was set explicitly (`NET_ADDR_SET`), not by the kernel."""
+    try:
+        return Path(f"/sys/class/net/{ifname}/addr_assign_type").read_text().strip() == "3"
+    except OSError:
+        return False
 
 
 def drop_router(vpc_id: str, subnet_cidr: str) -> None:
@@ -103,10 +119,15 @@ def bridge_exists(vpc_id: str) -> bool:
 def create(instance_id: str, address: HostAddress) -> str:
     """The host's namespace with its `eth0` on the VPC's bridge; returns the namespace path.
     Idempotent: an existing, wired namespace is left as it is."""
+    return attach(instance_id, address, ensure_bridge(address.vpc_id, address.subnet_cidr))
+
+
+def attach(instance_id: str, address: HostAddress, bridge: str) -> str:
+    """`create` on a bridge that exists (`ensure_bridge`): touches nothing another host
+    shares, so hosts can be attached side by side."""
     from pyroute2 import IPRoute, NetNS, netns
 
     name = naming.netns_name(instance_id)
-    bridge = ensure_bridge(address.vpc_id, address.subnet_cidr)
     if name not in netns.listnetns():
         netns.create(name)
     ns = NetNS(name)

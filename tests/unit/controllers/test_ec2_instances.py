@@ -37,6 +37,8 @@ class FakeRuntime:
             raise OSError(self.fail_boot)
         self.specs[spec.instance_id] = spec
         self.alive.add(spec.instance_id)
+        if spec.rules is not None:  # in place before the boot program starts
+            self.rules[spec.instance_id] = spec.rules
 
     async def halt(self, instance_id: str, force: bool = False) -> None:
         self.calls.append(("halt", instance_id))
@@ -47,10 +49,10 @@ class FakeRuntime:
         self.alive.discard(instance_id)
         self.specs.pop(instance_id, None)
 
-    def running(self, instance_id: str) -> bool:
+    async def running(self, instance_id: str) -> bool:
         return instance_id in self.alive
 
-    def hosts(self) -> list[str]:
+    async def hosts(self) -> list[str]:
         return list(self.specs)
 
     async def firewall(self, instance_id: str, rules: Sequence[IngressRule]) -> None:
@@ -237,3 +239,66 @@ def test_reboot_halts_and_boots_the_host_and_the_console_shows_it() -> None:
     asyncio.run(controller.reconcile())
     assert ec2.instances.get(SCOPE, instance_id).state is InstanceState.STOPPED
     assert runtime.calls.count(("boot", instance_id)) == 2
+
+
+def test_a_launch_wakes_the_controller_and_many_boot_side_by_side() -> None:
+    ec2, call = served()
+    clock = ManualClock()  # never advanced: nothing waits for the next sweep
+
+    class SlowRuntime(FakeRuntime):
+        def __init__(self) -> None:
+            super().__init__()
+            self.booting = 0
+            self.most = 0
+
+        async def boot(self, spec: HostSpec) -> None:
+            self.booting += 1
+            self.most = max(self.most, self.booting)
+            await asyncio.sleep(0.05)
+            self.booting -= 1
+            await super().boot(spec)
+
+    runtime = SlowRuntime()
+    controller = InstanceController(ec2, runtime, clock)
+    image = plain_image(REGION).image_id
+
+    async def scenario() -> None:
+        controller.start()
+        try:
+            await asyncio.sleep(0.01)  # the first sweep: nothing yet
+            out = call("RunInstances", ImageId=image, MinCount=4, MaxCount=4)
+            ids = [i["InstanceId"] for i in out["Instances"]]
+            for _ in range(200):
+                if all(ec2.instances.get(SCOPE, i).state is InstanceState.RUNNING for i in ids):
+                    break
+                await asyncio.sleep(0.01)
+            assert [ec2.instances.get(SCOPE, i).state for i in ids] == [InstanceState.RUNNING] * 4
+            assert runtime.most == 4  # booted together, not one after another
+            call("StopInstances", InstanceIds=ids[:1])
+            for _ in range(200):
+                if ec2.instances.get(SCOPE, ids[0]).state is InstanceState.STOPPED:
+                    break
+                await asyncio.sleep(0.01)
+            assert ec2.instances.get(SCOPE, ids[0]).state is InstanceState.STOPPED
+        finally:
+            await controller.stop()
+
+    asyncio.run(scenario())
+
+
+def test_a_booted_host_has_its_rules_before_it_shows_running() -> None:
+    ec2, call = served()
+    runtime = FakeRuntime()
+    controller = InstanceController(ec2, runtime, ManualClock())
+    vpc = call("DescribeVpcs")["Vpcs"][0]["VpcId"]
+    web = call("CreateSecurityGroup", GroupName="web", Description="w", VpcId=vpc)["GroupId"]
+    call("AuthorizeSecurityGroupIngress", GroupId=web, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+         "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])  # fmt: skip
+    out = call("RunInstances", ImageId=plain_image(REGION).image_id, MinCount=1, MaxCount=1,
+               SecurityGroupIds=[web])["Instances"][0]  # fmt: skip
+    asyncio.run(controller.reconcile())
+    iid = out["InstanceId"]
+    assert runtime.specs[iid].rules == (IngressRule("tcp", 80, 80, ("10.0.0.0/8",)),)
+    assert ("firewall", iid) not in runtime.calls  # it booted with them: nothing to change
+    assert ec2.instances.get(SCOPE, iid).state is InstanceState.RUNNING

@@ -1,5 +1,5 @@
 """EC2 as the instance metadata service sees it (`core.hosts.InstanceMetadata`): the running
-instance behind a private address, its instance profile role's temporary credentials
+(or booting) instance behind a private address, its instance profile role's temporary credentials
 (assumed through STS as `ec2.amazonaws.com`, renewed five minutes before they expire, as EC2
 rotates them), and the signature of its identity document: an HMAC-SHA256 under a key of
 this server's own, kept sealed in the store so a signature outlives a restart."""

@@ -279,3 +279,23 @@ def test_a_refused_commit_launches_nothing() -> None:
     store.refuse = False
     assert call("DescribeInstances")["Reservations"] == []
     assert call("DescribeSubnets") == before
+
+
+def test_watchers_hear_of_each_change_a_call_makes(run: Call, served: Ec2) -> None:
+    heard: list[tuple[str, str]] = []
+    unwatch = served.instances.watch(lambda i: heard.append((i.id, i.state.value)))
+    out = run("RunInstances", ImageId=IMAGE, MinCount=2, MaxCount=2)
+    a, b = (i["InstanceId"] for i in out["Instances"])
+    assert heard == [(a, "pending"), (b, "pending")]
+    heard.clear()
+    served.instances.booted(served.instances.get(SCOPE, a))  # the machine's report: not a call
+    assert heard == []
+    run("RebootInstances", InstanceIds=[a, b])  # only the running one is rebooted
+    run("StopInstances", InstanceIds=[a])
+    run("TerminateInstances", InstanceIds=[b])
+    assert heard == [(a, "running"), (a, "stopping"), (b, "shutting-down")]
+    refused = error_of(run, "StartInstances", InstanceIds=[b])  # nothing changed, nothing heard
+    assert refused.code == "IncorrectInstanceState"
+    unwatch()
+    run("TerminateInstances", InstanceIds=[a])
+    assert len(heard) == 3

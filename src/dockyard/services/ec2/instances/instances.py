@@ -5,14 +5,15 @@ does and writing the reason EC2 words. Terminated instances are kept an hour, th
 (`forget_expired`).
 
 The machine itself is driven by the controller (`controllers/ec2_instances.py`), never
-from here: this module only records what is wanted and what happened.
+from here: this module only records what is wanted and what happened, and tells its watchers
+(the controller, which enqueues the instance) which instances a call changed.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from dockyard.core.clock import Clock
@@ -77,6 +78,10 @@ def private_dns(region: str, address: str) -> str:
     return f"{host}.ec2.internal" if region == "us-east-1" else f"{host}.{region}.compute.internal"
 
 
+# Called with each instance a user's call changed, once it is committed.
+Watcher = Callable[[Instance], None]
+
+
 def new_mac() -> str:
     return "02:" + ":".join(secrets.token_hex(1) for _ in range(5))
 
@@ -85,6 +90,18 @@ class Instances:
     def __init__(self, records: Records, clock: Clock) -> None:
         self.records = records
         self.clock = clock
+        self._watchers: list[Watcher] = []
+
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call `watcher` with every instance launched, stopped, started, rebooted or
+        terminated (after the commit); returns the call that stops watching."""
+        self._watchers.append(watcher)
+        return lambda: self._watchers.remove(watcher)
+
+    def _notify(self, changed: Iterable[Instance]) -> None:
+        for instance in changed:
+            for watcher in list(self._watchers):
+                watcher(instance)
 
     def all(self, scope: Scope) -> list[Instance]:
         return self.records.all(scope, Instance)
@@ -160,6 +177,7 @@ class Instances:
                 )
             )
         self.records.commit([subnet, *made])
+        self._notify(made)
         return made
 
     def _moved(
@@ -186,7 +204,9 @@ class Instances:
                 shutdown = reason in (Reason.USER_SHUTDOWN, Reason.INSTANCE_SHUTDOWN)
                 after.transition_reason = user_initiated(now) if shutdown else ""
             pairs.append((instance, after))
-        self.records.commit([a for b, a in pairs if a.state != b.state])
+        moved = [a for b, a in pairs if a.state != b.state]
+        self.records.commit(moved)
+        self._notify(moved)
         return pairs
 
     def stop(self, scope: Scope, instances: Sequence[Instance]) -> list[tuple[Instance, Instance]]:
@@ -214,6 +234,7 @@ class Instances:
                 asked.append(changed)
         if asked:
             self.records.commit(asked)
+            self._notify(asked)
 
     def restarted(self, instance: Instance, reboots: int) -> Instance:
         """The host rebooted for the requests up to `reboots`."""
@@ -288,12 +309,20 @@ class Instances:
         return self._set(instance, S.TERMINATED, reason, REASON_MESSAGES[reason], detail)
 
     def by_address(self, private_ip: str) -> Instance | None:
-        """The running instance with this private address (in any account and region)."""
+        """The running instance with this private address (in any account and region); else
+        the pending one, whose host is booting: its boot program may ask the metadata
+        service before the controller has recorded `running` (on EC2 it only starts once
+        the instance runs)."""
+        booting = None
         for scope in self.scopes():
             for instance in self.all(scope):
-                if instance.private_ip == private_ip and instance.state == S.RUNNING:
+                if instance.private_ip != private_ip:
+                    continue
+                if instance.state == S.RUNNING:
                     return instance
-        return None
+                if instance.state == S.PENDING and booting is None:
+                    booting = instance
+        return booting
 
     def checks_pass(self, instance: Instance) -> bool | None:
         """Its status checks: None while initializing (or not running), then True."""
