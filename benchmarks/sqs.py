@@ -8,6 +8,10 @@ Each client process has its own queue: it sends `messages` (SendMessageBatch), t
 them (ReceiveMessage, up to `batch` at a time) and deletes what it got (DeleteMessageBatch)
 until every message it sent is gone. A message counts once it has been sent, received and
 deleted. Prints messages/s per server and the ratio Dockyard / moto.
+
+Then the long-poll latency: a ReceiveMessage with WaitTimeSeconds 10 waits on an empty queue,
+a SendMessage is made, and the time from the start of the send to the poll's answer is
+measured (`--polls` times; p50 and max), on both servers. The issue's goal: within 50 ms.
 """
 
 from __future__ import annotations
@@ -83,6 +87,33 @@ def measure(endpoint: str, clients: int, messages: int, batch: int) -> float:
     return clients * messages / elapsed
 
 
+def poll_latencies(endpoint: str, polls: int) -> list[float]:
+    """Milliseconds from the start of a SendMessage to the answer of a waiting long poll."""
+    import threading
+
+    sqs = client(endpoint)
+    url = sqs.create_queue(QueueName=f"poll-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    poller = client(endpoint)
+    out: list[float] = []
+    for i in range(polls):
+        answered: dict[str, float] = {}
+
+        def wait(answered: dict[str, float] = answered) -> None:
+            got = poller.receive_message(QueueUrl=url, WaitTimeSeconds=10)
+            answered["at"] = time.perf_counter()
+            for m in got.get("Messages", []):
+                poller.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        time.sleep(0.3)  # the poll is waiting at the server
+        sent = time.perf_counter()
+        sqs.send_message(QueueUrl=url, MessageBody=f"poll {i}")
+        thread.join(timeout=15)
+        out.append((answered.get("at", float("inf")) - sent) * 1000)
+    return sorted(out)
+
+
 def start_moto(port: int) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-p", str(port)],
@@ -105,6 +136,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--messages", type=int, default=2000, help="per client")
     parser.add_argument("--batch", type=int, default=10, help="messages per call (1-10)")
+    parser.add_argument("--polls", type=int, default=20, help="long polls to time")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -123,6 +155,11 @@ def main() -> None:
             ratio = results["dockyard"] / results["moto"]
             print(f"{'ratio':<10}{ratio:>11.2f}x  (dockyard messages/s / moto messages/s; "
                   "send + receive + delete)")  # fmt: skip
+            print(f"long poll answered after a send ({args.polls} polls), ms:")
+            print(f"{'server':<10}{'p50':>8}{'max':>8}")
+            for name, endpoint in targets.items():
+                lat = poll_latencies(endpoint, args.polls)
+                print(f"{name:<10}{lat[len(lat) // 2]:>8.1f}{lat[-1]:>8.1f}")
         finally:
             dockyard.stop()
             moto.terminate()
