@@ -1,0 +1,249 @@
+"""The paths between SNS, SQS, Lambda, CloudWatch alarms, EventBridge and ECS on one real
+server: an alarm's topic reaching an HTTP and a Lambda subscriber, an EventBridge rule on ECS
+task state changes invoking a function and sending to a queue, and SNS -> SQS -> an event
+source mapping. The functions report what they got by sending it to a queue the test reads."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import uuid
+import zipfile
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.conftest import make_client
+from tests.integration.test_sns_sources import subscribe_confirmed
+from tests.support.server import DockyardProcess
+from tests.support.subscriber import Subscriber, signature_valid
+from tests.support.waiting import wait_for
+
+# Sends the event it was invoked with to the queue at $OUT, as the function's own SDK call.
+REPORTER = """
+import json, os
+import boto3
+
+def handler(event, context):
+    boto3.client("sqs").send_message(QueueUrl=os.environ["OUT"], MessageBody=json.dumps(event))
+    return {"ok": True}
+"""
+
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}  # fmt: skip
+
+
+def zipped(source: str) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", source)
+    return buf.getvalue()
+
+
+def role_arn(endpoint: str) -> str:
+    iam = make_client("iam", endpoint)
+    try:
+        made = iam.create_role(RoleName="reporter", AssumeRolePolicyDocument=json.dumps(TRUST))
+    except ClientError:
+        made = iam.get_role(RoleName="reporter")
+    return str(made["Role"]["Arn"])
+
+
+def queue(sqs: Any, name: str, sender: str | None = None, service: str = "") -> tuple[str, str]:
+    """A queue (URL, ARN); with `sender`, its policy lets `service` send for that source."""
+    url = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]  # fmt: skip
+    if sender is not None:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service},
+                           "Action": "sqs:SendMessage", "Resource": arn,
+                           "Condition": {"ArnEquals": {"aws:SourceArn": sender}}}],
+        })})  # fmt: skip
+    return url, arn
+
+
+def reporter(endpoint: str, name: str, out_url: str) -> str:
+    """A function that sends each event it gets to `out_url`; answers its ARN."""
+    lam = make_client("lambda", endpoint)
+    arn: str = lam.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role_arn(endpoint), Handler="app.handler",
+        Code={"ZipFile": zipped(REPORTER)}, Timeout=30,
+        Environment={"Variables": {"OUT": out_url}},
+    )["FunctionArn"]  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return arn
+
+
+def drain(sqs: Any, url: str, into: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Receive (and delete) what is on the queue now; answers all received so far."""
+    out = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+    for m in out.get("Messages", []):
+        into.append(json.loads(m["Body"]))
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    return into
+
+
+def test_an_alarm_reaches_the_http_and_the_lambda_subscriber_of_its_topic(
+    fresh_server: Any,
+) -> None:
+    server = fresh_server("--runtime", "process", "--time-scale", "60")
+    sns = make_client("sns", server.endpoint)
+    sqs = make_client("sqs", server.endpoint)
+    cw = make_client("cloudwatch", server.endpoint)
+    lam = make_client("lambda", server.endpoint)
+    topic = sns.create_topic(Name="pager")["TopicArn"]
+    out_url, _ = queue(sqs, "pager-seen")
+    fn = reporter(server.endpoint, "pager-fn", out_url)
+    lam.add_permission(FunctionName="pager-fn", StatementId="sns", Action="lambda:InvokeFunction",
+                       Principal="sns.amazonaws.com", SourceArn=topic)  # fmt: skip
+    sub = sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn)["SubscriptionArn"]
+    assert sub.startswith(topic + ":")  # confirmed at once, as AWS does for Lambda
+    with Subscriber() as hook:
+        subscribe_confirmed(sns, topic, hook)
+        cw.put_metric_alarm(
+            AlarmName="queue-deep", Namespace="Jobs", MetricName="Depth", Statistic="Maximum",
+            Period=60, EvaluationPeriods=1, Threshold=100, AlarmActions=[topic],
+            ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+        )  # fmt: skip
+
+        def notified() -> list[Any]:
+            cw.put_metric_data(Namespace="Jobs", MetricData=[{"MetricName": "Depth",
+                                                               "Value": 250}])  # fmt: skip
+            return hook.of_type("Notification")
+
+        http = wait_for(notified, timeout=60, what="the alarm's notification", every=0.2)[0].doc
+        assert signature_valid(http)
+        assert json.loads(http["Message"])["NewStateValue"] == "ALARM"
+        seen: list[dict[str, Any]] = []
+        (event,) = wait_for(lambda: drain(sqs, out_url, seen), timeout=30,
+                            what="the function's event")  # fmt: skip
+    (record,) = event["Records"]
+    assert record["EventSource"] == "aws:sns"
+    assert record["EventVersion"] == "1.0"
+    assert record["EventSubscriptionArn"] == sub
+    got = record["Sns"]
+    assert got["Type"] == "Notification"
+    assert got["TopicArn"] == topic
+    assert got["MessageId"] == http["MessageId"]
+    assert got["Subject"] == 'ALARM: "queue-deep" in US East (N. Virginia)'
+    assert got["Message"] == http["Message"]
+    message = json.loads(got["Message"])
+    assert message["AlarmName"] == "queue-deep" and message["NewStateValue"] == "ALARM"
+    # Lambda spells the URLs SigningCertUrl / UnsubscribeUrl; the signature is the same.
+    assert got["UnsubscribeUrl"].startswith("http") and got["Timestamp"].endswith("Z")
+    assert signature_valid({**got, "SigningCertURL": got["SigningCertUrl"]})
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="tasks need root for namespaces")
+
+
+@needs_root
+def test_a_rule_on_ecs_task_state_changes_invokes_a_function_and_sends_to_a_queue(
+    dockyard: DockyardProcess,
+) -> None:
+    ep = dockyard.endpoint
+    ecs = make_client("ecs", ep)
+    events = make_client("events", ep)
+    sqs = make_client("sqs", ep)
+    lam = make_client("lambda", ep)
+    tag = uuid.uuid4().hex[:6]
+    taskdef = ecs.register_task_definition(
+        family=f"paths-{tag}", networkMode="host",
+        containerDefinitions=[{"name": "job", "image": "process:/tmp", "essential": True,
+                               "memory": 64, "entryPoint": [sys.executable, "-c"],
+                               "command": ["print('done')"]}],
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+    rule = events.put_rule(Name=f"ecs-{tag}", EventPattern=json.dumps({
+        "source": ["aws.ecs"], "detail-type": ["ECS Task State Change"],
+        "detail": {"taskDefinitionArn": [taskdef], "lastStatus": ["STOPPED"]},
+    }))["RuleArn"]  # fmt: skip
+    fn_out, _ = queue(sqs, f"ecs-fn-{tag}")
+    fn = reporter(ep, f"ecs-fn-{tag}", fn_out)
+    lam.add_permission(FunctionName=fn, StatementId="events", Action="lambda:InvokeFunction",
+                       Principal="events.amazonaws.com", SourceArn=rule)  # fmt: skip
+    target_url, target_arn = queue(sqs, f"ecs-q-{tag}", rule, "events.amazonaws.com")
+    out = events.put_targets(Rule=f"ecs-{tag}", Targets=[
+        {"Id": "fn", "Arn": fn}, {"Id": "q", "Arn": target_arn}])  # fmt: skip
+    assert out["FailedEntryCount"] == 0
+    task = ecs.run_task(taskDefinition=taskdef)["tasks"][0]["taskArn"]
+
+    by_function: list[dict[str, Any]] = []
+    (invoked,) = wait_for(lambda: drain(sqs, fn_out, by_function), timeout=60,
+                          what="the function's event")  # fmt: skip
+    on_queue: list[dict[str, Any]] = []
+    (queued,) = wait_for(lambda: drain(sqs, target_url, on_queue), timeout=30,
+                         what="the event on the target queue")  # fmt: skip
+    for event in (invoked, queued):
+        assert event["source"] == "aws.ecs"
+        assert event["detail-type"] == "ECS Task State Change"
+        assert event["account"] == "000000000000" and event["region"] == "us-east-1"
+        assert event["resources"] == [task]
+        assert event["version"] == "0" and event["id"] and event["time"].endswith("Z")
+        detail = event["detail"]
+        assert detail["taskArn"] == task
+        assert detail["lastStatus"] == "STOPPED"
+        assert detail["desiredStatus"] == "STOPPED"
+        assert detail["taskDefinitionArn"] == taskdef
+        assert detail["containers"][0]["name"] == "job"
+        assert detail["containers"][0]["exitCode"] == 0
+    assert invoked["id"] == queued["id"]  # one event, two targets
+
+
+def test_a_topic_feeds_a_queue_whose_mapping_invokes_a_function_in_batches(
+    dockyard: DockyardProcess,
+) -> None:
+    ep = dockyard.endpoint
+    sns = make_client("sns", ep)
+    sqs = make_client("sqs", ep)
+    lam = make_client("lambda", ep)
+    tag = uuid.uuid4().hex[:6]
+    topic = sns.create_topic(Name=f"jobs-{tag}")["TopicArn"]
+    src_url, src_arn = queue(sqs, f"jobs-{tag}", topic, "sns.amazonaws.com")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=src_arn)
+    out_url, _ = queue(sqs, f"jobs-seen-{tag}")
+    reporter(ep, f"jobs-fn-{tag}", out_url)
+    sent = {sns.publish(TopicArn=topic, Message=f"job {i}")["MessageId"] for i in range(5)}
+    wait_for(lambda: int(sqs.get_queue_attributes(
+        QueueUrl=src_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+        "ApproximateNumberOfMessages"]) == 5, what="the five messages on the queue")  # fmt: skip
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=src_arn, FunctionName=f"jobs-fn-{tag}", BatchSize=2)  # fmt: skip
+    assert mapping["BatchSize"] == 2 and mapping["EventSourceArn"] == src_arn
+    wait_for(lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled",
+             what="the mapping enabled")  # fmt: skip
+
+    batches: list[dict[str, Any]] = []
+
+    def records() -> list[dict[str, Any]]:
+        return [r for b in drain(sqs, out_url, batches) for r in b["Records"]]
+
+    wait_for(lambda: len(records()) >= 5, timeout=60, what="all five records")
+    assert all(1 <= len(b["Records"]) <= 2 for b in batches), [len(b["Records"]) for b in batches]
+    got = records()
+    assert len(got) == 5
+    for r in got:
+        assert r["eventSource"] == "aws:sqs" and r["eventSourceARN"] == src_arn
+        assert r["awsRegion"] == "us-east-1" and r["messageId"] and r["receiptHandle"]
+    envelopes = [json.loads(r["body"]) for r in got]
+    assert {e["MessageId"] for e in envelopes} == sent
+    assert {e["Message"] for e in envelopes} == {f"job {i}" for i in range(5)}
+    assert all(e["Type"] == "Notification" and e["TopicArn"] == topic for e in envelopes)
+
+    def handled() -> bool:  # what the function handled is deleted from the source queue
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=src_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return attrs == {"ApproximateNumberOfMessages": "0",
+                         "ApproximateNumberOfMessagesNotVisible": "0"}  # fmt: skip
+
+    wait_for(handled, what="the source queue emptied")
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])
