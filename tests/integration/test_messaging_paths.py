@@ -29,6 +29,12 @@ import boto3
 
 def handler(event, context):
     boto3.client("sqs").send_message(QueueUrl=os.environ["OUT"], MessageBody=json.dumps(event))
+    if isinstance(event, dict) and event.get("fail"):
+        raise ValueError("asked to fail")
+    failing = os.environ.get("FAIL_BODY")
+    if failing:  # the records with that body are reported as failed (ReportBatchItemFailures)
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]}
+                                      for r in event["Records"] if r["body"] == failing]}
     return {"ok": True}
 """
 
@@ -247,3 +253,74 @@ def test_a_topic_feeds_a_queue_whose_mapping_invokes_a_function_in_batches(
 
     wait_for(handled, what="the source queue emptied")
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_event_invocations_send_their_records_to_a_queue_and_a_topic(
+    dockyard: DockyardProcess,
+) -> None:
+    """Destinations are sent with the execution role's permissions, as in AWS: a queue and a
+    topic with no policy of their own take the records."""
+    ep = dockyard.endpoint
+    sns = make_client("sns", ep)
+    sqs = make_client("sqs", ep)
+    lam = make_client("lambda", ep)
+    tag = uuid.uuid4().hex[:6]
+    seen_url, _ = queue(sqs, f"dest-seen-{tag}")
+    failures_url, failures_arn = queue(sqs, f"dest-failed-{tag}")
+    topic = sns.create_topic(Name=f"dest-ok-{tag}")["TopicArn"]
+    ok_url, ok_arn = queue(sqs, f"dest-ok-{tag}", topic, "sns.amazonaws.com")
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=ok_arn,
+                  Attributes={"RawMessageDelivery": "true"})  # fmt: skip
+    fn = reporter(ep, f"dest-fn-{tag}", seen_url)
+    lam.put_function_event_invoke_config(
+        FunctionName=fn, MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": failures_arn},
+                           "OnSuccess": {"Destination": topic}},
+    )  # fmt: skip
+    lam.invoke(FunctionName=fn, InvocationType="Event", Payload=b'{"n": 1}')
+    lam.invoke(FunctionName=fn, InvocationType="Event", Payload=b'{"n": 2, "fail": true}')
+    ok: list[dict[str, Any]] = []
+    (success,) = wait_for(lambda: drain(sqs, ok_url, ok), timeout=30, what="the success record")
+    assert success["requestContext"]["condition"] == "Success"
+    assert success["requestContext"]["functionArn"] == fn + ":$LATEST"
+    assert success["requestPayload"] == {"n": 1}
+    assert success["responsePayload"] == {"ok": True}
+    failed: list[dict[str, Any]] = []
+    (failure,) = wait_for(lambda: drain(sqs, failures_url, failed), timeout=30,
+                          what="the failure record")  # fmt: skip
+    assert failure["requestContext"]["condition"] == "RetriesExhausted"
+    assert failure["requestPayload"] == {"n": 2, "fail": True}
+    assert failure["responseContext"]["functionError"] == "Unhandled"
+    assert failure["responsePayload"]["errorMessage"] == "asked to fail"
+
+
+def test_records_are_sent_as_the_execution_role_whose_policy_must_allow_it(
+    fresh_server: Any, tmp_path: Any
+) -> None:
+    from tests.support.taskroles import ROOT_KEY, auth_file
+
+    server = fresh_server("--runtime", "process", "--auth-file", str(auth_file(tmp_path)))
+    iam = make_client("iam", server.endpoint, access_key=ROOT_KEY)
+    lam = make_client("lambda", server.endpoint, access_key=ROOT_KEY)
+    sqs = make_client("sqs", server.endpoint, access_key=ROOT_KEY)
+    role = iam.create_role(RoleName="quiet", AssumeRolePolicyDocument=json.dumps(TRUST))
+    url, arn = queue(sqs, "records")
+    fn = lam.create_function(
+        FunctionName="quiet", Runtime="python3.12", Role=role["Role"]["Arn"],
+        Handler="app.handler", Code={"ZipFile": zipped("def handler(e, c):\n    return e\n")},
+    )["FunctionArn"]  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="quiet")
+    lam.put_function_event_invoke_config(
+        FunctionName="quiet", DestinationConfig={"OnSuccess": {"Destination": arn}})  # fmt: skip
+    lam.invoke(FunctionName="quiet", InvocationType="Event", Payload=b'{"n": 1}')
+    wait_for(lambda: "sqs:SendMessage" in server.log() and "refused the record" in server.log(),
+             what="the refusal in the server's log")  # fmt: skip
+    iam.put_role_policy(RoleName="quiet", PolicyName="records", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": arn}],
+    }))  # fmt: skip
+    lam.invoke(FunctionName="quiet", InvocationType="Event", Payload=b'{"n": 2}')
+    got: list[dict[str, Any]] = []
+    (rec,) = wait_for(lambda: drain(sqs, url, got), what="the record the role may send")
+    assert rec["requestPayload"] == {"n": 2} and rec["requestContext"]["functionArn"] == (
+        fn + ":$LATEST")  # fmt: skip
