@@ -324,3 +324,74 @@ def test_records_are_sent_as_the_execution_role_whose_policy_must_allow_it(
     (rec,) = wait_for(lambda: drain(sqs, url, got), what="the record the role may send")
     assert rec["requestPayload"] == {"n": 2} and rec["requestContext"]["functionArn"] == (
         fn + ":$LATEST")  # fmt: skip
+
+
+def test_a_mapping_leaves_the_failures_a_function_reports_for_the_dead_letter_queue(
+    dockyard: DockyardProcess,
+) -> None:
+    ep = dockyard.endpoint
+    sqs = make_client("sqs", ep)
+    lam = make_client("lambda", ep)
+    tag = uuid.uuid4().hex[:6]
+    dlq_url, dlq_arn = queue(sqs, f"esm-dlq-{tag}")
+    src_url, src_arn = queue(sqs, f"esm-src-{tag}")
+    sqs.set_queue_attributes(QueueUrl=src_url, Attributes={
+        "VisibilityTimeout": "1",
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+    })  # fmt: skip
+    out_url, _ = queue(sqs, f"esm-seen-{tag}")
+    name = f"esm-fn-{tag}"
+    reporter(ep, name, out_url)
+    lam.update_function_configuration(
+        FunctionName=name, Environment={"Variables": {"OUT": out_url, "FAIL_BODY": "bad"}}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    for body in ("good 1", "bad", "good 2"):
+        sqs.send_message(QueueUrl=src_url, MessageBody=body)
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=src_arn, FunctionName=name,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )  # fmt: skip
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    try:
+        dead: list[dict[str, Any]] = []
+
+        def in_dlq() -> list[str]:
+            out = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1)
+            dead.extend(out.get("Messages", []))
+            return [m["Body"] for m in dead]
+
+        assert wait_for(in_dlq, timeout=60, what="the failed message in the DLQ") == ["bad"]
+        batches: list[dict[str, Any]] = []
+        bodies = [r["body"] for b in drain(sqs, out_url, batches) for r in b["Records"]]
+        assert sorted(set(bodies)) == ["bad", "good 1", "good 2"]
+        assert bodies.count("good 1") == 1 and bodies.count("good 2") == 1
+        assert bodies.count("bad") == 2  # received twice (maxReceiveCount), then redriven
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_mapping_collects_a_batch_larger_than_ten_within_its_window(
+    dockyard: DockyardProcess,
+) -> None:
+    ep = dockyard.endpoint
+    sqs = make_client("sqs", ep)
+    lam = make_client("lambda", ep)
+    tag = uuid.uuid4().hex[:6]
+    src_url, src_arn = queue(sqs, f"wide-src-{tag}")
+    out_url, _ = queue(sqs, f"wide-seen-{tag}")
+    name = f"wide-fn-{tag}"
+    reporter(ep, name, out_url)
+    for i in range(0, 25, 10):
+        sqs.send_message_batch(QueueUrl=src_url, Entries=[
+            {"Id": str(j), "MessageBody": f"m{j}"} for j in range(i, min(i + 10, 25))])  # fmt: skip
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=src_arn, FunctionName=name, BatchSize=25,
+        MaximumBatchingWindowInSeconds=2)  # fmt: skip
+    assert mapping["MaximumBatchingWindowInSeconds"] == 2
+    try:
+        batches: list[dict[str, Any]] = []
+        (batch,) = wait_for(lambda: drain(sqs, out_url, batches), timeout=60, what="one batch")
+        assert sorted(r["body"] for r in batch["Records"]) == sorted(f"m{j}" for j in range(25))
+    finally:
+        lam.delete_event_source_mapping(UUID=mapping["UUID"])

@@ -1,5 +1,6 @@
 """Event source mappings from SQS queues: a poller per enabled mapping long-polls the queue
-through the `core.queues.QueueConsumer` port, invokes the function synchronously with a
+through the `core.queues.QueueConsumer` port, gathers up to BatchSize records within the
+MaximumBatchingWindowInSeconds, invokes the function synchronously with the
 batch (`{"Records": [...]}` as Lambda builds it) and deletes what succeeded. A failed batch
 is left on the queue, to come back after its visibility timeout, as Lambda does; with
 `ReportBatchItemFailures` only the messages the function names stay."""
@@ -24,7 +25,7 @@ from dockyard.services.awslambda.errors import (
     ResourceNotFoundException,
 )
 from dockyard.services.awslambda.functions import Functions
-from dockyard.services.awslambda.invoke import Invoker
+from dockyard.services.awslambda.invoke import MAX_SYNC_PAYLOAD, Invoker
 from dockyard.services.awslambda.model import function_arn
 from dockyard.store.base import Store
 
@@ -34,6 +35,10 @@ KIND = "lambda.mapping"
 MAX_BATCH = 10_000
 POLL_WAIT = 20.0  # seconds of each long poll
 BACKOFF = 1.0  # seconds before polling again after a refused or throttled batch
+FILL_PAUSE = 0.2  # seconds between receives while a batching window gathers records
+# A batch stops growing before another receive (10 messages of up to 256 KiB, with their
+# attributes) could take the event past the 6 MB synchronous payload limit.
+FILL_ROOM = MAX_SYNC_PAYLOAD - 10 * 300 * 1024
 
 
 @dataclass(slots=True)
@@ -257,7 +262,30 @@ class Mappings:
                 await self.clock.sleep(BACKOFF)
                 continue
             if received:
-                await self.process(mapping_id, list(received))
+                batch = await self._fill(m, list(received))
+                await self.process(mapping_id, batch)
+
+    async def _fill(self, m: Mapping, batch: list[Received]) -> list[Received]:
+        """With a batching window, gather up to BatchSize records (a receive takes 10 at
+        most) for at most MaximumBatchingWindowInSeconds from the first, as Lambda does."""
+        assert self.consumer is not None
+        deadline = self.clock.now() + m.batching_window
+        size = sum(len(json.dumps(r.body)) for r in batch)
+        while len(batch) < m.batch_size and m.batching_window > 0 and size < FILL_ROOM:
+            left = deadline - self.clock.now()
+            if left <= 0 or self.mappings.get(m.uuid) is not m:  # window over, or changed
+                break
+            try:
+                more = await self.consumer.receive(
+                    m.event_source_arn, min(10, m.batch_size - len(batch)), 0.0
+                )
+            except QueueRefused:
+                break  # invoke with what was gathered; the next poll reports the problem
+            batch.extend(more)
+            size += sum(len(json.dumps(r.body)) for r in more)
+            if not more:
+                await self.clock.sleep(min(left, FILL_PAUSE))
+        return batch
 
     async def process(self, mapping_id: str, batch: list[Received]) -> None:
         """Invoke the function with one batch and delete what it handled."""

@@ -115,3 +115,34 @@ def test_mapping_checks(tmp_path: Path) -> None:
     assert mappings.get(SCOPE, m.uuid).state == "Disabled"
     assert mappings.delete(SCOPE, m.uuid).state == "Deleting"
     assert mappings.listed(SCOPE, None, None) == []
+
+
+def test_a_batching_window_gathers_past_ten_up_to_the_batch_size(tmp_path: Path) -> None:
+    queue, invoker = FakeQueue([f"b{i}" for i in range(30)]), FakeInvoker(None)
+    mappings = mappings_with(tmp_path, queue, invoker)
+    m = mappings.create(SCOPE, "fn", QUEUE, 25, 5, True, [])
+    mappings.settle(m.uuid)
+
+    async def fill() -> list[Received]:
+        first = await queue.receive(QUEUE, 10, 0)
+        return await mappings._fill(mappings.mappings[m.uuid], list(first))
+
+    batch = asyncio.run(fill())
+    assert [r.body for r in batch] == [f"b{i}" for i in range(25)]
+    assert len(queue.waiting) == 5
+
+
+def test_a_batch_stops_growing_before_the_payload_limit(tmp_path: Path) -> None:
+    queue, invoker = FakeQueue(["x" * 250_000] * 40), FakeInvoker(None)
+    mappings = mappings_with(tmp_path, queue, invoker)
+    m = mappings.create(SCOPE, "fn", QUEUE, 100, 5, True, [])
+    mappings.settle(m.uuid)
+
+    async def fill() -> list[Received]:
+        first = await queue.receive(QUEUE, 10, 0)
+        return await mappings._fill(mappings.mappings[m.uuid], list(first))
+
+    batch = asyncio.run(fill())
+    assert len(batch) == 20  # a third receive could pass 6 MB
+    event = {"Records": [{"body": r.body} for r in batch]}
+    assert len(json.dumps(event)) < 6 * 1024 * 1024
