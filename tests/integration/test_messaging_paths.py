@@ -395,3 +395,37 @@ def test_a_mapping_collects_a_batch_larger_than_ten_within_its_window(
         assert sorted(r["body"] for r in batch["Records"]) == sorted(f"m{j}" for j in range(25))
     finally:
         lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_mapping_reads_the_queue_as_the_execution_role(fresh_server: Any, tmp_path: Any) -> None:
+    from tests.support.taskroles import ROOT_KEY, auth_file
+
+    server = fresh_server("--runtime", "process", "--auth-file", str(auth_file(tmp_path)))
+    iam = make_client("iam", server.endpoint, access_key=ROOT_KEY)
+    lam = make_client("lambda", server.endpoint, access_key=ROOT_KEY)
+    sqs = make_client("sqs", server.endpoint, access_key=ROOT_KEY)
+    role = iam.create_role(RoleName="poller", AssumeRolePolicyDocument=json.dumps(TRUST))
+    url, arn = queue(sqs, "work")
+    out_url, out_arn = queue(sqs, "work-seen")
+    lam.create_function(
+        FunctionName="poller", Runtime="python3.12", Role=role["Role"]["Arn"],
+        Handler="app.handler", Code={"ZipFile": zipped(REPORTER)}, Timeout=30,
+        Environment={"Variables": {"OUT": out_url}},
+    )  # fmt: skip
+    lam.get_waiter("function_active_v2").wait(FunctionName="poller")
+    with pytest.raises(ClientError) as refused:
+        lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="poller")
+    assert refused.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert "does not have permissions to call ReceiveMessage on SQS" in str(refused.value)
+    iam.put_role_policy(RoleName="poller", PolicyName="queues", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Resource": arn, "Action": [
+                          "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]},
+                      {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": out_arn}],
+    }))  # fmt: skip
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="poller")
+    sqs.send_message(QueueUrl=url, MessageBody="hello")
+    got: list[dict[str, Any]] = []
+    (event,) = wait_for(lambda: drain(sqs, out_url, got), timeout=30, what="the batch")
+    assert [r["body"] for r in event["Records"]] == ["hello"]
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])

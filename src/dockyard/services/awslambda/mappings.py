@@ -18,6 +18,7 @@ from typing import Any
 
 from dockyard.core.clock import Clock
 from dockyard.core.queues import QueueConsumer, QueueRefused, Received
+from dockyard.core.rolecredentials import RolePermissions
 from dockyard.core.scope import Scope
 from dockyard.services.awslambda.errors import (
     InvalidParameterValueException,
@@ -102,6 +103,8 @@ class Mappings:
         self.consumer = consumer
         self.mappings: dict[str, Mapping] = {}
         self._pollers: dict[str, asyncio.Task[None]] = {}
+        # The execution role's policies (None: not enforced): Lambda polls as that role.
+        self.permissions: RolePermissions | None = None
 
     def load(self) -> None:
         self.mappings = {k: Mapping(**v) for k, v in self.store.load(KIND)}
@@ -149,7 +152,7 @@ class Mappings:
         window: int | None, enabled: bool, response_types: list[str],
     ) -> Mapping:  # fmt: skip
         fn, qualifier = self.functions.resolve(scope, function)
-        self.functions.config_of(fn, qualifier)
+        config = self.functions.config_of(fn, qualifier)
         if ":sqs:" not in source:
             raise InvalidParameterValueException(
                 f"Dockyard maps SQS queues to functions only (EventSourceArn: {source})."
@@ -162,6 +165,7 @@ class Mappings:
                 "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified "
                 "queue does not exist for this wsdl version."
             )
+        self._check_role(scope, config.role, fn.name, source)
         arn = function_arn(fn.account_id, fn.region, fn.name, qualifier)
         if any(m.event_source_arn == source and m.function_arn == arn
                for m in self.mappings.values()):  # fmt: skip
@@ -183,6 +187,19 @@ class Mappings:
         self._settle_soon(m.uuid)
         return m
 
+    def _check_role(self, scope: Scope, role: str, session: str, source: str) -> None:
+        """Lambda reads the queue as the execution role, which must be allowed to, as AWS
+        checks when the mapping is made."""
+        if self.permissions is None or not role:
+            return
+        for action in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"):
+            if self.permissions.denial(
+                scope.account_id, role, session[:64], f"sqs:{action}", source
+            ):
+                raise InvalidParameterValueException(
+                    f"The provided execution role does not have permissions to call {action} on SQS"
+                )
+
     def update(
         self, scope: Scope, mapping_id: str, function: str | None, batch_size: int | None,
         window: int | None, enabled: bool | None, response_types: list[str] | None,
@@ -196,6 +213,8 @@ class Mappings:
         new = dataclasses.replace(m, response_types=list(m.response_types))
         if function is not None:
             fn, qualifier = self.functions.resolve(scope, function)
+            config = self.functions.config_of(fn, qualifier)
+            self._check_role(scope, config.role, fn.name, m.event_source_arn)
             new.function_arn = function_arn(fn.account_id, fn.region, fn.name, qualifier)
         if batch_size is not None or window is not None:
             new.batching_window = window if window is not None else m.batching_window

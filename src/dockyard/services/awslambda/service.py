@@ -73,6 +73,7 @@ class Lambda:
         self.destinations.queues, self.destinations.topics = senders, topics
         self.destinations.events = events
         self.destinations.permissions = role_permissions  # records go as the execution role
+        self.mappings.permissions = role_permissions  # queues are read as the execution role
         self.event_configs = EventConfigs(self.functions, self.destinations, clock)
         self.urls = FunctionUrls(self.functions, clock, endpoint_url)
 

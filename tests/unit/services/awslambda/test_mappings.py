@@ -146,3 +146,21 @@ def test_a_batch_stops_growing_before_the_payload_limit(tmp_path: Path) -> None:
     assert len(batch) == 20  # a third receive could pass 6 MB
     event = {"Records": [{"body": r.body} for r in batch]}
     assert len(json.dumps(event)) < 6 * 1024 * 1024
+
+
+class DenyAll:
+    def __init__(self, allowed: set[str]) -> None:
+        self.allowed = allowed
+
+    def denial(self, account_id: str, role: str, session: str, action: str, res: str) -> str | None:
+        return None if action in self.allowed else f"no {action}"
+
+
+def test_the_execution_role_must_be_allowed_to_read_the_queue(tmp_path: Path) -> None:
+    mappings = mappings_with(tmp_path, FakeQueue([]), FakeInvoker(None))
+    mappings.permissions = DenyAll({"sqs:ReceiveMessage"})
+    with pytest.raises(InvalidParameterValueException, match="call DeleteMessage on SQS"):
+        mappings.create(SCOPE, "fn", QUEUE, None, None, True, [])
+    mappings.permissions = DenyAll({"sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                    "sqs:GetQueueAttributes"})  # fmt: skip
+    assert mappings.create(SCOPE, "fn", QUEUE, None, None, True, []).state == "Creating"
