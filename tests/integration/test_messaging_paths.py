@@ -429,3 +429,43 @@ def test_a_mapping_reads_the_queue_as_the_execution_role(fresh_server: Any, tmp_
     (event,) = wait_for(lambda: drain(sqs, out_url, got), timeout=30, what="the batch")
     assert [r["body"] for r in event["Records"]] == ["hello"]
     lam.delete_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_a_function_whose_policy_refuses_the_topic_sends_to_the_dead_letter_queue(
+    dockyard: DockyardProcess,
+) -> None:
+    ep = dockyard.endpoint
+    sns = make_client("sns", ep)
+    sqs = make_client("sqs", ep)
+    tag = uuid.uuid4().hex[:6]
+    topic = sns.create_topic(Name=f"refused-{tag}")["TopicArn"]
+    dlq_url, dlq_arn = queue(sqs, f"refused-dlq-{tag}", topic, "sns.amazonaws.com")
+    out_url, _ = queue(sqs, f"refused-seen-{tag}")
+    fn = reporter(ep, f"refused-fn-{tag}", out_url)  # no add-permission for SNS
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=fn, Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})  # fmt: skip
+    message_id = sns.publish(TopicArn=topic, Message="not for you")["MessageId"]
+    dead: list[dict[str, Any]] = []
+    (got,) = wait_for(lambda: drain(sqs, dlq_url, dead), timeout=30, what="the DLQ message")
+    assert got["MessageId"] == message_id and got["Message"] == "not for you"
+    assert drain(sqs, out_url, []) == []  # the function never ran
+
+
+def test_a_mapping_keeps_polling_after_a_restart(fresh_server: Any, tmp_path: Any) -> None:
+    data = tmp_path / "data"
+    server = fresh_server("--runtime", "process", data_dir=data)
+    sqs = make_client("sqs", server.endpoint)
+    lam = make_client("lambda", server.endpoint)
+    url, arn = queue(sqs, "steady")
+    out_url, _ = queue(sqs, "steady-seen")
+    reporter(server.endpoint, "steady-fn", out_url)
+    mapping = lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="steady-fn")
+    server.stop()
+    server = fresh_server("--runtime", "process", data_dir=data, port=server.port)
+    lam = make_client("lambda", server.endpoint)
+    sqs = make_client("sqs", server.endpoint)
+    assert lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled"
+    sqs.send_message(QueueUrl=url, MessageBody="after the restart")
+    got: list[dict[str, Any]] = []
+    (event,) = wait_for(lambda: drain(sqs, out_url, got), timeout=30, what="the batch")
+    assert [r["body"] for r in event["Records"]] == ["after the restart"]
