@@ -176,7 +176,7 @@ class Mappings:
                     m.uuid for m in self.mappings.values()
                     if m.event_source_arn == source and m.function_arn == arn)
             )  # fmt: skip
-        size = _batch(batch_size, window)
+        size = _batch(batch_size, window, source)
         mapping_id = str(uuid.uuid4())
         m = Mapping(
             mapping_id, f"arn:aws:lambda:{scope.region}:{scope.account_id}:event-source-mapping:"
@@ -218,7 +218,9 @@ class Mappings:
             new.function_arn = function_arn(fn.account_id, fn.region, fn.name, qualifier)
         if batch_size is not None or window is not None:
             new.batching_window = window if window is not None else m.batching_window
-            new.batch_size = _batch(batch_size or m.batch_size, new.batching_window)
+            new.batch_size = _batch(
+                batch_size or m.batch_size, new.batching_window, m.event_source_arn
+            )
         if response_types is not None:
             new.response_types = response_types
         if enabled is not None and enabled != m.enabled:
@@ -344,8 +346,17 @@ class Mappings:
             m.last_result = result  # shown by GetEventSourceMapping; not worth a write
 
 
-def _batch(size: int | None, window: int | None) -> int:
+def _batch(size: int | None, window: int | None, source: str) -> int:
     size = 10 if size is None else size
+    if source.endswith(".fifo"):  # one receive's worth, in order: no batching window
+        if window:
+            raise InvalidParameterValueException(
+                "Batching window is not supported for FIFO queues (MaximumBatchingWindowInSeconds)."
+            )
+        if not 1 <= size <= 10:
+            raise InvalidParameterValueException(
+                "BatchSize must be between 1 and 10 for FIFO queues (BatchSize)."
+            )
     if size > 10 and not window:
         raise InvalidParameterValueException(
             "Maximum batch window in seconds must be greater than 0 if maximum batch size is "

@@ -164,3 +164,15 @@ def test_the_execution_role_must_be_allowed_to_read_the_queue(tmp_path: Path) ->
     mappings.permissions = DenyAll({"sqs:ReceiveMessage", "sqs:DeleteMessage",
                                     "sqs:GetQueueAttributes"})  # fmt: skip
     assert mappings.create(SCOPE, "fn", QUEUE, None, None, True, []).state == "Creating"
+
+
+def test_a_fifo_queue_takes_ten_at_most_and_no_batching_window(tmp_path: Path) -> None:
+    fifo = QUEUE + ".fifo"
+    queue = FakeQueue([])
+    queue.exists = lambda arn: arn == fifo  # type: ignore[method-assign]
+    mappings = mappings_with(tmp_path, queue, FakeInvoker(None))
+    with pytest.raises(InvalidParameterValueException, match="not supported for FIFO"):
+        mappings.create(SCOPE, "fn", fifo, 10, 5, True, [])
+    with pytest.raises(InvalidParameterValueException, match="between 1 and 10 for FIFO"):
+        mappings.create(SCOPE, "fn", fifo, 11, None, True, [])
+    assert mappings.create(SCOPE, "fn", fifo, 10, None, True, []).batch_size == 10
