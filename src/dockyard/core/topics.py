@@ -26,10 +26,12 @@ class TopicPublisher(Protocol):
         *,
         subject: str | None = None,
         attributes: Mapping[str, tuple[str, str]] | None = None,  # name -> (DataType, value)
-        principal: str,
+        principal: str | None,
         source_arn: str | None = None,
     ) -> str:
         """The message id once the message is stored for delivery (deliveries happen later,
         from a queue). Raises `PublishRefused` when the topic does not exist or its policy does
-        not let `principal` from `source_arn` publish."""
+        not let the service `principal` from `source_arn` publish. With `principal` None the
+        publisher is an identity of the topic's own account whose policies the caller has
+        checked (Lambda destinations, sent as the function's execution role)."""
         ...

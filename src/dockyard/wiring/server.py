@@ -240,7 +240,7 @@ class Dockyard:
             logs=self.logs, objects=ServedObjects(self.s3), roles=self.sts,
             events=self.monitoring.events,
             queues=sqs_service.ServedQueues(self.sqs), senders=sqs_service.ServedQueues(self.sqs),
-            topics=self.sns.publisher,
+            topics=self.sns.publisher, role_permissions=role_access,
             endpoint_url=f"{'https' if options.tls_cert else 'http'}://{local}:{options.port}",
         )  # fmt: skip
         self.awslambda.load()

@@ -1,6 +1,9 @@
 """Where an asynchronous invocation's outcome goes (DestinationConfig OnSuccess / OnFailure):
 an SQS queue, an SNS topic, another function or the default event bus, each through its
-`core` port. The record is Lambda's invocation record."""
+`core` port. The record is Lambda's invocation record. As in AWS, Lambda sends it with the
+function's execution role: that role's policies must allow sqs:SendMessage / sns:Publish /
+lambda:InvokeFunction / events:PutEvents on the destination (when policies are enforced),
+and a queue or topic of the function's own account needs no resource policy for it."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from typing import Any
 from dockyard.core import timefmt
 from dockyard.core.eventbus import EventSink
 from dockyard.core.queues import Outgoing, QueueRefused, QueueSender
+from dockyard.core.rolecredentials import RolePermissions
 from dockyard.core.scope import Scope
 from dockyard.core.topics import PublishRefused, TopicPublisher
 from dockyard.services.awslambda.errors import InvalidParameterValueException
@@ -21,6 +25,8 @@ log = logging.getLogger(__name__)
 
 PRINCIPAL = "lambda.amazonaws.com"
 QueueEvent = Callable[[Scope, str, bytes], str]  # (scope, function ARN, payload) -> request id
+ACTIONS = {"sqs": "sqs:SendMessage", "sns": "sns:Publish", "lambda": "lambda:InvokeFunction",
+           "events": "events:PutEvents"}  # fmt: skip
 
 
 def kind_of(arn: str) -> str | None:
@@ -71,6 +77,8 @@ class Destinations:
         self.topics = topics
         self.events = events
         self.functions: QueueEvent | None = None  # set by Lambda: its own Event invocations
+        # The execution role's policies (None: not enforced, as without --auth-file).
+        self.permissions: RolePermissions | None = None
 
     def check(self, scope: Scope, arn: str) -> None:
         kind = kind_of(arn)
@@ -86,14 +94,27 @@ class Destinations:
                 f"Dockyard sends invocation records to the default event bus only ({arn})."
             )
 
-    def send(self, scope: Scope, arn: str, rec: dict[str, Any], function_arn: str) -> None:
+    def send(
+        self, scope: Scope, arn: str, rec: dict[str, Any], function_arn: str,
+        role_arn: str = "", session: str = "",
+    ) -> None:  # fmt: skip
+        """Send `rec` as a session `session` of the execution role `role_arn`."""
         body = json.dumps(rec)
         kind = kind_of(arn)
+        action = ACTIONS.get(kind or "")
+        if self.permissions is not None and role_arn and action:
+            denial = self.permissions.denial(scope.account_id, role_arn, session, action, arn)
+            if denial is not None:
+                log.warning("lambda: destination %s refused the record: %s", arn, denial)
+                return
+        # In the function's own account the role's policies are what counts; a queue or topic
+        # of another account must also allow it by its resource policy.
+        principal = None if arn.split(":")[4] == scope.account_id else PRINCIPAL
         try:
             if kind == "sqs" and self.queues is not None:
-                self.queues.send(arn, Outgoing(body, source_arn=function_arn, principal=PRINCIPAL))
+                self.queues.send(arn, Outgoing(body, source_arn=function_arn, principal=principal))
             elif kind == "sns" and self.topics is not None:
-                self.topics.publish(arn, body, principal=PRINCIPAL, source_arn=function_arn)
+                self.topics.publish(arn, body, principal=principal, source_arn=function_arn)
             elif kind == "lambda" and self.functions is not None:
                 self.functions(scope, arn, body.encode())
             elif kind == "events" and self.events is not None:

@@ -185,12 +185,15 @@ class Invoker:
         answer: Answer | None = None
         condition = "RetriesExhausted"
         invoked = str(body.get("invoked", ""))
+        role = ""  # the execution role, which sends the record to a destination
         tries = attempt  # invocations made, for approximateInvokeCount
         while True:
             answer = None
             try:
                 fn, version, invoked = self.target(scope, str(body["name"]), qualifier)
                 config = fn.event_configs.get(qualifier or LATEST, {})
+                version_config = fn.config(version)
+                role = version_config.role if version_config is not None else role
                 self._ready(fn, version)
                 tries = attempt + 1
                 answer = await self.run(fn, version, invoked, payload)
@@ -222,7 +225,8 @@ class Invoker:
             except Exception as exc:
                 log.warning("lambda: cannot save the retry of %s: %s", request_id, exc)
             await self.clock.sleep(delay)
-        self._report(scope, request_id, invoked, condition, tries, payload, answer, config)
+        self._report(scope, request_id, invoked, condition, tries, payload, answer, config,
+                     role, str(body["name"]))  # fmt: skip
         try:
             self.store.delete(EVENT_KIND, request_id)
         except Exception as exc:
@@ -230,9 +234,11 @@ class Invoker:
 
     def _report(
         self, scope: Scope, request_id: str, invoked: str, condition: str, attempts: int,
-        payload: bytes, answer: Answer | None, config: dict[str, Any],
+        payload: bytes, answer: Answer | None, config: dict[str, Any], role: str = "",
+        name: str = "",
     ) -> None:  # fmt: skip
-        """The invocation record to the OnSuccess / OnFailure destination, if any."""
+        """The invocation record to the OnSuccess / OnFailure destination, if any, sent as
+        the execution role `role` (its session named after the function)."""
         side = "OnSuccess" if condition == "Success" else "OnFailure"
         target = ((config.get("DestinationConfig") or {}).get(side) or {}).get("Destination")
         if not target:
@@ -244,7 +250,7 @@ class Invoker:
             answer.function_error if answer else None, answer.payload if answer else b"",
             self.clock.now(),
         )  # fmt: skip
-        self.destinations.send(scope, target, rec, invoked)
+        self.destinations.send(scope, target, rec, invoked, role, name[:64])
 
     async def drain(self) -> None:
         """Wait for the queued invocations (tests)."""

@@ -1,5 +1,6 @@
 """Event source mappings from SQS queues: a poller per enabled mapping long-polls the queue
-through the `core.queues.QueueConsumer` port, invokes the function synchronously with a
+through the `core.queues.QueueConsumer` port, gathers up to BatchSize records within the
+MaximumBatchingWindowInSeconds, invokes the function synchronously with the
 batch (`{"Records": [...]}` as Lambda builds it) and deletes what succeeded. A failed batch
 is left on the queue, to come back after its visibility timeout, as Lambda does; with
 `ReportBatchItemFailures` only the messages the function names stay."""
@@ -17,6 +18,7 @@ from typing import Any
 
 from dockyard.core.clock import Clock
 from dockyard.core.queues import QueueConsumer, QueueRefused, Received
+from dockyard.core.rolecredentials import RolePermissions
 from dockyard.core.scope import Scope
 from dockyard.services.awslambda.errors import (
     InvalidParameterValueException,
@@ -24,7 +26,7 @@ from dockyard.services.awslambda.errors import (
     ResourceNotFoundException,
 )
 from dockyard.services.awslambda.functions import Functions
-from dockyard.services.awslambda.invoke import Invoker
+from dockyard.services.awslambda.invoke import MAX_SYNC_PAYLOAD, Invoker
 from dockyard.services.awslambda.model import function_arn
 from dockyard.store.base import Store
 
@@ -34,6 +36,10 @@ KIND = "lambda.mapping"
 MAX_BATCH = 10_000
 POLL_WAIT = 20.0  # seconds of each long poll
 BACKOFF = 1.0  # seconds before polling again after a refused or throttled batch
+FILL_PAUSE = 0.2  # seconds between receives while a batching window gathers records
+# A batch stops growing before another receive (10 messages of up to 256 KiB, with their
+# attributes) could take the event past the 6 MB synchronous payload limit.
+FILL_ROOM = MAX_SYNC_PAYLOAD - 10 * 300 * 1024
 
 
 @dataclass(slots=True)
@@ -97,6 +103,8 @@ class Mappings:
         self.consumer = consumer
         self.mappings: dict[str, Mapping] = {}
         self._pollers: dict[str, asyncio.Task[None]] = {}
+        # The execution role's policies (None: not enforced): Lambda polls as that role.
+        self.permissions: RolePermissions | None = None
 
     def load(self) -> None:
         self.mappings = {k: Mapping(**v) for k, v in self.store.load(KIND)}
@@ -144,7 +152,7 @@ class Mappings:
         window: int | None, enabled: bool, response_types: list[str],
     ) -> Mapping:  # fmt: skip
         fn, qualifier = self.functions.resolve(scope, function)
-        self.functions.config_of(fn, qualifier)
+        config = self.functions.config_of(fn, qualifier)
         if ":sqs:" not in source:
             raise InvalidParameterValueException(
                 f"Dockyard maps SQS queues to functions only (EventSourceArn: {source})."
@@ -157,6 +165,7 @@ class Mappings:
                 "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified "
                 "queue does not exist for this wsdl version."
             )
+        self._check_role(scope, config.role, fn.name, source)
         arn = function_arn(fn.account_id, fn.region, fn.name, qualifier)
         if any(m.event_source_arn == source and m.function_arn == arn
                for m in self.mappings.values()):  # fmt: skip
@@ -167,7 +176,7 @@ class Mappings:
                     m.uuid for m in self.mappings.values()
                     if m.event_source_arn == source and m.function_arn == arn)
             )  # fmt: skip
-        size = _batch(batch_size, window)
+        size = _batch(batch_size, window, source)
         mapping_id = str(uuid.uuid4())
         m = Mapping(
             mapping_id, f"arn:aws:lambda:{scope.region}:{scope.account_id}:event-source-mapping:"
@@ -177,6 +186,19 @@ class Mappings:
         self._commit(m)
         self._settle_soon(m.uuid)
         return m
+
+    def _check_role(self, scope: Scope, role: str, session: str, source: str) -> None:
+        """Lambda reads the queue as the execution role, which must be allowed to, as AWS
+        checks when the mapping is made."""
+        if self.permissions is None or not role:
+            return
+        for action in ("ReceiveMessage", "DeleteMessage", "GetQueueAttributes"):
+            if self.permissions.denial(
+                scope.account_id, role, session[:64], f"sqs:{action}", source
+            ):
+                raise InvalidParameterValueException(
+                    f"The provided execution role does not have permissions to call {action} on SQS"
+                )
 
     def update(
         self, scope: Scope, mapping_id: str, function: str | None, batch_size: int | None,
@@ -191,10 +213,14 @@ class Mappings:
         new = dataclasses.replace(m, response_types=list(m.response_types))
         if function is not None:
             fn, qualifier = self.functions.resolve(scope, function)
+            config = self.functions.config_of(fn, qualifier)
+            self._check_role(scope, config.role, fn.name, m.event_source_arn)
             new.function_arn = function_arn(fn.account_id, fn.region, fn.name, qualifier)
         if batch_size is not None or window is not None:
             new.batching_window = window if window is not None else m.batching_window
-            new.batch_size = _batch(batch_size or m.batch_size, new.batching_window)
+            new.batch_size = _batch(
+                batch_size or m.batch_size, new.batching_window, m.event_source_arn
+            )
         if response_types is not None:
             new.response_types = response_types
         if enabled is not None and enabled != m.enabled:
@@ -257,7 +283,30 @@ class Mappings:
                 await self.clock.sleep(BACKOFF)
                 continue
             if received:
-                await self.process(mapping_id, list(received))
+                batch = await self._fill(m, list(received))
+                await self.process(mapping_id, batch)
+
+    async def _fill(self, m: Mapping, batch: list[Received]) -> list[Received]:
+        """With a batching window, gather up to BatchSize records (a receive takes 10 at
+        most) for at most MaximumBatchingWindowInSeconds from the first, as Lambda does."""
+        assert self.consumer is not None
+        deadline = self.clock.now() + m.batching_window
+        size = sum(len(json.dumps(r.body)) for r in batch)
+        while len(batch) < m.batch_size and m.batching_window > 0 and size < FILL_ROOM:
+            left = deadline - self.clock.now()
+            if left <= 0 or self.mappings.get(m.uuid) is not m:  # window over, or changed
+                break
+            try:
+                more = await self.consumer.receive(
+                    m.event_source_arn, min(10, m.batch_size - len(batch)), 0.0
+                )
+            except QueueRefused:
+                break  # invoke with what was gathered; the next poll reports the problem
+            batch.extend(more)
+            size += sum(len(json.dumps(r.body)) for r in more)
+            if not more:
+                await self.clock.sleep(min(left, FILL_PAUSE))
+        return batch
 
     async def process(self, mapping_id: str, batch: list[Received]) -> None:
         """Invoke the function with one batch and delete what it handled."""
@@ -297,8 +346,17 @@ class Mappings:
             m.last_result = result  # shown by GetEventSourceMapping; not worth a write
 
 
-def _batch(size: int | None, window: int | None) -> int:
+def _batch(size: int | None, window: int | None, source: str) -> int:
     size = 10 if size is None else size
+    if source.endswith(".fifo"):  # one receive's worth, in order: no batching window
+        if window:
+            raise InvalidParameterValueException(
+                "Batching window is not supported for FIFO queues (MaximumBatchingWindowInSeconds)."
+            )
+        if not 1 <= size <= 10:
+            raise InvalidParameterValueException(
+                "BatchSize must be between 1 and 10 for FIFO queues (BatchSize)."
+            )
     if size > 10 and not window:
         raise InvalidParameterValueException(
             "Maximum batch window in seconds must be greater than 0 if maximum batch size is "

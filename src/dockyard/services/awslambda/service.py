@@ -13,7 +13,7 @@ from dockyard.core.clock import Clock
 from dockyard.core.envfiles import ObjectSource
 from dockyard.core.eventbus import EventSink
 from dockyard.core.queues import QueueConsumer, QueueSender
-from dockyard.core.rolecredentials import RoleCredentialIssuer, RoleUnavailable
+from dockyard.core.rolecredentials import RoleCredentialIssuer, RolePermissions, RoleUnavailable
 from dockyard.core.topics import TopicPublisher
 from dockyard.services.awslambda.aliases import Aliases
 from dockyard.services.awslambda.code import CodeStore
@@ -49,6 +49,7 @@ class Lambda:
         senders: QueueSender | None = None,
         topics: TopicPublisher | None = None,
         events: EventSink | None = None,
+        role_permissions: RolePermissions | None = None,
         endpoint_url: str | None = None,
         seed: int | None = None,
     ) -> None:
@@ -71,6 +72,8 @@ class Lambda:
         self.destinations = self.invoker.destinations
         self.destinations.queues, self.destinations.topics = senders, topics
         self.destinations.events = events
+        self.destinations.permissions = role_permissions  # records go as the execution role
+        self.mappings.permissions = role_permissions  # queues are read as the execution role
         self.event_configs = EventConfigs(self.functions, self.destinations, clock)
         self.urls = FunctionUrls(self.functions, clock, endpoint_url)
 

@@ -226,13 +226,13 @@ class ServedTopics:
         *,
         subject: str | None = None,
         attributes: Mapping[str, tuple[str, str]] | None = None,
-        principal: str,
+        principal: str | None,
         source_arn: str | None = None,
     ) -> str:
         topic = self.publisher.topics.topics.get(topic_arn)
         if topic is None:
             raise PublishRefused("NotFound", f"Topic does not exist ({topic_arn})")
-        if not _allowed(topic, principal, source_arn):
+        if principal is not None and not _allowed(topic, principal, source_arn):
             raise PublishRefused(
                 "AuthorizationError",
                 f"The access policy of {topic_arn} does not let {principal} publish "

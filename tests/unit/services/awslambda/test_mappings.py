@@ -115,3 +115,64 @@ def test_mapping_checks(tmp_path: Path) -> None:
     assert mappings.get(SCOPE, m.uuid).state == "Disabled"
     assert mappings.delete(SCOPE, m.uuid).state == "Deleting"
     assert mappings.listed(SCOPE, None, None) == []
+
+
+def test_a_batching_window_gathers_past_ten_up_to_the_batch_size(tmp_path: Path) -> None:
+    queue, invoker = FakeQueue([f"b{i}" for i in range(30)]), FakeInvoker(None)
+    mappings = mappings_with(tmp_path, queue, invoker)
+    m = mappings.create(SCOPE, "fn", QUEUE, 25, 5, True, [])
+    mappings.settle(m.uuid)
+
+    async def fill() -> list[Received]:
+        first = await queue.receive(QUEUE, 10, 0)
+        return await mappings._fill(mappings.mappings[m.uuid], list(first))
+
+    batch = asyncio.run(fill())
+    assert [r.body for r in batch] == [f"b{i}" for i in range(25)]
+    assert len(queue.waiting) == 5
+
+
+def test_a_batch_stops_growing_before_the_payload_limit(tmp_path: Path) -> None:
+    queue, invoker = FakeQueue(["x" * 250_000] * 40), FakeInvoker(None)
+    mappings = mappings_with(tmp_path, queue, invoker)
+    m = mappings.create(SCOPE, "fn", QUEUE, 100, 5, True, [])
+    mappings.settle(m.uuid)
+
+    async def fill() -> list[Received]:
+        first = await queue.receive(QUEUE, 10, 0)
+        return await mappings._fill(mappings.mappings[m.uuid], list(first))
+
+    batch = asyncio.run(fill())
+    assert len(batch) == 20  # a third receive could pass 6 MB
+    event = {"Records": [{"body": r.body} for r in batch]}
+    assert len(json.dumps(event)) < 6 * 1024 * 1024
+
+
+class DenyAll:
+    def __init__(self, allowed: set[str]) -> None:
+        self.allowed = allowed
+
+    def denial(self, account_id: str, role: str, session: str, action: str, res: str) -> str | None:
+        return None if action in self.allowed else f"no {action}"
+
+
+def test_the_execution_role_must_be_allowed_to_read_the_queue(tmp_path: Path) -> None:
+    mappings = mappings_with(tmp_path, FakeQueue([]), FakeInvoker(None))
+    mappings.permissions = DenyAll({"sqs:ReceiveMessage"})
+    with pytest.raises(InvalidParameterValueException, match="call DeleteMessage on SQS"):
+        mappings.create(SCOPE, "fn", QUEUE, None, None, True, [])
+    mappings.permissions = DenyAll({"sqs:ReceiveMessage", "sqs:DeleteMessage",
+                                    "sqs:GetQueueAttributes"})  # fmt: skip
+    assert mappings.create(SCOPE, "fn", QUEUE, None, None, True, []).state == "Creating"
+
+
+def test_a_fifo_queue_takes_ten_at_most_and_no_batching_window(tmp_path: Path) -> None:
+    fifo = QUEUE + ".fifo"
+    queue = FakeQueue([])
+    queue.exists = lambda arn: arn == fifo  # type: ignore[method-assign]
+    mappings = mappings_with(tmp_path, queue, FakeInvoker(None))
+    with pytest.raises(InvalidParameterValueException, match="not supported for FIFO"):
+        mappings.create(SCOPE, "fn", fifo, 10, 5, True, [])
+    with pytest.raises(InvalidParameterValueException, match="between 1 and 10 for FIFO"):
+        mappings.create(SCOPE, "fn", fifo, 11, None, True, [])
+    assert mappings.create(SCOPE, "fn", fifo, 10, None, True, []).batch_size == 10
