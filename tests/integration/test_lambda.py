@@ -191,10 +191,15 @@ def test_reserved_concurrency_throttles_beyond_it(lam: Any, function: str, logs:
     lam.put_function_concurrency(FunctionName=function, ReservedConcurrentExecutions=5)
     assert lam.get_function_concurrency(FunctionName=function)[
         "ReservedConcurrentExecutions"] == 5  # fmt: skip
+    # Each invocation runs long enough that all 20 requests arrive while the first ones
+    # still run, from a client with a connection for each (boto3's default pool is 10).
+    lam.update_function_configuration(FunctionName=function, Timeout=15)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function)
+    wide = make_client("lambda", lam.meta.endpoint_url, max_pool_connections=20)
 
     def one(i: int) -> str:
         try:
-            out, _ = invoke(lam, function, {"n": i, "sleep": 1})
+            out, _ = invoke(wide, function, {"n": i, "sleep": 4})
         except ClientError as exc:
             assert exc.response["Error"]["Code"] == "TooManyRequestsException"
             assert exc.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
