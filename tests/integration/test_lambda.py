@@ -225,12 +225,20 @@ def test_reserved_concurrency_throttles_beyond_it(lam: Any, function: str, logs:
 
 def test_aws_cli_create_and_invoke(dockyard: DockyardProcess, role: str, tmp_path: Path) -> None:
     code = tmp_path / "code.zip"
-    source = "def handler(event, context):\n    return {'sum': event['a'] + event['b']}\n"
+    source = (
+        "import time\n"
+        "def handler(event, context):\n"
+        "    print('adding', event.get('a'), 'and', event.get('b'))\n"
+        "    if event.get('fail'):\n"
+        "        raise ValueError('cannot add that')\n"
+        "    time.sleep(event.get('sleep', 0))\n"
+        "    return {'sum': event['a'] + event['b']}\n"
+    )
     code.write_bytes(zipped(source))
     ep = dockyard.endpoint
     made = aws_json(ep, "lambda", "create-function", "--function-name", "cli-fn",
                     "--runtime", "python3.11", "--handler", "app.handler", "--role", role,
-                    "--zip-file", f"fileb://{code}")  # fmt: skip
+                    "--timeout", "2", "--zip-file", f"fileb://{code}")  # fmt: skip
     assert made["State"] == "Pending"
     aws_json(ep, "lambda", "wait", "function-active-v2", "--function-name", "cli-fn")
     out_file = tmp_path / "out.json"
@@ -241,6 +249,28 @@ def test_aws_cli_create_and_invoke(dockyard: DockyardProcess, role: str, tmp_pat
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["StatusCode"] == 200
     assert json.loads(out_file.read_text()) == {"sum": 5}
+
+    def lines() -> list[str]:
+        found = run_aws(ep, "logs", "filter-log-events", "--log-group-name",
+                        "/aws/lambda/cli-fn", check=False)  # fmt: skip
+        if found.returncode != 0:
+            return []
+        return [e["message"] for e in json.loads(found.stdout)["events"]]
+
+    wait_for(lambda: any("adding 2 and 3" in m for m in lines()), what="the print line")
+    assert any(m.startswith("REPORT RequestId:") for m in lines())
+
+    failed = run_aws(ep, "lambda", "invoke", "--function-name", "cli-fn",
+                     "--payload", '{"fail": true}', str(out_file))  # fmt: skip
+    assert json.loads(failed.stdout)["FunctionError"] == "Unhandled"
+    error = json.loads(out_file.read_text())
+    assert error["errorType"] == "ValueError"
+    assert error["errorMessage"] == "cannot add that"
+
+    slow = run_aws(ep, "lambda", "invoke", "--function-name", "cli-fn",
+                   "--payload", '{"a": 1, "b": 1, "sleep": 5}', str(out_file))  # fmt: skip
+    assert json.loads(slow.stdout)["FunctionError"] == "Unhandled"
+    assert "Task timed out after 2.00 seconds" in json.loads(out_file.read_text())["errorMessage"]
     aws_json(ep, "lambda", "delete-function", "--function-name", "cli-fn")
 
 
