@@ -216,10 +216,16 @@ def test_an_ecs_optimized_instance_joins_the_cluster_of_its_user_data(
         lambda: ecs.list_container_instances(cluster=cluster)["containerInstanceArns"],
         120.0, "the instance's agent to register", 0.5,
     )  # fmt: skip
-    (instance,) = ecs.describe_container_instances(cluster=cluster, containerInstances=arns)[
-        "containerInstances"
-    ]
-    assert instance["agentConnected"] and instance["status"] == "ACTIVE"
+
+    def connected() -> dict[str, Any] | None:
+        (found,) = ecs.describe_container_instances(cluster=cluster, containerInstances=arns)[
+            "containerInstances"
+        ]
+        return found if found["agentConnected"] and found["status"] == "ACTIVE" else None
+
+    # The agent registers, then connects (as ECS's agent does): wait for both.
+    instance = wait_for(connected, 60.0, "the registered agent to connect", 0.5)
+    assert instance is not None
     # It registered as its EC2 instance, with the identity document the server signed.
     assert instance["ec2InstanceId"] == iid
     attributes = {a["name"]: a.get("value") for a in instance["attributes"]}
