@@ -14,6 +14,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -75,6 +76,35 @@ class _Current:
     started: float = 0.0
 
 
+def kept_under_tmp(code_dir: Path) -> list[str]:
+    """What must stay reachable under a private /tmp: the code, and the interpreter's own
+    trees when they live there (a checkout under /tmp runs its venv from there)."""
+    wanted = sorted({os.path.realpath(p) for p in (code_dir, sys.prefix, sys.base_prefix)})
+    kept: list[str] = []
+    for path in wanted:
+        if not path.startswith("/tmp/"):
+            continue
+        if any(path.startswith(k + "/") for k in kept):
+            continue  # inside a tree already kept
+        kept.append(path)
+    return kept
+
+
+def private_tmp_script(size_mb: int, code_dir: Path) -> str:
+    """A shell script that mounts a tmpfs at /tmp, binds the trees `kept_under_tmp` names
+    back from the /tmp underneath (reached through the shell's cwd, which stays there), enters
+    the code dir and execs its arguments."""
+    binds = "".join(
+        f" && mkdir -p {shlex.quote(k)} && mount -c --bind "
+        f"{shlex.quote('/proc/self/cwd/' + k[len('/tmp/') :])} {shlex.quote(k)}"
+        for k in kept_under_tmp(code_dir)
+    )
+    return (
+        f"cd /tmp && mount -t tmpfs -o size={size_mb}m,mode=1777 tmpfs /tmp{binds} && "
+        f'cd {shlex.quote(os.path.realpath(code_dir))} && exec "$@"'
+    )
+
+
 LogWriter = Callable[[str, str, str, str, list[tuple[int, str]]], None]
 
 
@@ -125,15 +155,9 @@ class Environment:
         env = dict(self.env)
         isolated = os.geteuid() == 0 and shutil.which("unshare") is not None
         if isolated:  # a private tmpfs at /tmp, seen by this environment only
-            size = f"size={self.spec.ephemeral_storage}m,mode=1777"
-            # Code under /tmp (a data dir there) stays reachable: bound again from the cwd.
-            script = (
-                f"mount -t tmpfs -o {size} tmpfs /tmp && "
-                'case "$0" in /tmp/*) mkdir -p "$0" && mount -c --bind /proc/self/cwd "$0";; '
-                'esac && exec "$@"'
-            )
             argv = ["unshare", "--mount", "--propagation", "private", "--", "/bin/sh", "-c",
-                    script, str(self.spec.code_dir), *argv]  # fmt: skip
+                    private_tmp_script(self.spec.ephemeral_storage, self.spec.code_dir),
+                    "sh", *argv]  # fmt: skip
         else:
             env["TMPDIR"] = str(tmp)
         read_fd, write_fd = os.pipe()
