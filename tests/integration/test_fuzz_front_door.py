@@ -265,6 +265,29 @@ def _show(value: Any) -> str:
 # -- (a) well-typed values through boto3 -----------------------------------------------------------
 
 
+def _control_chars_in_headers(client: Any, op: str, params: Any) -> bool:
+    """Whether a member sent as an HTTP header holds a control character, which the HTTP
+    server refuses (a bare 400) before any service sees the request."""
+    if not isinstance(params, dict):
+        return False
+    shape = client.meta.service_model.operation_model(op).input_shape
+    if shape is None:
+        return False
+
+    def bad(text: Any) -> bool:
+        return isinstance(text, str) and any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        value = params.get(name)
+        if location == "header" and bad(value):
+            return True
+        if (location == "headers" and isinstance(value, dict)
+                and any(bad(k) or bad(v) for k, v in value.items())):  # fmt: skip
+            return True
+    return False
+
+
 def _typed_example(
     client: Any, op: str, kept: Kept, sent: list[bool], touched: list[bool]
 ) -> Callable[[dict[str, Any]], None]:
@@ -274,6 +297,8 @@ def _typed_example(
         # broken message the server waits on (until its RequestTimeout), not an input.
         if isinstance(params, dict):
             params.pop("ContentLength", None)
+        if _control_chars_in_headers(client, op, params):
+            reject()  # not an HTTP message (RFC 9110 forbids them in field values): no input
         try:
             status, code, message = _call(client, op, params)
         except Exception as exc:

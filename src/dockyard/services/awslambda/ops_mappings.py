@@ -61,6 +61,11 @@ def mapping_to_wire(m: Mapping) -> Result:
 def handlers(mappings: Mappings) -> dict[str, Handler]:
     def create(ctx: RequestContext, p: Params) -> Result:
         types = _check(p)
+        if not p.get("EventSourceArn"):
+            # Optional in the model for self-managed Kafka sources, which Dockyard lacks.
+            raise InvalidParameterValueException(
+                "EventSourceArn is required: the ARN of the SQS queue to read from."
+            )
         m = mappings.create(
             scope_of(ctx), p["FunctionName"], p["EventSourceArn"], p.get("BatchSize"),
             p.get("MaximumBatchingWindowInSeconds"), p.get("Enabled", True), types or [],
